@@ -1,0 +1,42 @@
+# OùRA — two commands on a fresh machine with Python 3.11+:
+#   make run    install, start the embedded database, migrate, ingest the feeds, serve on :8080
+#   make test   install with test extras and run the whole suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PIP_FLAGS := --disable-pip-version-check --quiet
+
+.PHONY: run test install install-test lock bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade "pip>=24"
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install $(PIP_FLAGS) -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install $(PIP_FLAGS) -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/oura serve
+
+test: install-test
+	$(BIN)/python -m pytest
+
+# Refresh the lock file after changing dependencies in pyproject.toml.
+lock: $(BIN)/python
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[test,bench]'
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+bench: install-test
+	$(BIN)/python -m pip install $(PIP_FLAGS) -c constraints.txt -e '.[test,bench]'
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,218 @@
+"""Decoded GTFS-realtime, as plain frozen values: the interface between `feeds` and the planner.
+
+`feeds.realtime.decode` turns protobuf payloads into these; `feeds.realtime.match` resolves their
+trip references against a static feed; `journey_planner` applies the resolved updates to its
+timetable. Nothing here knows about protobuf, HTTP or PostgreSQL.
+
+Ids are the publisher's original ids (not namespaced) until matching, which returns namespaced
+``<feed_id>:<id>`` values like every other downstream id. Times are POSIX seconds (UTC).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class FeedKind(enum.StrEnum):
+    TRIP_UPDATES = "trip_updates"
+    ALERTS = "alerts"
+    VEHICLE_POSITIONS = "vehicle_positions"
+
+
+class TripScheduleRelationship(enum.StrEnum):
+    SCHEDULED = "SCHEDULED"
+    ADDED = "ADDED"
+    UNSCHEDULED = "UNSCHEDULED"
+    CANCELED = "CANCELED"
+    REPLACEMENT = "REPLACEMENT"
+    DUPLICATED = "DUPLICATED"
+    DELETED = "DELETED"
+    NEW = "NEW"
+
+
+class StopScheduleRelationship(enum.StrEnum):
+    SCHEDULED = "SCHEDULED"
+    SKIPPED = "SKIPPED"
+    NO_DATA = "NO_DATA"
+    UNSCHEDULED = "UNSCHEDULED"
+
+
+class RtErrorType(enum.StrEnum):
+    """Why an entity of a realtime feed could not be used (counted per authority and type)."""
+
+    MALFORMED_PAYLOAD = "malformed_payload"
+    STALE_HEADER = "stale_header"
+    UNKNOWN_TRIP = "unknown_trip"
+    UNKNOWN_STOP = "unknown_stop"
+    UNKNOWN_ROUTE = "unknown_route"
+    NO_SERVICE_ON_DATE = "no_service_on_date"
+    AMBIGUOUS_TRIP = "ambiguous_trip"
+    MISSING_TRIP_DESCRIPTOR = "missing_trip_descriptor"
+    INVALID_STOP_SEQUENCE = "invalid_stop_sequence"
+    NEGATIVE_HOP_TIME = "negative_hop_time"
+    UNSUPPORTED_RELATIONSHIP = "unsupported_relationship"  # e.g. DUPLICATED trips (not applied)
+
+
+@dataclass(frozen=True, slots=True)
+class TripDescriptor:
+    trip_id: str | None = None
+    route_id: str | None = None
+    direction_id: int | None = None
+    start_time: str | None = None  # "HH:MM:SS", may exceed 24:00
+    start_date: str | None = None  # "YYYYMMDD"
+    schedule_relationship: TripScheduleRelationship = TripScheduleRelationship.SCHEDULED
+
+
+@dataclass(frozen=True, slots=True)
+class StopTimeEvent:
+    delay_s: int | None = None
+    time: int | None = None  # POSIX seconds
+    uncertainty_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StopTimeUpdate:
+    stop_sequence: int | None = None
+    stop_id: str | None = None
+    arrival: StopTimeEvent | None = None
+    departure: StopTimeEvent | None = None
+    schedule_relationship: StopScheduleRelationship = StopScheduleRelationship.SCHEDULED
+
+
+@dataclass(frozen=True, slots=True)
+class TripUpdate:
+    entity_id: str
+    trip: TripDescriptor
+    stop_time_updates: tuple[StopTimeUpdate, ...] = ()
+    vehicle_id: str | None = None
+    timestamp: int | None = None
+    delay_s: int | None = None  # trip-level delay (experimental field in the spec)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntitySelector:
+    agency_id: str | None = None
+    route_id: str | None = None
+    route_type: int | None = None
+    stop_id: str | None = None
+    trip: TripDescriptor | None = None
+    direction_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    entity_id: str
+    active_periods: tuple[TimeRange, ...] = ()
+    informed_entities: tuple[EntitySelector, ...] = ()
+    cause: str = "UNKNOWN_CAUSE"
+    effect: str = "UNKNOWN_EFFECT"
+    severity_level: str = "UNKNOWN_SEVERITY"
+    header_text: dict[str, str] = field(default_factory=dict)  # language ("" if none) -> text
+    description_text: dict[str, str] = field(default_factory=dict)
+    url: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class VehiclePosition:
+    entity_id: str
+    trip: TripDescriptor | None
+    vehicle_id: str | None
+    latitude: float | None
+    longitude: float | None
+    bearing: float | None = None
+    speed_mps: float | None = None
+    current_stop_sequence: int | None = None
+    stop_id: str | None = None
+    current_status: str | None = None
+    occupancy_status: str | None = None
+    timestamp: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RtError:
+    """One entity (or the whole message) that could not be used, and why."""
+
+    type: RtErrorType
+    entity_id: str | None = None
+    trip_id: str | None = None
+    stop_id: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedMessage:
+    """One decoded payload. ``errors`` holds entity-level problems found while decoding."""
+
+    kind: FeedKind | None  # None when the message mixes kinds or is empty
+    header_timestamp: int | None
+    gtfs_realtime_version: str
+    incrementality: str
+    trip_updates: tuple[TripUpdate, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+    vehicle_positions: tuple[VehiclePosition, ...] = ()
+    errors: tuple[RtError, ...] = ()
+
+
+# --- resolved against a static feed (output of feeds.realtime.match) -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedStopTimeUpdate:
+    """An update for one stop of a matched trip, by its index in the trip's stop sequence."""
+
+    stop_index: int  # 0-based position in the trip's stop_times, ordered by stop_sequence
+    stop_id: str  # namespaced
+    arrival_time: int | None  # POSIX seconds, absolute (delays already resolved)
+    departure_time: int | None
+    arrival_delay_s: int | None
+    departure_delay_s: int | None
+    skipped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedTripUpdate:
+    """A trip update whose trip and service day are known in the static feed (or an added trip)."""
+
+    feed_id: str
+    trip_id: str  # namespaced; for an ADDED trip, the namespaced id from the feed
+    service_date: str  # "YYYYMMDD" of the trip's service day in the feed's time zone
+    canceled: bool
+    added: bool
+    stop_time_updates: tuple[ResolvedStopTimeUpdate, ...]
+    route_id: str | None = None  # namespaced; required for an added trip
+    # For an added trip only: the full ordered stop list with absolute times.
+    added_stops: tuple[tuple[str, int, int], ...] = ()  # (stop_id, arrival, departure)
+    timestamp: int | None = None
+    # Scheduled first departure of the run, seconds since the service day's "noon minus 12h".
+    # Identifies the run of a frequency-based trip (one trip_id, many runs); set for every trip.
+    start_time_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedVehiclePosition:
+    """A vehicle's latest position, tied to a static trip when possible, else to a route."""
+
+    feed_id: str
+    entity_id: str
+    vehicle_id: str | None  # the publisher's vehicle label/id, not namespaced (not a GTFS id)
+    latitude: float | None
+    longitude: float | None
+    matched_by: str | None  # "trip", "route", or None when neither is known in the static feed
+    trip_id: str | None = None  # namespaced
+    route_id: str | None = None  # namespaced
+    direction_id: int | None = None
+    service_date: str | None = None  # "YYYYMMDD", when matched by trip
+    stop_id: str | None = None  # namespaced
+    current_stop_sequence: int | None = None
+    current_status: str | None = None
+    occupancy_status: str | None = None
+    bearing: float | None = None
+    speed_mps: float | None = None
+    timestamp: int | None = None

@@ -1,0 +1,242 @@
+"""The `oura` command line: serve the API, manage the database and API keys, and the packages' tools.
+
+Each package adds its own subcommands through a ``register(subparsers)`` function in its
+``cli.py``; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import AsyncIterator, Callable, Sequence
+
+from . import __version__
+from .config import Config, ConfigError, load_config
+
+__all__ = ["main", "build_parser", "database_dsn"]
+
+Examples = Callable[[argparse._SubParsersAction], None]  # noqa: SLF001
+
+
+def _add(sub: argparse._SubParsersAction, name: str, help: str, example: str) -> argparse.ArgumentParser:  # noqa: A002, SLF001
+    return sub.add_parser(
+        name,
+        help=help,
+        description=help,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+@contextlib.asynccontextmanager
+async def database_dsn(config: Config, *, keep_running: bool = False) -> AsyncIterator[str]:
+    """The configured DSN, starting the embedded server for the duration when none is configured."""
+    if config.database.url:
+        yield config.database.url
+        return
+    from .concurrency import run_blocking
+    from .db.embedded import EmbeddedPostgres
+
+    embedded = EmbeddedPostgres(config.database.embedded_pgdata, keep_running=keep_running)
+    dsn = await run_blocking(embedded.start)
+    try:
+        yield dsn
+    finally:
+        if not keep_running:
+            await run_blocking(embedded.stop)
+
+
+@contextlib.asynccontextmanager
+async def _migrated_connection(config: Config) -> AsyncIterator[object]:
+    import asyncpg
+
+    from .db.migrate import apply_migrations
+
+    async with database_dsn(config) as dsn:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await apply_migrations(conn)
+            yield conn
+        finally:
+            await conn.close()
+
+
+def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    from aiohttp import web
+
+    from .app import create_app
+    from .logs import setup_logging
+
+    setup_logging(config.log.level, config.log.format)
+    host = args.host or config.http.host
+    port = args.port if args.port is not None else config.http.port
+    app = create_app(config)
+    print(f"OùRA {__version__} serving on http://{host}:{port} (docs: /docs) — Ctrl-C to stop", file=sys.stderr)
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        print=None,
+        shutdown_timeout=config.http.shutdown_timeout_s,
+        access_log=None,
+        handle_signals=True,
+    )
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace, config: Config) -> int:
+    async def run() -> list[str]:
+        import asyncpg
+
+        from .db.migrate import apply_migrations
+
+        async with database_dsn(config) as dsn:
+            conn = await asyncpg.connect(dsn)
+            try:
+                return await apply_migrations(conn)
+            finally:
+                await conn.close()
+
+    applied = asyncio.run(run())
+    print("\n".join(f"applied {name}" for name in applied) or "database schema is up to date")
+    return 0
+
+
+def _cmd_db_dsn(args: argparse.Namespace, config: Config) -> int:
+    async def run() -> str:
+        async with database_dsn(config, keep_running=True) as dsn:
+            return dsn
+
+    dsn = asyncio.run(run())
+    print(dsn)
+    if not config.database.url:
+        print("(embedded server left running; `oura db stop` stops it)", file=sys.stderr)
+    return 0
+
+
+def _cmd_db_stop(args: argparse.Namespace, config: Config) -> int:
+    if config.database.url:
+        print("DATABASE_URL is set: the database is not ours to stop", file=sys.stderr)
+        return 1
+    from .db.embedded import EmbeddedPostgres
+
+    embedded = EmbeddedPostgres(config.database.embedded_pgdata)
+    embedded.start()  # attach to the running server...
+    embedded.stop()  # ...and release it as its last handle, which stops it
+    print("embedded database stopped")
+    return 0
+
+
+def _cmd_keys_create(args: argparse.Namespace, config: Config) -> int:
+    from .auth import Role, create_key
+
+    if args.role != Role.ADMIN and not args.authority:
+        print(f"error: a {args.role} key needs --authority", file=sys.stderr)
+        return 2
+
+    async def run() -> tuple[object, str]:
+        async with _migrated_connection(config) as conn:
+            return await create_key(conn, args.role, args.authority, label=args.label)
+
+    principal, token = asyncio.run(run())
+    print(token)
+    print(f"(key id {principal.key_id}, role {principal.role}, authority {principal.authority_id or '-'}; "
+          "the key is shown only once)", file=sys.stderr)
+    return 0
+
+
+def _cmd_keys_revoke(args: argparse.Namespace, config: Config) -> int:
+    from .auth import revoke_key
+
+    async def run() -> bool:
+        async with _migrated_connection(config) as conn:
+            return await revoke_key(conn, args.key_id)
+
+    if asyncio.run(run()):
+        print(f"revoked {args.key_id}")
+        return 0
+    print(f"no active key {args.key_id}", file=sys.stderr)
+    return 1
+
+
+def _cmd_keys_list(args: argparse.Namespace, config: Config) -> int:
+    from .auth import list_keys
+
+    async def run() -> list[dict]:
+        async with _migrated_connection(config) as conn:
+            return await list_keys(conn)
+
+    for key in asyncio.run(run()):
+        state = "revoked" if key["revoked_at"] else "active"
+        print(f"{key['key_id']}  {key['role']:<11} {key['authority_id'] or '-':<16} {state:<8} {key['label']}")
+    return 0
+
+
+def _package_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:  # noqa: SLF001
+    """The ``register`` functions of the packages' command lines."""
+    return []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oura",
+        description="OùRA: journeys, tickets and statistics for a region's pooled public transport.",
+        epilog="examples:\n  oura serve                 # API on http://127.0.0.1:8080\n"
+        "  oura keys create --role authority --authority sytral\n  oura db dsn | xargs psql",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"oura {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = _add(sub, "serve", "Serve the HTTP API (starts the database, migrates, ingests feeds)", "oura serve --port 8080")
+    serve.add_argument("--host", help="address to listen on (default from config: 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default from config: 8080)")
+    serve.set_defaults(func=_cmd_serve)
+
+    migrate = _add(sub, "migrate", "Apply pending database migrations", "oura migrate")
+    migrate.set_defaults(func=_cmd_migrate)
+
+    db = _add(sub, "db", "Inspect the database", "oura db dsn")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    _add(db_sub, "dsn", "Print the database DSN (starts the embedded server and leaves it running)",
+         'psql "$(oura db dsn)"').set_defaults(func=_cmd_db_dsn)
+    _add(db_sub, "stop", "Stop the embedded database server", "oura db stop").set_defaults(func=_cmd_db_stop)
+
+    keys = _add(sub, "keys", "Manage API keys (device, sales_point, authority, admin)",
+                "oura keys create --role device --authority sytral --label 'validator 12'")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    create = _add(keys_sub, "create", "Create an API key and print it once",
+                  "oura keys create --role authority --authority sytral")
+    create.add_argument("--role", required=True, choices=["device", "sales_point", "authority", "admin"])
+    create.add_argument("--authority", help="authority id the key acts for (required unless --role admin)")
+    create.add_argument("--label", default="", help="free text to recognise the key later")
+    create.set_defaults(func=_cmd_keys_create)
+    revoke = _add(keys_sub, "revoke", "Revoke an API key by its id", "oura keys revoke 3f2a9c0d1e2b4a5f")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(func=_cmd_keys_revoke)
+    _add(keys_sub, "list", "List API keys (never their secrets)", "oura keys list").set_defaults(func=_cmd_keys_list)
+
+    for register in _package_registrars():
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args, config) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

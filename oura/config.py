@@ -1,0 +1,198 @@
+"""The configuration tree: loaded once from the environment and an optional TOML file.
+
+`load_config` is the only place that reads ``os.environ`` (besides `oura.secrets`). The result is
+a frozen tree passed down explicitly. Precedence: environment variable > TOML file > default.
+
+Environment variables:
+  DATABASE_URL      PostgreSQL DSN; when absent an embedded server (pgserver) is started
+  OURA_CONFIG       path of a TOML file with sections [database] [http] [feeds] [planner] [log]
+  OURA_DATA_DIR     folder for local state (default ./var): embedded pgdata, feed store, caches
+  OURA_PGDATA       embedded PostgreSQL data folder (default $OURA_DATA_DIR/pgdata)
+  OURA_HOST, OURA_PORT   where `oura serve` listens (default 127.0.0.1:8080)
+  OURA_REGISTRY     authority registry TOML (default: the generated demo region)
+  OURA_LOG_LEVEL    DEBUG | INFO | WARNING | ERROR (default INFO)
+  OURA_LOG_FORMAT   json | text (default json)
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "DatabaseConfig",
+    "FeedsConfig",
+    "HttpConfig",
+    "LogConfig",
+    "PlannerConfig",
+    "load_config",
+]
+
+
+class ConfigError(Exception):
+    """The configuration is invalid."""
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str | None = None  # None: start the embedded server in `embedded_pgdata`
+    embedded_pgdata: Path = Path("var/pgdata")
+    pool_min_size: int = 2
+    pool_max_size: int = 20
+    command_timeout_s: float = 30.0
+    migrate_on_start: bool = True
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 1024 * 1024
+    shutdown_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    registry: Path | None = None
+    store_dir: Path = Path("var/feeds")
+    ingest_on_start: bool = True
+    realtime: bool = True
+
+
+@dataclass(frozen=True)
+class PlannerConfig:
+    cache_dir: Path = Path("var/cache/planner")
+    max_window_s: int = 6 * 3600
+    walk_radius_m: float = 800.0
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    level: str = "INFO"
+    format: str = "json"
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = Path("var")
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    feeds: FeedsConfig = field(default_factory=FeedsConfig)
+    planner: PlannerConfig = field(default_factory=PlannerConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+
+    def with_database_url(self, url: str | None) -> Config:
+        return replace(self, database=replace(self.database, url=url))
+
+
+def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"[{name}] must be a table")
+    return value
+
+
+def _typed(section: str, key: str, value: Any, kind: type) -> Any:
+    if kind is Path:
+        if not isinstance(value, str):
+            raise ConfigError(f"{section}.{key} must be a path string")
+        return Path(value)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            return value.lower() in {"1", "true", "yes", "on"}
+        raise ConfigError(f"{section}.{key} must be a boolean")
+    if kind in (int, float):
+        try:
+            number = kind(value)
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"{section}.{key} must be a number, got {value!r}") from error
+        if number < 0:
+            raise ConfigError(f"{section}.{key} must not be negative")
+        return number
+    if not isinstance(value, str):
+        raise ConfigError(f"{section}.{key} must be a string")
+    return value
+
+
+def _build(cls: type, section: str, values: Mapping[str, Any], **overrides: Any) -> Any:
+    fields = {f.name: f for f in cls.__dataclass_fields__.values()}  # type: ignore[attr-defined]
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise ConfigError(f"unknown setting {section}.{key}")
+        default = fields[key].default
+        kind = type(default) if default is not None else str
+        if isinstance(default, Path) or key in {"registry", "embedded_pgdata", "store_dir", "cache_dir"}:
+            kind = Path
+        kwargs[key] = _typed(section, key, value, kind)
+    kwargs.update({k: v for k, v in overrides.items() if v is not None})
+    return cls(**kwargs)
+
+
+def load_config(
+    environ: Mapping[str, str] | None = None, *, file: Path | None = None
+) -> Config:
+    """Read the environment (and the TOML file it names) into a validated `Config`."""
+    env = os.environ if environ is None else environ
+    path = file or (Path(env["OURA_CONFIG"]) if env.get("OURA_CONFIG") else None)
+    data: Mapping[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ConfigError(f"cannot read config file {path}: {error}") from error
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"config file {path} is not valid TOML: {error}") from error
+    unknown = set(data) - {"data_dir", "database", "http", "feeds", "planner", "log"}
+    if unknown:
+        raise ConfigError(f"unknown config section(s): {', '.join(sorted(unknown))}")
+
+    data_dir = Path(env.get("OURA_DATA_DIR") or data.get("data_dir") or "var")
+    port = env.get("OURA_PORT")
+    if port is not None and not port.isdigit():
+        raise ConfigError(f"OURA_PORT must be a port number, got {port!r}")
+    database = _build(
+        DatabaseConfig,
+        "database",
+        {"embedded_pgdata": str(data_dir / "pgdata"), **_section(data, "database")},
+        url=env.get("DATABASE_URL") or None,
+        embedded_pgdata=Path(env["OURA_PGDATA"]) if env.get("OURA_PGDATA") else None,
+    )
+    http = _build(
+        HttpConfig,
+        "http",
+        _section(data, "http"),
+        host=env.get("OURA_HOST") or None,
+        port=int(port) if port else None,
+    )
+    if not 0 <= http.port <= 65535:
+        raise ConfigError(f"http.port out of range: {http.port}")
+    feeds = _build(
+        FeedsConfig,
+        "feeds",
+        {"store_dir": str(data_dir / "feeds"), **_section(data, "feeds")},
+        registry=Path(env["OURA_REGISTRY"]) if env.get("OURA_REGISTRY") else None,
+    )
+    planner = _build(
+        PlannerConfig, "planner", {"cache_dir": str(data_dir / "cache" / "planner"), **_section(data, "planner")}
+    )
+    log = _build(
+        LogConfig,
+        "log",
+        _section(data, "log"),
+        level=env.get("OURA_LOG_LEVEL") or None,
+        format=env.get("OURA_LOG_FORMAT") or None,
+    )
+    if log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"log.level must be DEBUG, INFO, WARNING or ERROR, got {log.level!r}")
+    if log.format not in {"json", "text"}:
+        raise ConfigError(f"log.format must be json or text, got {log.format!r}")
+    return Config(data_dir=data_dir, database=database, http=http, feeds=feeds, planner=planner, log=log)

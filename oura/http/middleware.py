@@ -1,0 +1,136 @@
+"""The one error middleware, plus request ids, access logging and metrics.
+
+Every error reaches the client as RFC 9457 problem+json with a stable ``code``: `OuraError`
+subclasses carry their own status and code; aiohttp's HTTP exceptions (unknown path, wrong
+method, body too large) are mapped to the same shape; anything else is logged once, with the
+request id, and answered with a bare 500 that shows no stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from aiohttp import web
+
+from ..auth import authenticate
+from ..errors import Forbidden, OuraError, PayloadTooLarge, Unauthorized
+from .responses import dumps
+from .routing import PRINCIPAL_KEY, RouteSpec
+
+__all__ = ["problem_response", "error_middleware", "auth_guard", "REQUEST_ID_KEY"]
+
+log = logging.getLogger("oura.http")
+REQUEST_ID_KEY = web.RequestKey("oura.request_id", str)
+PROBLEM_TYPE = "application/problem+json"
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    408: "request_timeout",
+    411: "length_required",
+    413: "payload_too_large",
+    414: "uri_too_long",
+    415: "unsupported_media_type",
+    431: "headers_too_large",
+}
+
+
+def problem_response(problem: dict, request_id: str | None, headers: dict[str, str] | None = None) -> web.Response:
+    if request_id:
+        problem = {**problem, "instance": f"urn:oura:request:{request_id}"}
+    response = web.Response(
+        text=dumps(problem), status=problem["status"], content_type=PROBLEM_TYPE, headers=headers
+    )
+    if request_id:
+        response.headers["X-Request-Id"] = request_id
+    return response
+
+
+def _route_label(request: web.Request) -> str:
+    info = request.match_info
+    if info.http_exception is not None or info.route.resource is None:
+        return "unmatched"
+    return info.route.resource.canonical
+
+
+def make_error_middleware(metrics, max_body_bytes: int):  # noqa: ANN001, ANN201
+    @web.middleware
+    async def error_middleware(request: web.Request, handler):  # noqa: ANN001, ANN202
+        request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        request[REQUEST_ID_KEY] = request_id
+        started = time.perf_counter()
+        status = 500
+        try:
+            if request.content_length is not None and request.content_length > max_body_bytes:
+                raise PayloadTooLarge(f"request body larger than {max_body_bytes} bytes")
+            response = await handler(request)
+            status = response.status
+            response.headers["X-Request-Id"] = request_id
+            return response
+        except OuraError as error:
+            status = error.status
+            if status >= 500:
+                log.error("request failed: %s", error, extra={"request_id": request_id})
+            return problem_response(error.to_problem(), request_id)
+        except web.HTTPException as error:
+            status = error.status
+            if status < 400:
+                raise
+            code = _HTTP_CODES.get(status, "http_error")
+            detail = error.text if error.text and not error.text.startswith(f"{status}:") else error.reason
+            headers = {}
+            if status == 405 and "Allow" in error.headers:
+                headers["Allow"] = error.headers["Allow"]
+            problem = {
+                "type": f"https://oura.example/problems/{code}",
+                "title": error.reason,
+                "status": status,
+                "code": code,
+                "detail": detail if status != 404 else f"no resource at {request.path}",
+            }
+            return problem_response(problem, request_id, headers)
+        except Exception:  # the one place unexpected errors are caught, logged, and hidden
+            status = 500
+            log.exception(
+                "unexpected error on %s %s", request.method, request.path, extra={"request_id": request_id}
+            )
+            return problem_response(OuraError().to_problem(), request_id)
+        finally:
+            if metrics is not None:
+                metrics.observe(_route_label(request), request.method, status, time.perf_counter() - started)
+
+    return error_middleware
+
+
+def _bearer(request: web.Request) -> str | None:
+    value = request.headers.get("Authorization", "")
+    if value.lower().startswith("bearer "):
+        return value[7:].strip()
+    return request.headers.get("X-Api-Key")
+
+
+def auth_guard(spec: RouteSpec, pool_getter):  # noqa: ANN001, ANN201
+    """Wrap a protected handler: 401 without a valid key, 403 with a role the route refuses."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        token = _bearer(request)
+        if not token:
+            raise Unauthorized()
+        principal = await authenticate(pool_getter(request), token)
+        if principal is None:
+            raise Unauthorized("the API key is unknown, malformed or revoked", code="invalid_api_key")
+        assert spec.roles is not None
+        if principal.role not in spec.roles:
+            allowed = ", ".join(sorted(spec.roles))
+            raise Forbidden(f"this endpoint is for {allowed} keys; yours is a {principal.role} key", code="wrong_role")
+        request[PRINCIPAL_KEY] = principal
+        return await spec.handler(request)
+
+    guarded.__name__ = spec.handler.__name__
+    return guarded

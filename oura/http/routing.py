@@ -1,0 +1,160 @@
+"""Declaring HTTP routes: one place gives the path, the roles allowed and the OpenAPI text.
+
+Each package keeps a `RouteTable` in its ``http.py`` and decorates its handlers::
+
+    routes = RouteTable(tag="journeys")
+
+    @routes.get(
+        "/v1/journeys",
+        summary="Plan door-to-door journeys",
+        params=[query("from", required=True, description="stop id, station id or 'lat,lon'")],
+        responses={200: "Itineraries"},
+    )
+    async def list_journeys(request: web.Request) -> web.Response: ...
+
+``roles=None`` (the default) makes a route public. Any set of `Role` makes it require an API key
+with one of those roles (401 without a valid key, 403 with another role); the handler then finds
+the caller with `get_principal(request)`. `oura.app` mounts every table, and `oura.http.openapi`
+builds the OpenAPI document from the same declarations, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from ..auth import Principal, Role
+
+__all__ = [
+    "Param",
+    "RouteSpec",
+    "RouteTable",
+    "query",
+    "path_param",
+    "header",
+    "get_principal",
+    "PRINCIPAL_KEY",
+]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PRINCIPAL_KEY = web.RequestKey("oura.principal", Principal)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    location: str  # "query" | "path" | "header"
+    schema: Mapping[str, Any]
+    required: bool = False
+    description: str = ""
+
+    def to_openapi(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "in": self.location,
+            "required": self.required or self.location == "path",
+            "description": self.description,
+            "schema": dict(self.schema),
+        }
+
+
+def query(name: str, type: str = "string", *, required: bool = False, description: str = "", **schema: Any) -> Param:
+    return Param(name, "query", {"type": type, **schema}, required, description)
+
+
+def path_param(name: str, type: str = "string", *, description: str = "", **schema: Any) -> Param:
+    return Param(name, "path", {"type": type, **schema}, True, description)
+
+
+def header(name: str, type: str = "string", *, required: bool = False, description: str = "", **schema: Any) -> Param:
+    return Param(name, "header", {"type": type, **schema}, required, description)
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    roles: frozenset[Role] | None = None
+    params: tuple[Param, ...] = ()
+    body: Mapping[str, Any] | None = None  # JSON schema of the request body
+    responses: Mapping[int, Any] = field(default_factory=dict)
+    description: str = ""
+    tag: str = "default"
+    content_type: str = "application/json"
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler.__name__
+
+    @property
+    def public(self) -> bool:
+        return self.roles is None
+
+
+class RouteTable:
+    """The routes of one package, with their documentation and access rules."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self._specs: list[RouteSpec] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        roles: Iterable[Role | str] | None = None,
+        params: Iterable[Param] = (),
+        body: Mapping[str, Any] | None = None,
+        responses: Mapping[int, Any] | None = None,
+        description: str = "",
+        content_type: str = "application/json",
+    ) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            self._specs.append(
+                RouteSpec(
+                    method=method.upper(),
+                    path=path,
+                    handler=handler,
+                    summary=summary,
+                    roles=None if roles is None else frozenset(Role(r) for r in roles),
+                    params=tuple(params),
+                    body=body,
+                    responses=dict(responses or {200: "OK"}),
+                    description=description or (handler.__doc__ or "").strip(),
+                    tag=self.tag,
+                    content_type=content_type,
+                )
+            )
+            return handler
+
+        return decorate
+
+    def get(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **kwargs)
+
+    def __iter__(self) -> Iterator[RouteSpec]:
+        return iter(self._specs)
+
+
+def get_principal(request: web.Request) -> Principal:
+    """The authenticated caller of a protected route."""
+    principal = request.get(PRINCIPAL_KEY)
+    if principal is None:
+        raise RuntimeError("get_principal() called on a public route")
+    return principal

@@ -1,0 +1,133 @@
+"""Fixtures shared by every test package.
+
+Real feeds are read from ../shared/data (next to the repository). Where that folder is absent (a
+user's fresh clone) the tests that need it skip and say why; under CI (``CI=true``) they fail
+instead, because CI must exercise the real data.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("OURA_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+def require_shared_data(*parts: str) -> Path:
+    """The path under ../shared/data, or skip (fail under CI) when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        message = f"real data {path} is absent (set OURA_SHARED_DATA or place ../shared/data)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI=true requires it")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    return require_shared_data()
+
+
+# --- databases and apps -------------------------------------------------------------------------
+
+from collections.abc import AsyncIterator, Awaitable, Callable  # noqa: E402
+from dataclasses import replace  # noqa: E402
+
+import pytest_asyncio  # noqa: E402
+from aiohttp import web  # noqa: E402
+from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
+
+from oura.config import Config, DatabaseConfig, FeedsConfig, PlannerConfig  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The session's PostgreSQL server (embedded unless TEST_DATABASE_URL is set)."""
+    from tests.db import TestServer as PgTestServer
+
+    server = PgTestServer()
+    yield server
+    server.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def pg_template(pg_server) -> AsyncIterator[str]:
+    """A database with every migration applied, cloned for each test."""
+    await pg_server.create_template()
+    yield pg_server.template
+    await pg_server.drop_database(pg_server.template)
+
+
+@pytest_asyncio.fixture
+async def db_dsn(pg_server, pg_template) -> AsyncIterator[str]:
+    """The DSN of a fresh, migrated database of this test's own."""
+    from tests.db import with_database
+
+    name = await pg_server.create_database()
+    yield with_database(pg_server.dsn, name)
+    await pg_server.drop_database(name)
+
+
+@pytest_asyncio.fixture
+async def db_pool(db_dsn):
+    from oura.db.pool import create_pool
+
+    pool = await create_pool(db_dsn, min_size=1, max_size=10)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def app_config(db_dsn, tmp_path) -> Config:
+    """A config for an app on this test's database, with no feed registry (nothing ingested)."""
+    return Config(
+        data_dir=tmp_path,
+        database=DatabaseConfig(url=db_dsn, pool_min_size=1, pool_max_size=10),
+        feeds=FeedsConfig(registry=None, store_dir=tmp_path / "feeds", ingest_on_start=False, realtime=False),
+        planner=PlannerConfig(cache_dir=tmp_path / "cache"),
+    )
+
+
+@pytest_asyncio.fixture
+async def make_client() -> AsyncIterator[Callable[[web.Application], Awaitable[TestClient]]]:
+    """Start an app on a real loopback port and return a client for it; closed after the test."""
+    clients: list[TestClient] = []
+
+    async def make(app: web.Application) -> TestClient:
+        client = TestClient(TestServer(app, host="127.0.0.1"))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in reversed(clients):
+        await client.close()
+
+
+@pytest_asyncio.fixture
+async def client(app_config, make_client) -> TestClient:
+    """A client of the full OùRA app built by `create_app`, on this test's database."""
+    from oura.app import create_app
+
+    return await make_client(create_app(app_config))
+
+
+@pytest_asyncio.fixture
+async def api_key(client) -> Callable[..., Awaitable[str]]:
+    """Create an API key on the test app's database: ``await api_key("authority", "sytral")``."""
+    from oura.auth import create_key
+    from oura.keys import POOL
+
+    async def make(role: str, authority_id: str | None = None, label: str = "test") -> str:
+        _, token = await create_key(client.app[POOL], role, authority_id, label=label)
+        return token
+
+    return make
+
+
+def config_with(config: Config, **changes) -> Config:
+    return replace(config, **changes)
