@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 from . import __version__
 from .config import Config, ConfigError, load_config
+from .db.session import database_dsn
 
 __all__ = ["main", "build_parser", "database_dsn"]
 
@@ -29,24 +30,6 @@ def _add(sub: argparse._SubParsersAction, name: str, help: str, example: str) ->
         epilog=f"example:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-
-
-@contextlib.asynccontextmanager
-async def database_dsn(config: Config, *, keep_running: bool = False) -> AsyncIterator[str]:
-    """The configured DSN, starting the embedded server for the duration when none is configured."""
-    if config.database.url:
-        yield config.database.url
-        return
-    from .concurrency import run_blocking
-    from .db.embedded import EmbeddedPostgres
-
-    embedded = EmbeddedPostgres(config.database.embedded_pgdata, keep_running=keep_running)
-    dsn = await run_blocking(embedded.start)
-    try:
-        yield dsn
-    finally:
-        if not keep_running:
-            await run_blocking(embedded.stop)
 
 
 @contextlib.asynccontextmanager

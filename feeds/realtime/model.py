@@ -42,6 +42,7 @@ class RtErrorType(enum.StrEnum):
     """Why an entity of a realtime feed could not be used (counted per authority and type)."""
 
     MALFORMED_PAYLOAD = "malformed_payload"
+    FETCH_FAILED = "fetch_failed"  # HTTP error status, timeout, connection refused
     STALE_HEADER = "stale_header"
     UNKNOWN_TRIP = "unknown_trip"
     UNKNOWN_STOP = "unknown_stop"

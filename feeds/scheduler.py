@@ -1,0 +1,93 @@
+"""Periodic static ingestion inside `oura serve`: one task per network, polling at its
+``static_poll_s``, at most two ingestions at a time (validation is CPU-bound and the machine is
+shared with the planner).
+
+A failing network only delays itself: errors are outcomes, and an unexpected exception in one
+round is logged and retried at the next interval. Subscribers (the planner) are called after each
+accepted version is published, outside the ingestion transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+import asyncpg
+
+from feeds.authorities import Network, Registry
+from feeds.fetch import FetchLimits
+from feeds.ingest import IngestOutcome, Outcome, ingest_network
+from feeds.store import FeedStore
+from oura.clock import Clock
+
+__all__ = ["FeedScheduler"]
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[IngestOutcome], Awaitable[None]]
+
+
+class FeedScheduler:
+    def __init__(self, pool: asyncpg.Pool, registry: Registry, *, store: FeedStore,
+                 session: aiohttp.ClientSession, clock: Clock, limits: FetchLimits = FetchLimits(),
+                 concurrency: int = 2) -> None:
+        self._pool = pool
+        self._registry = registry
+        self._store = store
+        self._session = session
+        self._clock = clock
+        self._limits = limits
+        self._gate = asyncio.Semaphore(concurrency)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._subscribers: list[Subscriber] = []
+        self.first_round = asyncio.Event()
+        self._pending_first = 0
+
+    def subscribe(self, callback: Subscriber) -> None:
+        """Call ``callback`` after every accepted version is published."""
+        self._subscribers.append(callback)
+
+    async def ingest_once(self, network: Network) -> IngestOutcome:
+        async with self._gate:
+            outcome = await ingest_network(self._pool, network, store=self._store, session=self._session,
+                                           clock=self._clock, work_dir=self._store.work_dir, limits=self._limits)
+        log.info("feed ingestion", extra={"network": network.id, "outcome": outcome.outcome.value,
+                                          "detail": outcome.message})
+        if outcome.outcome is Outcome.ACCEPTED:
+            for callback in self._subscribers:
+                try:
+                    await callback(outcome)
+                except Exception:  # a subscriber's bug must not stop ingestion
+                    log.exception("feed subscriber failed", extra={"network": network.id})
+        return outcome
+
+    async def _loop(self, network: Network) -> None:
+        first = True
+        while True:
+            try:
+                await self.ingest_once(network)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("feed ingestion crashed", extra={"network": network.id})
+            if first:
+                first = False
+                self._pending_first -= 1
+                if self._pending_first == 0:
+                    self.first_round.set()
+            await asyncio.sleep(network.static_poll_s)
+
+    def start(self) -> None:
+        networks = self._registry.list_networks()
+        self._pending_first = len(networks)
+        if not networks:
+            self.first_round.set()
+        self._tasks = [asyncio.create_task(self._loop(n), name=f"feeds:{n.id}") for n in networks]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []

@@ -1,0 +1,80 @@
+"""`oura feeds ingest|list|report|hubs` against a real database and real feeds (local paths)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from feeds.cli import register
+from tests.feeds.conftest import edit_cell, real_feed_path, rewrite_feed
+
+pytestmark = pytest.mark.realdata
+
+
+def _run(argv: list[str], config) -> int:
+    parser = argparse.ArgumentParser(prog="oura")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args, config)
+
+
+def test_ingest_list_report_and_hubs(app_config, tmp_path: Path, capsys) -> None:
+    broken = rewrite_feed(real_feed_path("bullrunner"), tmp_path / "broken.zip", {
+        "stop_times.txt": lambda t: edit_cell(t, row=0, column="trip_id", value="no-such-trip")})
+    registry = tmp_path / "registry.toml"
+    registry.write_text(f"""
+[region]
+name = "Tampa (test)"
+timezone = "America/New_York"
+[[authorities]]
+id = "hart"
+name = "HART"
+kind = "urban"
+  [[authorities.networks]]
+  id = "hart"
+  name = "HART"
+  static = "{real_feed_path('hart')}"
+[[authorities]]
+id = "usf"
+name = "USF"
+kind = "urban"
+  [[authorities.networks]]
+  id = "bullrunner"
+  name = "Bull Runner"
+  static = "{real_feed_path('bullrunner')}"
+[[authorities]]
+id = "broken"
+name = "Broken"
+kind = "urban"
+  [[authorities.networks]]
+  id = "broken"
+  name = "Broken copy"
+  static = "{broken}"
+""", encoding="utf-8")
+    config = replace(app_config, feeds=replace(app_config.feeds, registry=registry))
+
+    assert _run(["feeds", "ingest", "--only", "usf"], config) == 0
+    out = capsys.readouterr().out
+    assert "bullrunner" in out and "accepted" in out
+
+    assert _run(["feeds", "ingest"], config) == 1  # the broken copy is rejected
+    out = capsys.readouterr().out
+    assert "hart" in out and "unchanged" in out and "rejected" in out
+
+    assert _run(["feeds", "list"], config) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[1]: line for line in out.splitlines()[1:]}
+    # the real clock is years past these feeds' calendars: accepted, serving, but stale
+    assert "stale" in lines["hart"].split() and "2021-04-24" in lines["hart"]
+    assert "missing" in lines["broken"].split()
+
+    assert _run(["feeds", "report", "broken"], config) == 0
+    out = capsys.readouterr().out
+    assert "REJECTED" in out and "no-such-trip" in out
+
+    assert _run(["feeds", "hubs", "--interchanges-only", "--limit", "5"], config) == 0
+    out = capsys.readouterr().out
+    assert "joining several networks" in out and "networks=bullrunner,hart" in out
