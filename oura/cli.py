@@ -160,7 +160,9 @@ def _cmd_keys_list(args: argparse.Namespace, config: Config) -> int:
 
 def _package_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:  # noqa: SLF001
     """The ``register`` functions of the packages' command lines."""
-    return []
+    from .demo.cli import register as register_demo
+
+    return [register_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,606 @@
+"""Live GTFS-realtime for the demo: a pure function of (static feed, seed, time).
+
+`load_network_timetable` reads a static feed once into flat arrays; `build_trip_updates`,
+`build_vehicle_positions` and `build_alerts` turn it into protobuf `FeedMessage`s for a given
+instant. Nothing here reads the clock or keeps state between calls, so the same (seed, time)
+always yields the same bytes: tests pin the time, the server passes its clock's time.
+
+What happens in the simulated network (all decided by hashing seed, network, day and trip):
+- every running trip carries a delay that builds up during the trip and recovers before its
+  end, so a vehicle's delay grows and shrinks as the clock moves;
+- about 2 % of trips are cancelled and 3 % skip one stop;
+- one stop per network and day is closed from 06:00 to 22:00 (a NO_SERVICE alert, and trips
+  passing there skip it);
+- in most three-hour slots one route suffers a line-wide disruption (an alert, and 5 to 15
+  minutes of extra delay on its trips);
+- every hour one trip is ADDED as a copy of a scheduled one, 7 minutes later;
+- vehicles move along their shapes between stops, using the delayed times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from google.transit import gtfs_realtime_pb2 as rt
+
+from feeds.gtfs.reader import parse_gtfs_dates, parse_gtfs_times, read_gtfs
+
+__all__ = [
+    "NetworkTimetable",
+    "load_network_timetable",
+    "build_trip_updates",
+    "build_vehicle_positions",
+    "build_alerts",
+    "build_feed",
+]
+
+_LOOKAHEAD_S = 1800  # trip updates cover trips starting within the next 30 min
+_CANCEL_SHARE = 0.02
+_SKIP_SHARE = 0.03
+_CLOSED_STOP_HOURS = (6, 22)
+_DISRUPTION_SLOT_H = 3
+
+
+@dataclass(frozen=True)
+class NetworkTimetable:
+    """One static feed as arrays. Trip index -> row range [st_start, st_end) of the stop_times arrays."""
+
+    network_id: str
+    timezone: str
+    trip_ids: np.ndarray = field(repr=False)  # trip -> trip_id (str)
+    route_ids: np.ndarray = field(repr=False)  # trip -> route_id
+    direction_ids: np.ndarray = field(repr=False)  # trip -> 0/1
+    service_ids: np.ndarray = field(repr=False)  # trip -> service_id
+    shape_ids: np.ndarray = field(repr=False)  # trip -> shape_id ("" if none)
+    vehicle_ids: np.ndarray = field(repr=False)  # trip -> block_id, or trip_id without block
+    st_start: np.ndarray = field(repr=False)  # trip -> first stop_times row
+    st_end: np.ndarray = field(repr=False)  # trip -> one past its last row
+    st_stop: np.ndarray = field(repr=False)  # row -> stop index (into stop_ids)
+    st_sequence: np.ndarray = field(repr=False)  # row -> stop_sequence
+    st_arrival_s: np.ndarray = field(repr=False)  # row -> arrival, seconds from service-day noon-12h
+    st_departure_s: np.ndarray = field(repr=False)
+    st_dist_km: np.ndarray = field(repr=False)  # row -> shape_dist_traveled (NaN when absent)
+    stop_ids: np.ndarray = field(repr=False)  # stop index -> stop_id
+    stop_names: np.ndarray = field(repr=False)
+    stop_lat: np.ndarray = field(repr=False)
+    stop_lon: np.ndarray = field(repr=False)
+    served_stops: np.ndarray = field(repr=False)  # sorted stop indexes that appear in stop_times
+    route_names: dict[str, str] = field(repr=False)
+    services_by_date: dict[date, frozenset[str]] = field(repr=False)
+    shapes: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(repr=False)  # lat, lon, dist
+
+    @property
+    def first_departure_s(self) -> np.ndarray:
+        return self.st_departure_s[self.st_start]
+
+    @property
+    def last_arrival_s(self) -> np.ndarray:
+        return self.st_arrival_s[self.st_end - 1]
+
+
+def load_network_timetable(network_id: str, static_path: str, timezone: str) -> NetworkTimetable:
+    """Read the static feed at ``static_path`` (zip or folder). Sync and CPU-bound."""
+    tables = read_gtfs(static_path, only=["trips", "stop_times", "stops", "routes", "calendar",
+                                          "calendar_dates", "shapes"])
+    trips = tables.get("trips")
+    stop_times = tables.get("stop_times")
+    stops = tables.get("stops")
+    trip_index = pd.Series(np.arange(len(trips)), index=trips["trip_id"].to_numpy())
+    st_trip = trip_index.reindex(stop_times["trip_id"].to_numpy()).to_numpy()
+    valid = ~np.isnan(st_trip)
+    st = stop_times[valid]
+    st_trip = st_trip[valid].astype(np.int64)
+    sequence = np.nan_to_num(_numbers(st["stop_sequence"])).astype(np.int64)
+    order = np.lexsort((sequence, st_trip))
+    st_trip, sequence = st_trip[order], sequence[order]
+    st = st.iloc[order]
+    stop_index = pd.Series(np.arange(len(stops)), index=stops["stop_id"].to_numpy())
+    st_stop = stop_index.reindex(st["stop_id"].to_numpy()).fillna(-1).to_numpy(np.int64)
+    arrival = parse_gtfs_times(st["arrival_time"]).astype(np.int64)
+    departure = parse_gtfs_times(st["departure_time"]).astype(np.int64)
+    arrival = np.where(arrival < 0, departure, arrival)
+    departure = np.where(departure < 0, arrival, departure)
+    dist = (_numbers(st["shape_dist_traveled"])
+            if "shape_dist_traveled" in st.columns else np.full(len(st), np.nan))
+    starts = np.searchsorted(st_trip, np.arange(len(trips)), side="left")
+    ends = np.searchsorted(st_trip, np.arange(len(trips)), side="right")
+    has_times = ends > starts
+    keep = np.flatnonzero(has_times)
+    column = lambda name, default="": (trips[name].to_numpy(dtype=object) if name in trips.columns  # noqa: E731
+                                       else np.full(len(trips), default, dtype=object))
+    blocks = column("block_id")
+    vehicle_ids = np.where(blocks != "", blocks, trips["trip_id"].to_numpy(dtype=object))
+    direction = pd.to_numeric(pd.Series(column("direction_id", "0")), errors="coerce").fillna(0).to_numpy(np.int64)
+    shapes: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    shape_table = tables.find("shapes")
+    if shape_table is not None and len(shape_table):
+        frame = pd.DataFrame({
+            "id": shape_table["shape_id"],
+            "seq": pd.to_numeric(shape_table["shape_pt_sequence"], errors="coerce"),
+            "lat": pd.to_numeric(shape_table["shape_pt_lat"], errors="coerce"),
+            "lon": pd.to_numeric(shape_table["shape_pt_lon"], errors="coerce"),
+            "dist": pd.to_numeric(shape_table.get("shape_dist_traveled", pd.Series(dtype=str)), errors="coerce"),
+        }).sort_values(["id", "seq"], kind="stable")
+        for shape_id, group in frame.groupby("id", sort=False):
+            shapes[str(shape_id)] = (group["lat"].to_numpy(), group["lon"].to_numpy(), group["dist"].to_numpy())
+    routes = tables.find("routes")
+    route_names = {}
+    if routes is not None:
+        for rid, short, long_ in zip(routes["route_id"], routes.get("route_short_name", routes["route_id"]),
+                                     routes.get("route_long_name", routes["route_id"])):
+            route_names[rid] = short or long_ or rid
+    return NetworkTimetable(
+        network_id=network_id,
+        timezone=timezone,
+        trip_ids=trips["trip_id"].to_numpy(dtype=object)[keep],
+        route_ids=trips["route_id"].to_numpy(dtype=object)[keep],
+        direction_ids=direction[keep],
+        service_ids=trips["service_id"].to_numpy(dtype=object)[keep],
+        shape_ids=column("shape_id")[keep],
+        vehicle_ids=vehicle_ids[keep],
+        st_start=starts[keep],
+        st_end=ends[keep],
+        st_stop=st_stop,
+        st_sequence=sequence,
+        st_arrival_s=arrival,
+        st_departure_s=departure,
+        st_dist_km=dist,
+        stop_ids=stops["stop_id"].to_numpy(dtype=object),
+        stop_names=stops["stop_name"].to_numpy(dtype=object) if "stop_name" in stops.columns
+        else stops["stop_id"].to_numpy(dtype=object),
+        stop_lat=pd.to_numeric(stops["stop_lat"], errors="coerce").to_numpy(np.float64),
+        stop_lon=pd.to_numeric(stops["stop_lon"], errors="coerce").to_numpy(np.float64),
+        served_stops=np.unique(st_stop[st_stop >= 0]),
+        route_names=route_names,
+        services_by_date=_services_by_date(tables),
+        shapes=shapes,
+    )
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    """Numeric column -> float64 (NaN where empty or malformed); the fast path skips pandas' parser."""
+    values = series.to_numpy(dtype=object)
+    try:
+        return values.astype(np.float64)
+    except ValueError:
+        return pd.to_numeric(series, errors="coerce").to_numpy(np.float64)
+
+
+def _services_by_date(tables) -> dict[date, frozenset[str]]:
+    active: dict[date, set[str]] = {}
+    calendar = tables.find("calendar")
+    weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    if calendar is not None and len(calendar):
+        starts = parse_gtfs_dates(calendar["start_date"])
+        ends = parse_gtfs_dates(calendar["end_date"])
+        for i, service_id in enumerate(calendar["service_id"]):
+            if pd.isna(starts.iloc[i]) or pd.isna(ends.iloc[i]):
+                continue
+            flags = [calendar[w].iloc[i] == "1" for w in weekdays]
+            day, end = starts.iloc[i].date(), ends.iloc[i].date()
+            while day <= end:
+                if flags[day.weekday()]:
+                    active.setdefault(day, set()).add(service_id)
+                day += timedelta(days=1)
+    exceptions = tables.find("calendar_dates")
+    if exceptions is not None and len(exceptions):
+        days = parse_gtfs_dates(exceptions["date"])
+        for service_id, day, kind in zip(exceptions["service_id"], days, exceptions["exception_type"]):
+            if pd.isna(day):
+                continue
+            bucket = active.setdefault(day.date(), set())
+            if kind == "1":
+                bucket.add(service_id)
+            elif kind == "2":
+                bucket.discard(service_id)
+    return {d: frozenset(s) for d, s in active.items()}
+
+
+# -- deterministic randomness ----------------------------------------------------------------------
+
+
+def _uniforms(seed: int, *key: object, count: int = 4) -> list[float]:
+    """``count`` uniform numbers in [0, 1) fixed by (seed, key): the same on every machine."""
+    digest = hashlib.blake2b("|".join(map(str, (seed, *key))).encode(), digest_size=4 * count).digest()
+    return [int.from_bytes(digest[4 * i:4 * i + 4], "big") / 2**32 for i in range(count)]
+
+
+# -- the state of the network at an instant ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _ServiceDay:
+    day: date
+    origin_utc: datetime  # the service day's "noon minus 12 h", GTFS time 0
+
+    def posix(self, seconds: int | float) -> int:
+        return int(self.origin_utc.timestamp() + seconds)
+
+
+def _service_days(now: datetime, timezone: str) -> list[_ServiceDay]:
+    zone = ZoneInfo(timezone)
+    local_day = now.astimezone(zone).date()
+    out = []
+    for day in (local_day - timedelta(days=1), local_day):
+        noon = datetime(day.year, day.month, day.day, 12, tzinfo=zone)
+        out.append(_ServiceDay(day, (noon - timedelta(hours=12)).astimezone(UTC)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Disruption:
+    route_id: str
+    start_utc: datetime
+    end_utc: datetime
+    extra_delay_s: int
+
+
+def _list_disruptions(tt: NetworkTimetable, seed: int, now: datetime) -> list[_Disruption]:
+    """The line-wide disruptions of the slots around ``now`` (the current and the next one)."""
+    zone = ZoneInfo(tt.timezone)
+    local = now.astimezone(zone)
+    routes = sorted(set(tt.route_ids.tolist()))
+    if not routes:
+        return []
+    out = []
+    slot_start = local.replace(minute=0, second=0, microsecond=0, hour=local.hour - local.hour % _DISRUPTION_SLOT_H)
+    for k in (-1, 0, 1):
+        start = slot_start + timedelta(hours=k * _DISRUPTION_SLOT_H)
+        happens, pick, extra, _ = _uniforms(seed, tt.network_id, "disruption", start.isoformat())
+        if happens < 0.3:
+            continue
+        begin = start + timedelta(minutes=30)
+        out.append(_Disruption(routes[int(pick * len(routes))], begin.astimezone(UTC),
+                               (begin + timedelta(minutes=120)).astimezone(UTC), int(300 + 600 * extra)))
+    return out
+
+
+def _closed_stop(tt: NetworkTimetable, seed: int, day: date) -> tuple[int, datetime, datetime] | None:
+    if not len(tt.served_stops):
+        return None
+    (pick, *_) = _uniforms(seed, tt.network_id, "closed-stop", day.isoformat())
+    zone = ZoneInfo(tt.timezone)
+    start = datetime(day.year, day.month, day.day, _CLOSED_STOP_HOURS[0], tzinfo=zone)
+    end = datetime(day.year, day.month, day.day, _CLOSED_STOP_HOURS[1], tzinfo=zone)
+    return int(tt.served_stops[int(pick * len(tt.served_stops))]), start.astimezone(UTC), end.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _TripState:
+    """One trip of one service day as it runs at the instant considered."""
+
+    trip: int  # trip index (-1 for the added trip)
+    day: _ServiceDay
+    trip_id: str
+    route_id: str
+    direction_id: int
+    vehicle_id: str
+    stops: np.ndarray  # stop indexes
+    sequence: np.ndarray
+    arrival_s: np.ndarray  # scheduled
+    departure_s: np.ndarray
+    dist_km: np.ndarray
+    shape_id: str
+    delay_s: np.ndarray  # predicted delay at each stop
+    current_delay_s: int
+    cancelled: bool
+    skipped: frozenset[int]  # positions in the trip
+    added: bool = False
+
+
+def _delay_profile(seed: int, tt: NetworkTimetable, trip_id: str, day: date, arrival_s: np.ndarray,
+                   now_s: float, extra_s: int) -> tuple[np.ndarray, int]:
+    """Predicted delay at each stop and the delay now: builds up, then recovers before the end.
+
+    The slope of the delay over scheduled time stays below 0.6 s/s, so predicted times keep
+    increasing from stop to stop.
+    """
+    u_peak, u_start, _, _ = _uniforms(seed, tt.network_id, "delay", trip_id, day.isoformat())
+    duration = max(60.0, float(arrival_s[-1] - arrival_s[0]))
+    peak = min(900.0 * u_peak**3, 0.15 * duration)
+    initial = min(120.0 * u_start, 0.3 * duration)
+
+    def at(t: np.ndarray | float) -> np.ndarray | float:
+        p = np.clip((np.asarray(t, dtype=np.float64) - arrival_s[0]) / duration, 0.0, 1.0)
+        return initial * (1.0 - p) + peak * np.sin(np.pi * p) + extra_s
+
+    return np.round(at(arrival_s)).astype(np.int64), int(round(float(at(now_s))))
+
+
+def _trip_state(tt: NetworkTimetable, seed: int, trip: int, day: _ServiceDay, now_s: float,
+                disruptions: list[_Disruption], closed: tuple[int, datetime, datetime] | None) -> _TripState:
+    a, b = int(tt.st_start[trip]), int(tt.st_end[trip])
+    trip_id = str(tt.trip_ids[trip])
+    arrival = tt.st_arrival_s[a:b]
+    route_id = str(tt.route_ids[trip])
+    start_utc = datetime.fromtimestamp(day.posix(arrival[0]), UTC)
+    extra = 0
+    for disruption in disruptions:
+        if disruption.route_id == route_id and disruption.start_utc <= start_utc < disruption.end_utc:
+            extra = max(extra, disruption.extra_delay_s)
+    delay, current = _delay_profile(seed, tt, trip_id, day.day, arrival, now_s, extra)
+    u_cancel, u_skip, u_where, _ = _uniforms(seed, tt.network_id, "fate", trip_id, day.day.isoformat())
+    n = b - a
+    skipped = set()
+    if u_skip < _SKIP_SHARE and n > 2:
+        skipped.add(1 + int(u_where * (n - 2)))
+    stops = tt.st_stop[a:b]
+    if closed is not None:
+        stop, begin, end = closed
+        for position in np.flatnonzero(stops == stop).tolist():
+            at = datetime.fromtimestamp(day.posix(arrival[position]), UTC)
+            if begin <= at < end:
+                skipped.add(position)
+    return _TripState(
+        trip=trip, day=day, trip_id=trip_id, route_id=route_id, direction_id=int(tt.direction_ids[trip]),
+        vehicle_id=str(tt.vehicle_ids[trip]), stops=stops, sequence=tt.st_sequence[a:b], arrival_s=arrival,
+        departure_s=tt.st_departure_s[a:b], dist_km=tt.st_dist_km[a:b], shape_id=str(tt.shape_ids[trip]),
+        delay_s=delay, current_delay_s=current, cancelled=u_cancel < _CANCEL_SHARE, skipped=frozenset(skipped),
+    )
+
+
+def _added_trip(tt: NetworkTimetable, seed: int, day: _ServiceDay, hour: int) -> _TripState | None:
+    """The extra trip of ``hour``: a copy, 7 minutes later, of a trip scheduled to start then."""
+    services = tt.services_by_date.get(day.day, frozenset())
+    if not services:
+        return None
+    first = tt.first_departure_s
+    candidates = np.flatnonzero((first >= hour * 3600) & (first < (hour + 1) * 3600)
+                                & np.isin(tt.service_ids, list(services)))
+    if not len(candidates):
+        return None
+    (pick, *_) = _uniforms(seed, tt.network_id, "added", day.day.isoformat(), hour)
+    template = int(candidates[int(pick * len(candidates))])
+    a, b = int(tt.st_start[template]), int(tt.st_end[template])
+    shift = 7 * 60
+    trip_id = f"added-{day.day:%Y%m%d}-{hour:02d}"
+    return _TripState(
+        trip=-1, day=day, trip_id=trip_id, route_id=str(tt.route_ids[template]),
+        direction_id=int(tt.direction_ids[template]), vehicle_id=f"{trip_id}-v", stops=tt.st_stop[a:b],
+        sequence=tt.st_sequence[a:b], arrival_s=tt.st_arrival_s[a:b] + shift,
+        departure_s=tt.st_departure_s[a:b] + shift, dist_km=tt.st_dist_km[a:b],
+        shape_id=str(tt.shape_ids[template]), delay_s=np.zeros(b - a, dtype=np.int64), current_delay_s=0,
+        cancelled=False, skipped=frozenset(), added=True,
+    )
+
+
+def _list_trip_states(tt: NetworkTimetable, seed: int, now: datetime) -> list[_TripState]:
+    """Trips running now or starting within the look-ahead, on the service days that reach now."""
+    disruptions = _list_disruptions(tt, seed, now)
+    states: list[_TripState] = []
+    first, last = tt.first_departure_s, tt.last_arrival_s
+    for day in _service_days(now, tt.timezone):
+        services = tt.services_by_date.get(day.day)
+        if not services:
+            continue
+        now_s = (now - day.origin_utc).total_seconds()
+        closed = _closed_stop(tt, seed, day.day)
+        window = (first <= now_s + _LOOKAHEAD_S) & (last + 900 >= now_s) & np.isin(tt.service_ids, list(services))
+        for trip in np.flatnonzero(window).tolist():
+            states.append(_trip_state(tt, seed, trip, day, now_s, disruptions, closed))
+        local_hour = int(now_s // 3600)
+        for hour in (local_hour - 1, local_hour):
+            if 5 <= hour <= 23:
+                added = _added_trip(tt, seed, day, hour)
+                if added is not None and added.arrival_s[0] <= now_s + _LOOKAHEAD_S and added.arrival_s[-1] >= now_s:
+                    states.append(added)
+    return states
+
+
+# -- protobuf -----------------------------------------------------------------------------------
+
+
+def _header(message: rt.FeedMessage, now: datetime) -> None:
+    message.header.gtfs_realtime_version = "2.0"
+    message.header.incrementality = rt.FeedHeader.FULL_DATASET
+    message.header.timestamp = int(now.timestamp())
+
+
+def _start_time(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def build_trip_updates(tt: NetworkTimetable, *, seed: int, now: datetime) -> rt.FeedMessage:
+    message = rt.FeedMessage()
+    _header(message, now)
+    for state in _list_trip_states(tt, seed, now):
+        now_s = (now - state.day.origin_utc).total_seconds()
+        positions: list[int] = []
+        if state.added:
+            positions = list(range(len(state.stops)))
+        elif not state.cancelled:
+            ahead = np.flatnonzero(state.departure_s + state.delay_s >= now_s)
+            if not len(ahead):
+                continue  # already arrived: nothing left to predict
+            chosen = {int(ahead[0]), len(state.stops) - 1}
+            chosen.update(int(p) for p in ahead[::4])
+            chosen.update(p for p in state.skipped if p >= ahead[0])
+            positions = sorted(chosen)
+        entity = message.entity.add()
+        entity.id = f"tu-{state.trip_id}-{state.day.day:%Y%m%d}"
+        update = entity.trip_update
+        descriptor = update.trip
+        descriptor.trip_id = state.trip_id
+        descriptor.route_id = state.route_id
+        descriptor.direction_id = state.direction_id
+        descriptor.start_date = f"{state.day.day:%Y%m%d}"
+        descriptor.start_time = _start_time(int(state.departure_s[0]))
+        update.timestamp = int(now.timestamp())
+        if state.cancelled and not state.added:
+            descriptor.schedule_relationship = rt.TripDescriptor.CANCELED
+            continue
+        update.vehicle.id = state.vehicle_id
+        if state.added:
+            descriptor.schedule_relationship = rt.TripDescriptor.ADDED
+        else:
+            update.delay = state.current_delay_s
+        for position in positions:
+            stu = update.stop_time_update.add()
+            stu.stop_sequence = int(state.sequence[position])
+            stu.stop_id = str(tt.stop_ids[state.stops[position]])
+            if position in state.skipped:
+                stu.schedule_relationship = rt.TripUpdate.StopTimeUpdate.SKIPPED
+                continue
+            delay = int(state.delay_s[position])
+            if position > 0:
+                stu.arrival.delay = delay
+                stu.arrival.time = state.day.posix(state.arrival_s[position] + delay)
+            if position < len(state.stops) - 1:
+                stu.departure.delay = delay
+                stu.departure.time = state.day.posix(state.departure_s[position] + delay)
+    return message
+
+
+def _position_on_trip(tt: NetworkTimetable, state: _TripState, now_s: float) -> tuple[float, float, float, int, bool] | None:
+    """(lat, lon, bearing, position of the next or current stop, stopped there) or None if not running."""
+    t = now_s - state.current_delay_s
+    arrival, departure = state.arrival_s, state.departure_s
+    if t < departure[0] - 120 or t > arrival[-1]:
+        return None
+    k = int(np.searchsorted(departure, t, side="right"))  # next stop to arrive at
+    if k == 0:
+        return _stop_point(tt, state, 0) + (0, True)
+    if k < len(arrival) and t >= arrival[k]:
+        return _stop_point(tt, state, k) + (k, True)
+    if k >= len(arrival):
+        return _stop_point(tt, state, len(arrival) - 1) + (len(arrival) - 1, True)
+    span = max(1.0, float(arrival[k] - departure[k - 1]))
+    fraction = (t - departure[k - 1]) / span
+    shape = tt.shapes.get(state.shape_id)
+    d0, d1 = state.dist_km[k - 1], state.dist_km[k]
+    if shape is not None and not (math.isnan(d0) or math.isnan(d1)) and not np.isnan(shape[2]).any():
+        lat, lon, dist = shape
+        d = d0 + fraction * (d1 - d0)
+        i = int(np.clip(np.searchsorted(dist, d), 1, len(dist) - 1))
+        span_d = max(1e-9, dist[i] - dist[i - 1])
+        f = float(np.clip((d - dist[i - 1]) / span_d, 0.0, 1.0))
+        plat = lat[i - 1] + f * (lat[i] - lat[i - 1])
+        plon = lon[i - 1] + f * (lon[i] - lon[i - 1])
+        bearing = _bearing(lat[i - 1], lon[i - 1], lat[i], lon[i])
+        return float(plat), float(plon), bearing, k, False
+    a, b = state.stops[k - 1], state.stops[k]
+    plat = tt.stop_lat[a] + fraction * (tt.stop_lat[b] - tt.stop_lat[a])
+    plon = tt.stop_lon[a] + fraction * (tt.stop_lon[b] - tt.stop_lon[a])
+    return float(plat), float(plon), _bearing(tt.stop_lat[a], tt.stop_lon[a], tt.stop_lat[b], tt.stop_lon[b]), k, False
+
+
+def _stop_point(tt: NetworkTimetable, state: _TripState, position: int) -> tuple[float, float, float]:
+    stop = state.stops[position]
+    nxt = state.stops[min(position + 1, len(state.stops) - 1)]
+    return (float(tt.stop_lat[stop]), float(tt.stop_lon[stop]),
+            _bearing(tt.stop_lat[stop], tt.stop_lon[stop], tt.stop_lat[nxt], tt.stop_lon[nxt]))
+
+
+def _bearing(lat1, lon1, lat2, lon2) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dlon = math.radians(lon2 - lon1)
+    y = math.sin(dlon) * math.cos(phi2)
+    x = math.cos(phi1) * math.sin(phi2) - math.sin(phi1) * math.cos(phi2) * math.cos(dlon)
+    return round((math.degrees(math.atan2(y, x)) + 360.0) % 360.0, 1)
+
+
+def build_vehicle_positions(tt: NetworkTimetable, *, seed: int, now: datetime) -> rt.FeedMessage:
+    message = rt.FeedMessage()
+    _header(message, now)
+    seen: set[str] = set()
+    for state in _list_trip_states(tt, seed, now):
+        if state.cancelled and not state.added:
+            continue
+        now_s = (now - state.day.origin_utc).total_seconds()
+        where = _position_on_trip(tt, state, now_s)
+        if where is None or state.vehicle_id in seen:
+            continue
+        seen.add(state.vehicle_id)
+        lat, lon, bearing, position, stopped = where
+        entity = message.entity.add()
+        entity.id = f"vp-{state.vehicle_id}"
+        vehicle = entity.vehicle
+        vehicle.trip.trip_id = state.trip_id
+        vehicle.trip.route_id = state.route_id
+        vehicle.trip.direction_id = state.direction_id
+        vehicle.trip.start_date = f"{state.day.day:%Y%m%d}"
+        vehicle.trip.start_time = _start_time(int(state.departure_s[0]))
+        if state.added:
+            vehicle.trip.schedule_relationship = rt.TripDescriptor.ADDED
+        vehicle.vehicle.id = state.vehicle_id
+        vehicle.vehicle.label = f"{tt.route_names.get(state.route_id, state.route_id)} {state.vehicle_id.rsplit('-', 1)[-1]}"
+        vehicle.position.latitude = lat
+        vehicle.position.longitude = lon
+        vehicle.position.bearing = bearing
+        vehicle.current_stop_sequence = int(state.sequence[position])
+        vehicle.stop_id = str(tt.stop_ids[state.stops[position]])
+        vehicle.current_status = (rt.VehiclePosition.STOPPED_AT if stopped
+                                  else rt.VehiclePosition.IN_TRANSIT_TO)
+        vehicle.timestamp = int(now.timestamp())
+    return message
+
+
+def _text(translated: rt.TranslatedString, fr: str, en: str) -> None:
+    for language, value in (("fr", fr), ("en", en)):
+        item = translated.translation.add()
+        item.text = value
+        item.language = language
+
+
+def build_alerts(tt: NetworkTimetable, *, seed: int, now: datetime) -> rt.FeedMessage:
+    message = rt.FeedMessage()
+    _header(message, now)
+    local_day = now.astimezone(ZoneInfo(tt.timezone)).date()
+    closed = _closed_stop(tt, seed, local_day)
+    if closed is not None and now < closed[2]:
+        stop, begin, end = closed
+        name = str(tt.stop_names[stop])
+        entity = message.entity.add()
+        entity.id = f"closed-stop-{local_day:%Y%m%d}"
+        alert = entity.alert
+        period = alert.active_period.add()
+        period.start, period.end = int(begin.timestamp()), int(end.timestamp())
+        alert.informed_entity.add().stop_id = str(tt.stop_ids[stop])
+        alert.cause = rt.Alert.CONSTRUCTION
+        alert.effect = rt.Alert.NO_SERVICE
+        _text(alert.header_text, f"Arrêt {name} fermé", f"Stop {name} closed")
+        _text(alert.description_text,
+              f"En raison de travaux, l'arrêt {name} n'est pas desservi de {_CLOSED_STOP_HOURS[0]} h à "
+              f"{_CLOSED_STOP_HOURS[1]} h.",
+              f"Because of works, stop {name} is not served from {_CLOSED_STOP_HOURS[0]}:00 to "
+              f"{_CLOSED_STOP_HOURS[1]}:00.")
+    for disruption in _list_disruptions(tt, seed, now):
+        if disruption.end_utc <= now:
+            continue
+        route_name = tt.route_names.get(disruption.route_id, disruption.route_id)
+        entity = message.entity.add()
+        entity.id = f"disruption-{disruption.route_id}-{int(disruption.start_utc.timestamp())}"
+        alert = entity.alert
+        period = alert.active_period.add()
+        period.start, period.end = int(disruption.start_utc.timestamp()), int(disruption.end_utc.timestamp())
+        informed = alert.informed_entity.add()
+        informed.route_id = disruption.route_id
+        alert.cause = rt.Alert.TECHNICAL_PROBLEM
+        alert.effect = rt.Alert.SIGNIFICANT_DELAYS
+        minutes = disruption.extra_delay_s // 60
+        _text(alert.header_text, f"Ligne {route_name} : perturbations",
+              f"Line {route_name}: disruption")
+        _text(alert.description_text,
+              f"Suite à un incident technique, prévoir jusqu'à {minutes} minutes de retard sur la ligne {route_name}.",
+              f"After a technical incident, expect delays of up to {minutes} minutes on line {route_name}.")
+    return message
+
+
+_BUILDERS = {
+    "trip-updates": build_trip_updates,
+    "vehicle-positions": build_vehicle_positions,
+    "alerts": build_alerts,
+}
+
+
+def build_feed(tt: NetworkTimetable, kind: str, *, seed: int, now: datetime) -> bytes:
+    """Serialized FeedMessage of ``kind`` ("trip-updates", "vehicle-positions", "alerts")."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return _BUILDERS[kind](tt, seed=seed, now=now.astimezone(UTC)).SerializeToString()
