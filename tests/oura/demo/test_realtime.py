@@ -31,9 +31,9 @@ def _parse(body: bytes) -> rt.FeedMessage:
 
 
 @pytest.fixture
-async def live_client(aiohttp_client, small_region):
+async def live_client(make_client, small_region):
     clock = _Clock(MORNING)
-    client = await aiohttp_client(create_realtime_app(small_region.registry, seed=3, clock=clock))
+    client = await make_client(create_realtime_app(small_region.registry, seed=3, clock=clock))
     client.clock = clock
     return client
 
