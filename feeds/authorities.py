@@ -224,8 +224,13 @@ def _parse_network(
                 **urls, poll_s=_positive_int(raw_rt, "poll_s", DEFAULT_REALTIME_POLL_S, f"{where}.realtime", problems)
             )
     adapter = raw.get("adapter") or None
-    if adapter is not None and (not isinstance(adapter, str) or not _ID.match(adapter.replace(".", "_"))):
-        problems.append(f"{where}: adapter {adapter!r} is not a module name")
+    if adapter is not None:
+        from feeds.adapters import UnknownAdapter, get_adapter
+
+        try:
+            get_adapter(str(adapter))
+        except UnknownAdapter as error:
+            problems.append(f"{where}: {error}")
     if not network_id or not static:
         return None
     return Network(id=network_id, name=str(raw.get("name") or network_id), authority_id=authority_id,

@@ -149,6 +149,14 @@ def _cmd_ingest(args: argparse.Namespace, config) -> int:
     for outcome in outcomes:
         print(f"{outcome.network_id:<16} {outcome.outcome.value:<12} {outcome.message}")
     bad = [o for o in outcomes if o.outcome in (Outcome.REJECTED, Outcome.FAILED)]
+    if registry.regional_fares is not None and args.only is None:
+        from feeds.regional import validate_regional_fares
+
+        regional = validate_regional_fares(registry.regional_fares, registry)
+        print(f"\nregional fares ({registry.regional_fares}):\n{regional.summary()}")
+        if regional.fatal:
+            print("the regional combined products are invalid; fix them before selling them", file=sys.stderr)
+            return 1
     if bad:
         print(f"\n{len(bad)} of {len(outcomes)} feeds were not updated; `oura feeds report AUTH` says why.",
               file=sys.stderr)

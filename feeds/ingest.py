@@ -108,7 +108,8 @@ async def ingest_network(
 
         mark = time.perf_counter()
         today = now.astimezone(ZoneInfo(network.timezone)).date() if network.timezone else now.date()
-        _, report = await run_blocking(validate_path, fetched.path, feed_id=network.id, today=today)
+        _, report = await run_blocking(validate_path, fetched.path, feed_id=network.id, today=today,
+                                       adapter=network.adapter)
         timings["read_validate_s"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
@@ -159,11 +160,15 @@ async def ingest_networks(
     clock: Clock,
     work_dir: Path,
     limits: FetchLimits = FetchLimits(),
-    concurrency: int = 2,
+    concurrency: int = 1,
     progress_for: Callable[[Network], ProgressCallback | None] | None = None,
     force: bool = False,
 ) -> list[IngestOutcome]:
-    """Ingest several networks, at most ``concurrency`` at a time; one failure never stops the others."""
+    """Ingest several networks, at most ``concurrency`` at a time; one failure never stops the others.
+
+    The default is one at a time: reading and validating hold the GIL most of the time, so two
+    threads are slower than one on a shared 2-core machine (bench/ingest.py measures both).
+    """
     gate = asyncio.Semaphore(concurrency)
 
     async def one(network: Network) -> IngestOutcome:

@@ -1,6 +1,6 @@
 """Periodic static ingestion inside `oura serve`: one task per network, polling at its
-``static_poll_s``, at most two ingestions at a time (validation is CPU-bound and the machine is
-shared with the planner).
+``static_poll_s``, one ingestion at a time (reading and validating are CPU-bound, hold the GIL
+mostly, and the machine is shared with the planner: bench/ingest.py shows two threads are slower).
 
 A failing network only delays itself: errors are outcomes, and an unexpected exception in one
 round is logged and retried at the next interval. Subscribers (the planner) are called after each
@@ -31,8 +31,8 @@ Subscriber = Callable[[IngestOutcome], Awaitable[None]]
 
 class FeedScheduler:
     def __init__(self, pool: asyncpg.Pool, registry: Registry, *, store: FeedStore,
-                 session: aiohttp.ClientSession, clock: Clock, limits: FetchLimits = FetchLimits(),
-                 concurrency: int = 2) -> None:
+                 session: aiohttp.ClientSession | None, clock: Clock, limits: FetchLimits = FetchLimits(),
+                 concurrency: int = 1) -> None:
         self._pool = pool
         self._registry = registry
         self._store = store

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from feeds.gtfs.issues import Issue, IssueCode, Severity
-from feeds.gtfs.reader import GtfsReadError, GtfsTables, read_gtfs
+from feeds.gtfs.reader import GtfsReadError, GtfsTables
+from feeds.gtfs.rules._common import shared_factorizations
 from feeds.gtfs.rules import (
     check_calendar,
     check_duplicate_ids,
@@ -126,17 +127,19 @@ def count_entities(tables: GtfsTables) -> dict[str, int]:
 def validate_feed(tables: GtfsTables, *, feed_id: str, today: dt.date | None = None) -> ValidationReport:
     """Run every rule on the feed. ``today`` (feed time zone) enables the coverage checks."""
     issues: list[Issue] = []
-    issues += check_required_files_and_fields(tables)
-    issues += check_duplicate_ids(tables)
-    issues += check_references(tables)
-    issues += check_stop_times(tables)
-    issues += check_calendar(tables, today=today)
-    issues += check_stop_locations(tables)
-    issues += check_route_types(tables)
-    issues += check_transfers(tables)
-    issues += check_fares_v2(tables)
+    with shared_factorizations():
+        issues += check_required_files_and_fields(tables)
+        issues += check_duplicate_ids(tables)
+        issues += check_references(tables)
+        issues += check_stop_times(tables)
+        issues += check_calendar(tables, today=today)
+        issues += check_stop_locations(tables)
+        issues += check_route_types(tables)
+        issues += check_transfers(tables)
+        issues += check_fares_v2(tables)
+        counts = count_entities(tables)
     start, end = get_validity_range(tables)
-    return ValidationReport(feed_id=feed_id, issues=tuple(issues), counts=count_entities(tables),
+    return ValidationReport(feed_id=feed_id, issues=tuple(issues), counts=counts,
                             validity_start=start, validity_end=end)
 
 
@@ -157,10 +160,19 @@ def sniff_content(path: Path) -> str | None:
     return None
 
 
-def validate_path(path: Path, *, feed_id: str, today: dt.date | None = None) -> tuple[GtfsTables | None, ValidationReport]:
-    """Read and validate the feed at ``path``; unreadable input becomes one fatal issue."""
+def validate_path(
+    path: Path, *, feed_id: str, today: dt.date | None = None, adapter: str | None = None
+) -> tuple[GtfsTables | None, ValidationReport]:
+    """Read (and adapt, see `feeds.adapters`) then validate the feed at ``path``; unreadable input
+    becomes one fatal issue."""
+    from feeds.adapters import UnknownAdapter, read_network_feed
+
     try:
-        tables = read_gtfs(path)
+        tables = read_network_feed(path, adapter)
+    except UnknownAdapter as error:
+        issue = Issue(IssueCode.UNREADABLE_FEED, Severity.FATAL, None, None, None, None, None,
+                      f"the registry names an adapter that cannot be used: {error}")
+        return None, ValidationReport(feed_id=feed_id, issues=(issue,))
     except GtfsReadError as error:
         what = sniff_content(path) if path.is_file() else None
         if what:

@@ -36,7 +36,18 @@ log = logging.getLogger(__name__)
 
 def route_tables() -> list[RouteTable]:
     """Every package's routes, in the order they appear in the API document."""
-    return [system_routes]
+    from feeds.http import routes as feeds_routes
+    from feeds.realtime.http import routes as realtime_routes
+
+    return [system_routes, feeds_routes, realtime_routes]
+
+
+def package_contexts() -> list[Callable[[web.Application], AsyncIterator[None]]]:
+    """The packages' startup/shutdown generators, run in this order after the database."""
+    from feeds.http import feeds_context
+    from feeds.realtime.wiring import realtime_context
+
+    return [feeds_context, realtime_context]
 
 
 def _mount(app: web.Application, tables: Iterable[RouteTable]) -> list[RouteSpec]:
@@ -107,7 +118,8 @@ def create_app(
     app[READINESS] = Readiness()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_http_client)
-    app.cleanup_ctx.extend(extra_contexts)
-    specs = _mount(app, [*route_tables(), *extra_routes])
+    # a table or context passed again in extra_* (tests written before it was wired) counts once
+    app.cleanup_ctx.extend(dict.fromkeys([*package_contexts(), *extra_contexts]))
+    specs = _mount(app, list(dict.fromkeys([*route_tables(), *extra_routes])))
     app[OPENAPI] = build_openapi(specs, title="OùRA", version=__version__)
     return app

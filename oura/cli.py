@@ -12,6 +12,7 @@ import contextlib
 import json
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 
 from . import __version__
 from .config import Config, ConfigError, load_config
@@ -56,7 +57,14 @@ def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
     setup_logging(config.log.level, config.log.format)
     host = args.host or config.http.host
     port = args.port if args.port is not None else config.http.port
-    app = create_app(config)
+    contexts = []
+    if config.feeds.registry is None and not args.no_demo:
+        from .demo.wiring import demo_realtime_context, ensure_demo_region
+
+        registry = ensure_demo_region(config.data_dir / "demo")
+        config = replace(config, feeds=replace(config.feeds, registry=registry))
+        contexts.append(demo_realtime_context(registry))
+    app = create_app(config, extra_contexts=contexts)
     print(f"OùRA {__version__} serving on http://{host}:{port} (docs: /docs) — Ctrl-C to stop", file=sys.stderr)
     web.run_app(
         app,
@@ -160,9 +168,12 @@ def _cmd_keys_list(args: argparse.Namespace, config: Config) -> int:
 
 def _package_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:  # noqa: SLF001
     """The ``register`` functions of the packages' command lines."""
+    from feeds.cli import register as register_feeds
+    from feeds.realtime.cli import register as register_realtime
+
     from .demo.cli import register as register_demo
 
-    return [register_demo]
+    return [register_feeds, register_realtime, register_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = _add(sub, "serve", "Serve the HTTP API (starts the database, migrates, ingests feeds)", "oura serve --port 8080")
     serve.add_argument("--host", help="address to listen on (default from config: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default from config: 8080)")
+    serve.add_argument(
+        "--no-demo",
+        action="store_true",
+        help="without a registry (OURA_REGISTRY), serve no feeds instead of the generated demo region",
+    )
     serve.set_defaults(func=_cmd_serve)
 
     migrate = _add(sub, "migrate", "Apply pending database migrations", "oura migrate")

@@ -26,6 +26,7 @@ __all__ = [
     "GtfsTables",
     "read_gtfs",
     "parse_gtfs_times",
+    "parse_factorized_gtfs_times",
     "parse_gtfs_dates",
 ]
 
@@ -166,6 +167,11 @@ def parse_gtfs_times(values: pd.Series | np.ndarray | list[str]) -> np.ndarray:
     """
     array = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
     codes, uniques = pd.factorize(array, use_na_sentinel=True)
+    return parse_factorized_gtfs_times(codes, uniques)
+
+
+def parse_factorized_gtfs_times(codes: np.ndarray, uniques: np.ndarray | pd.Index) -> np.ndarray:
+    """`parse_gtfs_times` for a column already factorized (``pd.factorize``): shares the work."""
     if len(uniques) == 0:
         return np.full(len(codes), -1, dtype=np.int32)
     parsed = _parse_distinct_times(np.asarray(uniques, dtype=object))
@@ -173,29 +179,35 @@ def parse_gtfs_times(values: pd.Series | np.ndarray | list[str]) -> np.ndarray:
 
 
 def _parse_distinct_times(texts: np.ndarray) -> np.ndarray:
-    """Distinct time strings -> seconds; the canonical ``HH:MM:SS`` form is parsed on arrays."""
+    """Distinct time strings -> seconds; ``HH:MM:SS`` and ``H:MM:SS`` are parsed on arrays of code
+    points (no Python call per value), anything else (spaces, 3-digit hours) one by one."""
     parsed = np.full(len(texts), -1, dtype=np.int32)
-    lengths = np.fromiter((len(t) if isinstance(t, str) else 0 for t in texts), dtype=np.int64, count=len(texts))
-    for width in (8, 7):  # HH:MM:SS and H:MM:SS, parsed as arrays of code points
-        rows = np.flatnonzero(lengths == width)
-        if len(rows) == 0:
-            continue
-        points = texts[rows].astype(f"U{width}").view(np.uint32).reshape(-1, width).astype(np.int64)
-        hour_digits = width - 6
-        digit_columns = [*range(hour_digits), hour_digits + 1, hour_digits + 2, hour_digits + 4, hour_digits + 5]
-        digits = points[:, digit_columns] - 48
-        minutes_tens, seconds_tens = digits[:, hour_digits], digits[:, hour_digits + 2]
-        ok = (
-            ((digits >= 0) & (digits <= 9)).all(axis=1)
-            & (points[:, hour_digits] == 58)
-            & (points[:, hour_digits + 3] == 58)
-            & (minutes_tens <= 5)
-            & (seconds_tens <= 5)
-        )
-        hours = digits[:, 0] * 10 + digits[:, 1] if hour_digits == 2 else digits[:, 0]
-        minutes = minutes_tens * 10 + digits[:, hour_digits + 1]
-        seconds = seconds_tens * 10 + digits[:, hour_digits + 3]
-        parsed[rows[ok]] = (hours * 3600 + minutes * 60 + seconds)[ok]
+    try:
+        points = texts.astype("U9").view(np.uint32).reshape(-1, 9).astype(np.int64)
+    except (TypeError, ValueError):  # not strings: leave it to the slow path
+        points = None
+    if points is not None:
+        lengths = (points != 0).sum(axis=1)
+        for width in (8, 7):  # HH:MM:SS and H:MM:SS
+            rows = np.flatnonzero(lengths == width)
+            if len(rows) == 0:
+                continue
+            block = points[rows, :width]
+            hour_digits = width - 6
+            digit_columns = [*range(hour_digits), hour_digits + 1, hour_digits + 2, hour_digits + 4, hour_digits + 5]
+            digits = block[:, digit_columns] - 48
+            minutes_tens, seconds_tens = digits[:, hour_digits], digits[:, hour_digits + 2]
+            ok = (
+                ((digits >= 0) & (digits <= 9)).all(axis=1)
+                & (block[:, hour_digits] == 58)
+                & (block[:, hour_digits + 3] == 58)
+                & (minutes_tens <= 5)
+                & (seconds_tens <= 5)
+            )
+            hours = digits[:, 0] * 10 + digits[:, 1] if hour_digits == 2 else digits[:, 0]
+            minutes = minutes_tens * 10 + digits[:, hour_digits + 1]
+            seconds = seconds_tens * 10 + digits[:, hour_digits + 3]
+            parsed[rows[ok]] = (hours * 3600 + minutes * 60 + seconds)[ok]
     for index in np.flatnonzero(parsed < 0):
         parsed[index] = _parse_time_text(texts[index])
     return parsed

@@ -34,7 +34,7 @@ def _postgres_on(pgdata: Path) -> list[psutil.Process]:
 
 def _start(env: dict[str, str], port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "oura", "serve", "--port", str(port)],
+        [sys.executable, "-m", "oura", "serve", "--no-demo", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from feeds.gtfs.issues import Issue, IssueCode, Severity, issues_for_rows
-from feeds.gtfs.reader import GtfsTables, parse_gtfs_times
-from feeds.gtfs.rules._common import blank, summary_issue, to_numbers
+from feeds.gtfs.reader import GtfsTables, parse_factorized_gtfs_times
+from feeds.gtfs.rules._common import blank, factorize, summary_issue, to_numbers
 
 _FILE = "stop_times.txt"
 SECONDS_PER_DAY = 86_400
@@ -62,8 +62,8 @@ def check_stop_times(tables: GtfsTables) -> list[Issue]:
 
     arrival_text = frame["arrival_time"] if "arrival_time" in frame.columns else pd.Series([""] * len(frame))
     departure_text = frame["departure_time"] if "departure_time" in frame.columns else pd.Series([""] * len(frame))
-    arrival = parse_gtfs_times(arrival_text)
-    departure = parse_gtfs_times(departure_text)
+    arrival = parse_factorized_gtfs_times(*factorize(arrival_text))
+    departure = parse_factorized_gtfs_times(*factorize(departure_text))
     for name, text, parsed in (("arrival_time", arrival_text, arrival), ("departure_time", departure_text, departure)):
         if name not in frame.columns:
             continue
@@ -101,17 +101,22 @@ def _check_order_and_times(
     rows = np.flatnonzero(fixed)
     if len(rows) == 0:
         return issues
-    trip_codes, _ = pd.factorize(frame["trip_id"].to_numpy(dtype=object)[rows])
+    trip_codes = factorize(frame["trip_id"])[0][rows]
     order = np.lexsort((sequence[rows], trip_codes))
     rows, trip = rows[order], trip_codes[order]
     seq, arr, dep = sequence[rows], arrival[rows], departure[rows]
-    ordered = frame.iloc[rows]
+
+    def in_file_order(mask: np.ndarray) -> np.ndarray:
+        """A mask over the sorted rows -> the same rows in the file (no copy of the frame)."""
+        selected = np.zeros(len(frame), dtype=bool)
+        selected[rows[mask]] = True
+        return selected
 
     same_trip_as_previous = np.zeros(len(rows), dtype=bool)
     same_trip_as_previous[1:] = trip[1:] == trip[:-1]
     duplicate = same_trip_as_previous & np.concatenate(([False], seq[1:] == seq[:-1]))
     issues += issues_for_rows(
-        ordered, duplicate, code=IssueCode.DUPLICATE_STOP_SEQUENCE, severity=Severity.FATAL, file=_FILE,
+        frame, in_file_order(duplicate), code=IssueCode.DUPLICATE_STOP_SEQUENCE, severity=Severity.FATAL, file=_FILE,
         field="stop_sequence", entity_column="trip_id",
         message=lambda value, t: f"trip {t} has two stop_times with stop_sequence {value}",
     )
@@ -120,14 +125,14 @@ def _check_order_and_times(
     last = np.concatenate((~same_trip_as_previous[1:], [True]))
     edge_without_time = (first | last) & ((arr < 0) | (dep < 0))
     issues += issues_for_rows(
-        ordered, edge_without_time, code=IssueCode.MISSING_TRIP_EDGE_TIME, severity=Severity.FATAL, file=_FILE,
+        frame, in_file_order(edge_without_time), code=IssueCode.MISSING_TRIP_EDGE_TIME, severity=Severity.FATAL, file=_FILE,
         field="stop_sequence", entity_column="trip_id",
         message=lambda value, t: f"trip {t} has no arrival/departure time at its first or last stop (sequence {value})",
     )
 
     both = (arr >= 0) & (dep >= 0)
     issues += issues_for_rows(
-        ordered, both & (dep < arr), code=IssueCode.DEPARTURE_BEFORE_ARRIVAL, severity=Severity.FATAL, file=_FILE,
+        frame, in_file_order(both & (dep < arr)), code=IssueCode.DEPARTURE_BEFORE_ARRIVAL, severity=Severity.FATAL, file=_FILE,
         field="departure_time", entity_column="trip_id",
         message=lambda value, t: f"trip {t} departs at {value} before it arrives at the same stop",
     )
@@ -142,7 +147,7 @@ def _check_order_and_times(
     has_previous = (previous >= 0) & (trip[np.maximum(previous, 0)] == trip)
     backwards = has_previous & (reached >= 0) & (reached < left[np.maximum(previous, 0)])
     issues += issues_for_rows(
-        ordered, backwards, code=IssueCode.NON_MONOTONIC_TIMES, severity=Severity.FATAL, file=_FILE,
+        frame, in_file_order(backwards), code=IssueCode.NON_MONOTONIC_TIMES, severity=Severity.FATAL, file=_FILE,
         field="arrival_time", entity_column="trip_id",
         message=lambda value, t: f"trip {t} reaches a stop at {value}, before it left the previous stop",
     )
