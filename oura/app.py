@@ -38,16 +38,19 @@ def route_tables() -> list[RouteTable]:
     """Every package's routes, in the order they appear in the API document."""
     from feeds.http import routes as feeds_routes
     from feeds.realtime.http import routes as realtime_routes
+    from ticketing.http import routes as ticketing_routes
 
-    return [system_routes, feeds_routes, realtime_routes]
+    return [system_routes, feeds_routes, realtime_routes, ticketing_routes]
 
 
-def package_contexts() -> list[Callable[[web.Application], AsyncIterator[None]]]:
+def package_contexts(config: Config) -> list[Callable[[web.Application], AsyncIterator[None]]]:
     """The packages' startup/shutdown generators, run in this order after the database."""
     from feeds.http import feeds_context
     from feeds.realtime.wiring import realtime_context
 
-    return [feeds_context, realtime_context]
+    from .wiring import serving_contexts
+
+    return [feeds_context, realtime_context, *serving_contexts(config.feeds.registry)]
 
 
 def _mount(app: web.Application, tables: Iterable[RouteTable]) -> list[RouteSpec]:
@@ -119,7 +122,7 @@ def create_app(
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_http_client)
     # a table or context passed again in extra_* (tests written before it was wired) counts once
-    app.cleanup_ctx.extend(dict.fromkeys([*package_contexts(), *extra_contexts]))
+    app.cleanup_ctx.extend(dict.fromkeys([*package_contexts(config), *extra_contexts]))
     specs = _mount(app, list(dict.fromkeys([*route_tables(), *extra_routes])))
     app[OPENAPI] = build_openapi(specs, title="OùRA", version=__version__)
     return app

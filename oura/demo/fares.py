@@ -58,6 +58,11 @@ _PRODUCT_KINDS = {
     "monthly-pass": ("Abonnement mensuel", ("oura-card", "oura-wallet"),
                      {"adult": 1.0, "youth": 0.5, "senior": 0.55, "reduced": 0.2}),
 }
+# Validity of each kind, in the extension columns duration_s and trips of fare_products.txt
+# (Fares v2 has no column for them; the ticketing catalogue reads these when present).
+_VALIDITY = {"single": ("", 1), "10-trips": ("", 10), "day-pass": (86_400, ""), "monthly-pass": (30 * 86_400, "")}
+_PRODUCT_HEADER = ("fare_product_id", "fare_product_name", "rider_category_id", "fare_media_id", "amount", "currency",
+                   "duration_s", "trips")
 _PAPER_SURCHARGE = 0.20  # a paper single costs a little more than a dematerialised one
 
 _URBAN_PRICES = {  # size -> kind -> adult price
@@ -92,7 +97,7 @@ def _product_rows(product_id: str, kind: str, adult_price: float, *, name: str |
         for medium in media:
             price = adult_price * factor + (_PAPER_SURCHARGE if medium == "paper" and kind == "single" else 0.0)
             price = round(price * 10) / 10 if kind == "single" else price
-            rows.append((product_id, name or label, category, medium, _money(price), CURRENCY))
+            rows.append((product_id, name or label, category, medium, _money(price), CURRENCY, *_VALIDITY[kind]))
     return rows
 
 
@@ -115,7 +120,7 @@ def _flat_fare_tables(plan: FeedPlan, prices: dict[str, float], transfer_limit_s
     leg_group = "flat"
     return [
         FareTable("fare_products.txt",
-                  ("fare_product_id", "fare_product_name", "rider_category_id", "fare_media_id", "amount", "currency"),
+                  _PRODUCT_HEADER,
                   tuple(products)),
         FareTable("fare_leg_rules.txt", ("leg_group_id", "network_id", "fare_product_id"),
                   tuple((leg_group, plan.network_id, kind) for kind in prices)),
@@ -168,7 +173,7 @@ def _rail_tables(plan: FeedPlan) -> list[FareTable]:
         FareTable("areas.txt", ("area_id", "area_name"), areas),
         FareTable("stop_areas.txt", ("area_id", "stop_id"), stop_areas),
         FareTable("fare_products.txt",
-                  ("fare_product_id", "fare_product_name", "rider_category_id", "fare_media_id", "amount", "currency"),
+                  _PRODUCT_HEADER,
                   tuple(products)),
         FareTable("fare_leg_rules.txt",
                   ("leg_group_id", "network_id", "from_area_id", "to_area_id", "fare_product_id", "rule_priority"),
@@ -208,10 +213,12 @@ def list_regional_fare_tables() -> list[FareTable]:
     rail_monthly = 95.0
     categories = {"adult": 1.0, "youth": 0.5, "reduced": 0.25}
 
-    def add(product_id: str, name: str, adult_price: float, weights: dict[str, float], media: tuple[str, ...]) -> None:
+    def add(product_id: str, name: str, adult_price: float, weights: dict[str, float], media: tuple[str, ...],
+            duration_s: int = 30 * 86_400) -> None:
         for category, factor in categories.items():
             for medium in media:
-                products.append((product_id, name, category, medium, _money(adult_price * factor), CURRENCY))
+                products.append((product_id, name, category, medium, _money(adult_price * factor), CURRENCY,
+                                 duration_s, ""))
         for network_id, share in split_permille(weights).items():
             leg_rules.append((product_id, network_id, product_id))
             shares_rows.append((product_id, network_id, share))
@@ -238,7 +245,8 @@ def list_regional_fare_tables() -> list[FareTable]:
     day_weights = {RAIL_NETWORK_ID: 40.0, REGIONAL_COACH_NETWORK_ID: 8.0}
     day_weights.update({a.network_id: a.population / 100_000 for a in URBAN_AREAS})
     day_weights.update({c.network_id: 2.0 for c in COACH_NETWORKS})
-    add("oura-day", "Pass OùRA journée (tous réseaux)", 39.00, day_weights, ("oura-card", "oura-wallet"))
+    add("oura-day", "Pass OùRA journée (tous réseaux)", 39.00, day_weights, ("oura-card", "oura-wallet"),
+        duration_s=86_400)
     return [
         FareTable("networks.txt", ("network_id", "network_name"), tuple(networks.items())),
         FareTable("fare_media.txt", ("fare_media_id", "fare_media_name", "fare_media_type"), FARE_MEDIA),
@@ -246,7 +254,7 @@ def list_regional_fare_tables() -> list[FareTable]:
                   ("rider_category_id", "rider_category_name", "is_default_fare_category", "eligibility_url"),
                   RIDER_CATEGORIES),
         FareTable("fare_products.txt",
-                  ("fare_product_id", "fare_product_name", "rider_category_id", "fare_media_id", "amount", "currency"),
+                  _PRODUCT_HEADER,
                   tuple(products)),
         FareTable("fare_leg_rules.txt", ("leg_group_id", "network_id", "fare_product_id"), tuple(leg_rules)),
         FareTable("fare_product_networks.txt", ("fare_product_id", "network_id", "share_permille"), tuple(shares_rows)),

@@ -1,0 +1,49 @@
+"""Media over HTTP: issuing, declaring, reconstituting once even under concurrent requests."""
+
+from __future__ import annotations
+
+import asyncio
+
+
+async def test_wallet_with_holder_and_anonymous_card(make_harness):
+    h = await make_harness()
+    desk = await h.key("sales_point", "sytral")
+    wallet = await (await h.client.post("/v1/media", json={"kind": "wallet", "holder": {"display_name": "B. Rider", "email": "b@example.org"}}, headers=desk)).json()
+    assert wallet["serial"].startswith("W") and wallet["fare_media_id"] == "oura-wallet" and not wallet["anonymous"]
+    card = await (await h.client.post("/v1/media", json={}, headers=desk)).json()
+    assert card["kind"] == "smartcard" and card["anonymous"]
+    bad = await h.client.post("/v1/media", json={"kind": "tattoo"}, headers=desk)
+    assert bad.status == 400
+    fetched = await (await h.client.get(f"/v1/media/{card['serial']}", headers=desk)).json()
+    assert fetched["contracts"] == [] and fetched["status"] == "active"
+    assert (await h.client.get("/v1/media/C000", headers=desk)).status == 404
+
+
+async def test_active_card_cannot_be_reconstituted_and_declaring_twice_is_harmless(make_harness):
+    h = await make_harness()
+    desk = await h.key("sales_point", "sytral")
+    serial = (await (await h.client.post("/v1/media", json={}, headers=desk)).json())["serial"]
+    refused = await h.client.post(f"/v1/media/{serial}/reconstitute", headers=desk)
+    assert refused.status == 409 and (await refused.json())["code"] == "medium_not_declared"
+    first = await (await h.client.post(f"/v1/media/{serial}/declare", json={"reason": "stolen"}, headers=desk)).json()
+    second = await (await h.client.post(f"/v1/media/{serial}/declare", json={"reason": "stolen"}, headers=desk)).json()
+    assert first["denylist_version"] == second["denylist_version"] and await h.count("ticketing_denylist") == 1
+
+
+async def test_concurrent_reconstitutions_make_one_new_card(make_harness):
+    h = await make_harness()
+    desk = await h.key("sales_point", "sytral")
+    serial = (await (await h.client.post("/v1/media", json={}, headers=desk)).json())["serial"]
+    await h.client.post(f"/v1/media/{serial}/declare", json={"reason": "lost"}, headers=desk)
+    responses = await asyncio.gather(*(h.client.post(f"/v1/media/{serial}/reconstitute", headers=desk) for _ in range(4)))
+    assert sorted(r.status for r in responses) == [201, 409, 409, 409]
+    assert await h.count("ticketing_media") == 2
+
+
+async def test_the_routes_are_in_the_openapi_document(make_harness):
+    h = await make_harness()
+    document = await (await h.client.get("/openapi.json")).json()
+    for path in ("/v1/products", "/v1/fares/quote", "/v1/orders", "/v1/validations", "/v1/denylist", "/v1/clearing",
+                 "/v1/media/{serial}/reconstitute"):
+        assert path in document["paths"], path
+    assert any(p["name"] == "Idempotency-Key" for p in document["paths"]["/v1/orders"]["post"]["parameters"])

@@ -1,0 +1,136 @@
+"""The validation rule (pure) and its use case over HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ticketing.errors import InvalidEvents
+from ticketing.validation import ContractState, MediumState, Reason, ValidationEvent, decide, parse_events
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+CARD = MediumState(1, "C1", "active", None)
+
+
+def contract(**changes) -> ContractState:
+    values = dict(
+        contract_id=10, medium_id=1, fare_product_id="tcl:single", network_ids=frozenset({"tcl"}), area_ids=frozenset(),
+        valid_from=T0 - timedelta(days=1), valid_until=None, duration_s=None, trips_total=1, remaining_trips=1,
+        transfer_window_s=3600, first_used_at=None, last_counted_at=None, last_route_id=None,
+    )
+    values.update(changes)
+    return ContractState(**values)
+
+
+def ev(minutes: int = 0, route: str = "tcl:C3", event_id: str = "e") -> ValidationEvent:
+    return ValidationEvent(event_id, "C1", T0 + timedelta(minutes=minutes), "tcl:stop", route)
+
+
+def test_single_ticket_first_boarding_is_valid_and_consumes_it():
+    decision, updated = decide(ev(), "tcl", CARD, [contract()])
+    assert (decision.accepted, decision.reason, decision.remaining_trips) == (True, Reason.VALID, 0)
+    assert updated.first_used_at == T0 and updated.last_route_id == "tcl:C3"
+
+
+def test_transfer_within_window_on_another_route_consumes_nothing():
+    used = contract(remaining_trips=0, first_used_at=T0, last_counted_at=T0, last_route_id="tcl:C3")
+    decision, updated = decide(ev(40, "tcl:T1"), "tcl", CARD, [used])
+    assert (decision.accepted, decision.reason, updated) == (True, Reason.TRANSFER, None)
+    late, _ = decide(ev(61, "tcl:T1"), "tcl", CARD, [used])
+    assert (late.accepted, late.reason) == (False, Reason.TRIPS_EXHAUSTED)
+
+
+def test_anti_passback_on_the_same_route():
+    ten = contract(trips_total=10, remaining_trips=9, first_used_at=T0, last_counted_at=T0, last_route_id="tcl:C3")
+    decision, updated = decide(ev(1), "tcl", CARD, [ten])
+    assert (decision.accepted, decision.reason, updated) == (False, Reason.ALREADY_VALIDATED, None)
+
+
+def test_pass_expires_duration_after_first_use():
+    day = contract(trips_total=None, remaining_trips=None, duration_s=86400, transfer_window_s=0)
+    decision, updated = decide(ev(), "tcl", CARD, [day])
+    assert decision.reason is Reason.VALID and updated.valid_until == T0 + timedelta(days=1)
+    after, _ = decide(ev(24 * 60 + 1, "tcl:T1"), "tcl", CARD, [updated])
+    assert (after.accepted, after.reason) == (False, Reason.EXPIRED)
+
+
+def test_refusals_in_explanation_order():
+    assert decide(ev(), "tcl", None, [])[0].reason is Reason.UNKNOWN_MEDIUM
+    assert decide(ev(), "tcl", MediumState(1, "C1", "lost", None), [contract()])[0].reason is Reason.DENY_LISTED
+    assert decide(ev(), "stas", CARD, [contract()])[0].reason is Reason.NO_CONTRACT
+    zoned = contract(area_ids=frozenset({"ter:A", "ter:B"}), network_ids=frozenset({"ter"}))
+    assert decide(ev(), "ter", CARD, [zoned], stop_areas=frozenset({"ter:C"}))[0].reason is Reason.OUT_OF_AREA
+
+
+def test_unlimited_pass_is_used_before_a_carnet():
+    carnet = contract(contract_id=1, trips_total=10, remaining_trips=10, transfer_window_s=0)
+    day = contract(contract_id=2, trips_total=None, remaining_trips=None, duration_s=86400, transfer_window_s=0)
+    decision, _ = decide(ev(), "tcl", CARD, [carnet, day])
+    assert decision.contract_id == 2
+
+
+def test_malformed_events_are_all_named():
+    body = {"events": [
+        {"event_id": "ok", "medium": "C1", "time": "2026-03-02T08:00:00+01:00", "stop_id": "s", "route_id": "r"},
+        {"event_id": "naive", "medium": "C1", "time": "2026-03-02T08:00:00", "stop_id": "s", "route_id": "r"},
+        {"event_id": "", "medium": "C1", "time": "2026-03-02T08:00:00Z", "stop_id": "s", "route_id": "r"},
+        "not an object",
+    ]}
+    with pytest.raises(InvalidEvents) as caught:
+        parse_events(body)
+    assert [p["index"] for p in caught.value.extra["invalid_events"]] == [1, 2, 3]
+
+
+# -- over HTTP --------------------------------------------------------------------------------------
+
+
+async def _card_with_carnet(h, trips_left: int = 10) -> str:
+    machine = await h.key("sales_point", "sytral")
+    card = (await (await h.client.post("/v1/media", json={"kind": "smartcard", "holder": {"display_name": "A. Rider"}}, headers=machine)).json())["serial"]
+    order = {"channel": "desk", "payment": {"token": "tok_approve"}, "expected_total_minor": 6000,
+             "items": [{"fare_product_id": "ter-tcl-10", "fare_media_id": "oura-card", "medium": card}]}
+    response = await h.client.post("/v1/orders", json=order, headers={**machine, "Idempotency-Key": card})
+    assert response.status == 201
+    return card
+
+
+def event(event_id: str, serial: str, when: datetime, route: str = "tcl:C3") -> dict:
+    return {"event_id": event_id, "medium": serial, "time": when.isoformat(), "stop_id": "tcl:stop", "route_id": route}
+
+
+async def test_offline_batch_is_decided_in_event_time_order(make_harness):
+    h = await make_harness()
+    card = await _card_with_carnet(h)
+    validator = await h.key("device", "sytral")
+    base = h.clock.now() + timedelta(minutes=1)
+    # Uploaded hours later, out of order: the C3 boarding at +0 counts, T1 at +1 min is within
+    # no transfer window (the carnet has none) so it counts too, C3 again at +1h30 counts.
+    events = [event("late", card, base + timedelta(hours=1, minutes=30)), event("first", card, base),
+              event("second", card, base + timedelta(minutes=1), "tcl:T1")]
+    h.clock.advance(timedelta(hours=6))
+    body = await (await h.client.post("/v1/validations", json={"events": events}, headers=validator)).json()
+    assert [(d["event_id"], d["reason"], d["remaining_trips"]) for d in body["decisions"]] == [
+        ("late", "valid", 7), ("first", "valid", 9), ("second", "valid", 8)]
+
+
+async def test_device_of_another_authority_and_malformed_batches_write_nothing(make_harness):
+    h = await make_harness()
+    card = await _card_with_carnet(h)
+    stas_device = await h.key("device", "saint-etienne")
+    when = h.clock.now() + timedelta(minutes=5)
+    other = await h.client.post("/v1/validations", json={"events": [event("x1", card, when)]}, headers=stas_device)
+    assert other.status == 403 and (await other.json())["code"] == "other_authority_network"
+    tcl_device = await h.key("device", "sytral")
+    malformed = await h.client.post("/v1/validations", json={"events": [event("x2", card, when), {"event_id": "x3"}]}, headers=tcl_device)
+    assert malformed.status == 422 and (await malformed.json())["code"] == "invalid_events"
+    unknown_route = await h.client.post("/v1/validations", json={"events": [event("x4", card, when, "nowhere:9")]}, headers=tcl_device)
+    assert unknown_route.status == 422
+    assert await h.count("ticketing_validations") == 0
+    remaining = await h.service.pool.fetchval("SELECT remaining_trips FROM ticketing_contracts")
+    assert remaining == 10
+
+
+def test_an_offline_boarding_before_the_purchase_has_no_contract():
+    bought_later = contract(valid_from=T0 + timedelta(hours=1))
+    assert decide(ev(), "tcl", CARD, [bought_later])[0].reason is Reason.NO_CONTRACT

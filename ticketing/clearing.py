@@ -1,0 +1,199 @@
+"""Clearing: who owes whom for the tickets the region's authorities sell for each other.
+
+The ledger is append-only (a trigger refuses updates and deletes). Each paid order line books
+rows that say who *collected* the money (the selling authority) and whom it belongs to (the
+*beneficiary*):
+
+- the line's amount is split between its networks by the product's clearing key
+  (``shares_permille``; single-network products: 1000 to their network), in integer minor units,
+  the remainder of the division going to the largest shares first so nothing is lost;
+- each network's part goes to the authority owning the network; when that is not the seller,
+  the seller keeps a commission (``commission_permille`` of the part, a row per selling authority
+  in ``ticketing_commission_rates``, default ``'*'``), booked as its own row;
+- a refund books the exact negation of the order's rows.
+
+So the ledger always sums to the money taken (charges minus refunds), per currency; the clearing
+report checks it and says so. The balance between two authorities is what each collected on
+behalf of the other, netted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+
+from ticketing.errors import InvalidOrder
+from ticketing.repository import Q
+
+__all__ = ["LedgerRow", "apportion_line", "negate", "parse_period", "get_clearing_report", "ClearingReport"]
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    line_no: int
+    kind: str  # "revenue" | "commission"
+    collector_authority_id: str
+    beneficiary_authority_id: str
+    network_id: str | None
+    amount_minor: int
+
+
+def split_by_shares(amount_minor: int, shares_permille: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Integer split of ``amount_minor`` by permille keys; the parts sum exactly to the amount."""
+    if not shares_permille:
+        raise ValueError("a product without networks cannot be cleared")
+    parts = [(network, amount_minor * share // 1000) for network, share in shares_permille]
+    remainder = amount_minor - sum(p for _, p in parts)
+    order = sorted(range(len(parts)), key=lambda i: (-shares_permille[i][1], shares_permille[i][0]))
+    parts = list(parts)
+    for k in range(remainder):
+        i = order[k % len(order)]
+        parts[i] = (parts[i][0], parts[i][1] + 1)
+    return parts
+
+
+def apportion_line(
+    *,
+    line_no: int,
+    amount_minor: int,
+    shares_permille: Sequence[tuple[str, int]],
+    network_authority: Mapping[str, str],
+    selling_authority_id: str,
+    commission_permille: int,
+) -> list[LedgerRow]:
+    """The ledger rows of one paid line (pure). Sum of amounts == ``amount_minor``."""
+    rows: list[LedgerRow] = []
+    for network_id, part in split_by_shares(amount_minor, shares_permille):
+        owner = network_authority.get(network_id)
+        if owner is None:
+            raise InvalidOrder(f"no authority owns network '{network_id}'", code="unowned_network")
+        if owner == selling_authority_id:
+            rows.append(LedgerRow(line_no, "revenue", selling_authority_id, owner, network_id, part))
+            continue
+        commission = part * commission_permille // 1000
+        rows.append(LedgerRow(line_no, "revenue", selling_authority_id, owner, network_id, part - commission))
+        if commission:
+            rows.append(LedgerRow(line_no, "commission", selling_authority_id, selling_authority_id, network_id, commission))
+    return rows
+
+
+def negate(rows: Sequence[LedgerRow]) -> list[LedgerRow]:
+    return [LedgerRow(r.line_no, r.kind, r.collector_authority_id, r.beneficiary_authority_id, r.network_id, -r.amount_minor) for r in rows]
+
+
+async def book(conn: asyncpg.Connection, order_id: int, currency: str, rows: Sequence[LedgerRow], now: datetime) -> None:
+    if not rows:
+        return
+    await conn.execute(
+        Q.insert_ledger,
+        order_id,
+        currency,
+        now,
+        [r.line_no for r in rows],
+        [r.kind for r in rows],
+        [r.collector_authority_id for r in rows],
+        [r.beneficiary_authority_id for r in rows],
+        [r.network_id for r in rows],
+        [r.amount_minor for r in rows],
+    )
+
+
+async def list_order_rows(conn: asyncpg.Connection, order_id: int) -> list[LedgerRow]:
+    return [
+        LedgerRow(r["line_no"], r["kind"], r["collector_authority_id"], r["beneficiary_authority_id"], r["network_id"], r["amount_minor"])
+        for r in await conn.fetch(Q.list_ledger_of_order, order_id)
+    ]
+
+
+def parse_period(text: str) -> tuple[datetime, datetime]:
+    """``YYYY-MM`` (a month), ``YYYY-MM-DD`` (a day) or ``YYYY-MM-DD/YYYY-MM-DD`` (end exclusive), UTC."""
+    try:
+        if "/" in text:
+            start_text, end_text = text.split("/", 1)
+            start, end = date.fromisoformat(start_text), date.fromisoformat(end_text)
+        elif len(text) == 7:
+            start = date.fromisoformat(text + "-01")
+            end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        else:
+            start = date.fromisoformat(text)
+            end = start + timedelta(days=1)
+    except ValueError as error:
+        raise ValueError(f"period must be YYYY-MM, YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD ({error})") from None
+    if end <= start:
+        raise ValueError("period end must be after its start")
+    as_dt = lambda d: datetime(d.year, d.month, d.day, tzinfo=UTC)  # noqa: E731
+    return as_dt(start), as_dt(end)
+
+
+@dataclass(frozen=True)
+class Balance:
+    debtor_authority_id: str  # collected money that belongs to the creditor
+    creditor_authority_id: str
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class AuthorityTotals:
+    authority_id: str
+    currency: str
+    collected_minor: int  # money its sales points took
+    revenue_minor: int  # money that belongs to it as network owner
+    commission_minor: int  # commission it kept on others' products
+
+
+@dataclass(frozen=True)
+class ClearingReport:
+    period_start: datetime
+    period_end: datetime
+    balances: tuple[Balance, ...]
+    authorities: tuple[AuthorityTotals, ...]
+    ledger_total_minor: Mapping[str, int]  # per currency
+    money_taken_minor: Mapping[str, int]  # per currency, from the payments
+    is_balanced: bool
+
+
+async def get_clearing_report(
+    conn: asyncpg.Connection, start: datetime, end: datetime, *, authority_id: str | None = None
+) -> ClearingReport:
+    """Net balances between every pair of authorities over [start, end); ``authority_id`` keeps
+    only the pairs and totals that involve it (what an authority's key may see)."""
+    rows = await conn.fetch(Q.sum_ledger_by_pair, start, end)
+    owed: dict[tuple[str, str, str], int] = {}
+    totals: dict[tuple[str, str], list[int]] = {}
+    ledger_total: dict[str, int] = {}
+    for r in rows:
+        collector, beneficiary, kind, currency, amount = (
+            r["collector_authority_id"], r["beneficiary_authority_id"], r["kind"], r["currency"], r["amount_minor"]
+        )
+        ledger_total[currency] = ledger_total.get(currency, 0) + amount
+        totals.setdefault((collector, currency), [0, 0, 0])[0] += amount
+        if kind == "commission":
+            totals.setdefault((beneficiary, currency), [0, 0, 0])[2] += amount
+        else:
+            totals.setdefault((beneficiary, currency), [0, 0, 0])[1] += amount
+        if collector != beneficiary:
+            owed[(collector, beneficiary, currency)] = owed.get((collector, beneficiary, currency), 0) + amount
+    balances: list[Balance] = []
+    seen: set[tuple[str, str, str]] = set()
+    for (a, b, currency), amount in sorted(owed.items()):
+        pair = (min(a, b), max(a, b), currency)
+        if pair in seen:
+            continue
+        seen.add(pair)
+        net = amount - owed.get((b, a, currency), 0)
+        if net > 0:
+            balances.append(Balance(a, b, net, currency))
+        elif net < 0:
+            balances.append(Balance(b, a, -net, currency))
+    payments = {r["currency"]: r["amount_minor"] for r in await conn.fetch(Q.sum_payments, start, end)}
+    authorities = tuple(
+        AuthorityTotals(a, c, *v) for (a, c), v in sorted(totals.items()) if authority_id is None or a == authority_id
+    )
+    if authority_id is not None:
+        balances = [b for b in balances if authority_id in (b.debtor_authority_id, b.creditor_authority_id)]
+    is_balanced = {k: v for k, v in ledger_total.items() if v} == {k: v for k, v in payments.items() if v}
+    return ClearingReport(start, end, tuple(balances), authorities, ledger_total, payments, is_balanced)

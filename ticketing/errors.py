@@ -1,0 +1,111 @@
+"""Ticketing errors: one class per stable machine code, the docstring is the default message.
+
+The foundation's middleware renders them as RFC 9457 problem+json. Validation *decisions* are
+not errors (a refused card is a normal answer, see `ticketing.validation.Reason`); these are for
+requests that cannot be carried out at all.
+"""
+
+from __future__ import annotations
+
+from oura.errors import BadRequest, Conflict, Forbidden, NotFound, OuraError, ServiceUnavailable, UnprocessableEntity
+
+__all__ = [
+    "TicketingError",
+    "UnknownProduct",
+    "UnknownMedium",
+    "UnknownOrder",
+    "InvalidOrder",
+    "PriceMismatch",
+    "IdempotencyKeyReused",
+    "PaymentDeclined",
+    "PaymentPending",
+    "OtherAuthorityNetwork",
+    "MediumNotDeclared",
+    "AlreadyReconstituted",
+    "RefundNotAllowed",
+    "InvalidEvents",
+]
+
+
+class TicketingError(OuraError):
+    """The ticketing request failed."""
+
+
+class UnknownProduct(NotFound):
+    """No fare product with this id (for this rider category and media)."""
+
+    code = "unknown_product"
+
+
+class UnknownMedium(NotFound):
+    """No card or wallet with this serial number."""
+
+    code = "unknown_medium"
+
+
+class UnknownOrder(NotFound):
+    """No order with this id for your sales point."""
+
+    code = "unknown_order"
+
+
+class InvalidOrder(BadRequest):
+    """The order is malformed."""
+
+    code = "invalid_order"
+
+
+class PriceMismatch(Conflict):
+    """The price sent does not match the catalogue price; quote again."""
+
+    code = "price_mismatch"
+
+
+class IdempotencyKeyReused(Conflict):
+    """This Idempotency-Key was already used for a different request."""
+
+    code = "idempotency_key_reused"
+
+
+class PaymentDeclined(OuraError):
+    """The payment was declined; nothing was charged."""
+
+    status = 402
+    code = "payment_declined"
+    title = "Payment declined"
+
+
+class PaymentPending(ServiceUnavailable):
+    """The payment outcome is not known yet; retry with the same Idempotency-Key."""
+
+    code = "payment_pending"
+
+
+class OtherAuthorityNetwork(Forbidden):
+    """This device belongs to another authority than the network it reports on."""
+
+    code = "other_authority_network"
+
+
+class MediumNotDeclared(Conflict):
+    """Only a card declared lost or stolen can be reconstituted."""
+
+    code = "medium_not_declared"
+
+
+class AlreadyReconstituted(Conflict):
+    """This card was already reconstituted onto a new card."""
+
+    code = "already_reconstituted"
+
+
+class RefundNotAllowed(Conflict):
+    """This order cannot be refunded (not paid, already refunded, or its contract was used)."""
+
+    code = "refund_not_allowed"
+
+
+class InvalidEvents(UnprocessableEntity):
+    """The validation batch contains malformed events; none was recorded."""
+
+    code = "invalid_events"

@@ -1,0 +1,329 @@
+"""HTTP routes of ticketing. Handlers stay thin: parse, call the service, render.
+
+Roles: ``sales_point`` sells, issues and manages media of its authority; ``device`` posts
+validations and reads the deny list; ``authority`` reads the clearing of its own authority;
+``admin`` reads everything. Products and quotes are public.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from oura.auth import Role
+from oura.concurrency import run_blocking
+from oura.errors import BadRequest, Forbidden, InvalidParameter
+from oura.http import RouteTable, get_principal, header, json_response, path_param, query, query_int, query_str, read_json
+from oura.keys import CLOCK, POOL
+from ticketing.errors import InvalidOrder, UnknownOrder
+from ticketing.fares import FareLeg, quote
+from ticketing.payments import PaymentProvider, TestPaymentProvider
+from ticketing.products import Catalogue, FareProduct
+from ticketing.service import CatalogueHolder, TicketingService
+from ticketing.validation import parse_events
+
+__all__ = ["routes", "TICKETING", "make_ticketing_context", "product_json", "quote_json"]
+
+routes = RouteTable(tag="ticketing")
+TICKETING = web.AppKey("ticketing.service", TicketingService)
+
+
+def make_ticketing_context(
+    catalogue: Catalogue | Callable[[web.Application], Catalogue | Awaitable[Catalogue]],
+    network_authority: Mapping[str, str],
+    provider: PaymentProvider | None = None,
+    **service_options: Any,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup_ctx generator that puts the `TicketingService` on the app (register it after
+    the database one). ``catalogue`` is a catalogue, or a function of the app returning one (or
+    an awaitable of one, e.g. ``load_catalogue`` run with ``oura.concurrency.run_blocking``)."""
+
+    async def ticketing_context(app: web.Application) -> AsyncIterator[None]:
+        current = catalogue(app) if callable(catalogue) else catalogue
+        if inspect.isawaitable(current):
+            current = await current
+        app[TICKETING] = TicketingService(
+            pool=app[POOL],
+            catalogues=CatalogueHolder(current),
+            network_authority=dict(network_authority),
+            provider=provider or TestPaymentProvider(),
+            clock=app[CLOCK],
+            **service_options,
+        )
+        yield
+
+    return ticketing_context
+
+
+def _service(request: web.Request) -> TicketingService:
+    return request.app[TICKETING]
+
+
+def _authority(request: web.Request) -> str:
+    principal = get_principal(request)
+    if principal.authority_id is None:
+        raise Forbidden("this operation acts for an authority; use a key bound to one", code="authority_required")
+    return principal.authority_id
+
+
+def product_json(product: FareProduct) -> dict[str, Any]:
+    validity = product.validity
+    return {
+        "fare_product_id": product.fare_product_id,
+        "name": product.name,
+        "price_minor": product.price_minor,
+        "currency": product.currency,
+        "rider_category_id": product.rider_category_id,
+        "fare_media_id": product.fare_media_id,
+        "network_ids": list(product.network_ids),
+        "is_combined": product.is_combined,
+        "shares_permille": dict(product.shares_permille),
+        "validity": {
+            "duration_s": validity.duration_s,
+            "trips": validity.trips,
+            "transfer_window_s": validity.transfer_window_s,
+            "area_ids": sorted(validity.area_ids),
+        },
+    }
+
+
+def quote_json(result) -> dict[str, Any]:  # noqa: ANN001
+    return result.to_json()
+
+
+@routes.get(
+    "/v1/products",
+    summary="List sellable fare products",
+    params=[
+        query("network", description="network id, e.g. tcl"),
+        query("rider_category", description="rider category id, e.g. adult"),
+        query("media", description="fare media id, e.g. oura-card"),
+    ],
+    responses={200: "Fare products (one row per product, rider category and media)"},
+)
+async def list_products(request: web.Request) -> web.Response:
+    """Products of the region's catalogue, filtered; prices in integer minor units."""
+    catalogue = _service(request).catalogue
+    products = catalogue.list_products(
+        network_id=query_str(request.query, "network", max_length=200),
+        rider_category_id=query_str(request.query, "rider_category", max_length=200),
+        fare_media_id=query_str(request.query, "media", max_length=200),
+    )
+    return json_response({"products": [product_json(p) for p in products]})
+
+
+def _parse_time(value: Any, name: str) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidParameter(name, "must be an ISO 8601 time with offset")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidParameter(name, "must be an ISO 8601 time with offset") from None
+    if moment.tzinfo is None:
+        raise InvalidParameter(name, "must carry a UTC offset")
+    return moment
+
+
+def _parse_legs(body: Any) -> list[FareLeg]:
+    if not isinstance(body, dict) or not isinstance(body.get("legs"), list) or not 1 <= len(body["legs"]) <= 12:
+        raise BadRequest("the body must be an object with 1 to 12 'legs'", code="invalid_legs")
+    legs = []
+    for i, raw in enumerate(body["legs"]):
+        if not isinstance(raw, dict) or not isinstance(raw.get("route_id"), str):
+            raise InvalidParameter(f"legs[{i}].route_id", "is required")
+        optional = {}
+        for name in ("network_id", "from_stop_id", "to_stop_id", "from_area_id", "to_area_id"):
+            value = raw.get(name)
+            if value is not None and not isinstance(value, str):
+                raise InvalidParameter(f"legs[{i}].{name}", "must be a string")
+            optional[name] = value
+        departure = _parse_time(raw.get("departure"), f"legs[{i}].departure")
+        arrival = _parse_time(raw.get("arrival"), f"legs[{i}].arrival")
+        if arrival < departure:
+            raise InvalidParameter(f"legs[{i}].arrival", "is before the departure")
+        legs.append(FareLeg(route_id=raw["route_id"], departure=departure, arrival=arrival, **optional))
+    return legs
+
+
+@routes.post(
+    "/v1/fares/quote",
+    summary="Price a journey",
+    body={"type": "object", "required": ["legs"], "properties": {
+        "legs": {"type": "array", "items": {"type": "object"}},
+        "rider_category_id": {"type": "string"}, "fare_media_id": {"type": "string"}}},
+    responses={200: "The cheapest set of products, with the product covering each leg"},
+)
+async def quote_fare(request: web.Request) -> web.Response:
+    """The cheapest combination of products covering every leg (transfers and combined products included)."""
+    body = await read_json(request)
+    legs = _parse_legs(body)
+    rider = body.get("rider_category_id")
+    media = body.get("fare_media_id")
+    if rider is not None and not isinstance(rider, str) or media is not None and not isinstance(media, str):
+        raise BadRequest("rider_category_id and fare_media_id must be strings", code="invalid_legs")
+    result = await run_blocking(quote, _service(request).catalogue, legs, rider, media)
+    return json_response(quote_json(result))
+
+
+@routes.post(
+    "/v1/orders",
+    summary="Sell products (idempotent on the Idempotency-Key header)",
+    roles=[Role.SALES_POINT],
+    params=[header("Idempotency-Key", required=True, description="one key per sale attempt; retries reuse it")],
+    body={"type": "object", "required": ["channel", "items", "payment", "expected_total_minor"]},
+    responses={201: "Order paid", 200: "The same order (retry)", 402: "Payment declined", 409: "Price mismatch or key reused", 503: "Payment outcome unknown: retry with the same key"},
+)
+async def create_order(request: web.Request) -> web.Response:
+    """Sell any product of any network from a sales point of its authority."""
+    principal = get_principal(request)
+    body = await read_json(request)
+    order, created = await _service(request).sell(
+        sales_point_key_id=principal.key_id,
+        selling_authority_id=_authority(request),
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        body=body,
+    )
+    return json_response(order.to_json(), status=201 if created else 200)
+
+
+def _order_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["order_id"])
+    except ValueError:
+        raise UnknownOrder() from None
+
+
+@routes.get("/v1/orders/{order_id}", summary="One order", roles=[Role.SALES_POINT, Role.ADMIN],
+            params=[path_param("order_id", "integer")], responses={200: "The order"})
+async def get_order(request: web.Request) -> web.Response:
+    principal = get_principal(request)
+    order = await _service(request).get_order(_order_id(request))
+    if principal.role is not Role.ADMIN and order.selling_authority_id != principal.authority_id:
+        raise UnknownOrder()
+    return json_response(order.to_json())
+
+
+@routes.post("/v1/orders/{order_id}/refund", summary="Refund a whole unused order", roles=[Role.SALES_POINT, Role.ADMIN],
+             params=[path_param("order_id", "integer")], responses={200: "The refunded order", 409: "Not refundable"})
+async def refund_order(request: web.Request) -> web.Response:
+    principal = get_principal(request)
+    order = await _service(request).refund(
+        order_id=_order_id(request), actor_key_id=principal.key_id,
+        authority_id=None if principal.role is Role.ADMIN else principal.authority_id,
+    )
+    return json_response(order.to_json())
+
+
+def _medium_json(view) -> dict[str, Any]:  # noqa: ANN001
+    medium = view.medium if hasattr(view, "medium") else view
+    data = {
+        "serial": medium.serial,
+        "kind": medium.kind,
+        "fare_media_id": medium.fare_media_id,
+        "status": medium.status,
+        "anonymous": medium.account_id is None,
+        "issuing_authority_id": medium.issuing_authority_id,
+        "replaced_by": medium.replaced_by_serial,
+    }
+    if hasattr(view, "contracts"):
+        data["contracts"] = [
+            {k: v for k, v in c.__dict__.items() if k not in ("medium_id",)} for c in view.contracts
+        ]
+    return data
+
+
+@routes.post("/v1/media", summary="Issue a regional smartcard or a phone wallet", roles=[Role.SALES_POINT],
+             body={"type": "object", "properties": {"kind": {"enum": ["smartcard", "wallet"]}, "holder": {"type": ["object", "null"]}}},
+             responses={201: "The new medium"})
+async def issue_medium(request: web.Request) -> web.Response:
+    principal = get_principal(request)
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise InvalidOrder("the body must be an object", code="invalid_medium")
+    medium = await _service(request).issue_medium(
+        kind=body.get("kind", "smartcard"), authority_id=_authority(request), actor_key_id=principal.key_id, holder=body.get("holder")
+    )
+    return json_response(_medium_json(medium), status=201)
+
+
+@routes.get("/v1/media/{serial}", summary="A medium and its contracts", roles=[Role.SALES_POINT, Role.ADMIN],
+            params=[path_param("serial")], responses={200: "The medium"})
+async def get_medium(request: web.Request) -> web.Response:
+    return json_response(_medium_json(await _service(request).get_medium(request.match_info["serial"])))
+
+
+@routes.post("/v1/media/{serial}/declare", summary="Declare a medium lost or stolen (deny-lists it)",
+             roles=[Role.SALES_POINT, Role.ADMIN], params=[path_param("serial")],
+             body={"type": "object", "required": ["reason"], "properties": {"reason": {"enum": ["lost", "stolen"]}}},
+             responses={200: "The medium and the deny-list version"})
+async def declare_medium(request: web.Request) -> web.Response:
+    principal = get_principal(request)
+    body = await read_json(request)
+    medium, version = await _service(request).declare_medium(
+        serial=request.match_info["serial"], reason=body.get("reason") if isinstance(body, dict) else None,
+        actor_key_id=principal.key_id, authority_id=principal.authority_id,
+    )
+    return json_response({**_medium_json(medium), "denylist_version": version})
+
+
+@routes.post("/v1/media/{serial}/reconstitute", summary="Move a declared card's remaining rights to a new card, once",
+             roles=[Role.SALES_POINT], params=[path_param("serial")],
+             responses={201: "The new card and its contracts", 409: "Not declared, or already reconstituted"})
+async def reconstitute_medium(request: web.Request) -> web.Response:
+    principal = get_principal(request)
+    view = await _service(request).reconstitute_medium(
+        serial=request.match_info["serial"], actor_key_id=principal.key_id, authority_id=_authority(request)
+    )
+    return json_response(_medium_json(view), status=201)
+
+
+@routes.post(
+    "/v1/validations",
+    summary="Record a batch of validation events (idempotent on device + event id)",
+    roles=[Role.DEVICE],
+    body={"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": {
+        "type": "object", "required": ["event_id", "medium", "time", "stop_id", "route_id"]}}}},
+    responses={200: "One decision per event, in order", 403: "A network of another authority", 422: "Malformed events"},
+)
+async def post_validations(request: web.Request) -> web.Response:
+    """Each event gets a decision with a reason code and the contract consumed."""
+    principal = get_principal(request)
+    events = parse_events(await read_json(request))
+    result = await _service(request).validate(
+        device_key_id=principal.key_id, device_authority_id=_authority(request), events=events
+    )
+    return json_response({
+        "decisions": [asdict(d) for d in result.decisions],
+        "new_events": result.new_events,
+        "replayed_events": result.replayed_events,
+    })
+
+
+@routes.get("/v1/denylist", summary="Deny-list entries after a version", roles=[Role.DEVICE, Role.ADMIN],
+            params=[query("since", "integer", description="the last version the validator holds (0: all)"),
+                    query("limit", "integer", description="at most this many entries (default 1000)")],
+            responses={200: "Entries after `since` and the latest version"})
+async def get_denylist(request: web.Request) -> web.Response:
+    since = query_int(request.query, "since", default=0, minimum=0)
+    limit = query_int(request.query, "limit", default=1000, minimum=1, maximum=10000)
+    version, entries = await _service(request).list_denylist(since, limit)
+    return json_response({"since": since, "version": version, "entries": entries,
+                          "complete": not entries or entries[-1]["version"] == version})
+
+
+@routes.get("/v1/clearing", summary="Balances between authorities over a period", roles=[Role.AUTHORITY, Role.ADMIN],
+            params=[query("period", required=True, description="YYYY-MM, YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD (UTC, end exclusive)")],
+            responses={200: "Net balances between every pair of authorities, per-authority totals, and the ledger check"})
+async def get_clearing(request: web.Request) -> web.Response:
+    principal = get_principal(request)
+    period = query_str(request.query, "period", required=True, max_length=40)
+    try:
+        report = await _service(request).clearing_report(period, None if principal.role is Role.ADMIN else principal.authority_id)
+    except ValueError as error:
+        raise InvalidParameter("period", str(error)) from None
+    return json_response(asdict(report))

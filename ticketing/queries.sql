@@ -1,0 +1,312 @@
+-- Every SQL statement of the ticketing package. Values always go in as $n parameters.
+
+-- name: find_order_by_key
+-- The order a sales point created with this idempotency key.
+SELECT order_id, request_hash, status FROM ticketing_orders
+WHERE sales_point_key_id = $1 AND idempotency_key = $2;
+
+-- name: lock_order
+-- The order row, locked: serialises the finalisation of concurrent retries of one order.
+SELECT order_id, sales_point_key_id, selling_authority_id, channel, status, total_minor, currency,
+       refunded_minor, request, created_at
+FROM ticketing_orders WHERE order_id = $1 FOR UPDATE;
+
+-- name: get_order
+-- One order.
+SELECT order_id, sales_point_key_id, selling_authority_id, channel, status, total_minor, currency,
+       refunded_minor, request, created_at
+FROM ticketing_orders WHERE order_id = $1;
+
+-- name: set_order_status
+-- Move an order to a new status.
+UPDATE ticketing_orders SET status = $2, updated_at = $3, refunded_minor = $4 WHERE order_id = $1;
+
+-- name: insert_payment
+-- A charge or refund the provider confirmed.
+INSERT INTO ticketing_payments (order_id, kind, provider, provider_reference, amount_minor, currency, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING payment_id;
+
+-- name: list_payments
+-- The payments of an order.
+SELECT kind, provider, provider_reference, amount_minor, currency, created_at
+FROM ticketing_payments WHERE order_id = $1 ORDER BY payment_id;
+
+-- name: insert_audit
+-- One audit row with a dotted action name.
+INSERT INTO audit_log (action, actor_key_id, authority_id, subject, data, created_at)
+VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: insert_account
+-- A holder account with minimal personal data.
+INSERT INTO ticketing_accounts (display_name, email, created_at) VALUES ($1, $2, $3) RETURNING account_id;
+
+-- name: insert_medium
+-- A new card, wallet or paper ticket.
+INSERT INTO ticketing_media (serial, kind, fare_media_id, account_id, issuing_authority_id, created_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING medium_id;
+
+-- name: get_medium
+-- One medium by serial.
+SELECT m.medium_id, m.serial, m.kind, m.fare_media_id, m.account_id, m.issuing_authority_id, m.status,
+       m.replaced_by, r.serial AS replaced_by_serial, m.created_at
+FROM ticketing_media m LEFT JOIN ticketing_media r ON r.medium_id = m.replaced_by
+WHERE m.serial = $1;
+
+-- name: lock_medium
+-- One medium by serial, locked (declaration, reconstitution: the parent of its contracts).
+SELECT medium_id, serial, kind, fare_media_id, account_id, issuing_authority_id, status, replaced_by, created_at
+FROM ticketing_media WHERE serial = $1 FOR UPDATE;
+
+-- name: list_media_by_serial
+-- The media of a validation batch (no lock: the contracts are what is locked).
+SELECT medium_id, serial, status, replaced_by FROM ticketing_media WHERE serial = ANY($1::text[]);
+
+-- name: set_medium_status
+-- Declare a medium lost or stolen.
+UPDATE ticketing_media SET status = $2 WHERE medium_id = $1;
+
+-- name: set_medium_replaced_by
+-- Record, once, the card that replaced this one.
+UPDATE ticketing_media SET replaced_by = $2 WHERE medium_id = $1 AND replaced_by IS NULL;
+
+-- name: insert_denylist
+-- Put a medium on the deny list; the version orders the incremental updates.
+INSERT INTO ticketing_denylist (medium_id, serial, reason, created_at) VALUES ($1, $2, $3, $4) RETURNING version;
+
+-- name: list_denylist_since
+-- Deny-list entries after a version, oldest first.
+SELECT version, serial, reason, created_at FROM ticketing_denylist WHERE version > $1 ORDER BY version LIMIT $2;
+
+-- name: get_denylist_version
+-- The latest deny-list version (0 when empty).
+SELECT coalesce(max(version), 0) AS version FROM ticketing_denylist;
+
+-- name: insert_contracts
+-- Contracts (arrays, one element per contract).
+INSERT INTO ticketing_contracts (medium_id, order_id, line_no, fare_product_id, rider_category_id, network_ids,
+                                 area_ids, valid_from, valid_until, duration_s, trips_total, remaining_trips,
+                                 transfer_window_s, first_used_at, last_counted_at, last_route_id,
+                                 reconstituted_from, created_at)
+SELECT c.medium_id, c.order_id, c.line_no, c.fare_product_id, c.rider_category_id,
+       string_to_array(c.network_ids, ','), coalesce(string_to_array(nullif(c.area_ids, ''), ','), '{}'),
+       c.valid_from, c.valid_until, c.duration_s, c.trips_total, c.remaining_trips, c.transfer_window_s,
+       c.first_used_at, c.last_counted_at, c.last_route_id, c.reconstituted_from, $1
+FROM unnest($2::bigint[], $3::bigint[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::text[],
+            $9::timestamptz[], $10::timestamptz[], $11::integer[], $12::integer[], $13::integer[], $14::integer[],
+            $15::timestamptz[], $16::timestamptz[], $17::text[], $18::bigint[])
+     AS c(medium_id, order_id, line_no, fare_product_id, rider_category_id, network_ids, area_ids, valid_from,
+          valid_until, duration_s, trips_total, remaining_trips, transfer_window_s, first_used_at,
+          last_counted_at, last_route_id, reconstituted_from)
+RETURNING contract_id;
+
+-- name: list_contracts_of_medium
+-- Every contract of one medium (for display).
+SELECT contract_id, medium_id, order_id, line_no, fare_product_id, rider_category_id, network_ids, area_ids,
+       valid_from, valid_until, duration_s, trips_total, remaining_trips, transfer_window_s, status,
+       first_used_at, last_counted_at, last_route_id, reconstituted_from
+FROM ticketing_contracts WHERE medium_id = $1 ORDER BY contract_id;
+
+-- name: lock_active_contracts_of_medium
+-- The active contracts of one medium, locked (reconstitution).
+SELECT contract_id, medium_id, order_id, line_no, fare_product_id, rider_category_id, network_ids, area_ids,
+       valid_from, valid_until, duration_s, trips_total, remaining_trips, transfer_window_s, status,
+       first_used_at, last_counted_at, last_route_id, reconstituted_from
+FROM ticketing_contracts WHERE medium_id = $1 AND status = 'active' ORDER BY contract_id FOR UPDATE;
+
+-- name: lock_contracts_of_order
+-- The contracts an order created, locked (refund).
+SELECT contract_id, medium_id, trips_total, remaining_trips, first_used_at, status
+FROM ticketing_contracts WHERE order_id = $1 ORDER BY contract_id FOR UPDATE;
+
+-- name: lock_active_contracts_of_media
+-- The active contracts of the media of a validation batch, locked in one statement, id order.
+SELECT contract_id, medium_id, fare_product_id, network_ids, area_ids, valid_from, valid_until, duration_s,
+       trips_total, remaining_trips, transfer_window_s, first_used_at, last_counted_at, last_route_id
+FROM ticketing_contracts WHERE medium_id = ANY($1::bigint[]) AND status = 'active'
+ORDER BY contract_id FOR UPDATE;
+
+-- name: read_active_contracts_of_media
+-- The same rows without the lock: only for the race demonstration (debug flag).
+SELECT contract_id, medium_id, fare_product_id, network_ids, area_ids, valid_from, valid_until, duration_s,
+       trips_total, remaining_trips, transfer_window_s, first_used_at, last_counted_at, last_route_id
+FROM ticketing_contracts WHERE medium_id = ANY($1::bigint[]) AND status = 'active'
+ORDER BY contract_id;
+
+-- name: update_contract_usage
+-- Write back the usage of contracts after a batch of validations (arrays, one per contract).
+UPDATE ticketing_contracts AS c
+SET remaining_trips = u.remaining_trips, valid_until = u.valid_until, first_used_at = u.first_used_at,
+    last_counted_at = u.last_counted_at, last_route_id = u.last_route_id
+FROM unnest($1::bigint[], $2::integer[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::text[])
+     AS u(contract_id, remaining_trips, valid_until, first_used_at, last_counted_at, last_route_id)
+WHERE c.contract_id = u.contract_id;
+
+-- name: set_contracts_status
+-- Close contracts (refunded, or transferred by reconstitution).
+UPDATE ticketing_contracts SET status = $2 WHERE contract_id = ANY($1::bigint[]);
+
+-- name: claim_validations
+-- Claim (device, event id) pairs; returns the event ids that are new (the others were seen before).
+INSERT INTO ticketing_validations (device_key_id, event_id, authority_id, medium_serial, occurred_at, stop_id,
+                                   route_id, direction_id, network_id, accepted, reason, received_at)
+SELECT $1, e.event_id, $2, e.medium_serial, e.occurred_at, e.stop_id, e.route_id, e.direction_id, e.network_id,
+       false, 'pending', $3
+FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::smallint[], $10::text[])
+     AS e(event_id, medium_serial, occurred_at, stop_id, route_id, direction_id, network_id)
+ON CONFLICT (device_key_id, event_id) DO NOTHING
+RETURNING event_id;
+
+-- name: list_validations
+-- Decisions already recorded for some events of a device.
+SELECT event_id, accepted, reason, contract_id, remaining_trips
+FROM ticketing_validations WHERE device_key_id = $1 AND event_id = ANY($2::text[]);
+
+-- name: record_decisions
+-- Write the decisions of newly claimed events (arrays, one per event).
+UPDATE ticketing_validations AS v
+SET accepted = d.accepted, reason = d.reason, contract_id = d.contract_id, remaining_trips = d.remaining_trips
+FROM unnest($2::text[], $3::boolean[], $4::text[], $5::bigint[], $6::integer[])
+     AS d(event_id, accepted, reason, contract_id, remaining_trips)
+WHERE v.device_key_id = $1 AND v.event_id = d.event_id;
+
+-- name: insert_ledger
+-- Ledger rows (arrays, one per row). The table refuses updates and deletes.
+INSERT INTO ticketing_ledger (order_id, line_no, kind, collector_authority_id, beneficiary_authority_id, network_id,
+                              amount_minor, currency, booked_at)
+SELECT $1, l.line_no, l.kind, l.collector, l.beneficiary, l.network_id, l.amount_minor, $2, $3
+FROM unnest($4::integer[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+     AS l(line_no, kind, collector, beneficiary, network_id, amount_minor);
+
+-- name: list_ledger_of_order
+-- The ledger rows of one order.
+SELECT line_no, kind, collector_authority_id, beneficiary_authority_id, network_id, amount_minor, currency
+FROM ticketing_ledger WHERE order_id = $1 ORDER BY entry_id;
+
+-- name: sum_ledger_by_pair
+-- Ledger totals per (collector, beneficiary, kind, currency) over a period [from, to).
+SELECT collector_authority_id, beneficiary_authority_id, kind, currency, sum(amount_minor)::bigint AS amount_minor
+FROM ticketing_ledger WHERE booked_at >= $1 AND booked_at < $2
+GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
+
+-- name: sum_payments
+-- Money taken over a period [from, to): charges minus refunds, per currency.
+SELECT currency, sum(CASE WHEN kind = 'charge' THEN amount_minor ELSE -amount_minor END)::bigint AS amount_minor
+FROM ticketing_payments WHERE created_at >= $1 AND created_at < $2
+GROUP BY currency ORDER BY currency;
+
+-- name: insert_order_audited
+-- Claim an idempotency key for a new pending order and write its audit row, in one statement;
+-- returns nothing when the key is taken.
+WITH claimed AS (
+    INSERT INTO ticketing_orders (sales_point_key_id, idempotency_key, request_hash, selling_authority_id, channel,
+                                  status, total_minor, currency, request, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $9)
+    ON CONFLICT (sales_point_key_id, idempotency_key) DO NOTHING
+    RETURNING order_id
+), audited AS (
+    INSERT INTO audit_log (action, actor_key_id, authority_id, subject, data, created_at)
+    SELECT 'ticketing.order.placed', $1, $4, 'order:' || order_id, $10, $9 FROM claimed
+)
+SELECT order_id FROM claimed;
+
+-- name: lock_order_for_fulfilment
+-- The order row, locked, with the commission rate of its selling authority.
+SELECT o.order_id, o.status,
+       (SELECT r.commission_permille FROM ticketing_commission_rates r
+        WHERE r.selling_authority_id IN (o.selling_authority_id, '*')
+        ORDER BY (r.selling_authority_id = '*') LIMIT 1) AS commission_permille
+FROM ticketing_orders o WHERE o.order_id = $1 FOR UPDATE OF o;
+
+-- name: finish_order_audited
+-- Move an order to its final status and write the audit row, in one statement.
+WITH moved AS (
+    UPDATE ticketing_orders SET status = $2, updated_at = $3 WHERE order_id = $1 RETURNING order_id, selling_authority_id
+)
+INSERT INTO audit_log (action, actor_key_id, authority_id, subject, data, created_at)
+SELECT $4, $5, selling_authority_id, 'order:' || order_id, $6, $3 FROM moved;
+
+-- name: get_order_view
+-- One order with its lines (and their contracts and media), payments and ledger rows, as JSON.
+SELECT o.order_id, o.status, o.selling_authority_id, o.sales_point_key_id, o.channel, o.total_minor, o.currency,
+       o.refunded_minor, o.created_at,
+       coalesce((
+           SELECT json_agg(json_build_object(
+               'line_no', l.line_no, 'fare_product_id', l.fare_product_id, 'rider_category_id', l.rider_category_id,
+               'fare_media_id', l.fare_media_id, 'quantity', l.quantity, 'unit_price_minor', l.unit_price_minor,
+               'amount_minor', l.amount_minor, 'currency', l.currency, 'network_ids', l.network_ids,
+               'owning_authority_ids', l.owning_authority_ids,
+               'contract_ids', coalesce((SELECT json_agg(c.contract_id ORDER BY c.contract_id) FROM ticketing_contracts c
+                                         WHERE c.order_id = o.order_id AND c.line_no = l.line_no
+                                           AND c.reconstituted_from IS NULL), '[]'::json),
+               'media', coalesce((SELECT json_agg(DISTINCT m.serial) FROM ticketing_contracts c
+                                  JOIN ticketing_media m USING (medium_id)
+                                  WHERE c.order_id = o.order_id AND c.line_no = l.line_no
+                                    AND c.reconstituted_from IS NULL), '[]'::json)
+           ) ORDER BY l.line_no)
+           FROM ticketing_order_lines l WHERE l.order_id = o.order_id), '[]'::json) AS lines,
+       coalesce((
+           SELECT json_agg(json_build_object(
+               'kind', p.kind, 'provider', p.provider, 'provider_reference', p.provider_reference,
+               'amount_minor', p.amount_minor, 'currency', p.currency, 'created_at', p.created_at) ORDER BY p.payment_id)
+           FROM ticketing_payments p WHERE p.order_id = o.order_id), '[]'::json) AS payments,
+       coalesce((
+           SELECT json_agg(json_build_object(
+               'line_no', g.line_no, 'kind', g.kind, 'collector_authority_id', g.collector_authority_id,
+               'beneficiary_authority_id', g.beneficiary_authority_id, 'network_id', g.network_id,
+               'amount_minor', g.amount_minor) ORDER BY g.entry_id)
+           FROM ticketing_ledger g WHERE g.order_id = o.order_id), '[]'::json) AS ledger
+FROM ticketing_orders o WHERE o.order_id = $1;
+
+-- name: insert_sale_contracts
+-- The paper tickets and the contracts of a paid order, in one statement (arrays, one element per
+-- contract: its medium's serial, a new paper ticket's or an existing card's).
+WITH paper AS (
+    INSERT INTO ticketing_media (serial, kind, fare_media_id, issuing_authority_id, created_at)
+    SELECT p.serial, 'paper', p.fare_media_id, $3, $2
+    FROM unnest($4::text[], $5::text[]) AS p(serial, fare_media_id)
+    RETURNING medium_id, serial
+)
+INSERT INTO ticketing_contracts (medium_id, order_id, line_no, fare_product_id, rider_category_id, network_ids,
+                                 area_ids, valid_from, duration_s, trips_total, remaining_trips, transfer_window_s,
+                                 created_at)
+SELECT coalesce(p.medium_id, m.medium_id), $1, c.line_no, c.fare_product_id, c.rider_category_id,
+       string_to_array(c.network_ids, ','), coalesce(string_to_array(nullif(c.area_ids, ''), ','), '{}'),
+       $2, c.duration_s, c.trips, c.trips, c.transfer_window_s, $2
+FROM unnest($6::text[], $7::integer[], $8::text[], $9::text[], $10::text[], $11::text[], $12::integer[],
+            $13::integer[], $14::integer[])
+     AS c(serial, line_no, fare_product_id, rider_category_id, network_ids, area_ids, duration_s, trips,
+          transfer_window_s)
+LEFT JOIN paper p ON p.serial = c.serial
+LEFT JOIN ticketing_media m ON m.serial = c.serial;
+
+-- name: finish_paid_order
+-- The end of a sale, in one statement: the order lines and the charge (when there is one), the
+-- ledger rows (arrays, one element per row), the status and the audit row.
+WITH lines AS (
+    INSERT INTO ticketing_order_lines (order_id, line_no, fare_product_id, rider_category_id, fare_media_id, quantity,
+                                       unit_price_minor, amount_minor, currency, network_ids, owning_authority_ids,
+                                       medium_id)
+    SELECT $1, l.line_no, l.fare_product_id, l.rider_category_id, l.fare_media_id, l.quantity, l.unit_price_minor,
+           l.amount_minor, $7, string_to_array(l.network_ids, ','), string_to_array(l.owning_authority_ids, ','),
+           (SELECT m.medium_id FROM ticketing_media m WHERE m.serial = l.medium_serial)
+    FROM unnest($15::integer[], $16::text[], $17::text[], $18::text[], $19::integer[], $20::bigint[], $21::bigint[],
+                $22::text[], $23::text[], $24::text[])
+         AS l(line_no, fare_product_id, rider_category_id, fare_media_id, quantity, unit_price_minor, amount_minor,
+              network_ids, owning_authority_ids, medium_serial)
+), payment AS (
+    INSERT INTO ticketing_payments (order_id, kind, provider, provider_reference, amount_minor, currency, created_at)
+    SELECT $1, 'charge', $4, $5, $6, $7, $2 WHERE $5::text IS NOT NULL
+), ledger AS (
+    INSERT INTO ticketing_ledger (order_id, line_no, kind, collector_authority_id, beneficiary_authority_id, network_id,
+                                  amount_minor, currency, booked_at)
+    SELECT $1, g.line_no, g.kind, g.collector, g.beneficiary, g.network_id, g.amount_minor, $7, $2
+    FROM unnest($8::integer[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[])
+         AS g(line_no, kind, collector, beneficiary, network_id, amount_minor)
+), moved AS (
+    UPDATE ticketing_orders SET status = 'paid', updated_at = $2 WHERE order_id = $1
+    RETURNING order_id, selling_authority_id
+)
+INSERT INTO audit_log (action, actor_key_id, authority_id, subject, data, created_at)
+SELECT 'ticketing.order.paid', $3, selling_authority_id, 'order:' || order_id, $14, $2 FROM moved;

@@ -1,0 +1,179 @@
+"""The ticketing tables, through the named queries of ``queries.sql``. Private to the package.
+
+Functions take the connection of the caller's transaction (the service function owns it, STYLE
+rule 7) and return plain values: asyncpg records never leave this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+__all__ = ["Q", "load_queries", "ContractRow", "MediumRow", "contract_from_record", "audit"]
+
+_HEADER = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+
+
+@cache
+def load_queries(path: Path = Path(__file__).with_name("queries.sql")) -> Mapping[str, str]:
+    """``-- name: x`` sections of the file -> SQL text (the description comment kept)."""
+    text = path.read_text(encoding="utf-8")
+    parts = _HEADER.split(text)
+    return {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
+
+
+class _Queries:
+    def __getattr__(self, name: str) -> str:
+        try:
+            return load_queries()[name]
+        except KeyError:
+            raise AttributeError(f"no query named {name!r} in ticketing/queries.sql") from None
+
+
+Q = _Queries()
+
+
+@dataclass(frozen=True)
+class MediumRow:
+    medium_id: int
+    serial: str
+    kind: str
+    fare_media_id: str
+    account_id: int | None
+    issuing_authority_id: str
+    status: str
+    replaced_by: int | None
+    created_at: datetime
+    replaced_by_serial: str | None = None
+
+
+def medium_from_record(record: asyncpg.Record) -> MediumRow:
+    data = dict(record)
+    return MediumRow(
+        medium_id=data["medium_id"],
+        serial=data["serial"],
+        kind=data["kind"],
+        fare_media_id=data["fare_media_id"],
+        account_id=data["account_id"],
+        issuing_authority_id=data["issuing_authority_id"],
+        status=data["status"],
+        replaced_by=data["replaced_by"],
+        created_at=data["created_at"],
+        replaced_by_serial=data.get("replaced_by_serial"),
+    )
+
+
+@dataclass(frozen=True)
+class ContractRow:
+    contract_id: int
+    medium_id: int
+    order_id: int | None
+    line_no: int | None
+    fare_product_id: str
+    rider_category_id: str | None
+    network_ids: tuple[str, ...]
+    area_ids: tuple[str, ...]
+    valid_from: datetime
+    valid_until: datetime | None
+    duration_s: int | None
+    trips_total: int | None
+    remaining_trips: int | None
+    transfer_window_s: int
+    status: str
+    first_used_at: datetime | None
+    last_counted_at: datetime | None
+    last_route_id: str | None
+    reconstituted_from: int | None
+
+
+def contract_from_record(record: asyncpg.Record) -> ContractRow:
+    data = dict(record)
+    return ContractRow(
+        contract_id=data["contract_id"],
+        medium_id=data["medium_id"],
+        order_id=data.get("order_id"),
+        line_no=data.get("line_no"),
+        fare_product_id=data["fare_product_id"],
+        rider_category_id=data.get("rider_category_id"),
+        network_ids=tuple(data["network_ids"]),
+        area_ids=tuple(data["area_ids"] or ()),
+        valid_from=data["valid_from"],
+        valid_until=data["valid_until"],
+        duration_s=data["duration_s"],
+        trips_total=data["trips_total"],
+        remaining_trips=data["remaining_trips"],
+        transfer_window_s=data["transfer_window_s"],
+        status=data.get("status", "active"),
+        first_used_at=data["first_used_at"],
+        last_counted_at=data["last_counted_at"],
+        last_route_id=data["last_route_id"],
+        reconstituted_from=data.get("reconstituted_from"),
+    )
+
+
+@dataclass(frozen=True)
+class NewContract:
+    medium_id: int
+    fare_product_id: str
+    network_ids: Sequence[str]
+    valid_from: datetime
+    transfer_window_s: int
+    order_id: int | None = None
+    line_no: int | None = None
+    rider_category_id: str | None = None
+    area_ids: Sequence[str] = ()
+    valid_until: datetime | None = None
+    duration_s: int | None = None
+    trips_total: int | None = None
+    remaining_trips: int | None = None
+    first_used_at: datetime | None = None
+    last_counted_at: datetime | None = None
+    last_route_id: str | None = None
+    reconstituted_from: int | None = None
+
+
+async def insert_contracts(conn: asyncpg.Connection, contracts: Sequence[NewContract], now: datetime) -> list[int]:
+    if not contracts:
+        return []
+    columns: list[list[Any]] = [
+        [c.medium_id for c in contracts],
+        [c.order_id for c in contracts],
+        [c.line_no for c in contracts],
+        [c.fare_product_id for c in contracts],
+        [c.rider_category_id for c in contracts],
+        [",".join(c.network_ids) for c in contracts],
+        [",".join(c.area_ids) for c in contracts],
+        [c.valid_from for c in contracts],
+        [c.valid_until for c in contracts],
+        [c.duration_s for c in contracts],
+        [c.trips_total for c in contracts],
+        [c.remaining_trips for c in contracts],
+        [c.transfer_window_s for c in contracts],
+        [c.first_used_at for c in contracts],
+        [c.last_counted_at for c in contracts],
+        [c.last_route_id for c in contracts],
+        [c.reconstituted_from for c in contracts],
+    ]
+    rows = await conn.fetch(Q.insert_contracts, now, *columns)
+    return [r["contract_id"] for r in rows]
+
+
+async def audit(
+    conn: asyncpg.Connection,
+    action: str,
+    *,
+    actor_key_id: str | None,
+    authority_id: str | None,
+    subject: str,
+    data: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """One audit row (dotted action name, e.g. ``ticketing.order.paid``), in the caller's transaction."""
+    await conn.execute(Q.insert_audit, action, actor_key_id, authority_id, subject, dict(data), now)

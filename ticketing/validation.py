@@ -1,0 +1,396 @@
+"""Validation: a card (or wallet, or paper ticket) presented to a validator gets a `Decision`.
+
+`decide` is the rule, pure; `validate_batch` is the use case: a batch of events from one device,
+idempotent on (device, event id), in one transaction.
+
+The order of the checks is the explanation heuristic (pretix's ``_logic_explain``): the reason
+given is the one a rider or an inspector can act on first.
+
+1. unknown medium -> ``unknown_medium``; deny-listed (lost, stolen, replaced) -> ``deny_listed``;
+2. no active contract for the event's network -> ``no_contract_for_network``;
+3. the same card on the same route within the anti-passback window after a counted boarding ->
+   ``already_validated`` (refused, nothing consumed);
+4. a boarding within a contract's transfer window after a counted boarding, on another route ->
+   ``transfer_within_window`` (accepted, nothing consumed);
+5. a usable contract (inside its validity, trips left, area) -> ``valid``, one trip consumed
+   (unlimited passes are used before counted ones, then the one expiring first);
+6. otherwise the most specific refusal: ``trips_exhausted``, ``out_of_area`` or ``expired``.
+
+Events made offline hours earlier are decided in event-time order within their batch, against the
+contract as it is now; the validator's own decision at the time is not trusted.
+
+Locking (see README, "Locking rules"): the batch locks the active contracts of all its media in
+one statement, in contract id order, before any check, so two validators presenting the same
+10-trip card at the same instant decrement it twice, never once. ``lock_contracts=False`` is a
+debug flag that skips the lock, kept only so the concurrency test can prove the race is real.
+
+Parallel implementations that must change together: this module, and the offline check of the
+validators (NFC gateway, ``nfc_gateway``); the reason codes are the wire values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from ticketing.errors import InvalidEvents, OtherAuthorityNetwork
+from ticketing.products import Catalogue
+from ticketing.repository import Q
+
+__all__ = [
+    "Reason",
+    "Decision",
+    "ContractState",
+    "MediumState",
+    "ValidationEvent",
+    "decide",
+    "parse_events",
+    "validate_batch",
+    "BatchResult",
+]
+
+DEFAULT_ANTI_PASSBACK_S = 120
+
+
+class Reason(enum.StrEnum):
+    VALID = "valid"
+    TRANSFER = "transfer_within_window"
+    EXPIRED = "expired"
+    NO_CONTRACT = "no_contract_for_network"
+    DENY_LISTED = "deny_listed"
+    ALREADY_VALIDATED = "already_validated"
+    TRIPS_EXHAUSTED = "trips_exhausted"
+    OUT_OF_AREA = "out_of_area"
+    UNKNOWN_MEDIUM = "unknown_medium"
+
+
+ACCEPTED = frozenset({Reason.VALID, Reason.TRANSFER})
+
+EXPLANATIONS: Mapping[Reason, str] = {
+    Reason.VALID: "valid: one trip counted",
+    Reason.TRANSFER: "transfer within the window of the previous boarding: nothing counted",
+    Reason.EXPIRED: "every contract for this network has expired",
+    Reason.NO_CONTRACT: "no contract for this network on this card",
+    Reason.DENY_LISTED: "card declared lost or stolen, or replaced",
+    Reason.ALREADY_VALIDATED: "already validated on this route a moment ago (anti-passback)",
+    Reason.TRIPS_EXHAUSTED: "no trips left",
+    Reason.OUT_OF_AREA: "the contract does not cover this stop's area",
+    Reason.UNKNOWN_MEDIUM: "unknown card",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    event_id: str
+    accepted: bool
+    reason: Reason
+    explanation: str
+    contract_id: int | None = None
+    remaining_trips: int | None = None
+    replayed: bool = False  # True when this event was decided before (idempotent retry)
+
+
+@dataclass(frozen=True)
+class ContractState:
+    contract_id: int
+    medium_id: int
+    fare_product_id: str
+    network_ids: frozenset[str]
+    area_ids: frozenset[str]
+    valid_from: datetime
+    valid_until: datetime | None
+    duration_s: int | None
+    trips_total: int | None
+    remaining_trips: int | None
+    transfer_window_s: int
+    first_used_at: datetime | None
+    last_counted_at: datetime | None
+    last_route_id: str | None
+
+
+@dataclass(frozen=True)
+class MediumState:
+    medium_id: int
+    serial: str
+    status: str
+    replaced_by: int | None
+
+    @property
+    def is_denied(self) -> bool:
+        return self.status != "active" or self.replaced_by is not None
+
+
+@dataclass(frozen=True)
+class ValidationEvent:
+    event_id: str
+    medium_serial: str
+    occurred_at: datetime
+    stop_id: str
+    route_id: str
+    direction_id: int | None = None
+    network_id: str | None = None
+
+
+def _expiry(contract: ContractState) -> datetime | None:
+    if contract.valid_until is not None:
+        return contract.valid_until
+    if contract.duration_s is not None and contract.first_used_at is not None:
+        return contract.first_used_at + timedelta(seconds=contract.duration_s)
+    return None
+
+
+def decide(
+    event: ValidationEvent,
+    network_id: str,
+    medium: MediumState | None,
+    contracts: Sequence[ContractState],
+    *,
+    stop_areas: frozenset[str] = frozenset(),
+    anti_passback_s: int = DEFAULT_ANTI_PASSBACK_S,
+) -> tuple[Decision, ContractState | None]:
+    """The decision for one event, and the contract as it must be written back (None: unchanged)."""
+
+    def refuse(reason: Reason, contract: ContractState | None = None) -> tuple[Decision, None]:
+        return Decision(event.event_id, False, reason, EXPLANATIONS[reason],
+                        contract.contract_id if contract else None,
+                        contract.remaining_trips if contract else None), None
+
+    if medium is None:
+        return refuse(Reason.UNKNOWN_MEDIUM)
+    if medium.is_denied:
+        return refuse(Reason.DENY_LISTED)
+    at = event.occurred_at
+    # A contract bought after the (offline) boarding did not exist when the rider boarded.
+    mine = [c for c in contracts if c.medium_id == medium.medium_id and network_id in c.network_ids and c.valid_from <= at]
+    if not mine:
+        return refuse(Reason.NO_CONTRACT)
+    for contract in mine:
+        if contract.last_counted_at is None:
+            continue
+        since_s = (at - contract.last_counted_at).total_seconds()
+        if contract.last_route_id == event.route_id and 0 <= since_s < anti_passback_s:
+            return refuse(Reason.ALREADY_VALIDATED, contract)
+    for contract in mine:
+        if contract.last_counted_at is None:
+            continue
+        since_s = (at - contract.last_counted_at).total_seconds()
+        expiry = _expiry(contract)
+        if 0 <= since_s <= contract.transfer_window_s and (expiry is None or at < expiry) and contract.last_route_id != event.route_id:
+            decision = Decision(event.event_id, True, Reason.TRANSFER, EXPLANATIONS[Reason.TRANSFER],
+                                contract.contract_id, contract.remaining_trips)
+            return decision, None
+
+    def usable(c: ContractState) -> Reason | None:
+        expiry = _expiry(c)
+        if expiry is not None and at >= expiry:
+            return Reason.EXPIRED
+        if c.remaining_trips is not None and c.remaining_trips <= 0:
+            return Reason.TRIPS_EXHAUSTED
+        if c.area_ids and stop_areas and not (c.area_ids & stop_areas):
+            return Reason.OUT_OF_AREA
+        return None
+
+    verdicts = {c.contract_id: usable(c) for c in mine}
+    candidates = [c for c in mine if verdicts[c.contract_id] is None]
+    if not candidates:
+        for reason in (Reason.TRIPS_EXHAUSTED, Reason.OUT_OF_AREA, Reason.EXPIRED):
+            hit = [c for c in mine if verdicts[c.contract_id] is reason]
+            if hit:
+                return refuse(reason, hit[0])
+    far = datetime.max.replace(tzinfo=at.tzinfo)
+    chosen = min(candidates, key=lambda c: (c.remaining_trips is not None, _expiry(c) or far, c.contract_id))
+    first_used = chosen.first_used_at or at
+    updated = replace(
+        chosen,
+        remaining_trips=None if chosen.remaining_trips is None else chosen.remaining_trips - 1,
+        first_used_at=first_used,
+        valid_until=chosen.valid_until
+        if chosen.valid_until is not None or chosen.duration_s is None
+        else first_used + timedelta(seconds=chosen.duration_s),
+        last_counted_at=max(at, chosen.last_counted_at) if chosen.last_counted_at else at,
+        last_route_id=event.route_id if not chosen.last_counted_at or at >= chosen.last_counted_at else chosen.last_route_id,
+    )
+    return Decision(event.event_id, True, Reason.VALID, EXPLANATIONS[Reason.VALID], chosen.contract_id, updated.remaining_trips), updated
+
+
+# -- the use case ------------------------------------------------------------------------------------
+
+
+def _parse_time(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 string")
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("must carry a UTC offset")
+    return moment
+
+
+def parse_events(payload: object, *, max_events: int = 5000) -> list[ValidationEvent]:
+    """A request body ``{"events": [...]}`` -> events; InvalidEvents naming every bad one."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+        raise InvalidEvents("the body must be an object with an 'events' array")
+    raw_events = payload["events"]
+    if not raw_events or len(raw_events) > max_events:
+        raise InvalidEvents(f"a batch holds 1 to {max_events} events")
+    events: list[ValidationEvent] = []
+    problems: list[dict[str, object]] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_events):
+        try:
+            if not isinstance(raw, dict):
+                raise ValueError("an event must be an object")
+            for name in ("event_id", "medium", "stop_id", "route_id"):
+                if not isinstance(raw.get(name), str) or not raw[name] or len(raw[name]) > 200:
+                    raise ValueError(f"'{name}' must be a non-empty string")
+            direction = raw.get("direction_id")
+            if direction is not None and direction not in (0, 1):
+                raise ValueError("'direction_id' must be 0, 1 or absent")
+            network = raw.get("network_id")
+            if network is not None and not isinstance(network, str):
+                raise ValueError("'network_id' must be a string")
+            if raw["event_id"] in seen:
+                raise ValueError("duplicate event_id in the batch")
+            seen.add(raw["event_id"])
+            try:
+                occurred = _parse_time(raw.get("time"))
+            except ValueError as error:
+                raise ValueError(f"'time' {error}") from None
+            events.append(ValidationEvent(raw["event_id"], raw["medium"], occurred, raw["stop_id"], raw["route_id"], direction, network))
+        except ValueError as error:
+            problems.append({"index": index, "reason": str(error)})
+    if problems:
+        raise InvalidEvents(f"{len(problems)} malformed event(s); none was recorded", extra={"invalid_events": problems[:50]})
+    return events
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    decisions: tuple[Decision, ...]
+    new_events: int
+    replayed_events: int
+
+
+def _contract_state(record: asyncpg.Record) -> ContractState:
+    return ContractState(
+        contract_id=record["contract_id"],
+        medium_id=record["medium_id"],
+        fare_product_id=record["fare_product_id"],
+        network_ids=frozenset(record["network_ids"]),
+        area_ids=frozenset(record["area_ids"] or ()),
+        valid_from=record["valid_from"],
+        valid_until=record["valid_until"],
+        duration_s=record["duration_s"],
+        trips_total=record["trips_total"],
+        remaining_trips=record["remaining_trips"],
+        transfer_window_s=record["transfer_window_s"],
+        first_used_at=record["first_used_at"],
+        last_counted_at=record["last_counted_at"],
+        last_route_id=record["last_route_id"],
+    )
+
+
+async def validate_batch(
+    pool: asyncpg.Pool,
+    catalogue: Catalogue,
+    network_authority: Mapping[str, str],
+    *,
+    device_key_id: str,
+    device_authority_id: str,
+    events: Sequence[ValidationEvent],
+    now: datetime,
+    lock_contracts: bool = True,
+    race_delay_s: float = 0.0,
+    anti_passback_s: int = DEFAULT_ANTI_PASSBACK_S,
+) -> BatchResult:
+    """Decide and record a batch of one device's events, in one transaction.
+
+    Every event must be on a network of the device's authority (else the whole batch is refused,
+    403, nothing recorded). Events already recorded for this device return their first decision.
+    ``race_delay_s`` widens the read-modify-write window; only tests use it.
+    """
+    networks: list[str] = []
+    for event in events:
+        network_id = event.network_id or catalogue.find_network_of_route(event.route_id)
+        if network_id is None:
+            raise InvalidEvents(f"event {event.event_id}: unknown route '{event.route_id}' and no network_id")
+        owner = network_authority.get(network_id)
+        if owner != device_authority_id:
+            raise OtherAuthorityNetwork(
+                f"event {event.event_id}: network '{network_id}' belongs to '{owner}', not to this device's authority '{device_authority_id}'"
+            )
+        networks.append(network_id)
+
+    async with pool.acquire() as conn, conn.transaction():
+        claimed = await conn.fetch(
+            Q.claim_validations,
+            device_key_id,
+            device_authority_id,
+            now,
+            [e.event_id for e in events],
+            [e.medium_serial for e in events],
+            [e.occurred_at for e in events],
+            [e.stop_id for e in events],
+            [e.route_id for e in events],
+            [e.direction_id for e in events],
+            networks,
+        )
+        new_ids = {r["event_id"] for r in claimed}
+        replayed: dict[str, Decision] = {}
+        old_ids = [e.event_id for e in events if e.event_id not in new_ids]
+        if old_ids:
+            for r in await conn.fetch(Q.list_validations, device_key_id, old_ids):
+                reason = Reason(r["reason"]) if r["reason"] in Reason._value2member_map_ else Reason.UNKNOWN_MEDIUM
+                replayed[r["event_id"]] = Decision(
+                    r["event_id"], r["accepted"], reason, EXPLANATIONS[reason], r["contract_id"], r["remaining_trips"], replayed=True
+                )
+        fresh = [(e, n) for e, n in zip(events, networks) if e.event_id in new_ids]
+        decided: dict[str, Decision] = {}
+        if fresh:
+            media_rows = await conn.fetch(Q.list_media_by_serial, sorted({e.medium_serial for e, _ in fresh}))
+            media = {r["serial"]: MediumState(r["medium_id"], r["serial"], r["status"], r["replaced_by"]) for r in media_rows}
+            medium_ids = sorted(m.medium_id for m in media.values())
+            query = Q.lock_active_contracts_of_media if lock_contracts else Q.read_active_contracts_of_media
+            contracts = {r["contract_id"]: _contract_state(r) for r in await conn.fetch(query, medium_ids)}
+            if race_delay_s:
+                await asyncio.sleep(race_delay_s)
+            changed: dict[int, ContractState] = {}
+            for event, network_id in sorted(fresh, key=lambda en: (en[0].occurred_at, en[0].event_id)):
+                medium = media.get(event.medium_serial)
+                own = [c for c in contracts.values() if medium is not None and c.medium_id == medium.medium_id]
+                decision, updated = decide(
+                    event, network_id, medium, own,
+                    stop_areas=catalogue.stop_areas.get(event.stop_id, frozenset()),
+                    anti_passback_s=anti_passback_s,
+                )
+                decided[event.event_id] = decision
+                if updated is not None:
+                    contracts[updated.contract_id] = updated
+                    changed[updated.contract_id] = updated
+            if changed:
+                rows = list(changed.values())
+                await conn.execute(
+                    Q.update_contract_usage,
+                    [c.contract_id for c in rows],
+                    [c.remaining_trips for c in rows],
+                    [c.valid_until for c in rows],
+                    [c.first_used_at for c in rows],
+                    [c.last_counted_at for c in rows],
+                    [c.last_route_id for c in rows],
+                )
+            ds = list(decided.values())
+            await conn.execute(
+                Q.record_decisions,
+                device_key_id,
+                [d.event_id for d in ds],
+                [d.accepted for d in ds],
+                [d.reason.value for d in ds],
+                [d.contract_id for d in ds],
+                [d.remaining_trips for d in ds],
+            )
+    ordered = tuple(decided.get(e.event_id) or replayed[e.event_id] for e in events)
+    return BatchResult(ordered, len(decided), len(replayed))
