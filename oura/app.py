@@ -28,6 +28,7 @@ from .http.routing import RouteSpec, RouteTable
 from .http.system import OPENAPI
 from .http.system import routes as system_routes
 from .keys import CLOCK, CONFIG, HTTP_CLIENT, METRICS, POOL, READINESS
+from .wiring import package_contexts
 
 __all__ = ["create_app", "route_tables"]
 
@@ -38,19 +39,10 @@ def route_tables() -> list[RouteTable]:
     """Every package's routes, in the order they appear in the API document."""
     from feeds.http import routes as feeds_routes
     from feeds.realtime.http import routes as realtime_routes
+    from journey_planner.http import routes as planner_routes
     from ticketing.http import routes as ticketing_routes
 
-    return [system_routes, feeds_routes, realtime_routes, ticketing_routes]
-
-
-def package_contexts(config: Config) -> list[Callable[[web.Application], AsyncIterator[None]]]:
-    """The packages' startup/shutdown generators, run in this order after the database."""
-    from feeds.http import feeds_context
-    from feeds.realtime.wiring import realtime_context
-
-    from .wiring import serving_contexts
-
-    return [feeds_context, realtime_context, *serving_contexts(config.feeds.registry)]
+    return [system_routes, planner_routes, feeds_routes, realtime_routes, ticketing_routes]
 
 
 def _mount(app: web.Application, tables: Iterable[RouteTable]) -> list[RouteSpec]:

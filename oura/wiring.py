@@ -1,10 +1,14 @@
 """Assembly: keep the serving components in step with the ingested feeds.
 
 The feeds package records which version of each network's feed is current; this module turns
-that into what the other packages serve. After the first ingestion round, and again (debounced)
-whenever a new version is accepted, it rebuilds the ticketing catalogue from the current versions'
-Fares v2 files (plus the regional combined products) and swaps it in atomically. Requests keep
-using the previous catalogue until the new one is published, so a reload never interrupts sales.
+that into what the other packages serve, without them knowing each other:
+
+- after the first ingestion round, and again (debounced) whenever a new version is accepted, it
+  compiles the planner's timetable and rebuilds the ticketing catalogue from the current versions,
+  and publishes both atomically (requests keep the previous ones until then);
+- the planner is the sink of the realtime pollers (its single writer applies trip updates);
+- itineraries are priced by ticketing's fare engine through a small adapter (`price_journey`),
+  so `journey_planner` never imports `ticketing`.
 """
 
 from __future__ import annotations
@@ -13,28 +17,63 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
 from feeds.adapters import read_network_feed
 from feeds.authorities import Registry, load_registry
-from feeds.http import SCHEDULER
+from feeds.http import REGISTRY, SCHEDULER, feeds_context
+from feeds.realtime.wiring import REALTIME_SINK, realtime_context
 from feeds.repository import CurrentFeed, list_current_feeds
+from journey_planner.compile import FeedSource, load_network
+from journey_planner.http import PLANNER, planner_context
+from journey_planner.snapshot import Snapshot, SnapshotHolder
 from ticketing.catalogue import FARE_FILES, build_catalogue, load_catalogue
+from ticketing.fares import FareLeg, price_itinerary
 from ticketing.http import TICKETING, make_ticketing_context
-from ticketing.service import network_authorities
+from ticketing.service import CatalogueHolder, network_authorities
 
 from .concurrency import run_blocking
-from .keys import POOL, READINESS
+from .config import Config
+from .errors import InvalidParameter
+from .keys import CONFIG, POOL, READINESS
 
-__all__ = ["serving_contexts", "RELOAD_DEBOUNCE_S"]
+__all__ = ["package_contexts", "price_journey", "RELOAD_DEBOUNCE_S"]
 
 log = logging.getLogger(__name__)
 RELOAD_DEBOUNCE_S = 2.0
+Context = Callable[[web.Application], AsyncIterator[None]]
 
 
-def _catalogue_from(registry: Registry, current: list[CurrentFeed]):  # noqa: ANN202 - (Catalogue, issues)
+def price_journey(holder: CatalogueHolder) -> Callable[[dict, str | None], dict | None]:
+    """The planner's pricing hook: an itinerary's transit legs priced with the current catalogue."""
+
+    def price(itinerary: dict, rider_category: str | None) -> dict | None:
+        catalogue = holder.current
+        if rider_category is not None and catalogue.rider_categories and rider_category not in catalogue.rider_categories:
+            known = ", ".join(sorted(catalogue.rider_categories))
+            raise InvalidParameter("rider_category", f"unknown rider category {rider_category!r} (known: {known})")
+        legs = [
+            FareLeg(
+                route_id=leg["route"]["id"],
+                departure=datetime.fromisoformat(leg["departure"]),
+                arrival=datetime.fromisoformat(leg["arrival"]),
+                from_stop_id=leg["from"]["id"],
+                to_stop_id=leg["to"]["id"],
+            )
+            for leg in itinerary["legs"]
+            if leg.get("type") == "transit"
+        ]
+        if not legs or not catalogue.products:
+            return None  # walking only, or no fares loaded yet
+        return price_itinerary(catalogue, legs, rider_category).to_json()
+
+    return price
+
+
+def _catalogue_from(registry: Registry, current: list[CurrentFeed]) -> Any:
     adapters = {network.id: network.adapter for network in registry.list_networks()}
     tables = {
         feed.feed_id: read_network_feed(feed.content_path, adapters.get(feed.feed_id) or None, only=list(FARE_FILES))
@@ -44,57 +83,90 @@ def _catalogue_from(registry: Registry, current: list[CurrentFeed]):  # noqa: AN
     return load_catalogue(registry, feeds=tables)
 
 
-def _reload_context(registry: Registry) -> Callable[[web.Application], AsyncIterator[None]]:
+async def _publish(app: web.Application, registry: Registry) -> None:
+    """Compile and publish the timetable and the catalogue of the current feed versions."""
     timezones = {network.id: network.timezone for network in registry.list_networks()}
+    known = set(timezones)
+    current = [f for f in await list_current_feeds(app[POOL], timezones=timezones) if f.feed_id in known]
+    readiness = app[READINESS]
 
-    async def reload(app: web.Application) -> None:
-        current = await list_current_feeds(app[POOL], timezones=timezones)
-        # only ingested versions are sold: a network whose feed was never accepted has no products
-        catalogue, issues = await run_blocking(_catalogue_from, registry, current)
-        app[TICKETING].catalogues.swap(catalogue)
-        app[READINESS].set("catalogue", True, f"{len(catalogue.products)} products from {len(current)} feeds")
-        log.info("catalogue published", extra={"products": len(catalogue.products), "issues": len(issues)})
+    catalogue, issues = await run_blocking(_catalogue_from, registry, current)
+    app[TICKETING].catalogues.swap(catalogue)
+    readiness.set("catalogue", True, f"{len(catalogue.products)} products from {len(current)} feeds")
+    log.info("catalogue published", extra={"products": len(catalogue.products), "issues": len(issues)})
 
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        app[READINESS].expect("catalogue", "waiting for the first ingestion round")
-        wanted = asyncio.Event()
-        scheduler = app.get(SCHEDULER)
-
-        async def on_new_version(_outcome: object) -> None:
-            wanted.set()
-
-        async def loop() -> None:
-            if scheduler is not None:
-                scheduler.subscribe(on_new_version)
-                await scheduler.first_round.wait()
-            while True:
-                wanted.clear()
-                try:
-                    await reload(app)
-                except Exception:  # keep serving the previous catalogue; retry on the next version
-                    log.exception("rebuilding the serving data failed")
-                await wanted.wait()
-                await asyncio.sleep(RELOAD_DEBOUNCE_S)  # several networks often change together
-
-        task = asyncio.create_task(loop())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    return context
+    if not current:
+        return
+    sources = [FeedSource(feed.feed_id, feed.content_path) for feed in current]
+    network = await run_blocking(load_network, sources, cache_dir=app[CONFIG].planner.cache_dir)
+    planner = app[PLANNER]
+    if planner.holder is None:
+        planner.holder = SnapshotHolder(Snapshot(static=network))
+    else:
+        planner.holder.publish(Snapshot(static=network))
+    await planner.rebuild_realtime()  # re-apply the latest trip updates to the new timetable
+    readiness.set("timetable", True, f"{len(network.feed_ids)} feeds, {network.timetable.trip_count} trips")
+    log.info("timetable published", extra={"feeds": len(network.feed_ids), "trips": network.timetable.trip_count})
 
 
-def serving_contexts(registry_path: Path | None) -> list[Callable[[web.Application], AsyncIterator[None]]]:
-    """The contexts that serve journeys and tickets, for the registry at ``registry_path``."""
-    if registry_path is None:
-        empty, _ = build_catalogue({})
-        return [make_ticketing_context(empty, {})]
-    registry = load_registry(registry_path)
+async def _connect_planner(app: web.Application) -> AsyncIterator[None]:
+    """The planner receives trip updates (unless a sink was already provided, as tests do)."""
+    if REALTIME_SINK not in app:
+        app[REALTIME_SINK] = app[PLANNER]
+    yield
+
+
+async def _connect_pricing(app: web.Application) -> AsyncIterator[None]:
+    app[PLANNER].price_itinerary = price_journey(app[TICKETING].catalogues)
+    yield
+
+
+async def _reload_on_new_versions(app: web.Application) -> AsyncIterator[None]:
+    registry = app.get(REGISTRY)
+    if registry is None:  # nothing to load: an empty planner is all there is to be ready for
+        if app[PLANNER].holder is None:
+            app[READINESS].set("timetable", True, "no feed registry configured")
+        yield
+        return
+    app[READINESS].expect("catalogue", "waiting for the first ingestion round")
+    wanted = asyncio.Event()
+    scheduler = app.get(SCHEDULER)
+
+    async def on_new_version(_outcome: object) -> None:
+        wanted.set()
+
+    async def loop() -> None:
+        if scheduler is not None:
+            scheduler.subscribe(on_new_version)
+            await scheduler.first_round.wait()
+        while True:
+            wanted.clear()
+            try:
+                await _publish(app, registry)
+            except Exception:  # keep serving what was published before; retry on the next version
+                log.exception("publishing the serving data failed")
+            await wanted.wait()
+            await asyncio.sleep(RELOAD_DEBOUNCE_S)  # several networks often change together
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def package_contexts(config: Config) -> list[Context]:
+    """Every package's startup/shutdown generator, in dependency order (after the database)."""
+    authorities = network_authorities(load_registry(config.feeds.registry)) if config.feeds.registry else {}
     empty, _ = build_catalogue({})
     return [
-        make_ticketing_context(empty, network_authorities(registry)),
-        _reload_context(registry),
+        feeds_context,  # registry + scheduler
+        planner_context,  # the planner service (timetable published later by _reload_on_new_versions)
+        _connect_planner,
+        realtime_context,  # pollers, writing into the planner
+        make_ticketing_context(empty, authorities),
+        _connect_pricing,
+        _reload_on_new_versions,
     ]

@@ -69,9 +69,9 @@ class Rule:
 
 RULES = [
     Rule("the foundation imports no domain package and no assembly module", FOUNDATION,
-         forbidden=("feeds", "journey_planner", "ticketing", "nfc_gateway", "oura.app", "oura.cli", "oura.demo")),
+         forbidden=("feeds", "journey_planner", "ticketing", "nfc_gateway", "oura.app", "oura.cli", "oura.demo", "oura.wiring")),
     Rule("feeds imports no other domain package", ("feeds",),
-         forbidden=("journey_planner", "ticketing", "nfc_gateway", "oura.app", "oura.cli", "oura.demo")),
+         forbidden=("journey_planner", "ticketing", "nfc_gateway", "oura.app", "oura.cli", "oura.demo", "oura.wiring")),
     Rule("journey_planner uses only feeds' public models and ticketing's pricing", ("journey_planner",),
          allowed_only=FOUNDATION + ("journey_planner", "feeds.gtfs", "feeds.realtime.model",
                                     "feeds.realtime.decode", "feeds.realtime.match", "feeds.merge",
@@ -79,11 +79,11 @@ RULES = [
     Rule("the planner core is pure: stdlib, numpy and numba only", ("journey_planner.core",),
          allowed_only=("journey_planner.core",), third_party=("numpy", "numba")),
     Rule("ticketing never imports the planner or the NFC gateway", ("ticketing",),
-         forbidden=("journey_planner", "nfc_gateway", "oura.app", "oura.cli", "oura.demo")),
+         forbidden=("journey_planner", "nfc_gateway", "oura.app", "oura.cli", "oura.demo", "oura.wiring")),
     Rule("the fare engine is pure", ("ticketing.fares", "ticketing.products"),
          allowed_only=("ticketing.fares", "ticketing.products"), third_party=("ortools", "numpy")),
     Rule("the NFC gateway uses ticketing's public service API only", ("nfc_gateway",),
-         forbidden=("journey_planner", "feeds", "ticketing.repository", "oura.app", "oura.cli")),
+         forbidden=("journey_planner", "feeds", "ticketing.repository", "oura.app", "oura.cli", "oura.wiring")),
 ]
 
 PROJECT = PACKAGES

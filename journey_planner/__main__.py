@@ -1,0 +1,3 @@
+from journey_planner.cli import main
+
+raise SystemExit(main())

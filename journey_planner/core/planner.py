@@ -1,0 +1,306 @@
+"""The one entry of the core: `plan(timetable, request) -> PlanResult`.
+
+Depart-at queries run RAPTOR forward. Arrive-by queries run the same kernel on the reversed
+timetable (`reverse_timetable`: time negated, patterns and footpaths reversed), so there is a
+single kernel to trust; legs are mapped back to the forward timetable before returning. Range
+queries run the departures of the window from the latest to the earliest, keeping the labels
+(range RAPTOR), and keep each run's journeys that improve on every later departure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .raptor import INF_TIME, SearchState, collect_departures, raptor_run
+from .request import Place, PlanRequest
+from .result import Journey, PlanResult, TransitLeg, WalkLeg
+from .timetable import Timetable, reverse_timetable
+
+__all__ = ["plan", "candidate_days", "MAX_WINDOW_S"]
+
+MAX_WINDOW_S = 6 * 3600
+
+
+def candidate_days(tt: Timetable, t_from: int, t_to: int) -> np.ndarray:
+    """Service days whose trips may run during [t_from, t_to] (POSIX s), in any time zone."""
+    base = tt.day_base_s
+    if base.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = base.min(axis=1)
+    ends = base.max(axis=1) + tt.max_stop_time_s
+    return np.flatnonzero((ends >= t_from) & (starts <= t_to)).astype(np.int64)
+
+
+def _kernel_args(tt: Timetable) -> tuple:
+    return (
+        tt.pattern_stop_offsets, tt.pattern_stops, tt.pattern_trip_offsets,
+        tt.pattern_stop_time_offsets, tt.pattern_tz, tt.stop_time_arrival, tt.stop_time_departure,
+        tt.stop_time_flags, tt.stop_pattern_offsets, tt.stop_pattern_pattern, tt.stop_pattern_pos,
+        tt.footpath_offsets, tt.footpath_to, tt.footpath_duration_s, tt.stop_transfer_slack_s,
+    )
+
+
+def _state_args(st: SearchState) -> tuple:
+    return (
+        st.tarr, st.t_trip, st.t_day, st.t_board, st.t_alight, st.arr, st.arr_from, st.ready,
+        st.ready_from, st.best_tarr, st.best_arr, st.best_ready, st.dest_arr, st.dest_stop,
+        st.marked, st.marked_list, st.next_marked, st.next_list, st.transit_flag, st.transit_list,
+        st.pattern_first, st.pattern_list,
+    )
+
+
+def _filter_place(place: Place, stop_ok: np.ndarray) -> Place:
+    keep = stop_ok[place.stops] != 0
+    wm = None if place.walk_m is None else place.walk_m[keep]
+    return Place(place.stops[keep], place.walk_s[keep], wm)
+
+
+def _reconstruct(
+    tt: Timetable, st: SearchState, k: int, dest_e: int, origin: Place, dest: Place,
+    days: np.ndarray,
+) -> list[TransitLeg | WalkLeg]:
+    """Legs (in the searched timetable's time) of the round-k journey ending at egress dest_e."""
+    legs: list[TransitLeg | WalkLeg] = []
+    s = int(dest.stops[dest_e])
+    w = int(dest.walk_s[dest_e])
+    t_end = int(st.arr[k, s])
+    if w > 0:
+        wm = None if dest.walk_m is None else float(dest.walk_m[dest_e])
+        legs.append(WalkLeg(s, -1, t_end, t_end + w, w, wm))
+    frm = int(st.arr_from[k, s])
+    if frm >= 0:
+        t0 = int(st.tarr[k, frm])
+        legs.append(WalkLeg(frm, s, t0, t0 + _fp_duration(tt, frm, s), _fp_duration(tt, frm, s)))
+        s = frm
+    elif frm == -2:
+        return _finish_access(legs, origin, s, int(st.arr[k, s]))
+    while k > 0:
+        trip = int(st.t_trip[k, s])
+        c = int(st.t_day[k, s])
+        bp = int(st.t_board[k, s])
+        ap = int(st.t_alight[k, s])
+        p = int(tt.trip_pattern[trip])
+        n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
+        row0 = int(tt.pattern_stop_time_offsets[p]) + (trip - int(tt.pattern_trip_offsets[p])) * n_s
+        z = int(tt.pattern_tz[p])
+        b = int(tt.day_base_s[days[c], z])
+        board_stop = int(tt.pattern_stops[tt.pattern_stop_offsets[p] + bp])
+        legs.append(
+            TransitLeg(
+                trip=trip, pattern=p, day=int(days[c]), board_pos=bp, alight_pos=ap,
+                from_stop=board_stop, to_stop=s,
+                departure_s=b + int(tt.stop_time_departure[row0 + bp]),
+                arrival_s=b + int(tt.stop_time_arrival[row0 + ap]),
+            )
+        )
+        k -= 1
+        s = board_stop
+        rf = int(st.ready_from[k, s])
+        if rf == -2:
+            return _finish_access(legs, origin, s, int(st.ready[k, s]))
+        if rf >= 0:
+            d = _fp_duration(tt, rf, s)
+            t0 = int(st.tarr[k, rf])
+            legs.append(WalkLeg(rf, s, t0, t0 + d, d))
+            s = rf
+            if k == 0:
+                return _finish_access(legs, origin, s, int(st.tarr[0, s]))
+        elif k == 0:
+            return _finish_access(legs, origin, s, int(st.tarr[0, s]))
+    return _finish_access(legs, origin, s, int(st.tarr[0, s]))
+
+
+def _finish_access(legs: list, origin: Place, s: int, t_at_stop: int) -> list:
+    hits = np.flatnonzero(origin.stops == s)
+    if hits.size:
+        a = int(hits[np.argmin(origin.walk_s[hits])])
+        w = int(origin.walk_s[a])
+        if w > 0:
+            wm = None if origin.walk_m is None else float(origin.walk_m[a])
+            legs.append(WalkLeg(-1, s, t_at_stop - w, t_at_stop, w, wm))
+    legs.reverse()
+    return legs
+
+
+def _fp_duration(tt: Timetable, a: int, b: int) -> int:
+    lo, hi = int(tt.footpath_offsets[a]), int(tt.footpath_offsets[a + 1])
+    hits = np.flatnonzero(tt.footpath_to[lo:hi] == b)
+    return int(tt.footpath_duration_s[lo + hits[0]]) if hits.size else 0
+
+
+def _reverse_legs(fwd: Timetable, legs: list[TransitLeg | WalkLeg], rev: Timetable) -> list:
+    """Legs found on the reversed timetable, in forward time and order."""
+    out: list[TransitLeg | WalkLeg] = []
+    for leg in reversed(legs):
+        if isinstance(leg, WalkLeg):
+            out.append(
+                WalkLeg(leg.to_stop, leg.from_stop, -leg.arrival_s, -leg.departure_s,
+                        leg.duration_s, leg.distance_m)
+            )
+        else:
+            n_s = int(fwd.pattern_stop_offsets[leg.pattern + 1] - fwd.pattern_stop_offsets[leg.pattern])
+            out.append(
+                TransitLeg(
+                    trip=int(rev.trip_source[leg.trip]), pattern=leg.pattern, day=leg.day,
+                    board_pos=n_s - 1 - leg.alight_pos, alight_pos=n_s - 1 - leg.board_pos,
+                    from_stop=leg.to_stop, to_stop=leg.from_stop,
+                    departure_s=-leg.arrival_s, arrival_s=-leg.departure_s,
+                )
+            )
+    return out
+
+
+def _journey(legs: list[TransitLeg | WalkLeg], fallback_time: int) -> Journey:
+    """The journey, with walks before the first ride packed to end as it departs and walks after
+    the last ride starting as it arrives (the traveller leaves as late, arrives as early, as they can)."""
+    if not legs:
+        return Journey((), fallback_time, fallback_time)
+    transit = [i for i, leg in enumerate(legs) if isinstance(leg, TransitLeg)]
+    if transit:
+        out = list(legs)
+        t = out[transit[0]].departure_s
+        for i in range(transit[0] - 1, -1, -1):
+            leg = out[i]
+            out[i] = WalkLeg(leg.from_stop, leg.to_stop, t - leg.duration_s, t, leg.duration_s, leg.distance_m)
+            t -= leg.duration_s
+        t = out[transit[-1]].arrival_s
+        for i in range(transit[-1] + 1, len(out)):
+            leg = out[i]
+            out[i] = WalkLeg(leg.from_stop, leg.to_stop, t, t + leg.duration_s, leg.duration_s, leg.distance_m)
+            t += leg.duration_s
+        legs = out
+    return Journey(tuple(legs), legs[0].departure_s, legs[-1].arrival_s)
+
+
+def _signature(j: Journey) -> tuple:
+    return tuple(
+        (leg.trip, leg.day, leg.board_pos, leg.alight_pos) if isinstance(leg, TransitLeg)
+        else (leg.from_stop, leg.to_stop)
+        for leg in j.legs
+    )
+
+
+def plan(timetable: Timetable, request: PlanRequest, reversed_timetable: Timetable | None = None) -> PlanResult:
+    """Pareto-optimal journeys over (arrival, transfers), or (departure, arrival, transfers) in a window.
+
+    ``reversed_timetable`` is `reverse_timetable(timetable)` when the caller keeps one (snapshots
+    do); arrive-by queries build it otherwise.
+    """
+    fwd = timetable
+    window = max(0, min(int(request.window_s), MAX_WINDOW_S))
+    horizon = int(request.search_horizon_s) + window
+    if request.arrive_by:
+        tt = reversed_timetable if reversed_timetable is not None else reverse_timetable(fwd)
+        days = candidate_days(fwd, request.time_s - horizon, request.time_s)
+        origin, dest = request.destination, request.origin
+        t_query = -int(request.time_s)
+    else:
+        tt = fwd
+        days = candidate_days(fwd, request.time_s, request.time_s + horizon)
+        origin, dest = request.origin, request.destination
+        t_query = int(request.time_s)
+    rounds = max(1, int(request.max_transfers) + 1)
+    if days.size == 0:
+        return PlanResult((), 0, 0)
+    active = np.ascontiguousarray(tt.service_days[:, days].T[:, tt.trip_service])
+    if request.wheelchair:
+        active &= tt.trip_accessible[np.newaxis, :]
+        stop_ok = tt.stop_accessible.astype(np.uint8)
+    else:
+        stop_ok = np.ones(tt.stop_count, dtype=np.uint8)
+    base = np.ascontiguousarray(tt.day_base_s[days])
+    starts = tt.pattern_trip_offsets[:-1]
+    nonempty = np.flatnonzero(np.diff(tt.pattern_trip_offsets) > 0)
+    pattern_active = np.zeros((days.size, tt.pattern_count), dtype=np.uint8)
+    if nonempty.size:
+        pattern_active[:, nonempty] = np.maximum.reduceat(active, starts[nonempty], axis=1)
+    origin = _filter_place(origin, stop_ok)
+    dest = _filter_place(dest, stop_ok)
+    if origin.stops.size == 0 or dest.stops.size == 0:
+        return PlanResult((), 0, 0)
+    tt_args = _kernel_args(tt)
+    state = SearchState(rounds, tt.stop_count, tt.pattern_count)
+    if window > 0:
+        deps = collect_departures(
+            origin.stops, origin.walk_s, t_query, t_query + window, tt.pattern_stop_offsets,
+            tt.pattern_trip_offsets, tt.pattern_stop_time_offsets, tt.pattern_tz,
+            tt.stop_time_departure, tt.stop_time_flags, tt.stop_pattern_offsets,
+            tt.stop_pattern_pattern, tt.stop_pattern_pos, active, base, stop_ok,
+        )
+        run_times = np.unique(deps)[::-1]
+        if run_times.size == 0:
+            run_times = np.array([t_query], dtype=np.int64)
+    else:
+        run_times = np.array([t_query], dtype=np.int64)
+    recorded = np.full(rounds + 1, INF_TIME, dtype=np.int64)
+    found: list[Journey] = []
+    seen: set[tuple] = set()
+    rounds_run = 0
+    for t_run in run_times.tolist():
+        access_times = (t_run + origin.walk_s.astype(np.int64)).astype(np.int64)
+        rounds_run = raptor_run(
+            *tt_args, active, pattern_active, base, stop_ok, origin.stops, access_times, dest.stops,
+            dest.walk_s.astype(np.int64), rounds, int(request.transfer_slack_s), *_state_args(state),
+        )
+        best_fewer = INF_TIME
+        for k in range(rounds + 1):
+            a = int(state.dest_arr[k])
+            if a < best_fewer and a < recorded[k]:
+                legs = _reconstruct(tt, state, k, int(state.dest_stop[k]), origin, dest, days)
+                if request.arrive_by:
+                    legs = _reverse_legs(fwd, legs, tt)
+                    journey = _journey(legs, -a)
+                else:
+                    journey = _journey(legs, a)
+                sig = _signature(journey)
+                if sig not in seen:
+                    seen.add(sig)
+                    found.append(journey)
+            recorded[k] = min(recorded[k], a)
+            best_fewer = min(best_fewer, a)
+    found = _pareto(found, request.arrive_by)
+    if window == 0 and found:
+        found = _trim_alternatives(found, request.arrive_by)
+    if request.arrive_by:
+        found.sort(key=lambda j: (-j.departure_s, j.arrival_s, j.transfers))
+    elif window > 0:
+        found.sort(key=lambda j: (j.departure_s, j.arrival_s, j.transfers))
+    else:
+        found.sort(key=lambda j: (j.arrival_s, j.transfers))
+    return PlanResult(tuple(found[: max(1, request.max_journeys)]), rounds_run, int(run_times.size))
+
+
+def _pareto(journeys: list[Journey], arrive_by: bool) -> list[Journey]:
+    """Drop journeys another one beats on departure, arrival and transfers (all at least as good)."""
+    keep: list[Journey] = []
+    for j in journeys:
+        dominated = False
+        for o in journeys:
+            if o is j:
+                continue
+            better_eq = (o.departure_s >= j.departure_s and o.arrival_s <= j.arrival_s
+                         and o.transfers <= j.transfers)
+            strictly = (o.departure_s > j.departure_s or o.arrival_s < j.arrival_s
+                        or o.transfers < j.transfers)
+            if better_eq and strictly:
+                dominated = True
+                break
+        if not dominated:
+            keep.append(j)
+    return keep
+
+
+def _trim_alternatives(journeys: list[Journey], arrive_by: bool) -> list[Journey]:
+    """Drop Pareto alternatives that only win on transfers by costing a large detour in time.
+
+    A journey with fewer changes that arrives the next morning is Pareto-optimal but useless;
+    keep alternatives arriving (departing, for arrive-by) within max(1 h, fastest duration) of
+    the best one.
+    """
+    if arrive_by:
+        best = max(journeys, key=lambda j: (j.departure_s, -j.transfers))
+        limit = max(3600, best.duration_s)
+        return [j for j in journeys if j.departure_s >= best.departure_s - limit]
+    best = min(journeys, key=lambda j: (j.arrival_s, j.transfers))
+    limit = max(3600, best.duration_s)
+    return [j for j in journeys if j.arrival_s <= best.arrival_s + limit]

@@ -1,0 +1,336 @@
+"""RAPTOR rounds over the array timetable, compiled with numba (on-disk compile cache).
+
+One run computes, round by round (round k = k trips), the earliest arrival at every stop. Three
+labels are kept per (round, stop), because a change of vehicle at the same stop costs the minimum
+change time while a walk to another stop costs the walk only:
+
+- ``tarr``: earliest arrival by a trip (parent: trip, service day, board and alight positions);
+- ``arr``: earliest arrival by a trip or by a trip then one footpath (what the destination sees);
+- ``ready``: earliest time one can board at the stop (trip arrival + change time at that stop,
+  or a trip then a footpath, or the access walk in round 0).
+
+Footpaths are transitively closed at compile time, so one footpath follows a trip and footpaths
+never chain. Labels persist across runs so that range RAPTOR can run the departures of a window
+from the latest to the earliest and reuse the later runs' labels as upper bounds.
+
+Pruning: a trip arrival that is not earlier than the best trip arrival at that stop in any round,
+or not earlier than the best destination arrival with at most k trips, cannot improve the Pareto
+set over (arrival, trips) and is dropped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["INF_TIME", "SearchState", "raptor_run", "collect_departures"]
+
+INF_TIME = np.int64(2**62)
+
+
+class SearchState:
+    """Mutable labels of one search (one query; reused across the runs of a range query)."""
+
+    def __init__(self, rounds: int, stop_count: int, pattern_count: int) -> None:
+        k1 = rounds + 1
+        shape = (k1, stop_count)
+        self.rounds = rounds
+        self.tarr = np.full(shape, INF_TIME, dtype=np.int64)
+        self.t_trip = np.full(shape, -1, dtype=np.int32)
+        self.t_day = np.zeros(shape, dtype=np.int32)  # candidate-day index of the trip
+        self.t_board = np.zeros(shape, dtype=np.int32)  # board position in the pattern
+        self.t_alight = np.zeros(shape, dtype=np.int32)
+        self.arr = np.full(shape, INF_TIME, dtype=np.int64)
+        self.arr_from = np.full(shape, -3, dtype=np.int32)  # -1 own trip, -2 access, u walked from
+        self.ready = np.full(shape, INF_TIME, dtype=np.int64)
+        self.ready_from = np.full(shape, -3, dtype=np.int32)
+        self.best_tarr = np.full(stop_count, INF_TIME, dtype=np.int64)
+        self.best_arr = np.full(stop_count, INF_TIME, dtype=np.int64)
+        self.best_ready = np.full(stop_count, INF_TIME, dtype=np.int64)
+        self.dest_arr = np.full(k1, INF_TIME, dtype=np.int64)
+        self.dest_stop = np.full(k1, -1, dtype=np.int32)
+        # scratch
+        self.marked = np.zeros(stop_count, dtype=np.uint8)
+        self.marked_list = np.zeros(stop_count, dtype=np.int32)
+        self.next_marked = np.zeros(stop_count, dtype=np.uint8)
+        self.next_list = np.zeros(stop_count, dtype=np.int32)
+        self.transit_flag = np.zeros(stop_count, dtype=np.uint8)
+        self.transit_list = np.zeros(stop_count, dtype=np.int32)
+        self.pattern_first = np.full(pattern_count, 2**30, dtype=np.int32)
+        self.pattern_list = np.zeros(pattern_count, dtype=np.int32)
+
+
+@njit(cache=True, nogil=True)
+def _earliest_trip(p, pos, t_min, p_stop_off, p_trip_off, p_st_off, p_tz, st_dep, st_flags,
+                   active, pattern_active, base):
+    """(trip, candidate day, absolute departure) of the first trip boardable at (p, pos) >= t_min."""
+    n_s = p_stop_off[p + 1] - p_stop_off[p]
+    t0 = p_trip_off[p]
+    nt = p_trip_off[p + 1] - t0
+    row0 = p_st_off[p] + pos
+    z = p_tz[p]
+    best_abs = INF_TIME
+    best_t = -1
+    best_c = -1
+    for c in range(base.shape[0]):
+        if pattern_active[c, p] == 0:
+            continue
+        b = base[c, z]
+        rel = t_min - b
+        lo = 0
+        hi = nt
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if st_dep[row0 + mid * n_s] < rel:
+                lo = mid + 1
+            else:
+                hi = mid
+        for j in range(lo, nt):
+            row = row0 + j * n_s
+            d = b + st_dep[row]
+            if d >= best_abs:
+                break
+            t = t0 + j
+            if active[c, t] != 0 and (st_flags[row] & 1) == 0:
+                best_abs = d
+                best_t = t
+                best_c = c
+                break
+    return best_t, best_c, best_abs
+
+
+@njit(cache=True, nogil=True)
+def raptor_run(
+    # timetable
+    p_stop_off, p_stops, p_trip_off, p_st_off, p_tz, st_arr, st_dep, st_flags,
+    s_pat_off, s_pat_pat, s_pat_pos, fp_off, fp_to, fp_dur, stop_slack,
+    # query
+    active, pattern_active, base, stop_ok, access_stops, access_times, egress_stops, egress_walk,
+    max_rounds, default_slack,
+    # state
+    tarr, t_trip, t_day, t_board, t_alight, arr, arr_from, ready, ready_from,
+    best_tarr, best_arr, best_ready, dest_arr, dest_stop,
+    marked, marked_list, next_marked, next_list, transit_flag, transit_list,
+    pattern_first, pattern_list,
+):
+    """One RAPTOR run from the access stops at the given absolute times. Returns rounds run."""
+    n_marked = 0
+    n_transit = 0
+    # ---- round 0: access walk, then footpaths from the access stops ----
+    for a in range(access_stops.size):
+        s = access_stops[a]
+        t = access_times[a]
+        if t < best_tarr[s]:
+            best_tarr[s] = t
+            tarr[0, s] = t
+            t_trip[0, s] = -1
+            if transit_flag[s] == 0:
+                transit_flag[s] = 1
+                transit_list[n_transit] = s
+                n_transit += 1
+        if t < best_arr[s]:
+            best_arr[s] = t
+            arr[0, s] = t
+            arr_from[0, s] = -2
+        if t < best_ready[s]:
+            best_ready[s] = t
+            ready[0, s] = t
+            ready_from[0, s] = -2
+            if marked[s] == 0:
+                marked[s] = 1
+                marked_list[n_marked] = s
+                n_marked += 1
+    bound = dest_arr[0]
+    for i in range(n_transit):
+        s = transit_list[i]
+        transit_flag[s] = 0
+        ts = tarr[0, s]
+        for f in range(fp_off[s], fp_off[s + 1]):
+            u = fp_to[f]
+            c = ts + fp_dur[f]
+            if c < best_arr[u]:
+                best_arr[u] = c
+                arr[0, u] = c
+                arr_from[0, u] = s
+            if c < best_ready[u]:
+                best_ready[u] = c
+                ready[0, u] = c
+                ready_from[0, u] = s
+                if marked[u] == 0:
+                    marked[u] = 1
+                    marked_list[n_marked] = u
+                    n_marked += 1
+    for e in range(egress_stops.size):
+        s = egress_stops[e]
+        if arr[0, s] < INF_TIME:
+            c = arr[0, s] + egress_walk[e]
+            if c < dest_arr[0]:
+                dest_arr[0] = c
+                dest_stop[0] = e
+    rounds_run = 0
+    for k in range(1, max_rounds + 1):
+        if n_marked == 0:
+            break
+        rounds_run = k
+        bound = dest_arr[0]
+        for j in range(1, k + 1):
+            if dest_arr[j] < bound:
+                bound = dest_arr[j]
+        # collect patterns through marked stops, earliest marked position first
+        n_pat = 0
+        for i in range(n_marked):
+            s = marked_list[i]
+            marked[s] = 0
+            if stop_ok[s] == 0:
+                continue
+            for x in range(s_pat_off[s], s_pat_off[s + 1]):
+                p = s_pat_pat[x]
+                pos = s_pat_pos[x]
+                idle = True
+                for c in range(pattern_active.shape[0]):
+                    if pattern_active[c, p] != 0:
+                        idle = False
+                if idle:
+                    continue
+                if pattern_first[p] == 2**30:
+                    pattern_list[n_pat] = p
+                    n_pat += 1
+                    pattern_first[p] = pos
+                elif pos < pattern_first[p]:
+                    pattern_first[p] = pos
+        n_next = 0
+        n_transit = 0
+        # ---- scan patterns ----
+        for pi in range(n_pat):
+            p = pattern_list[pi]
+            start = pattern_first[p]
+            pattern_first[p] = 2**30
+            s0 = p_stop_off[p]
+            n_s = p_stop_off[p + 1] - s0
+            z = p_tz[p]
+            cur_t = -1
+            cur_c = -1
+            cur_row0 = 0
+            cur_base = np.int64(0)
+            board_pos = -1
+            for pos in range(start, n_s):
+                s = p_stops[s0 + pos]
+                if cur_t >= 0:
+                    row = cur_row0 + pos
+                    if (st_flags[row] & 2) == 0 and stop_ok[s] != 0:
+                        a = cur_base + st_arr[row]
+                        if a < best_tarr[s] and a < bound:
+                            best_tarr[s] = a
+                            tarr[k, s] = a
+                            t_trip[k, s] = cur_t
+                            t_day[k, s] = cur_c
+                            t_board[k, s] = board_pos
+                            t_alight[k, s] = pos
+                            if transit_flag[s] == 0:
+                                transit_flag[s] = 1
+                                transit_list[n_transit] = s
+                                n_transit += 1
+                            if a < best_arr[s]:
+                                best_arr[s] = a
+                                arr[k, s] = a
+                                arr_from[k, s] = -1
+                            sl = stop_slack[s]
+                            if sl == -1:
+                                sl = default_slack
+                            if sl >= 0 and a + sl < best_ready[s]:
+                                best_ready[s] = a + sl
+                                ready[k, s] = a + sl
+                                ready_from[k, s] = -1
+                                if next_marked[s] == 0:
+                                    next_marked[s] = 1
+                                    next_list[n_next] = s
+                                    n_next += 1
+                # can we catch an earlier trip here?
+                r = ready[k - 1, s]
+                if r < INF_TIME and stop_ok[s] != 0:
+                    cur_dep = INF_TIME
+                    if cur_t >= 0:
+                        cur_dep = cur_base + st_dep[cur_row0 + pos]
+                    if r <= cur_dep:
+                        nt_, nc_, nd_ = _earliest_trip(
+                            p, pos, r, p_stop_off, p_trip_off, p_st_off, p_tz, st_dep, st_flags,
+                            active, pattern_active, base,
+                        )
+                        if nt_ >= 0 and nd_ < cur_dep:
+                            cur_t = nt_
+                            cur_c = nc_
+                            cur_base = base[nc_, z]
+                            cur_row0 = p_st_off[p] + (nt_ - p_trip_off[p]) * n_s
+                            board_pos = pos
+        # ---- footpaths from stops reached by a trip in this round ----
+        for i in range(n_transit):
+            s = transit_list[i]
+            transit_flag[s] = 0
+            ts = tarr[k, s]
+            if ts >= bound:
+                continue
+            for f in range(fp_off[s], fp_off[s + 1]):
+                u = fp_to[f]
+                c = ts + fp_dur[f]
+                if c >= bound:
+                    continue
+                if c < best_arr[u]:
+                    best_arr[u] = c
+                    arr[k, u] = c
+                    arr_from[k, u] = s
+                if c < best_ready[u]:
+                    best_ready[u] = c
+                    ready[k, u] = c
+                    ready_from[k, u] = s
+                    if next_marked[u] == 0:
+                        next_marked[u] = 1
+                        next_list[n_next] = u
+                        n_next += 1
+        # ---- destination ----
+        for e in range(egress_stops.size):
+            s = egress_stops[e]
+            if arr[k, s] < INF_TIME:
+                c = arr[k, s] + egress_walk[e]
+                if c < dest_arr[k]:
+                    dest_arr[k] = c
+                    dest_stop[k] = e
+        # swap marked sets
+        n_marked = 0
+        for i in range(n_next):
+            s = next_list[i]
+            next_marked[s] = 0
+            marked[s] = 1
+            marked_list[n_marked] = s
+            n_marked += 1
+    # clear marks left by an early stop
+    for i in range(n_marked):
+        marked[marked_list[i]] = 0
+    return rounds_run
+
+
+@njit(cache=True, nogil=True)
+def collect_departures(stops, walk_s, t_from, t_to, p_stop_off, p_trip_off, p_st_off, p_tz,
+                       st_dep, st_flags, s_pat_off, s_pat_pat, s_pat_pos, active, base, stop_ok):
+    """Distinct departure times from the place (trip departure minus access walk) in [t_from, t_to]."""
+    out = []
+    for a in range(stops.size):
+        s = stops[a]
+        if stop_ok[s] == 0:
+            continue
+        w = walk_s[a]
+        for x in range(s_pat_off[s], s_pat_off[s + 1]):
+            p = s_pat_pat[x]
+            pos = s_pat_pos[x]
+            n_s = p_stop_off[p + 1] - p_stop_off[p]
+            if pos == n_s - 1:
+                continue
+            z = p_tz[p]
+            t0 = p_trip_off[p]
+            for c in range(base.shape[0]):
+                b = base[c, z]
+                for t in range(t0, p_trip_off[p + 1]):
+                    row = p_st_off[p] + (t - t0) * n_s + pos
+                    d = b + st_dep[row] - w
+                    if d >= t_from and d <= t_to and active[c, t] != 0 and (st_flags[row] & 1) == 0:
+                        out.append(d)
+    return np.array(out, dtype=np.int64)

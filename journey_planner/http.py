@@ -1,0 +1,138 @@
+"""HTTP routes of the planner: journeys, stop search, departures (thin handlers over the service).
+
+Wiring: `planner_context` is the ``cleanup_ctx`` generator. It uses ``app[PLANNER]`` when the
+assembly (or a test) already set a service; otherwise it compiles ``app[PLANNER_SOURCES]`` (the
+static feeds, as `FeedSource`s) in the executor, with the on-disk cache under
+``config.planner.cache_dir``, and marks readiness "timetable". The service is also the realtime
+sink the feeds poller writes to (``feeds.realtime.wiring.REALTIME_SINK``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from oura.concurrency import run_blocking
+from oura.http import RouteTable, json_response, path_param, query
+from oura.http.params import query_bool, query_datetime, query_int, query_latlon, query_str
+from oura.keys import CLOCK, CONFIG, READINESS
+
+from .compile import FeedSource, load_network
+from .errors import TimetableNotReady
+from .service import JourneyQuery, PlannerService
+
+__all__ = ["routes", "PLANNER", "PLANNER_SOURCES", "planner_context"]
+
+PLANNER = web.AppKey("journey_planner.service", PlannerService)
+PLANNER_SOURCES = web.AppKey("journey_planner.sources", list)
+
+routes = RouteTable(tag="journeys")
+
+
+def _service(request: web.Request) -> PlannerService:
+    service = request.app.get(PLANNER)
+    if service is None or service.holder is None:
+        raise TimetableNotReady()
+    return service
+
+
+@routes.get(
+    "/v1/journeys",
+    summary="Plan journeys between two stops, stations or coordinates",
+    params=[
+        query("from", required=True, description="stop id, station id (all its platforms) or 'lat,lon'"),
+        query("to", required=True, description="stop id, station id or 'lat,lon'"),
+        query("datetime", description="ISO 8601 departure (or arrival with arrive_by); default now"),
+        query("arrive_by", "boolean", description="datetime is the latest arrival"),
+        query("max_transfers", "integer", description="0-10, default 6"),
+        query("wheelchair", "boolean", description="accessible stops and trips only"),
+        query("window", "integer", description="seconds: every good departure within the window"),
+        query("num", "integer", description="at most this many itineraries (1-50, default 5)"),
+        query("realtime", "boolean", description="apply realtime (default true); false: planned timetable"),
+        query("rider_category", description="Fares v2 rider_category_id the prices are for (adult, youth, "
+              "senior, reduced; default: the default category)"),
+    ],
+    responses={200: "Itineraries (the response says whether realtime was applied)", 400: "Bad parameters",
+               503: "Timetable still loading"},
+)
+async def get_journeys(request: web.Request) -> web.Response:
+    """Pareto-optimal itineraries over arrival time and number of transfers."""
+    service = _service(request)
+    params = request.query
+    q = JourneyQuery(
+        origin=query_str(params, "from", required=True),
+        destination=query_str(params, "to", required=True),
+        at=query_datetime(params, "datetime"),
+        arrive_by=query_bool(params, "arrive_by"),
+        max_transfers=query_int(params, "max_transfers", default=6, minimum=0, maximum=10),
+        wheelchair=query_bool(params, "wheelchair"),
+        window_s=query_int(params, "window", default=0, minimum=0),
+        num=query_int(params, "num", default=5, minimum=1, maximum=50),
+        realtime=query_bool(params, "realtime", default=True),
+        rider_category=query_str(params, "rider_category", max_length=64),
+    )
+    return json_response(await service.plan_journeys(q))
+
+
+@routes.get(
+    "/v1/stops",
+    summary="Search stops by name (accent- and case-insensitive) or near a point",
+    params=[query("q", description="words of the name: 'part dieu' finds 'Lyon Part-Dieu'"),
+            query("near", description="'lat,lon': nearest stops first"),
+            query("limit", "integer", description="1-100, default 20")],
+    responses={200: "Stops", 400: "Bad parameters"},
+)
+async def get_stops(request: web.Request) -> web.Response:
+    service = _service(request)
+    params = request.query
+    q = query_str(params, "q", max_length=200)
+    near = query_latlon(params, "near")
+    if not q and near is None:
+        from oura.errors import InvalidParameter
+
+        raise InvalidParameter("q", "give q (a name) or near (lat,lon)", code="missing_parameter")
+    limit = query_int(params, "limit", default=20, minimum=1, maximum=100)
+    return json_response({"stops": await service.search_stops(q, near, limit)})
+
+
+@routes.get(
+    "/v1/stops/{stop_id}/departures",
+    summary="Next departures from a stop or station, with realtime status",
+    params=[path_param("stop_id", description="namespaced stop or station id"),
+            query("datetime", description="ISO 8601; default now"),
+            query("limit", "integer", description="1-100, default 10"),
+            query("realtime", "boolean", description="default true")],
+    responses={200: "Departures", 404: "Unknown stop"},
+)
+async def get_departures(request: web.Request) -> web.Response:
+    service = _service(request)
+    params = request.query
+    result = await service.list_departures(
+        request.match_info["stop_id"], query_datetime(params, "datetime"),
+        query_int(params, "limit", default=10, minimum=1, maximum=100),
+        query_bool(params, "realtime", default=True),
+    )
+    return json_response(result)
+
+
+async def planner_context(app: web.Application) -> AsyncIterator[None]:
+    """Load the timetable (from the cache when the feed versions match) and expose the service."""
+    readiness = app[READINESS]
+    readiness.expect("timetable")
+    service = app.get(PLANNER)
+    if service is None:
+        config = app[CONFIG]
+        service = PlannerService(None, app[CLOCK], walk_radius_m=config.planner.walk_radius_m,
+                                 max_window_s=config.planner.max_window_s)
+        app[PLANNER] = service
+        sources: list[FeedSource] = list(app.get(PLANNER_SOURCES, []))
+        if sources:
+            network = await run_blocking(load_network, sources, cache_dir=config.planner.cache_dir)
+            from .snapshot import Snapshot, SnapshotHolder
+
+            service.holder = SnapshotHolder(Snapshot(static=network))
+    if service.holder is not None:
+        net = service.holder.get().static
+        readiness.set("timetable", True, f"{len(net.feed_ids)} feeds, {net.timetable.trip_count} trips")
+    yield
