@@ -173,16 +173,20 @@ def _cmd_report(args: argparse.Namespace, config) -> int:
         return 2
 
     async def work(pool):
+        from feeds.realtime.repository import AlertRepository
+
         statuses = await list_network_statuses(pool, registry, SystemClock().now(), args.authority)
         issues = {}
         for status in statuses:
             if status.latest is not None:
                 issues[status.network_id] = await repository.list_issues(pool, status.latest.version_id,
                                                                          limit=args.issues)
-        return statuses, issues
+        shown = {status.network_id for status in statuses}
+        realtime = [s for s in await AlertRepository(pool).list_feed_statuses() if s.feed_id in shown]
+        return statuses, issues, realtime
 
     try:
-        statuses, issues = asyncio.run(_with_pool(config, work))
+        statuses, issues, realtime = asyncio.run(_with_pool(config, work))
     except KeyError as error:
         print(f"error: {error.args[0]}", file=sys.stderr)
         return 2
@@ -208,6 +212,9 @@ def _cmd_report(args: argparse.Namespace, config) -> int:
                 where = f"{issue.file or ''}{f' line {issue.row}' if issue.row else ''}"
                 print(f"  [{issue.severity}] {issue.code} {where}: {issue.message}")
         print()
+    from feeds.realtime.report import format_realtime_report
+
+    print(format_realtime_report(realtime, SystemClock().now()))
     return 0
 
 

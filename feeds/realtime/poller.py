@@ -319,10 +319,16 @@ class RealtimePoller:
                     return RtError(type=RtErrorType.FETCH_FAILED, detail=f"HTTP {response.status} from {source.url}")
                 if response.content_length is not None and response.content_length > self.max_payload_bytes:
                     return RtError(type=RtErrorType.FETCH_FAILED, detail=f"payload over {self.max_payload_bytes} bytes")
-                payload = await response.content.read(self.max_payload_bytes + 1)
-                if len(payload) > self.max_payload_bytes:
-                    return RtError(type=RtErrorType.FETCH_FAILED, detail=f"payload over {self.max_payload_bytes} bytes")
-                return payload, response.headers.get("ETag"), response.headers.get("Last-Modified")
+                # read to the end (StreamReader.read(n) returns as soon as *some* bytes arrived)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.content.iter_chunked(1 << 16):
+                    size += len(chunk)
+                    if size > self.max_payload_bytes:
+                        return RtError(type=RtErrorType.FETCH_FAILED,
+                                       detail=f"payload over {self.max_payload_bytes} bytes")
+                    chunks.append(chunk)
+                return b"".join(chunks), response.headers.get("ETag"), response.headers.get("Last-Modified")
         except (aiohttp.ClientError, TimeoutError) as error:
             return RtError(type=RtErrorType.FETCH_FAILED, detail=f"{type(error).__name__}: {error} ({source.url})")
 

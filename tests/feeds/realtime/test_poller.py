@@ -231,3 +231,34 @@ def _agency_only(path) -> GtfsTables:
         dtype=str,
     )
     return GtfsTables(source=tables.source, tables={**tables.tables, "trips": empty, "stop_times": empty})
+
+
+async def test_a_payload_streamed_slowly_in_chunks_is_read_whole(session, indexes) -> None:
+    """Regression: reading stopped at the first chunk, so a large feed sent in pieces was 'corrupt'."""
+    import asyncio
+
+    good = require_shared_data("caltrain-2023-rt", "ct-trip-updates.pb").read_bytes()
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/x-protobuf"})
+        await response.prepare(request)
+        for start in range(0, len(good), 1000):
+            await response.write(good[start:start + 1000])
+            await asyncio.sleep(0.005)
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/ct/tu.pb", slow)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        source = RealtimeSource("ct", FeedKind.TRIP_UPDATES, str(server.make_url("/ct/tu.pb")), poll_s=30)
+        sink = RecordingSink()
+        poller = RealtimePoller(session, [source], sink=sink, find_index=indexes.get, clock=at(CALTRAIN_HEADER + 20))
+        outcome = await poller.poll_once(source)
+        assert outcome.result == "applied", outcome.detail
+        ((_, resolved),) = sink.trip_updates
+        assert len(resolved) == 19
+    finally:
+        await server.close()
