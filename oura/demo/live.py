@@ -420,6 +420,11 @@ def build_trip_updates(tt: NetworkTimetable, *, seed: int, now: datetime) -> rt.
                 continue  # already arrived: nothing left to predict
             chosen = {int(ahead[0]), len(state.stops) - 1}
             chosen.update(int(p) for p in ahead[::4])
+            # While the delay recovers, give every stop its own prediction: a consumer carries the
+            # last given delay over the stops without one, which would overtake a lower later one.
+            recovering = np.flatnonzero(np.diff(state.delay_s) < 0) + 1
+            chosen.update(int(p) for p in recovering if p - 1 >= ahead[0])
+            chosen.update(int(p) - 1 for p in recovering if p - 1 >= ahead[0])
             chosen.update(p for p in state.skipped if p >= ahead[0])
             positions = sorted(chosen)
         entity = message.entity.add()
@@ -439,7 +444,9 @@ def build_trip_updates(tt: NetworkTimetable, *, seed: int, now: datetime) -> rt.
         if state.added:
             descriptor.schedule_relationship = rt.TripDescriptor.ADDED
         else:
-            update.delay = state.current_delay_s
+            # the vehicle's delay now is the one predicted at its next stop (what the stops
+            # without a prediction of their own inherit)
+            update.delay = int(state.delay_s[positions[0]]) if positions else state.current_delay_s
         for position in positions:
             stu = update.stop_time_update.add()
             stu.stop_sequence = int(state.sequence[position])

@@ -151,3 +151,24 @@ async def test_static_feeds_and_index_are_served(live_client):
     assert body[:2] == b"PK"
     assert (await live_client.get("/static/tcl.zip", headers={"If-None-Match": response.headers["ETag"]})).status == 304
     assert (await live_client.get("/rt/nowhere/alerts.pb")).status == 404
+
+
+@pytest.mark.parametrize("network_id", ["tcl", "babus", "ter"])
+async def test_a_consumer_applying_the_updates_finds_no_negative_hop(live_client, small_region, network_id):
+    """Stops without their own prediction take the last given delay (GTFS-RT propagation): the
+    published predictions must stay consistent once that rule fills the gaps."""
+    from feeds.realtime.decode import decode_feed_message
+    from feeds.realtime.match import StaticTripIndex, resolve_trip_updates
+    from feeds.realtime.model import RtErrorType
+
+    static = next(Path(small_region.out_dir).rglob(f"{network_id}"), None) or next(
+        Path(small_region.out_dir).rglob(f"{network_id}.zip")
+    )
+    index = StaticTripIndex.from_gtfs(network_id, read_gtfs(static))
+    for minutes in (0, 25, 50, 75):
+        live_client.clock.now = MORNING + timedelta(minutes=minutes)
+        body = await (await live_client.get(f"/rt/{network_id}/trip-updates.pb")).read()
+        resolved, errors = resolve_trip_updates(decode_feed_message(body, feed_id=network_id), index)
+        assert resolved
+        hops = [e for e in errors if e.type is RtErrorType.NEGATIVE_HOP_TIME]
+        assert not hops, hops[:3]
