@@ -12,10 +12,11 @@ import logging
 import time
 import uuid
 
+import asyncpg
 from aiohttp import web
 
-from ..auth import authenticate
-from ..errors import Forbidden, OuraError, PayloadTooLarge, Unauthorized
+from ..auth import PrincipalCache
+from ..errors import BadRequest, Forbidden, OuraError, PayloadTooLarge, Unauthorized
 from .responses import dumps
 from .routing import PRINCIPAL_KEY, RouteSpec
 
@@ -69,7 +70,16 @@ def make_error_middleware(metrics, max_body_bytes: int):  # noqa: ANN001, ANN201
         try:
             if request.content_length is not None and request.content_length > max_body_bytes:
                 raise PayloadTooLarge(f"request body larger than {max_body_bytes} bytes")
-            response = await handler(request)
+            if "\x00" in request.path or any("\x00" in v for v in request.query.values()):
+                # no identifier or text here may hold NUL (PostgreSQL text cannot): refuse it whole
+                raise BadRequest("the request path or query contains a NUL character", code="invalid_character")
+            try:
+                response = await handler(request)
+            except asyncpg.DataError as error:
+                # Safety net: a value the database cannot take (an id beyond bigint, say) is the
+                # client's input, not our failure. Handlers should validate first; log to find them.
+                log.warning("database refused a request value: %s", error, extra={"request_id": request_id})
+                raise BadRequest("a value in the request is out of range or malformed", code="invalid_parameter") from error
             status = response.status
             response.headers["X-Request-Id"] = request_id
             return response
@@ -115,14 +125,19 @@ def _bearer(request: web.Request) -> str | None:
     return request.headers.get("X-Api-Key")
 
 
-def auth_guard(spec: RouteSpec, pool_getter):  # noqa: ANN001, ANN201
-    """Wrap a protected handler: 401 without a valid key, 403 with a role the route refuses."""
+def auth_guard(spec: RouteSpec, pool_getter, principal_cache: PrincipalCache | None = None):  # noqa: ANN001, ANN201
+    """Wrap a protected handler: 401 without a valid key, 403 with a role the route refuses.
+
+    Keys are checked through a `PrincipalCache` (a revoked key is refused within its ``ttl_s``):
+    the one given, or one of this route's own, created with the app (never module-wide). The
+    guarded handler exposes it as ``principal_cache``."""
+    cache = principal_cache if principal_cache is not None else PrincipalCache()
 
     async def guarded(request: web.Request) -> web.StreamResponse:
         token = _bearer(request)
         if not token:
             raise Unauthorized()
-        principal = await authenticate(pool_getter(request), token)
+        principal = await cache.authenticate(pool_getter(request), token)
         if principal is None:
             raise Unauthorized("the API key is unknown, malformed or revoked", code="invalid_api_key")
         assert spec.roles is not None
@@ -133,4 +148,5 @@ def auth_guard(spec: RouteSpec, pool_getter):  # noqa: ANN001, ANN201
         return await spec.handler(request)
 
     guarded.__name__ = spec.handler.__name__
+    guarded.principal_cache = cache  # type: ignore[attr-defined]
     return guarded

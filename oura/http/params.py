@@ -50,6 +50,8 @@ def query_int(
         number = int(value)
     except ValueError:
         raise InvalidParameter(name, f"must be an integer, got {value!r}") from None
+    if not -(2**63) <= number < 2**63:  # what PostgreSQL's bigint (and every id here) can hold
+        raise InvalidParameter(name, "is out of range")
     if minimum is not None and number < minimum:
         raise InvalidParameter(name, f"must be at least {minimum}")
     if maximum is not None and number > maximum:
