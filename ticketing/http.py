@@ -288,10 +288,13 @@ async def reconstitute_medium(request: web.Request) -> web.Response:
     roles=[Role.DEVICE],
     body={"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": {
         "type": "object", "required": ["event_id", "medium", "time", "stop_id", "route_id"]}}}},
-    responses={200: "One decision per event, in order", 403: "A network of another authority", 422: "Malformed events"},
+    responses={200: "One decision per event, in order (events on unknown routes or networks, or on another "
+                    "authority's network, are refusals with their reason code)",
+               422: "Malformed events: nothing recorded"},
 )
 async def post_validations(request: web.Request) -> web.Response:
-    """Each event gets a decision with a reason code and the contract consumed."""
+    """Each event gets a decision with a reason code and the contract consumed; one event the
+    catalogue cannot place never holds back the rest of its batch."""
     principal = get_principal(request)
     events = parse_events(await read_json(request))
     result = await _service(request).validate(

@@ -198,7 +198,7 @@ GROUP BY currency ORDER BY currency;
 
 -- name: insert_order_audited
 -- Claim an idempotency key for a new pending order and write its audit row, in one statement;
--- returns nothing when the key is taken.
+-- returns the order id and the seller's commission rate, nothing when the key is taken.
 WITH claimed AS (
     INSERT INTO ticketing_orders (sales_point_key_id, idempotency_key, request_hash, selling_authority_id, channel,
                                   status, total_minor, currency, request, created_at, updated_at)
@@ -209,23 +209,30 @@ WITH claimed AS (
     INSERT INTO audit_log (action, actor_key_id, authority_id, subject, data, created_at)
     SELECT 'ticketing.order.placed', $1, $4, 'order:' || order_id, $10, $9 FROM claimed
 )
-SELECT order_id FROM claimed;
-
--- name: lock_order_for_fulfilment
--- The order row, locked, with the commission rate of its selling authority.
-SELECT o.order_id, o.status,
+SELECT order_id,
        (SELECT r.commission_permille FROM ticketing_commission_rates r
-        WHERE r.selling_authority_id IN (o.selling_authority_id, '*')
+        WHERE r.selling_authority_id IN ($4, '*')
         ORDER BY (r.selling_authority_id = '*') LIMIT 1) AS commission_permille
-FROM ticketing_orders o WHERE o.order_id = $1 FOR UPDATE OF o;
+FROM claimed;
 
--- name: finish_order_audited
--- Move an order to its final status and write the audit row, in one statement.
+-- name: get_commission_permille
+-- The commission rate of a selling authority (its own row, else the '*' default).
+SELECT r.commission_permille FROM ticketing_commission_rates r
+WHERE r.selling_authority_id IN ($1, '*')
+ORDER BY (r.selling_authority_id = '*') LIMIT 1;
+
+-- name: decline_pending_order
+-- A pending order is declined, with its audit row, in one statement; returns no row when the
+-- order is no longer pending (a concurrent retry finished it first).
 WITH moved AS (
-    UPDATE ticketing_orders SET status = $2, updated_at = $3 WHERE order_id = $1 RETURNING order_id, selling_authority_id
+    UPDATE ticketing_orders SET status = 'declined', updated_at = $2
+    WHERE order_id = $1 AND status = 'pending'
+    RETURNING order_id, selling_authority_id
+), audited AS (
+    INSERT INTO audit_log (action, actor_key_id, authority_id, subject, data, created_at)
+    SELECT 'ticketing.order.declined', $3, selling_authority_id, 'order:' || order_id, $4, $2 FROM moved
 )
-INSERT INTO audit_log (action, actor_key_id, authority_id, subject, data, created_at)
-SELECT $4, $5, selling_authority_id, 'order:' || order_id, $6, $3 FROM moved;
+SELECT order_id FROM moved;
 
 -- name: get_order_view
 -- One order with its lines (and their contracts and media), payments and ledger rows, as JSON.
@@ -259,32 +266,36 @@ SELECT o.order_id, o.status, o.selling_authority_id, o.sales_point_key_id, o.cha
            FROM ticketing_ledger g WHERE g.order_id = o.order_id), '[]'::json) AS ledger
 FROM ticketing_orders o WHERE o.order_id = $1;
 
--- name: insert_sale_contracts
--- The paper tickets and the contracts of a paid order, in one statement (arrays, one element per
--- contract: its medium's serial, a new paper ticket's or an existing card's).
-WITH paper AS (
+-- name: fulfil_paid_order
+-- The end of a sale, in one statement (so one atomic transaction and one round trip): lock the
+-- order row and go on only while it is still pending (a concurrent retry waits on the lock, then
+-- finds it paid and writes nothing); the paper tickets and the contracts (arrays, one element per
+-- contract: its medium's serial, a new paper ticket's or an existing card's); the order lines and
+-- the charge (when there is one); the ledger rows (arrays, one element per row); the status and
+-- the audit row. Returns paid = 1 when this statement paid the order, 0 when it was not pending.
+WITH locked AS (
+    SELECT order_id FROM ticketing_orders WHERE order_id = $1 AND status = 'pending' FOR UPDATE
+), paper AS (
     INSERT INTO ticketing_media (serial, kind, fare_media_id, issuing_authority_id, created_at)
-    SELECT p.serial, 'paper', p.fare_media_id, $3, $2
-    FROM unnest($4::text[], $5::text[]) AS p(serial, fare_media_id)
+    SELECT p.serial, 'paper', p.fare_media_id, $25, $2
+    FROM unnest($26::text[], $27::text[]) AS p(serial, fare_media_id)
+    WHERE EXISTS (SELECT 1 FROM locked)
     RETURNING medium_id, serial
-)
-INSERT INTO ticketing_contracts (medium_id, order_id, line_no, fare_product_id, rider_category_id, network_ids,
-                                 area_ids, valid_from, duration_s, trips_total, remaining_trips, transfer_window_s,
-                                 created_at)
-SELECT coalesce(p.medium_id, m.medium_id), $1, c.line_no, c.fare_product_id, c.rider_category_id,
-       string_to_array(c.network_ids, ','), coalesce(string_to_array(nullif(c.area_ids, ''), ','), '{}'),
-       $2, c.duration_s, c.trips, c.trips, c.transfer_window_s, $2
-FROM unnest($6::text[], $7::integer[], $8::text[], $9::text[], $10::text[], $11::text[], $12::integer[],
-            $13::integer[], $14::integer[])
-     AS c(serial, line_no, fare_product_id, rider_category_id, network_ids, area_ids, duration_s, trips,
-          transfer_window_s)
-LEFT JOIN paper p ON p.serial = c.serial
-LEFT JOIN ticketing_media m ON m.serial = c.serial;
-
--- name: finish_paid_order
--- The end of a sale, in one statement: the order lines and the charge (when there is one), the
--- ledger rows (arrays, one element per row), the status and the audit row.
-WITH lines AS (
+), contracts AS (
+    INSERT INTO ticketing_contracts (medium_id, order_id, line_no, fare_product_id, rider_category_id, network_ids,
+                                     area_ids, valid_from, duration_s, trips_total, remaining_trips, transfer_window_s,
+                                     created_at)
+    SELECT coalesce(p.medium_id, m.medium_id), $1, c.line_no, c.fare_product_id, c.rider_category_id,
+           string_to_array(c.network_ids, ','), coalesce(string_to_array(nullif(c.area_ids, ''), ','), '{}'),
+           $2, c.duration_s, c.trips, c.trips, c.transfer_window_s, $2
+    FROM unnest($28::text[], $29::integer[], $30::text[], $31::text[], $32::text[], $33::text[], $34::integer[],
+                $35::integer[], $36::integer[])
+         AS c(serial, line_no, fare_product_id, rider_category_id, network_ids, area_ids, duration_s, trips,
+              transfer_window_s)
+    LEFT JOIN paper p ON p.serial = c.serial
+    LEFT JOIN ticketing_media m ON m.serial = c.serial
+    WHERE EXISTS (SELECT 1 FROM locked)
+), lines AS (
     INSERT INTO ticketing_order_lines (order_id, line_no, fare_product_id, rider_category_id, fare_media_id, quantity,
                                        unit_price_minor, amount_minor, currency, network_ids, owning_authority_ids,
                                        medium_id)
@@ -295,18 +306,23 @@ WITH lines AS (
                 $22::text[], $23::text[], $24::text[])
          AS l(line_no, fare_product_id, rider_category_id, fare_media_id, quantity, unit_price_minor, amount_minor,
               network_ids, owning_authority_ids, medium_serial)
+    WHERE EXISTS (SELECT 1 FROM locked)
 ), payment AS (
     INSERT INTO ticketing_payments (order_id, kind, provider, provider_reference, amount_minor, currency, created_at)
-    SELECT $1, 'charge', $4, $5, $6, $7, $2 WHERE $5::text IS NOT NULL
+    SELECT $1, 'charge', $4, $5, $6, $7, $2 WHERE $5::text IS NOT NULL AND EXISTS (SELECT 1 FROM locked)
 ), ledger AS (
     INSERT INTO ticketing_ledger (order_id, line_no, kind, collector_authority_id, beneficiary_authority_id, network_id,
                                   amount_minor, currency, booked_at)
     SELECT $1, g.line_no, g.kind, g.collector, g.beneficiary, g.network_id, g.amount_minor, $7, $2
     FROM unnest($8::integer[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[])
          AS g(line_no, kind, collector, beneficiary, network_id, amount_minor)
+    WHERE EXISTS (SELECT 1 FROM locked)
 ), moved AS (
-    UPDATE ticketing_orders SET status = 'paid', updated_at = $2 WHERE order_id = $1
-    RETURNING order_id, selling_authority_id
+    UPDATE ticketing_orders o SET status = 'paid', updated_at = $2 FROM locked
+    WHERE o.order_id = locked.order_id
+    RETURNING o.order_id, o.selling_authority_id
+), audited AS (
+    INSERT INTO audit_log (action, actor_key_id, authority_id, subject, data, created_at)
+    SELECT 'ticketing.order.paid', $3, selling_authority_id, 'order:' || order_id, $14, $2 FROM moved
 )
-INSERT INTO audit_log (action, actor_key_id, authority_id, subject, data, created_at)
-SELECT 'ticketing.order.paid', $3, selling_authority_id, 'order:' || order_id, $14, $2 FROM moved;
+SELECT count(*)::integer AS paid FROM moved;

@@ -9,9 +9,10 @@ Selling exactly once, with a payment provider in the middle:
 2. The provider is asked to charge with the key ``order-<id>``. Providers are idempotent on that
    key, so a retry after a timeout or a "failed after charging" gets the charge already made,
    never a second one.
-3. The outcome is written in one transaction that locks the order row first: lines, payment,
-   media and contracts, ledger rows, audit row, status. Two concurrent retries serialise on that
-   lock and the second finds the order paid. Either everything is written or nothing is.
+3. The outcome is written in one statement (one atomic transaction, one round trip) that locks
+   the order row first and writes only while it is pending: lines, payment, media and contracts,
+   ledger rows, audit row, status. Two concurrent retries serialise on that lock and the second
+   finds the order paid. Either everything is written or nothing is.
 
 A pending order whose client never retries keeps its claim; reconciling those with the provider's
 report is an operations task (listed in the README), not a request path.
@@ -258,11 +259,12 @@ async def sell(
         stored = {"token": token, "lines": [line.to_json() for line in lines]}
         async with pool.acquire() as conn:
             await _check_media(conn, lines)
-            order_id = await conn.fetchval(  # one statement: the claim and its audit row together
+            claim = await conn.fetchrow(  # one statement: the claim and its audit row together
                 Q.insert_order_audited, sales_point_key_id, idempotency_key, digest, selling_authority_id, channel,
                 total, currency, stored, now, {"total_minor": total, "currency": currency, "channel": channel},
             )
-            if order_id is not None:
+            if claim is not None:
+                order_id, commission_permille = claim["order_id"], claim["commission_permille"]
                 created = True
             else:  # the key was claimed before (a retry, or a concurrent request)
                 existing = await conn.fetchrow(Q.find_order_by_key, sales_point_key_id, idempotency_key)
@@ -277,6 +279,7 @@ async def sell(
             return view, False
         async with pool.acquire() as conn:  # resuming: the priced order comes from the claim
             order = await conn.fetchrow(Q.get_order, order_id)
+            commission_permille = await conn.fetchval(Q.get_commission_permille, order["selling_authority_id"])
         stored, total, currency = order["request"], order["total_minor"], order["currency"]
         lines = [PricedLine.from_json(line) for line in stored["lines"]]
 
@@ -290,47 +293,45 @@ async def sell(
                             subject=f"order:{order_id}", data={"error": str(error)}, now=now)
             raise PaymentPending(extra={"order_id": order_id}) from error
 
+    # The outcome, each in one statement (one implicit transaction, one round trip) that locks the
+    # order row and writes only while it is pending: concurrent retries serialise on that lock.
     async with pool.acquire() as conn:
-        async with conn.transaction():
-            locked = await conn.fetchrow(Q.lock_order_for_fulfilment, order_id)
-            if locked["status"] != "pending":
-                final = locked["status"]
-            elif charge is not None and charge.status is ChargeStatus.DECLINED:
-                await conn.execute(Q.finish_order_audited, order_id, "declined", now, "ticketing.order.declined",
-                                   sales_point_key_id, {"provider": provider.name, "reference": charge.reference})
-                final = "declined"
-            else:
-                await _insert_contracts(conn, order_id, lines, selling_authority_id, now)
-                rows = [
-                    row
-                    for line in lines
-                    for row in apportion_line(line_no=line.line_no, amount_minor=line.amount_minor,
-                                              shares_permille=line.shares_permille, network_authority=network_authority,
-                                              selling_authority_id=selling_authority_id,
-                                              commission_permille=locked["commission_permille"] or 0)
-                ]
-                await conn.execute(
-                    Q.finish_paid_order, order_id, now, sales_point_key_id, provider.name,
-                    charge.reference if charge else None, charge.amount_minor if charge else None, currency,
-                    [r.line_no for r in rows], [r.kind for r in rows], [r.collector_authority_id for r in rows],
-                    [r.beneficiary_authority_id for r in rows], [r.network_id for r in rows], [r.amount_minor for r in rows],
-                    {"total_minor": total, "currency": currency,
-                     "owning_networks": sorted({n for line in lines for n in line.network_ids}),
-                     "reference": charge.reference if charge else None},
-                    [l.line_no for l in lines], [l.fare_product_id for l in lines], [l.rider_category_id for l in lines],
-                    [l.fare_media_id for l in lines], [l.quantity for l in lines], [l.unit_price_minor for l in lines],
-                    [l.amount_minor for l in lines], [",".join(l.network_ids) for l in lines],
-                    [",".join(l.owning_authority_ids) for l in lines], [l.medium_serial for l in lines],
-                )
-                final = "paid"
-        if final == "declined":
-            raise PaymentDeclined(extra={"order_id": order_id})
-        return await get_order_view(conn, order_id), created
+        if charge is not None and charge.status is ChargeStatus.DECLINED:
+            await conn.fetchval(Q.decline_pending_order, order_id, now, sales_point_key_id,
+                                {"provider": provider.name, "reference": charge.reference})
+        else:
+            await conn.fetchval(Q.fulfil_paid_order, *_fulfilment_arguments(
+                order_id, lines, charge, provider.name, currency, total, now, sales_point_key_id, selling_authority_id,
+                network_authority, commission_permille or 0,
+            ))
+        view = await get_order_view(conn, order_id)
+    if view.status == "declined":
+        raise PaymentDeclined(extra={"order_id": order_id})
+    return view, created
 
 
-async def _insert_contracts(conn, order_id: int, lines: list[PricedLine], selling_authority_id: str, now: datetime) -> None:
-    """A paid order's paper tickets and contracts, in one statement (caller's transaction): one
-    contract per unit, on the card or wallet the line names, or on a new paper ticket each."""
+def _fulfilment_arguments(
+    order_id: int,
+    lines: list[PricedLine],
+    charge: Any,
+    provider_name: str,
+    currency: str,
+    total: int,
+    now: datetime,
+    sales_point_key_id: str,
+    selling_authority_id: str,
+    network_authority: Mapping[str, str],
+    commission_permille: int,
+) -> list[Any]:
+    """The parameters of ``fulfil_paid_order``: one contract per unit, on the card or wallet the
+    line names, or on a new paper ticket each; the ledger rows of every line (pure)."""
+    rows = [
+        row
+        for line in lines
+        for row in apportion_line(line_no=line.line_no, amount_minor=line.amount_minor,
+                                  shares_permille=line.shares_permille, network_authority=network_authority,
+                                  selling_authority_id=selling_authority_id, commission_permille=commission_permille)
+    ]
     paper_serials: list[str] = []
     paper_media: list[str] = []
     contracts: list[tuple] = []
@@ -343,9 +344,21 @@ async def _insert_contracts(conn, order_id: int, lines: list[PricedLine], sellin
                 paper_media.append(line.fare_media_id or "paper")
             contracts.append((serial, line.line_no, line.fare_product_id, line.rider_category_id, ",".join(line.network_ids),
                               ",".join(line.area_ids), line.duration_s, line.trips, line.transfer_window_s))
-    columns = list(zip(*contracts))
-    await conn.execute(Q.insert_sale_contracts, order_id, now, selling_authority_id, paper_serials, paper_media,
-                       *[list(c) for c in columns])
+    return [
+        order_id, now, sales_point_key_id, provider_name,
+        charge.reference if charge else None, charge.amount_minor if charge else None, currency,
+        [r.line_no for r in rows], [r.kind for r in rows], [r.collector_authority_id for r in rows],
+        [r.beneficiary_authority_id for r in rows], [r.network_id for r in rows], [r.amount_minor for r in rows],
+        {"total_minor": total, "currency": currency,
+         "owning_networks": sorted({n for line in lines for n in line.network_ids}),
+         "reference": charge.reference if charge else None},
+        [l.line_no for l in lines], [l.fare_product_id for l in lines], [l.rider_category_id for l in lines],
+        [l.fare_media_id for l in lines], [l.quantity for l in lines], [l.unit_price_minor for l in lines],
+        [l.amount_minor for l in lines], [",".join(l.network_ids) for l in lines],
+        [",".join(l.owning_authority_ids) for l in lines], [l.medium_serial for l in lines],
+        selling_authority_id, paper_serials, paper_media,
+        *[list(column) for column in zip(*contracts)],
+    ]
 
 
 async def refund(

@@ -6,6 +6,12 @@ idempotent on (device, event id), in one transaction.
 The order of the checks is the explanation heuristic (pretix's ``_logic_explain``): the reason
 given is the one a rider or an inspector can act on first.
 
+0. an event the catalogue cannot place (checked before the card, by `find_network_refusal`): a
+   route the catalogue does not know and no ``network_id`` -> ``unknown_route``; a network no
+   authority owns -> ``unknown_network``; a network of another authority than the device's ->
+   ``other_authority_network`` (nothing is read or consumed on that network's contracts). A stop
+   the catalogue does not place in an area is not a refusal: the catalogue only knows the stops of
+   fare areas, and a stop outside every area leaves the area check out;
 1. unknown medium -> ``unknown_medium``; deny-listed (lost, stolen, replaced) -> ``deny_listed``;
 2. no active contract for the event's network -> ``no_contract_for_network``;
 3. the same card on the same route within the anti-passback window after a counted boarding ->
@@ -17,7 +23,11 @@ given is the one a rider or an inspector can act on first.
 6. otherwise the most specific refusal: ``trips_exhausted``, ``out_of_area`` or ``expired``.
 
 Events made offline hours earlier are decided in event-time order within their batch, against the
-contract as it is now; the validator's own decision at the time is not trusted.
+contract as it is now; the validator's own decision at the time is not trusted. Every well-formed
+event gets its own decision, recorded like any other: validators upload hours of offline events at
+once, and an event the catalogue cannot place (a route added after the catalogue was built, a
+misconfigured validator) must not hold back the others, nor be retried forever. Only a batch that
+is malformed (not JSON of the right shape) is refused whole, with nothing written.
 
 Locking (see README, "Locking rules"): the batch locks the active contracts of all its media in
 one statement, in contract id order, before any check, so two validators presenting the same
@@ -38,7 +48,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from ticketing.errors import InvalidEvents, OtherAuthorityNetwork
+from ticketing.errors import InvalidEvents
 from ticketing.products import Catalogue
 from ticketing.repository import Q
 
@@ -49,6 +59,7 @@ __all__ = [
     "MediumState",
     "ValidationEvent",
     "decide",
+    "find_network_refusal",
     "parse_events",
     "validate_batch",
     "BatchResult",
@@ -67,6 +78,9 @@ class Reason(enum.StrEnum):
     TRIPS_EXHAUSTED = "trips_exhausted"
     OUT_OF_AREA = "out_of_area"
     UNKNOWN_MEDIUM = "unknown_medium"
+    UNKNOWN_ROUTE = "unknown_route"
+    UNKNOWN_NETWORK = "unknown_network"
+    OTHER_AUTHORITY_NETWORK = "other_authority_network"
 
 
 ACCEPTED = frozenset({Reason.VALID, Reason.TRANSFER})
@@ -81,6 +95,9 @@ EXPLANATIONS: Mapping[Reason, str] = {
     Reason.TRIPS_EXHAUSTED: "no trips left",
     Reason.OUT_OF_AREA: "the contract does not cover this stop's area",
     Reason.UNKNOWN_MEDIUM: "unknown card",
+    Reason.UNKNOWN_ROUTE: "route unknown to the fare catalogue, and the event names no network: nothing counted",
+    Reason.UNKNOWN_NETWORK: "network owned by no authority of the region: nothing counted",
+    Reason.OTHER_AUTHORITY_NETWORK: "network of another authority than this validator's: nothing counted",
 }
 
 
@@ -218,6 +235,34 @@ def decide(
     return Decision(event.event_id, True, Reason.VALID, EXPLANATIONS[Reason.VALID], chosen.contract_id, updated.remaining_trips), updated
 
 
+def find_network_refusal(
+    event: ValidationEvent,
+    catalogue: Catalogue,
+    network_authority: Mapping[str, str],
+    device_authority_id: str,
+) -> tuple[str | None, Reason | None]:
+    """The network an event is on, or why it cannot be decided at all (step 0 of the checks).
+
+    Returns ``(network_id, None)`` when the event can go on to `decide`, else ``(network_id or
+    None, reason)``. The network the event names wins over the catalogue's route -> network map:
+    a validator knows which network it is mounted on, even for a route newer than the catalogue.
+    """
+    network_id = event.network_id or catalogue.find_network_of_route(event.route_id)
+    if network_id is None:
+        return None, Reason.UNKNOWN_ROUTE
+    owner = network_authority.get(network_id)
+    if owner is None:
+        return network_id, Reason.UNKNOWN_NETWORK
+    if owner != device_authority_id:
+        return network_id, Reason.OTHER_AUTHORITY_NETWORK
+    return network_id, None
+
+
+def refusal(event: ValidationEvent, reason: Reason) -> Decision:
+    """A refusal that consumes nothing and names no contract."""
+    return Decision(event.event_id, False, reason, EXPLANATIONS[reason])
+
+
 # -- the use case ------------------------------------------------------------------------------------
 
 
@@ -309,21 +354,18 @@ async def validate_batch(
 ) -> BatchResult:
     """Decide and record a batch of one device's events, in one transaction.
 
-    Every event must be on a network of the device's authority (else the whole batch is refused,
-    403, nothing recorded). Events already recorded for this device return their first decision.
-    ``race_delay_s`` widens the read-modify-write window; only tests use it.
+    Each event gets its own decision: one the catalogue cannot place (unknown route or network, a
+    network of another authority) is refused with its reason and recorded, so a retry replays it
+    and the rest of the batch goes through. Events already recorded for this device return their
+    first decision. ``race_delay_s`` widens the read-modify-write window; only tests use it.
     """
-    networks: list[str] = []
+    networks: list[str | None] = []
+    precheck: dict[str, Reason] = {}
     for event in events:
-        network_id = event.network_id or catalogue.find_network_of_route(event.route_id)
-        if network_id is None:
-            raise InvalidEvents(f"event {event.event_id}: unknown route '{event.route_id}' and no network_id")
-        owner = network_authority.get(network_id)
-        if owner != device_authority_id:
-            raise OtherAuthorityNetwork(
-                f"event {event.event_id}: network '{network_id}' belongs to '{owner}', not to this device's authority '{device_authority_id}'"
-            )
+        network_id, reason = find_network_refusal(event, catalogue, network_authority, device_authority_id)
         networks.append(network_id)
+        if reason is not None:
+            precheck[event.event_id] = reason
 
     async with pool.acquire() as conn, conn.transaction():
         claimed = await conn.fetch(
@@ -348,8 +390,10 @@ async def validate_batch(
                 replayed[r["event_id"]] = Decision(
                     r["event_id"], r["accepted"], reason, EXPLANATIONS[reason], r["contract_id"], r["remaining_trips"], replayed=True
                 )
-        fresh = [(e, n) for e, n in zip(events, networks) if e.event_id in new_ids]
-        decided: dict[str, Decision] = {}
+        decided: dict[str, Decision] = {
+            e.event_id: refusal(e, precheck[e.event_id]) for e in events if e.event_id in new_ids and e.event_id in precheck
+        }
+        fresh = [(e, n) for e, n in zip(events, networks) if e.event_id in new_ids and e.event_id not in precheck]
         if fresh:
             media_rows = await conn.fetch(Q.list_media_by_serial, sorted({e.medium_serial for e, _ in fresh}))
             media = {r["serial"]: MediumState(r["medium_id"], r["serial"], r["status"], r["replaced_by"]) for r in media_rows}
@@ -382,6 +426,7 @@ async def validate_batch(
                     [c.last_counted_at for c in rows],
                     [c.last_route_id for c in rows],
                 )
+        if decided:
             ds = list(decided.values())
             await conn.execute(
                 Q.record_decisions,

@@ -176,3 +176,24 @@ async def test_catalogue_swap_is_seen_by_the_next_request(make_harness, region_c
     assert previous is region_catalogue
     products = await (await h.client.get("/v1/products", params={"network": "tcl", "media": "paper"})).json()
     assert {p["price_minor"] for p in products["products"] if p["fare_product_id"] == "tcl:single"} == {100}
+
+
+async def test_a_revoked_sales_point_key_is_refused_within_the_cache_ttl(make_harness):
+    """Keys are remembered for a few seconds (oura.auth.PrincipalCache); a revocation still stops
+    a sales point within that bound. The route's cache runs on a fake monotonic clock here."""
+    from oura.auth import revoke_key
+
+    h = await make_harness()
+    (route,) = [r for r in h.client.app.router.routes() if r.method == "POST" and r.resource.canonical == "/v1/orders"]
+    cache = route.handler.principal_cache
+    now_s = [0.0]
+    cache.clock = lambda: now_s[0]
+    headers = await h.key("sales_point", "sytral")
+    first = await h.client.post("/v1/orders", json=single_order(), headers={**headers, "Idempotency-Key": "k1"})
+    assert first.status == 201
+    key_id = headers["Authorization"].split("_")[1]
+    assert await revoke_key(h.service.pool, key_id)
+    now_s[0] += cache.ttl_s
+    refused = await h.client.post("/v1/orders", json=single_order(), headers={**headers, "Idempotency-Key": "k2"})
+    assert refused.status == 401 and (await refused.json())["code"] == "invalid_api_key"
+    assert await h.count("ticketing_orders") == 1

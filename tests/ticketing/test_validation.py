@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ticketing.errors import InvalidEvents
-from ticketing.validation import ContractState, MediumState, Reason, ValidationEvent, decide, parse_events
+from ticketing.validation import (
+    ContractState,
+    MediumState,
+    Reason,
+    ValidationEvent,
+    decide,
+    find_network_refusal,
+    parse_events,
+)
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 CARD = MediumState(1, "C1", "active", None)
@@ -114,21 +122,103 @@ async def test_offline_batch_is_decided_in_event_time_order(make_harness):
         ("late", "valid", 7), ("first", "valid", 9), ("second", "valid", 8)]
 
 
-async def test_device_of_another_authority_and_malformed_batches_write_nothing(make_harness):
+async def test_malformed_batches_write_nothing(make_harness):
+    h = await make_harness()
+    card = await _card_with_carnet(h)
+    when = h.clock.now() + timedelta(minutes=5)
+    tcl_device = await h.key("device", "sytral")
+    bad_bodies = [
+        {"events": [event("x2", card, when), {"event_id": "x3"}]},  # missing fields
+        {"events": [event("x4", card, when), {**event("x5", card, when), "direction_id": "north"}]},  # bad type
+        {"events": [{**event("x6", card, when), "time": "2026-03-02T08:00:00"}]},  # naive time
+        {"events": "x7"},  # wrong shape
+    ]
+    for body in bad_bodies:
+        response = await h.client.post("/v1/validations", json=body, headers=tcl_device)
+        assert response.status == 422, body
+        assert response.content_type == "application/problem+json"
+        assert (await response.json())["code"] == "invalid_events"
+    assert await h.count("ticketing_validations") == 0
+    remaining = await h.service.pool.fetchval("SELECT remaining_trips FROM ticketing_contracts")
+    assert remaining == 10
+
+
+async def test_an_event_the_catalogue_cannot_place_is_refused_alone_and_recorded(make_harness):
+    """FEATURE UNDER TEST: an offline batch with events on an unknown route, an unknown network
+    and another authority's network still decides every other event; the refusals carry their
+    reason, consume nothing, are recorded, and a retry of the batch replays every decision."""
+    h = await make_harness()
+    card = await _card_with_carnet(h)
+    validator = await h.key("device", "sytral")
+    base = h.clock.now() + timedelta(minutes=1)
+    events = [
+        event("on-unknown-route", card, base, "nowhere:9"),
+        event("boarding", card, base + timedelta(minutes=2)),
+        {**event("on-unknown-network", card, base + timedelta(minutes=3), "bus:1"), "network_id": "nowhere"},
+        event("on-stas", card, base + timedelta(hours=2), "stas:M1"),
+        event("later-boarding", card, base + timedelta(hours=3), "tcl:T1"),
+    ]
+    h.clock.advance(timedelta(hours=8))
+    response = await h.client.post("/v1/validations", json={"events": events}, headers=validator)
+    assert response.status == 200
+    body = await response.json()
+    assert [(d["event_id"], d["accepted"], d["reason"], d["remaining_trips"]) for d in body["decisions"]] == [
+        ("on-unknown-route", False, "unknown_route", None),
+        ("boarding", True, "valid", 9),
+        ("on-unknown-network", False, "unknown_network", None),
+        ("on-stas", False, "other_authority_network", None),
+        ("later-boarding", True, "valid", 8),
+    ]
+    assert all(d["explanation"] for d in body["decisions"])
+    assert (body["new_events"], body["replayed_events"]) == (5, 0)
+    recorded = await h.service.pool.fetch(
+        "SELECT event_id, accepted, reason, network_id FROM ticketing_validations ORDER BY event_id")
+    assert {r["event_id"]: (r["accepted"], r["reason"], r["network_id"]) for r in recorded} == {
+        "boarding": (True, "valid", "tcl"),
+        "later-boarding": (True, "valid", "tcl"),
+        "on-stas": (False, "other_authority_network", "stas"),
+        "on-unknown-network": (False, "unknown_network", "nowhere"),
+        "on-unknown-route": (False, "unknown_route", None),
+    }
+
+    # The validator did not get the answer and uploads the same batch again: nothing changes.
+    again = await (await h.client.post("/v1/validations", json={"events": events}, headers=validator)).json()
+    assert [(d["event_id"], d["reason"], d["replayed"]) for d in again["decisions"]] == [
+        (d["event_id"], d["reason"], True) for d in body["decisions"]]
+    assert (again["new_events"], again["replayed_events"]) == (0, 5)
+    assert await h.service.pool.fetchval("SELECT remaining_trips FROM ticketing_contracts") == 8
+    assert await h.count("ticketing_validations") == 5
+
+
+async def test_a_batch_of_only_unplaceable_events_is_recorded(make_harness):
     h = await make_harness()
     card = await _card_with_carnet(h)
     stas_device = await h.key("device", "saint-etienne")
     when = h.clock.now() + timedelta(minutes=5)
-    other = await h.client.post("/v1/validations", json={"events": [event("x1", card, when)]}, headers=stas_device)
-    assert other.status == 403 and (await other.json())["code"] == "other_authority_network"
-    tcl_device = await h.key("device", "sytral")
-    malformed = await h.client.post("/v1/validations", json={"events": [event("x2", card, when), {"event_id": "x3"}]}, headers=tcl_device)
-    assert malformed.status == 422 and (await malformed.json())["code"] == "invalid_events"
-    unknown_route = await h.client.post("/v1/validations", json={"events": [event("x4", card, when, "nowhere:9")]}, headers=tcl_device)
-    assert unknown_route.status == 422
-    assert await h.count("ticketing_validations") == 0
-    remaining = await h.service.pool.fetchval("SELECT remaining_trips FROM ticketing_contracts")
-    assert remaining == 10
+    response = await h.client.post("/v1/validations", json={"events": [event("x1", card, when)]}, headers=stas_device)
+    assert response.status == 200
+    (decision,) = (await response.json())["decisions"]
+    assert (decision["accepted"], decision["reason"], decision["contract_id"]) == (False, "other_authority_network", None)
+    assert await h.count("ticketing_validations") == 1
+    assert await h.service.pool.fetchval("SELECT remaining_trips FROM ticketing_contracts") == 10
+
+
+@pytest.mark.parametrize(
+    ("route_id", "network_id", "device_authority", "expected"),
+    [
+        ("tcl:C3", None, "sytral", ("tcl", None)),
+        ("tcl:new-route", "tcl", "sytral", ("tcl", None)),  # the validator knows its network
+        ("tcl:new-route", None, "sytral", (None, Reason.UNKNOWN_ROUTE)),
+        ("x:1", "nowhere", "sytral", ("nowhere", Reason.UNKNOWN_NETWORK)),
+        ("ter:L1", None, "sytral", ("ter", Reason.OTHER_AUTHORITY_NETWORK)),
+        ("ter:L1", None, "region", ("ter", None)),
+    ],
+)
+def test_find_network_refusal(region_catalogue, route_id, network_id, device_authority, expected):
+    from tests.ticketing.conftest import REGION_AUTHORITIES
+
+    event = ValidationEvent("e", "C1", T0, "tcl:stop", route_id, network_id=network_id)
+    assert find_network_refusal(event, region_catalogue, REGION_AUTHORITIES, device_authority) == expected
 
 
 def test_an_offline_boarding_before_the_purchase_has_no_contract():
