@@ -197,6 +197,16 @@ def bench_realtime(network, n_updates: int = 1000, seed: int = 7) -> tuple[float
     return best, overlay.applied
 
 
+def _previous_row(prefix: str) -> str | None:
+    """That table row of the current Kaunas section of docs/benchmarks.md, if any."""
+    doc = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+    if not doc.exists():
+        return None
+    text = doc.read_text(encoding="utf-8")
+    section = text.split("## Journey planner — Kaunas", 1)[-1].split("\n## ", 1)[0]
+    return next((line for line in section.splitlines() if line.startswith(prefix)), None)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--queries", type=int, default=100)
@@ -217,14 +227,17 @@ def main() -> int:
     ours_range, _ = bench_ours(network, queries, window_s=2 * 3600)
     rt_s, rt_applied = bench_realtime(network)
     nig = bench_nigiri(network, queries)
-    pyr = bench_pyraptor(network, queries, args.pyraptor_queries)
+    # pyraptor's timetable build takes minutes: --pyraptor-queries 0 skips it and keeps its last row
+    pyr = bench_pyraptor(network, queries, args.pyraptor_queries) if args.pyraptor_queries > 0 else {"kept": True}
     tt = network.timetable
     rows = [
         ("OùRA (numba RAPTOR), Pareto (arrival, transfers)", ours, load_gtfs_s, None),
     ]
     lines = []
     lines.append(f"Command: `.venv/bin/python bench/planner_kaunas.py --queries {args.queries} "
-                 f"--pyraptor-queries {args.pyraptor_queries}` (one run, same queries for all planners).")
+                 f"--pyraptor-queries {args.pyraptor_queries}` (one run, same queries for all planners"
+                 + ("; `--pyraptor-queries 0` keeps pyraptor's row from the previous run" if "kept" in pyr else "")
+                 + ").")
     lines.append("")
     lines.append(f"Feed: kaunas-2018 ({tt.stop_count} stops, {tt.pattern_count} patterns, {tt.trip_count} trips, "
                  f"{tt.stop_time_arrival.size:,} stop_times, {tt.footpath_to.size} footpaths); "
@@ -248,7 +261,12 @@ def main() -> int:
         same = sum(1 for o, n in both if abs(o - n) < 60)
         ours_earlier = sum(1 for o, n in both if o <= n - 60)
         agree = f"{same}/{len(both)} (OùRA earlier in {ours_earlier}, later in {len(both) - same - ours_earlier})"
-    if "error" in pyr:
+    if "kept" in pyr:
+        previous = _previous_row("| pyraptor")
+        if previous:
+            lines.append(previous.rstrip(" |") + ", not re-run in this run |"
+                         if "not re-run" not in previous else previous)
+    elif "error" in pyr:
         lines.append(f"| pyraptor 1.3.10 | - | - | - | {pyr['error']} |")
     else:
         lines.append(f"| pyraptor 1.3.10 (pure Python RAPTOR) | {len(pyr['times'])} | "

@@ -21,8 +21,15 @@ Decisions (the judgement calls, so that reviewers need not rediscover them):
   walk, plus all platforms of one station whatever their distance; chains through such long
   station links are closed with networkx (up to the longest station link + max_walk_s), so
   one footpath is always enough. transfers.txt stop-to-stop rows win: type 3 removes the footpath (or forbids
-  changing at that stop), type 2 sets min_transfer_time, type 1 makes the change 0 s. Rows
-  naming trips or routes are not supported and ignored (counted in `CompileReport`).
+  changing at that stop), type 2 sets min_transfer_time, type 1 makes the change 0 s.
+- transfers.txt rows naming routes or trips (from/to_route_id, from/to_trip_id) become transfer
+  rules checked when boarding (`Timetable.transfer_rule_*`): type 3 forbids that change, type 2
+  sets its minimum time, types 1 and 4 (in-seat, approximated as a 0 s change that still counts
+  as one) make it 0 s, types 0 and 5 keep the stop's change time but still override a less
+  specific row. A rule reads the arrival label of the stop: when the earliest arrival there came
+  with a forbidden trip, a later allowed arrival is not considered (the OTP trade-off). Rules
+  between two stops apply to walking transfers that exist. Rows with unknown stops, routes or
+  trips are counted in `CompileReport.transfers_ignored`.
 - Cache: the compiled arrays go to one ``.npz`` per set of feeds, keyed by the feeds' content
   hashes and the compile options, so a restart loads without parsing GTFS.
 """
@@ -52,6 +59,7 @@ from .core.timetable import (
     SLACK_DEFAULT,
     SLACK_FORBIDDEN,
     Timetable,
+    build_rule_index,
     build_stop_patterns,
 )
 
@@ -65,7 +73,7 @@ __all__ = [
     "feed_content_hash",
 ]
 
-COMPILE_VERSION = "jp-compile-6"
+COMPILE_VERSION = "jp-compile-7"
 GTFS_FILES = (
     "agency", "stops", "routes", "trips", "stop_times", "calendar", "calendar_dates",
     "frequencies", "transfers", "feed_info",
@@ -92,7 +100,8 @@ class CompileReport:
     trips_dropped: int = 0  # no usable first/last time (flex) or unknown references
     frequency_trips: int = 0  # trips generated from frequencies.txt
     patterns_split: int = 0  # extra patterns created to keep FIFO order
-    transfers_ignored: int = 0  # transfers.txt rows naming trips/routes, or unknown stops
+    transfers_ignored: int = 0  # transfers.txt rows with unknown stops/routes/trips or types
+    transfer_rules: int = 0  # rules kept from transfers.txt rows naming routes or trips (per platform pair)
     from_cache: bool = False
     seconds: float = 0.0
 
@@ -718,6 +727,11 @@ def compile_network(
     fp_from, fp_to, fp_dur, ignored = _footpaths(
         feeds, all_stop_ids, stop_index, lat, lon, parent, is_station, slack, options
     )
+    rules, trip_rule_key, rules_ignored = _transfer_rules(
+        feeds, stop_index, parent, is_station, pd.Index(np.concatenate(route_cols["id"]) if route_cols["id"] else []),
+        t_ids, trip_pattern, pattern_stop_offsets, pattern_stops,
+    )
+    ignored += rules_ignored
     order_fp = np.lexsort((fp_to, fp_from))
     fp_from, fp_to, fp_dur = fp_from[order_fp], fp_to[order_fp], fp_dur[order_fp]
     footpath_offsets = np.zeros(n_stops + 1, dtype=np.int64)
@@ -740,10 +754,13 @@ def compile_network(
         footpath_offsets=footpath_offsets, footpath_to=fp_to.astype(np.int32),
         footpath_duration_s=fp_dur.astype(np.int32),
         max_stop_time_s=int(max(stop_time_arrival.max(initial=0), stop_time_departure.max(initial=0))),
+        trip_rule_key=trip_rule_key,
+        **rules,
     )
     report = CompileReport(
         trips_dropped=dropped, frequency_trips=freq_trips, patterns_split=split_extra,
-        transfers_ignored=ignored, seconds=time.perf_counter() - started,
+        transfers_ignored=ignored, transfer_rules=int(rules["transfer_rule_from_stop"].size),
+        seconds=time.perf_counter() - started,
     )
     cat_obj = lambda xs: np.concatenate(xs) if xs else np.zeros(0, dtype=object)  # noqa: E731
     return Network(
@@ -831,7 +848,9 @@ def _footpaths(
         for column in ("from_trip_id", "to_trip_id", "from_route_id", "to_route_id"):
             scoped |= _col(transfers, column) != ""
         for i in range(len(transfers)):
-            if scoped[i] or frm[i] < 0 or to[i] < 0 or kind[i] > 3:
+            if scoped[i]:
+                continue  # a rule, see _transfer_rules
+            if frm[i] < 0 or to[i] < 0 or kind[i] > 3:
                 ignored += 1
                 continue
             for x in _platforms(int(frm[i]), parent, is_station):
@@ -858,6 +877,73 @@ def _footpaths(
         return e, e.copy(), e.copy(), ignored
     keys = np.array(list(pairs.keys()), dtype=np.int64)
     return keys[:, 0], keys[:, 1], np.array(list(pairs.values()), dtype=np.int64), ignored
+
+
+def _transfer_rules(
+    feeds: Sequence[tuple[str, GtfsTables]],
+    stop_index: pd.Index,
+    parent: np.ndarray,
+    is_station: np.ndarray,
+    route_index: pd.Index,
+    trip_ids: np.ndarray,
+    trip_pattern: np.ndarray,
+    pattern_stop_offsets: np.ndarray,
+    pattern_stops: np.ndarray,
+) -> tuple[dict[str, np.ndarray], np.ndarray, int]:
+    """transfers.txt rows naming routes or trips -> (transfer_rule_* arrays, trip_rule_key, ignored)."""
+    trip_index: dict[str, int] = {}
+    for i, t in enumerate(trip_ids.tolist()):
+        trip_index.setdefault(t, i)  # first TripIdx of that id (frequency runs share it)
+    keys: dict[str, int] = {}
+    rows: list[tuple[int, int, int, int, int, int, int]] = []  # board, from, f_route, f_key, t_route, t_key, slack
+    ignored = 0
+    slack_of = {0: SLACK_DEFAULT, 1: 0, 2: None, 3: SLACK_FORBIDDEN, 4: 0, 5: SLACK_DEFAULT}
+    for feed_id, tables in feeds:
+        transfers = tables.find("transfers")
+        if transfers is None or len(transfers) == 0:
+            continue
+        cols = {c: [v.strip() for v in _col(transfers, c).tolist()] for c in (
+            "from_stop_id", "to_stop_id", "from_route_id", "to_route_id", "from_trip_id", "to_trip_id")}
+        kind = _ints(_col(transfers, "transfer_type"), 0)
+        mtt = _ints(_col(transfers, "min_transfer_time"), -1)
+        ns = lambda v: f"{feed_id}:{v}"  # noqa: E731
+        look = lambda index, c: index.get_indexer([ns(v) for v in cols[c]])  # noqa: E731
+        f_routes, t_routes = look(route_index, "from_route_id"), look(route_index, "to_route_id")
+        f_stops, t_stops = look(stop_index, "from_stop_id"), look(stop_index, "to_stop_id")
+        for i in range(len(transfers)):
+            fr, tr, ft, tt_ = (cols[c][i] for c in ("from_route_id", "to_route_id", "from_trip_id", "to_trip_id"))
+            if not (fr or tr or ft or tt_):
+                continue  # stop-level row, applied by _footpaths
+            slack = slack_of.get(int(kind[i]), -99)
+            if slack is None:
+                slack = int(mtt[i]) if mtt[i] >= 0 else -99
+            f_route = int(f_routes[i]) if fr else -1
+            t_route = int(t_routes[i]) if tr else -1
+            f_trip = trip_index.get(ns(ft), -2) if ft else -1
+            t_trip = trip_index.get(ns(tt_), -2) if tt_ else -1
+            frm = int(f_stops[i]) if cols["from_stop_id"][i] else -1
+            to = int(t_stops[i]) if cols["to_stop_id"][i] else -1
+            # in-seat rows may omit stops: the last stop of the trip left, the first of the next one
+            if frm < 0 and not cols["from_stop_id"][i] and f_trip >= 0:
+                frm = int(pattern_stops[pattern_stop_offsets[trip_pattern[f_trip] + 1] - 1])
+            if to < 0 and not cols["to_stop_id"][i] and t_trip >= 0:
+                to = int(pattern_stops[pattern_stop_offsets[trip_pattern[t_trip]]])
+            if (slack == -99 or frm < 0 or to < 0 or (fr and f_route < 0) or (tr and t_route < 0)
+                    or f_trip == -2 or t_trip == -2):
+                ignored += 1
+                continue
+            f_key = keys.setdefault(ns(ft), len(keys)) if ft else -1
+            t_key = keys.setdefault(ns(tt_), len(keys)) if tt_ else -1
+            for x in _platforms(int(frm), parent, is_station):
+                for y in _platforms(int(to), parent, is_station):
+                    rows.append((y, x, f_route, f_key, t_route, t_key, slack))
+    trip_rule_key = np.full(trip_ids.size, -1, dtype=np.int32)
+    if keys:
+        named = pd.Index(list(keys)).get_indexer(trip_ids)
+        trip_rule_key[named >= 0] = named[named >= 0]
+    table = np.array(rows, dtype=np.int64).reshape(-1, 7)
+    rules = build_rule_index(parent.size, *(table[:, c] for c in range(7)))
+    return rules, trip_rule_key, ignored
 
 
 def _platforms(stop: int, parent: np.ndarray, is_station: np.ndarray) -> list[int]:

@@ -208,9 +208,10 @@ class Mapper:
     def walk_leg_json(self, leg: WalkLeg, place_from: dict | None, place_to: dict | None) -> dict:
         a = self.stop_json(leg.from_stop) if leg.from_stop >= 0 else place_from
         b = self.stop_json(leg.to_stop) if leg.to_stop >= 0 else place_to
+        points = [p for p in [a, *(self.stop_json(s) for s in leg.via_stops), b] if p]
         distance = leg.distance_m
         if distance is None and a and b:
-            distance = _distance_m(a["lat"], a["lon"], b["lat"], b["lon"])
+            distance = sum(_distance_m(p["lat"], p["lon"], q["lat"], q["lon"]) for p, q in zip(points, points[1:]))
         ref = leg.from_stop if leg.from_stop >= 0 else leg.to_stop
         return {
             "mode": "walk",
@@ -222,7 +223,7 @@ class Mapper:
             "duration_s": leg.duration_s,
             "distance_m": round(float(distance or 0.0), 1),
             "geometry": {"type": "LineString",
-                         "coordinates": [[a["lon"], a["lat"]], [b["lon"], b["lat"]]] if a and b else []},
+                         "coordinates": [[p["lon"], p["lat"]] for p in points] if a and b else []},
         }
 
     def journey_json(self, journey: Journey, place_from: dict | None = None, place_to: dict | None = None) -> dict:

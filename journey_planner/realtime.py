@@ -11,7 +11,9 @@ it idempotent and keeps stale delays from lingering:
   nor alighting;
 - realtime copies are grouped by the pattern of their trip and split into FIFO sub-patterns, so a
   delayed bus overtaken by the next one does not break the earliest-trip binary search;
-- an added trip becomes a one-trip pattern on its day.
+- an added trip becomes a one-trip pattern on its day;
+- an update for a frequency-based trip (one trip_id, one compiled trip per run) applies to the
+  run its ``start_time_s`` names.
 
 Problems are returned as `RtError` values (unknown trip, no service that day, ...), never raised.
 """
@@ -54,16 +56,17 @@ def apply_trip_updates(static: Network, updates: Iterable[ResolvedTripUpdate]) -
     """A new network whose timetable has ``updates`` applied (``static`` is left unchanged)."""
     tt = static.timetable
     errors: list[RtError] = []
-    # last update wins per (trip, service date)
-    latest: dict[tuple[str, str], ResolvedTripUpdate] = {}
+    # last update wins per run: (trip, service date), plus the start time for frequency trips
+    latest: dict[tuple[str, str, int | None], ResolvedTripUpdate] = {}
     for u in updates:
-        latest[(u.trip_id, u.service_date)] = u
+        runs = 0 if u.added else len(static.list_trips(u.trip_id))
+        latest[(u.trip_id, u.service_date, u.start_time_s if runs > 1 else None)] = u
     removed_days: dict[int, set[int]] = {}
     canceled: set[tuple[int, int]] = set()
     # realtime trips: (source trip or -1, day, pattern key stops, arr, dep, flags, route, tz, trip id)
     new_trips: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int, str]] = []
     applied = 0
-    for (trip_id, service_date), u in latest.items():
+    for (trip_id, service_date, _), u in latest.items():
         d = _parse_date(service_date)
         day = static.find_day(d) if d is not None else None
         if day is None:
@@ -80,9 +83,13 @@ def apply_trip_updates(static: Network, updates: Iterable[ResolvedTripUpdate]) -
             errors.append(RtError(RtErrorType.UNKNOWN_TRIP, trip_id=trip_id))
             continue
         if len(candidates) > 1:
-            errors.append(RtError(RtErrorType.AMBIGUOUS_TRIP, trip_id=trip_id, detail="frequency-based trip"))
-            continue
-        t = candidates[0]
+            t = _find_run(tt, candidates, day, u.start_time_s)
+            if t is None:
+                errors.append(RtError(RtErrorType.AMBIGUOUS_TRIP, trip_id=trip_id,
+                                      detail=f"frequency-based trip: no run starts at {u.start_time_s} s"))
+                continue
+        else:
+            t = candidates[0]
         if not tt.service_days[tt.trip_service[t], day]:
             errors.append(RtError(RtErrorType.NO_SERVICE_ON_DATE, trip_id=trip_id, detail=service_date))
             continue
@@ -130,6 +137,38 @@ def apply_trip_updates(static: Network, updates: Iterable[ResolvedTripUpdate]) -
         applied=applied, errors=tuple(errors),
     )
     return network, overlay
+
+
+def _find_run(tt, runs: list[int], day: int, start_time_s: int | None) -> int | None:
+    """The run of a frequency-based trip (one TripIdx per start) that starts at ``start_time_s``.
+
+    An exact start wins; otherwise (exact_times=0 headways, where the vehicle's real start is
+    published) the run running that day whose start is nearest, if it is nearer than half the
+    gap to the next run on either side. None when nothing identifies one run.
+    """
+    if start_time_s is None:
+        return None
+    starts = np.array([int(tt.stop_time_departure[_first_row(tt, t)]) for t in runs], dtype=np.int64)
+    running = np.array([bool(tt.service_days[tt.trip_service[t], day]) for t in runs])
+    exact = np.flatnonzero((starts == start_time_s) & running)
+    if exact.size:
+        return runs[int(exact[0])]
+    order = np.argsort(starts, kind="stable")
+    s_sorted = starts[order]
+    i = int(np.argmin(np.abs(s_sorted - start_time_s)))
+    gap = min(
+        (s_sorted[i] - s_sorted[i - 1]) if i > 0 else np.iinfo(np.int64).max,
+        (s_sorted[i + 1] - s_sorted[i]) if i + 1 < s_sorted.size else np.iinfo(np.int64).max,
+    )
+    if 2 * abs(int(s_sorted[i]) - start_time_s) < gap and running[order[i]]:
+        return runs[int(order[i])]
+    return None
+
+
+def _first_row(tt, t: int) -> int:
+    p = int(tt.trip_pattern[t])
+    n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
+    return int(tt.pattern_stop_time_offsets[p]) + (t - int(tt.pattern_trip_offsets[p])) * n_s
 
 
 def _added_trip(static: Network, u: ResolvedTripUpdate, day: int, errors: list[RtError]):
@@ -260,6 +299,7 @@ def _rebuild(static: Network, removed_days: dict[int, set[int]], new_trips: Sequ
         service_days=service_days,
         stop_pattern_offsets=sp_off, stop_pattern_pattern=sp_pat, stop_pattern_pos=sp_pos,
         trip_source=np.r_[np.arange(n_trips0), t_src].astype(np.int64),
+        trip_rule_key=_extend_rule_keys(tt, np.asarray(t_src, dtype=np.int64)),
         max_stop_time_s=int(max(tt.max_stop_time_s, max(int(a.max()) for a in st_arr))),
     )
     network = static.with_timetable(
@@ -270,3 +310,11 @@ def _rebuild(static: Network, removed_days: dict[int, set[int]], new_trips: Sequ
         trip_shape_ids=np.r_[static.trip_shape_ids, np.array(t_shapes, dtype=object)],
     )
     return network, replaced, added
+
+
+def _extend_rule_keys(tt, sources: np.ndarray) -> np.ndarray | None:
+    """Realtime copies keep their static trip's transfer-rule key; added trips have none."""
+    if tt.trip_rule_key is None:
+        return None
+    extra = np.where(sources >= 0, tt.trip_rule_key[np.maximum(sources, 0)], -1)
+    return np.r_[tt.trip_rule_key, extra].astype(np.int32)

@@ -37,6 +37,7 @@ def _kernel_args(tt: Timetable) -> tuple:
         tt.pattern_stop_time_offsets, tt.pattern_tz, tt.stop_time_arrival, tt.stop_time_departure,
         tt.stop_time_flags, tt.stop_pattern_offsets, tt.stop_pattern_pattern, tt.stop_pattern_pos,
         tt.footpath_offsets, tt.footpath_to, tt.footpath_duration_s, tt.stop_transfer_slack_s,
+        *tt.rules_or_empty(), tt.trip_pattern, tt.pattern_route,
     )
 
 
@@ -135,7 +136,7 @@ def _reverse_legs(fwd: Timetable, legs: list[TransitLeg | WalkLeg], rev: Timetab
         if isinstance(leg, WalkLeg):
             out.append(
                 WalkLeg(leg.to_stop, leg.from_stop, -leg.arrival_s, -leg.departure_s,
-                        leg.duration_s, leg.distance_m)
+                        leg.duration_s, leg.distance_m, leg.via_stops[::-1])
             )
         else:
             n_s = int(fwd.pattern_stop_offsets[leg.pattern + 1] - fwd.pattern_stop_offsets[leg.pattern])
@@ -150,23 +151,44 @@ def _reverse_legs(fwd: Timetable, legs: list[TransitLeg | WalkLeg], rev: Timetab
     return out
 
 
+def _merge_walks(legs: list[TransitLeg | WalkLeg]) -> list[TransitLeg | WalkLeg]:
+    """Consecutive walks as one leg (a walking transfer then the walk to a coordinate is one
+    walk for the traveller), with the summed time and distance and the stops passed as via."""
+    out: list[TransitLeg | WalkLeg] = []
+    for leg in legs:
+        prev = out[-1] if out else None
+        if isinstance(leg, WalkLeg) and isinstance(prev, WalkLeg):
+            distance = (None if prev.distance_m is None or leg.distance_m is None
+                        else prev.distance_m + leg.distance_m)
+            via = prev.via_stops + ((prev.to_stop,) if prev.to_stop >= 0 else ()) + leg.via_stops
+            out[-1] = WalkLeg(prev.from_stop, leg.to_stop, prev.departure_s,
+                              prev.departure_s + prev.duration_s + leg.duration_s,
+                              prev.duration_s + leg.duration_s, distance, via)
+        else:
+            out.append(leg)
+    return out
+
+
 def _journey(legs: list[TransitLeg | WalkLeg], fallback_time: int) -> Journey:
     """The journey, with walks before the first ride packed to end as it departs and walks after
     the last ride starting as it arrives (the traveller leaves as late, arrives as early, as they can)."""
     if not legs:
         return Journey((), fallback_time, fallback_time)
+    legs = _merge_walks(legs)
     transit = [i for i, leg in enumerate(legs) if isinstance(leg, TransitLeg)]
     if transit:
         out = list(legs)
         t = out[transit[0]].departure_s
         for i in range(transit[0] - 1, -1, -1):
             leg = out[i]
-            out[i] = WalkLeg(leg.from_stop, leg.to_stop, t - leg.duration_s, t, leg.duration_s, leg.distance_m)
+            out[i] = WalkLeg(leg.from_stop, leg.to_stop, t - leg.duration_s, t, leg.duration_s,
+                             leg.distance_m, leg.via_stops)
             t -= leg.duration_s
         t = out[transit[-1]].arrival_s
         for i in range(transit[-1] + 1, len(out)):
             leg = out[i]
-            out[i] = WalkLeg(leg.from_stop, leg.to_stop, t, t + leg.duration_s, leg.duration_s, leg.distance_m)
+            out[i] = WalkLeg(leg.from_stop, leg.to_stop, t, t + leg.duration_s, leg.duration_s,
+                             leg.distance_m, leg.via_stops)
             t += leg.duration_s
         legs = out
     return Journey(tuple(legs), legs[0].departure_s, legs[-1].arrival_s)
@@ -175,7 +197,7 @@ def _journey(legs: list[TransitLeg | WalkLeg], fallback_time: int) -> Journey:
 def _signature(j: Journey) -> tuple:
     return tuple(
         (leg.trip, leg.day, leg.board_pos, leg.alight_pos) if isinstance(leg, TransitLeg)
-        else (leg.from_stop, leg.to_stop)
+        else (leg.from_stop, leg.to_stop, leg.via_stops)
         for leg in j.legs
     )
 

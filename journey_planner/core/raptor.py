@@ -100,10 +100,96 @@ def _earliest_trip(p, pos, t_min, p_stop_off, p_trip_off, p_st_off, p_tz, st_dep
 
 
 @njit(cache=True, nogil=True)
+def _earliest_trip_ruled(p, pos, r, t_left, left_stop, left_route, left_key, s, p_stop_off, p_trip_off,
+                         p_st_off, p_tz, st_dep, st_flags, active, pattern_active, base, route,
+                         rule_off, rule_from_stop, rule_from_route, rule_from_trip, rule_to_route,
+                         rule_to_trip, rule_slack, trip_key):
+    """`_earliest_trip` for a change governed by transfers.txt rows naming routes or trips.
+
+    ``r`` is the ready time without such rows (stop-level change time or footpath), ``t_left``
+    the arrival of the trip left at ``left_stop``. Each candidate trip gets the most specific
+    matching row (rows are sorted that way): forbidden (slack -2), boardable from t_left + its
+    time, or from ``r`` (slack -1: types 0 and 5, an ordinary change).
+    Returns (trip, candidate day, departure) or (-1, -1, INF_TIME); the second value of the
+    first tuple element is -2 when no row matches this change (use the plain search).
+    """
+    lo_time = r
+    matched = False
+    for x in range(rule_off[s], rule_off[s + 1]):
+        if rule_from_stop[x] != left_stop:
+            continue
+        if rule_from_route[x] >= 0 and rule_from_route[x] != left_route:
+            continue
+        if rule_from_trip[x] >= 0 and rule_from_trip[x] != left_key:
+            continue
+        if rule_to_route[x] >= 0 and rule_to_route[x] != route:
+            continue
+        matched = True
+        if rule_slack[x] >= 0 and t_left + rule_slack[x] < lo_time:
+            lo_time = t_left + rule_slack[x]
+    if not matched:
+        return -2, -1, INF_TIME
+    n_s = p_stop_off[p + 1] - p_stop_off[p]
+    t0 = p_trip_off[p]
+    nt = p_trip_off[p + 1] - t0
+    row0 = p_st_off[p] + pos
+    z = p_tz[p]
+    best_abs = INF_TIME
+    best_t = -1
+    best_c = -1
+    for c in range(base.shape[0]):
+        if pattern_active[c, p] == 0:
+            continue
+        b = base[c, z]
+        rel = lo_time - b
+        lo = 0
+        hi = nt
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if st_dep[row0 + mid * n_s] < rel:
+                lo = mid + 1
+            else:
+                hi = mid
+        for j in range(lo, nt):
+            row = row0 + j * n_s
+            d = b + st_dep[row]
+            if d >= best_abs:
+                break
+            t = t0 + j
+            if active[c, t] == 0 or (st_flags[row] & 1) != 0:
+                continue
+            need = r
+            for x in range(rule_off[s], rule_off[s + 1]):
+                if rule_from_stop[x] != left_stop:
+                    continue
+                if rule_from_route[x] >= 0 and rule_from_route[x] != left_route:
+                    continue
+                if rule_from_trip[x] >= 0 and rule_from_trip[x] != left_key:
+                    continue
+                if rule_to_route[x] >= 0 and rule_to_route[x] != route:
+                    continue
+                if rule_to_trip[x] >= 0 and rule_to_trip[x] != trip_key[t]:
+                    continue
+                if rule_slack[x] == -2:  # forbidden
+                    need = INF_TIME
+                elif rule_slack[x] >= 0:
+                    need = t_left + rule_slack[x]
+                break  # -1: the stop's own change time (r)
+            if d >= need:
+                best_abs = d
+                best_t = t
+                best_c = c
+                break
+    return best_t, best_c, best_abs
+
+
+@njit(cache=True, nogil=True)
 def raptor_run(
     # timetable
     p_stop_off, p_stops, p_trip_off, p_st_off, p_tz, st_arr, st_dep, st_flags,
     s_pat_off, s_pat_pat, s_pat_pos, fp_off, fp_to, fp_dur, stop_slack,
+    rule_off, rule_from_stop, rule_from_route, rule_from_trip, rule_to_route, rule_to_trip,
+    rule_slack, trip_key, trip_pattern, pattern_route,
     # query
     active, pattern_active, base, stop_ok, access_stops, access_times, egress_stops, egress_walk,
     max_rounds, default_slack,
@@ -251,11 +337,28 @@ def raptor_run(
                     cur_dep = INF_TIME
                     if cur_t >= 0:
                         cur_dep = cur_base + st_dep[cur_row0 + pos]
-                    if r <= cur_dep:
+                    nt_ = -2
+                    nc_ = -1
+                    nd_ = INF_TIME
+                    if rule_off[s] != rule_off[s + 1]:
+                        # transfers.txt rows naming routes/trips: who do we change from?
+                        rf = ready_from[k - 1, s]
+                        left = s if rf == -1 else rf
+                        if rf >= -1 and t_trip[k - 1, left] >= 0:
+                            lt = t_trip[k - 1, left]
+                            nt_, nc_, nd_ = _earliest_trip_ruled(
+                                p, pos, r, tarr[k - 1, left], left, pattern_route[trip_pattern[lt]],
+                                trip_key[lt], s, p_stop_off, p_trip_off, p_st_off, p_tz, st_dep,
+                                st_flags, active, pattern_active, base, pattern_route[p], rule_off,
+                                rule_from_stop, rule_from_route, rule_from_trip, rule_to_route,
+                                rule_to_trip, rule_slack, trip_key,
+                            )
+                    if nt_ == -2 and r <= cur_dep:
                         nt_, nc_, nd_ = _earliest_trip(
                             p, pos, r, p_stop_off, p_trip_off, p_st_off, p_tz, st_dep, st_flags,
                             active, pattern_active, base,
                         )
+                    if nt_ != -2:
                         if nt_ >= 0 and nd_ < cur_dep:
                             cur_t = nt_
                             cur_c = nc_

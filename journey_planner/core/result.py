@@ -24,14 +24,19 @@ class TransitLeg:
 
 @dataclass(frozen=True)
 class WalkLeg:
-    """A walk between two stops, or between the place and a stop (``from_stop``/``to_stop`` -1)."""
+    """A walk between two stops, or between the place and a stop (``from_stop``/``to_stop`` -1).
+
+    A walk through other stops (a walking transfer then the walk to the destination) is one leg:
+    the traveller sees one walk, ``via_stops`` keeps the stops it passes for its geometry.
+    """
 
     from_stop: int
     to_stop: int
     departure_s: int
     arrival_s: int
     duration_s: int
-    distance_m: float | None = None
+    distance_m: float | None = None  # None: straight lines through via_stops, measured by the mapper
+    via_stops: tuple[int, ...] = ()  # StopIdx walked through, in walking order
 
 
 @dataclass(frozen=True)

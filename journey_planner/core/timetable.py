@@ -30,6 +30,7 @@ __all__ = [
     "SLACK_DEFAULT",
     "SLACK_FORBIDDEN",
     "build_stop_patterns",
+    "build_rule_index",
     "reverse_timetable",
 ]
 
@@ -87,6 +88,18 @@ class Timetable:
     # TripIdx -> TripIdx it stands for: in a reversed timetable the forward trip; in a realtime
     # one the static trip it replaces that day (-1 for an added trip); None when identity
     trip_source: np.ndarray | None = None
+    # --- transfers.txt rows naming routes or trips (CSR by the stop boarded) ---------------
+    # Sorted most specific first inside a stop (GTFS order: both trips, trip + route, one trip,
+    # both routes, one route), so the first row matching a change is the one that applies.
+    # None when the timetable has none (rules_or_empty() gives empty arrays).
+    transfer_rule_offsets: np.ndarray | None = None  # StopIdx boarded -> start in transfer_rule_* (int64 [S+1])
+    transfer_rule_from_stop: np.ndarray | None = None  # CSR values -> StopIdx the previous trip was left at (int32)
+    transfer_rule_from_route: np.ndarray | None = None  # CSR values -> RouteIdx arrived with, -1 any (int32)
+    transfer_rule_from_trip: np.ndarray | None = None  # CSR values -> trip rule key arrived with, -1 any (int32)
+    transfer_rule_to_route: np.ndarray | None = None  # CSR values -> RouteIdx boarded, -1 any (int32)
+    transfer_rule_to_trip: np.ndarray | None = None  # CSR values -> trip rule key boarded, -1 any (int32)
+    transfer_rule_slack_s: np.ndarray | None = None  # CSR values -> min change time, or SLACK_FORBIDDEN (int32)
+    trip_rule_key: np.ndarray | None = None  # TripIdx -> key of its trip_id in the rules, -1 unnamed (int32)
 
     @property
     def stop_count(self) -> int:
@@ -114,6 +127,17 @@ class Timetable:
 
     def replace(self, **changes: object) -> Timetable:
         return replace(self, **changes)
+
+    def rules_or_empty(self) -> tuple[np.ndarray, ...]:
+        """The transfer-rule arrays in kernel order (offsets, from stop/route/trip, to route/trip,
+        slack, trip keys), empty ones when the timetable has no scoped rules."""
+        if self.transfer_rule_offsets is not None and self.trip_rule_key is not None:
+            return (self.transfer_rule_offsets, self.transfer_rule_from_stop, self.transfer_rule_from_route,
+                    self.transfer_rule_from_trip, self.transfer_rule_to_route, self.transfer_rule_to_trip,
+                    self.transfer_rule_slack_s, self.trip_rule_key)
+        e = np.zeros(0, dtype=np.int32)
+        return (np.zeros(self.stop_count + 1, dtype=np.int64), e, e, e, e, e, e,
+                np.full(self.trip_count, -1, dtype=np.int32))
 
     def nbytes(self) -> int:
         return sum(a.nbytes for a in self.arrays().values())
@@ -175,7 +199,9 @@ def reverse_timetable(tt: Timetable) -> Timetable:
     fp_offsets = np.zeros(tt.stop_count + 1, dtype=np.int64)
     np.cumsum(np.bincount(tt.footpath_to, minlength=tt.stop_count), out=fp_offsets[1:])
     sp_off, sp_pat, sp_pos = build_stop_patterns(tt.stop_count, tt.pattern_stop_offsets, rev_ps)
+    rules = _transpose_rules(tt, trip_src)
     return tt.replace(
+        **rules,
         pattern_stops=rev_ps.astype(np.int32),
         stop_time_arrival=arr.astype(np.int32),
         stop_time_departure=dep.astype(np.int32),
@@ -191,3 +217,33 @@ def reverse_timetable(tt: Timetable) -> Timetable:
         footpath_duration_s=tt.footpath_duration_s[order],
         trip_source=trip_src.astype(np.int64),
     )
+
+
+def build_rule_index(
+    stop_count: int, board_stop: np.ndarray, from_stop: np.ndarray, from_route: np.ndarray,
+    from_trip: np.ndarray, to_route: np.ndarray, to_trip: np.ndarray, slack_s: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The transfer_rule_* CSR (by boarded stop, most specific first) from one row per rule."""
+    n_trips = (from_trip >= 0).astype(np.int64) + (to_trip >= 0)
+    n_routes = (from_route >= 0).astype(np.int64) + (to_route >= 0)
+    specificity = n_trips * 3 + n_routes
+    order = np.lexsort((-specificity, board_stop))
+    offsets = np.zeros(stop_count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(board_stop.astype(np.int64), minlength=stop_count), out=offsets[1:])
+    i32 = lambda a: np.ascontiguousarray(a[order], dtype=np.int32)  # noqa: E731
+    return {
+        "transfer_rule_offsets": offsets, "transfer_rule_from_stop": i32(from_stop),
+        "transfer_rule_from_route": i32(from_route), "transfer_rule_from_trip": i32(from_trip),
+        "transfer_rule_to_route": i32(to_route), "transfer_rule_to_trip": i32(to_trip),
+        "transfer_rule_slack_s": i32(slack_s),
+    }
+
+
+def _transpose_rules(tt: Timetable, trip_src: np.ndarray) -> dict[str, np.ndarray]:
+    """Rules for the reversed timetable: the trip boarded backwards is the one left forwards."""
+    off, f_stop, f_route, f_trip, t_route, t_trip, slack, key = tt.rules_or_empty()
+    board = np.repeat(np.arange(tt.stop_count, dtype=np.int64), np.diff(off))
+    rules = build_rule_index(tt.stop_count, f_stop.astype(np.int64), board, t_route, t_trip, f_route,
+                             f_trip, slack)
+    rules["trip_rule_key"] = np.ascontiguousarray(key[trip_src], dtype=np.int32)
+    return rules

@@ -86,7 +86,8 @@ def render(net: Network, result: PlanResult, tz: str = "Europe/Paris") -> str:
                 route = net.route_short_names[net.trip_routes[leg.trip]]
                 parts.append(f"{route} {name(leg.from_stop)} {hm(leg.departure_s)} -> {name(leg.to_stop)} {hm(leg.arrival_s)}")
             else:
-                parts.append(f"walk {name(leg.from_stop)} -> {name(leg.to_stop)} {leg.duration_s // 60}m")
+                path = " -> ".join(name(s) for s in (leg.from_stop, *leg.via_stops, leg.to_stop))
+                parts.append(f"walk {path} {leg.duration_s // 60}m")
         d = j.duration_s // 60
         parts_s = " | ".join(parts)
         lines.append(f"{parts_s} ({d // 60}:{d % 60:02d}, {j.transfers} transfer{'s' if j.transfers != 1 else ''})")

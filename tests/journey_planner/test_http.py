@@ -103,10 +103,21 @@ async def test_coordinate_origin_walks_to_the_stop(planner_client):
     "params,code",
     [
         ({"from": "t:NOPE", "to": "t:PER"}, "unknown_place"),
+        ({"from": "t:PD", "to": "t:NOPE"}, "unknown_place"),
+        ({"from": "0.0,0.0", "to": "t:PER"}, "unknown_place"),  # no stop within walking radius
+        ({"from": "91.0,4.8", "to": "t:PER"}, "unknown_place"),  # latitude out of range
         ({"from": "t:PD", "to": "t:PER", "datetime": "yesterday"}, "invalid_parameter"),
+        ({"from": "t:PD", "to": "t:PER", "datetime": "2024-13-45T08:00:00"}, "invalid_parameter"),
+        ({"from": "t:PD", "to": "t:PER", "datetime": "2031-01-01T08:00:00+01:00"}, "outside_timetable"),
         ({"from": "t:PER", "to": "t:PER"}, "same_place"),
+        ({"from": "t:PD", "to": "t:PD1"}, "same_place"),  # a station and its only platform
         ({"from": "t:PD", "to": "t:PER", "window": "999999"}, "window_too_large"),
+        ({"from": "t:PD", "to": "t:PER", "window": "-60"}, "invalid_parameter"),
+        ({"from": "t:PD", "to": "t:PER", "num": "0"}, "invalid_parameter"),
+        ({"from": "t:PD", "to": "t:PER", "max_transfers": "many"}, "invalid_parameter"),
+        ({"from": "t:PD", "to": "t:PER", "arrive_by": "perhaps"}, "invalid_parameter"),
         ({"to": "t:PER"}, "missing_parameter"),
+        ({"from": "t:PD"}, "missing_parameter"),
     ],
 )
 async def test_bad_parameters_are_problem_json(planner_client, params, code):
@@ -135,3 +146,19 @@ async def test_departures_with_realtime_status(planner_client):
     assert rows == [("t:T1", "cancelled", "2024-03-04T08:00:00+01:00"), ("t:T2", "scheduled", "2024-03-04T08:30:00+01:00")]
     resp = await planner_client.get("/v1/stops/t:NOPE/departures")
     assert resp.status == 404 and (await resp.json())["code"] == "unknown_stop"
+
+
+@pytest.mark.parametrize(
+    "path,params,status,code",
+    [
+        ("/v1/stops/t:NOPE/departures", {}, 404, "unknown_stop"),
+        ("/v1/stops/NOPE/departures", {}, 404, "unknown_stop"),  # not namespaced
+        ("/v1/stops/t:PD/departures", {"datetime": "soon"}, 400, "invalid_parameter"),
+        ("/v1/stops/t:PD/departures", {"limit": "0"}, 400, "invalid_parameter"),
+    ],
+)
+async def test_bad_departure_requests_are_problem_json(planner_client, path, params, status, code):
+    resp = await planner_client.get(path, params=params)
+    assert resp.status == status
+    assert resp.content_type == "application/problem+json"
+    assert (await resp.json())["code"] == code
