@@ -14,6 +14,7 @@ import aiohttp
 from aiohttp import web
 
 from . import __version__
+from .auth import PrincipalCache
 from .clock import Clock, SystemClock
 from .concurrency import run_blocking
 from .config import Config
@@ -47,9 +48,10 @@ def route_tables() -> list[RouteTable]:
 
 def _mount(app: web.Application, tables: Iterable[RouteTable]) -> list[RouteSpec]:
     specs: list[RouteSpec] = []
+    keys = PrincipalCache()  # one per app: a revocation is seen by every route within its ttl
     for table in tables:
         for spec in table:
-            handler = spec.handler if spec.public else auth_guard(spec, lambda request: request.app[POOL])
+            handler = spec.handler if spec.public else auth_guard(spec, lambda request: request.app[POOL], keys)
             app.router.add_route(spec.method, spec.path, handler, name=spec.operation_id)
             specs.append(spec)
     return specs
