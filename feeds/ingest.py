@@ -93,18 +93,17 @@ async def ingest_network(
                                  f"fetch failed: {fetched.error}; the current version (if any) keeps serving",
                                  timings_s=timings)
         if fetched.status is FetchStatus.NOT_MODIFIED:
+            # 304: the publisher still offers the last fetched content, which may be a rejected one
+            offered = state.last_sha256 if state is not None else None
             await _record_attempt(pool, network, now, Outcome.NOT_MODIFIED, None, None, fetched.etag,
-                                  fetched.last_modified)
+                                  fetched.last_modified, still_rejected=_is_rejected(offered, current))
             return IngestOutcome(network.id, network.authority_id, Outcome.NOT_MODIFIED,
                                  "not modified since the last fetch (HTTP 304)", timings_s=timings)
         assert fetched.path is not None and fetched.sha256 is not None
-        known = {state.last_sha256 if state else None, current.sha256 if current else None}
-        if fetched.sha256 in known and not force:
+        if _is_known(fetched.sha256, state, current) and not force:
             await _record_attempt(pool, network, now, Outcome.UNCHANGED, None, fetched.sha256, fetched.etag,
-                                  fetched.last_modified)
-            return IngestOutcome(network.id, network.authority_id, Outcome.UNCHANGED,
-                                 f"content unchanged (sha256 {fetched.sha256[:12]})", sha256=fetched.sha256,
-                                 timings_s=timings)
+                                  fetched.last_modified, still_rejected=_is_rejected(fetched.sha256, current))
+            return _unchanged(network, fetched.sha256, timings)
 
         mark = time.perf_counter()
         today = now.astimezone(ZoneInfo(network.timezone)).date() if network.timezone else now.date()
@@ -122,6 +121,18 @@ async def ingest_network(
         outcome = Outcome.REJECTED if report.fatal else Outcome.ACCEPTED
         async with transaction(pool) as conn:
             await repository.lock_network(conn, network.id)
+            # Another ingestion of this network (the scheduler and `oura feeds ingest`) may have
+            # recorded the same content while this one was fetching and validating.
+            state_now = await repository.find_fetch_state(conn, network.id)
+            current_now = next((f for f in await repository.list_current_feeds(conn) if f.feed_id == network.id),
+                               None)
+            if not force and _is_known(fetched.sha256, state_now, current_now) and (state_now, current_now) != (
+                    state, current):
+                await repository.upsert_fetch_state(
+                    conn, network_id=network.id, authority_id=network.authority_id, at=now,
+                    outcome=Outcome.UNCHANGED.value, error=None, sha256=fetched.sha256, etag=fetched.etag,
+                    last_modified=fetched.last_modified, still_rejected=_is_rejected(fetched.sha256, current_now))
+                return _unchanged(network, fetched.sha256, timings)
             version_id = await repository.insert_version(
                 conn, network_id=network.id, authority_id=network.authority_id, sha256=fetched.sha256,
                 source=network.static, status=outcome.value, fetched_at=now, validity_start=report.validity_start,
@@ -182,12 +193,34 @@ async def ingest_networks(
 
 
 async def _record_attempt(pool: asyncpg.Pool, network: Network, at: dt.datetime, outcome: Outcome,
-                          error: str | None, sha256: str | None, etag: str | None, last_modified: str | None) -> None:
+                          error: str | None, sha256: str | None, etag: str | None, last_modified: str | None,
+                          *, still_rejected: bool = False) -> None:
     async with transaction(pool) as conn:
         await repository.lock_network(conn, network.id)
         await repository.upsert_fetch_state(conn, network_id=network.id, authority_id=network.authority_id, at=at,
                                             outcome=outcome.value, error=error, sha256=sha256, etag=etag,
-                                            last_modified=last_modified)
+                                            last_modified=last_modified, still_rejected=still_rejected)
+
+
+def _is_known(sha256: str, state: repository.FetchState | None, current: repository.CurrentFeed | None) -> bool:
+    """Whether ``sha256`` is the last fetched content or the serving one (nothing to validate)."""
+    return sha256 in {state.last_sha256 if state else None, current.sha256 if current else None}
+
+
+def _is_rejected(offered_sha256: str | None, current: repository.CurrentFeed | None) -> bool:
+    """Whether the content a publisher still offers is not the serving one, hence was rejected.
+
+    The last fetched content that is not serving was rejected (an accepted one would serve), so a
+    304 or the same bytes again keep the network failing instead of looking healthy.
+    """
+    if offered_sha256 is None:
+        return False
+    return current is None or offered_sha256 != current.sha256
+
+
+def _unchanged(network: Network, sha256: str, timings: dict[str, float]) -> IngestOutcome:
+    return IngestOutcome(network.id, network.authority_id, Outcome.UNCHANGED,
+                         f"content unchanged (sha256 {sha256[:12]})", sha256=sha256, timings_s=timings)
 
 
 def _first_reason(report: ValidationReport) -> str:

@@ -26,18 +26,26 @@ SELECT pg_advisory_xact_lock(hashtext('feeds:' || $1));
 
 -- name: upsert_fetch_state
 -- Remember the outcome of the latest attempt for a network (health, conditional GET validators).
+-- $9: the publisher still offers content that was rejected (a 304 or the same bytes after a
+-- rejection): that attempt counts as failing too, and the rejection's reason is kept.
 INSERT INTO feed_fetch_state (network_id, authority_id, last_attempt_at, last_outcome, last_error, last_sha256,
                               etag, last_modified, consecutive_failures)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $4 = 'failed' OR $4 = 'rejected' THEN 1 ELSE 0 END)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $4 = 'failed' OR $4 = 'rejected' OR $9::boolean THEN 1 ELSE 0 END)
 ON CONFLICT (network_id) DO UPDATE SET
     authority_id = EXCLUDED.authority_id,
     last_attempt_at = EXCLUDED.last_attempt_at,
     last_outcome = EXCLUDED.last_outcome,
-    last_error = EXCLUDED.last_error,
+    last_error = CASE WHEN $9::boolean THEN COALESCE(EXCLUDED.last_error, feed_fetch_state.last_error)
+                      ELSE EXCLUDED.last_error END,
     last_sha256 = COALESCE(EXCLUDED.last_sha256, feed_fetch_state.last_sha256),
-    etag = COALESCE(EXCLUDED.etag, feed_fetch_state.etag),
-    last_modified = COALESCE(EXCLUDED.last_modified, feed_fetch_state.last_modified),
-    consecutive_failures = CASE WHEN EXCLUDED.last_outcome IN ('failed', 'rejected')
+    -- validators belong to the content last received: a 200 without ETag must not leave the
+    -- previous content's ETag behind (a later 304 would then vouch for the wrong content)
+    etag = CASE WHEN EXCLUDED.last_outcome IN ('not_modified', 'failed')
+                THEN COALESCE(EXCLUDED.etag, feed_fetch_state.etag) ELSE EXCLUDED.etag END,
+    last_modified = CASE WHEN EXCLUDED.last_outcome IN ('not_modified', 'failed')
+                         THEN COALESCE(EXCLUDED.last_modified, feed_fetch_state.last_modified)
+                         ELSE EXCLUDED.last_modified END,
+    consecutive_failures = CASE WHEN EXCLUDED.last_outcome IN ('failed', 'rejected') OR $9::boolean
                                 THEN feed_fetch_state.consecutive_failures + 1 ELSE 0 END;
 
 -- name: find_fetch_state

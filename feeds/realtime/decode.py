@@ -7,7 +7,11 @@ Decoding is deliberately strict about the *message* and lenient about *entities*
   caller can count it as ``malformed_payload`` and keep serving its previous good state;
 - a message with a valid header and no entities is valid and empty (HART publishes exactly that);
 - an entity that cannot be used (a TripUpdate without any trip reference, ...) becomes an
-  `RtError` in ``FeedMessage.errors`` and decoding continues with the next entity.
+  `RtError` in ``FeedMessage.errors`` and decoding continues with the next entity;
+- a POSIX time (header, trip update, stop time event, vehicle, alert period) beyond the year 3000
+  is not a time in seconds (publishers do write milliseconds) and reads as absent: an alert period
+  bound that far means "open", a header that far gives no freshness. Downstream code can then turn
+  every time into a datetime without overflowing.
 
 Ids stay as the publisher wrote them; namespacing happens when matching against the static feed
 (`feeds.realtime.match`). Sync and CPU-bound: large payloads should be decoded in an executor.
@@ -75,6 +79,18 @@ _INCREMENTALITY = {v.number: v.name for v in pb.FeedHeader.Incrementality.DESCRI
 _TEXT_PREFIXES = (b"<", b"{", b"[")
 
 
+# 3000-01-01T00:00:00Z: later "seconds" are milliseconds or garbage (a datetime stops at 9999).
+_MAX_POSIX_S = 32_503_680_000
+
+
+def _posix_s(holder: object, name: str) -> int | None:
+    """The POSIX-seconds field ``name`` of a protobuf message, or None when unset or not a time."""
+    if not holder.HasField(name):  # type: ignore[attr-defined]
+        return None
+    value = getattr(holder, name)
+    return value if 0 <= value < _MAX_POSIX_S else None
+
+
 def decode_feed_message(payload: bytes, *, feed_id: str | None = None) -> FeedMessage:
     """Decode one GTFS-realtime payload, or raise `RtDecodeError` saying why it is unusable."""
     if not payload:
@@ -132,7 +148,7 @@ def _convert(message: pb.FeedMessage) -> FeedMessage:
     ]
     return FeedMessage(
         kind=present[0] if len(present) == 1 else None,
-        header_timestamp=header.timestamp if header.HasField("timestamp") else None,
+        header_timestamp=_posix_s(header, "timestamp"),
         gtfs_realtime_version=header.gtfs_realtime_version,
         incrementality=_INCREMENTALITY.get(header.incrementality, "FULL_DATASET"),
         trip_updates=tuple(trip_updates),
@@ -158,7 +174,7 @@ def _trip_descriptor(trip: pb.TripDescriptor) -> TripDescriptor:
 def _event(event: pb.TripUpdate.StopTimeEvent) -> StopTimeEvent:
     return StopTimeEvent(
         delay_s=event.delay if event.HasField("delay") else None,
-        time=event.time if event.HasField("time") else None,
+        time=_posix_s(event, "time"),
         uncertainty_s=event.uncertainty if event.HasField("uncertainty") else None,
     )
 
@@ -191,7 +207,7 @@ def _trip_update(entity_id: str, update: pb.TripUpdate, errors: list[RtError]) -
         trip=_trip_descriptor(trip),
         stop_time_updates=stop_time_updates,
         vehicle_id=(update.vehicle.id or None) if update.HasField("vehicle") else None,
-        timestamp=update.timestamp if update.HasField("timestamp") else None,
+        timestamp=_posix_s(update, "timestamp"),
         delay_s=update.delay if update.HasField("delay") else None,
     )
 
@@ -205,8 +221,8 @@ def _alert(entity_id: str, alert: pb.Alert) -> Alert:
         entity_id=entity_id,
         active_periods=tuple(
             TimeRange(
-                start=period.start if period.HasField("start") else None,
-                end=period.end if period.HasField("end") else None,
+                start=_posix_s(period, "start"),
+                end=_posix_s(period, "end"),
             )
             for period in alert.active_period
         ),
@@ -250,5 +266,5 @@ def _vehicle_position(entity_id: str, vehicle: pb.VehiclePosition) -> VehiclePos
         occupancy_status=(
             _OCCUPANCY.get(vehicle.occupancy_status) if vehicle.HasField("occupancy_status") else None
         ),
-        timestamp=vehicle.timestamp if vehicle.HasField("timestamp") else None,
+        timestamp=_posix_s(vehicle, "timestamp"),
     )

@@ -141,6 +141,7 @@ class _ServedState:
     etag: str | None
     last_modified: str | None
     items: tuple[object, ...]  # what the sink last received
+    raw_header_timestamp: int | None = None  # as published (header_timestamp is capped at receipt)
 
     def freshness_s(self) -> float:
         if self.header_timestamp is not None:
@@ -242,7 +243,11 @@ class RealtimePoller:
             log.warning("realtime %s %s rejected: %s", source.feed_id, source.kind, error.detail)
             return PollOutcome("rejected", (rt_error,), detail=error.detail)
 
-        header = decoded.message.header_timestamp
+        raw_header = decoded.message.header_timestamp
+        # A header ahead of our clock (a publisher's clock off for a moment) counts as "now":
+        # taken as is, it would make every later, correct payload "older than the served state"
+        # and keep the source fresh for as long as the clock was ahead.
+        header = None if raw_header is None else min(raw_header, int(now.timestamp()))
         previous = self._served.get(key)
         stale_before = now.timestamp() - self._stale_after_s(source)
         if header is not None and (
@@ -255,17 +260,17 @@ class RealtimePoller:
             self.status.count_errors(source.feed_id, source.kind, [error])
             return PollOutcome("rejected", (error,), detail=error.detail)
         self._validators[key] = (etag, last_modified)
-        if previous is not None and header is not None and header == previous.header_timestamp:
+        if previous is not None and raw_header is not None and raw_header == previous.raw_header_timestamp:
             return PollOutcome("unchanged")  # same snapshot served again: nothing new to apply
 
         self.status.count_errors(source.feed_id, source.kind, decoded.errors)
         await self._hand_over(source, decoded.items, now)
-        self._served[key] = _ServedState(header, now, etag, last_modified, decoded.items)
+        self._served[key] = _ServedState(header, now, etag, last_modified, decoded.items, raw_header)
         self.status.mark_applied(
             source.feed_id,
             source.kind,
             now,
-            header_timestamp=header,
+            header_timestamp=raw_header,
             entity_count=_entity_count(decoded.message, source.kind),
             applied_count=len(decoded.items),
         )
