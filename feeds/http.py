@@ -137,6 +137,9 @@ async def feeds_context(app: web.Application) -> AsyncIterator[None]:
     """Load the registry; start periodic ingestion when `FeedsConfig.ingest_on_start` is set."""
     config = app[CONFIG].feeds
     store = FeedStore(config.store_dir)
+    removed = store.remove_leftovers()
+    if removed:
+        log.info("removed %d abandoned download(s) from the feed store", removed)
     app[STORE] = store
     if config.registry is None:
         yield

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,9 @@ __all__ = ["FeedStore", "sha256_file", "zip_folder"]
 
 _CHUNK_BYTES = 1 << 20
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def sha256_file(path: Path) -> str:
@@ -82,4 +87,24 @@ class FeedStore:
     def list_hashes(self) -> list[str]:
         if not self.folder.is_dir():
             return []
-        return sorted(p.stem for p in self.folder.glob("*.zip"))
+        return sorted(p.stem for p in self.folder.glob("*.zip") if _SHA256.fullmatch(p.stem))
+
+    def remove_leftovers(self, *, older_than_s: float = 3600.0, now_s: float | None = None) -> int:
+        """Delete downloads and copies abandoned by a process killed mid-way; return how many.
+
+        Only files untouched for ``older_than_s`` go: another process (``oura feeds ingest``
+        beside the server) may be writing its own right now.
+        """
+        now_s = time.time() if now_s is None else now_s
+        candidates = [*self.folder.glob(".incoming-*.zip")]
+        if self.work_dir.is_dir():
+            candidates += [p for p in self.work_dir.rglob("*") if p.is_file()]
+        removed = 0
+        for path in candidates:
+            try:
+                if now_s - path.stat().st_mtime >= older_than_s:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed

@@ -113,6 +113,7 @@ async def declare_medium(
             version = await conn.fetchval(Q.get_denylist_version)
             return medium, version
         await conn.execute(Q.set_medium_status, medium.medium_id, reason)
+        await conn.execute(Q.lock_denylist_writes)  # versions commit in order (see the query)
         version = await conn.fetchval(Q.insert_denylist, medium.medium_id, serial, reason, now)
         await audit(conn, f"ticketing.medium.declared_{reason}", actor_key_id=actor_key_id, authority_id=authority_id,
                     subject=f"medium:{serial}", data={"denylist_version": version}, now=now)
@@ -161,6 +162,7 @@ async def reconstitute_medium(
         status = await conn.execute(Q.set_medium_replaced_by, old.medium_id, new.medium_id)
         if not status.endswith(" 1"):
             raise AlreadyReconstituted()
+        await conn.execute(Q.lock_denylist_writes)  # versions commit in order (see the query)
         await conn.execute(Q.insert_denylist, old.medium_id, old.serial, "replaced", now)
         await audit(conn, "ticketing.medium.reconstituted", actor_key_id=actor_key_id, authority_id=authority_id,
                     subject=f"medium:{old.serial}",

@@ -71,6 +71,12 @@ UPDATE ticketing_media SET status = $2 WHERE medium_id = $1;
 -- Record, once, the card that replaced this one.
 UPDATE ticketing_media SET replaced_by = $2 WHERE medium_id = $1 AND replaced_by IS NULL;
 
+-- name: lock_denylist_writes
+-- Serialise deny-list writers until commit, so versions become visible in increasing order: an
+-- identity value taken by a transaction that commits after a later one would otherwise be skipped
+-- for ever by validators asking for the entries after the version they hold.
+SELECT pg_advisory_xact_lock(hashtext('ticketing_denylist'));
+
 -- name: insert_denylist
 -- Put a medium on the deny list; the version orders the incremental updates.
 INSERT INTO ticketing_denylist (medium_id, serial, reason, created_at) VALUES ($1, $2, $3, $4) RETURNING version;

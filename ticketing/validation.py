@@ -23,7 +23,9 @@ given is the one a rider or an inspector can act on first.
 6. otherwise the most specific refusal: ``trips_exhausted``, ``out_of_area`` or ``expired``.
 
 Events made offline hours earlier are decided in event-time order within their batch, against the
-contract as it is now; the validator's own decision at the time is not trusted. Every well-formed
+contract as it is now; the windows of steps 3 and 4 count on both sides of the last counted
+boarding, and a pass's first use moves back to an earlier boarding uploaded late, so the outcome
+does not depend on the order in which batches arrive; the validator's own decision at the time is not trusted. Every well-formed
 event gets its own decision, recorded like any other: validators upload hours of offline events at
 once, and an event the catalogue cannot place (a route added after the catalogue was built, a
 misconfigured validator) must not hold back the others, nor be retried forever. Only a batch that
@@ -189,15 +191,17 @@ def decide(
     for contract in mine:
         if contract.last_counted_at is None:
             continue
-        since_s = (at - contract.last_counted_at).total_seconds()
-        if contract.last_route_id == event.route_id and 0 <= since_s < anti_passback_s:
+        # abs(): an offline event uploaded after a later one was counted is judged the same as
+        # if it had arrived first (the outcome never depends on the upload order).
+        since_s = abs((at - contract.last_counted_at).total_seconds())
+        if contract.last_route_id == event.route_id and since_s < anti_passback_s:
             return refuse(Reason.ALREADY_VALIDATED, contract)
     for contract in mine:
         if contract.last_counted_at is None:
             continue
-        since_s = (at - contract.last_counted_at).total_seconds()
+        since_s = abs((at - contract.last_counted_at).total_seconds())
         expiry = _expiry(contract)
-        if 0 <= since_s <= contract.transfer_window_s and (expiry is None or at < expiry) and contract.last_route_id != event.route_id:
+        if since_s <= contract.transfer_window_s and (expiry is None or at < expiry) and contract.last_route_id != event.route_id:
             decision = Decision(event.event_id, True, Reason.TRANSFER, EXPLANATIONS[Reason.TRANSFER],
                                 contract.contract_id, contract.remaining_trips)
             return decision, None
@@ -221,14 +225,20 @@ def decide(
                 return refuse(reason, hit[0])
     far = datetime.max.replace(tzinfo=at.tzinfo)
     chosen = min(candidates, key=lambda c: (c.remaining_trips is not None, _expiry(c) or far, c.contract_id))
-    first_used = chosen.first_used_at or at
+    # The first use is the earliest counted boarding, even one uploaded after later ones: a pass
+    # whose validity runs from its first use must not be lengthened by a late upload.
+    first_used = at if chosen.first_used_at is None or at < chosen.first_used_at else chosen.first_used_at
+    valid_until = chosen.valid_until
+    if chosen.duration_s is not None and (
+        valid_until is None
+        or (chosen.first_used_at is not None and valid_until == chosen.first_used_at + timedelta(seconds=chosen.duration_s))
+    ):
+        valid_until = first_used + timedelta(seconds=chosen.duration_s)
     updated = replace(
         chosen,
         remaining_trips=None if chosen.remaining_trips is None else chosen.remaining_trips - 1,
         first_used_at=first_used,
-        valid_until=chosen.valid_until
-        if chosen.valid_until is not None or chosen.duration_s is None
-        else first_used + timedelta(seconds=chosen.duration_s),
+        valid_until=valid_until,
         last_counted_at=max(at, chosen.last_counted_at) if chosen.last_counted_at else at,
         last_route_id=event.route_id if not chosen.last_counted_at or at >= chosen.last_counted_at else chosen.last_route_id,
     )

@@ -47,3 +47,40 @@ async def test_the_routes_are_in_the_openapi_document(make_harness):
                  "/v1/media/{serial}/reconstitute"):
         assert path in document["paths"], path
     assert any(p["name"] == "Idempotency-Key" for p in document["paths"]["/v1/orders"]["post"]["parameters"])
+
+
+async def test_a_validator_polling_the_denylist_never_misses_a_declaration(make_harness, monkeypatch):
+    """Regression: deny-list versions come from an identity column, so a declaration that got
+    version N but commits after version N+1 was already served would be skipped for ever by a
+    validator asking for entries after N+1 (a stolen card accepted on that validator)."""
+    import ticketing.media as media_module
+
+    h = await make_harness()
+    desk = await h.key("sales_point", "sytral")
+    device = await h.key("device", "sytral")
+    first = (await (await h.client.post("/v1/media", json={}, headers=desk)).json())["serial"]
+    second = (await (await h.client.post("/v1/media", json={}, headers=desk)).json())["serial"]
+
+    stalled, release = asyncio.Event(), asyncio.Event()
+    real_audit = media_module.audit
+
+    async def slow_audit(conn, action, **kwargs):  # the first declaration stalls inside its transaction
+        if kwargs.get("subject") == f"medium:{first}":
+            stalled.set()
+            await release.wait()
+        await real_audit(conn, action, **kwargs)
+
+    monkeypatch.setattr(media_module, "audit", slow_audit)
+    slow = asyncio.create_task(h.client.post(f"/v1/media/{first}/declare", json={"reason": "stolen"}, headers=desk))
+    await stalled.wait()
+    fast = asyncio.create_task(h.client.post(f"/v1/media/{second}/declare", json={"reason": "lost"}, headers=desk))
+    await asyncio.wait([fast], timeout=1.0)  # lets the second declaration commit if nothing orders them
+
+    seen: set[str] = set()
+    poll = await (await h.client.get("/v1/denylist", params={"since": 0}, headers=device)).json()
+    seen |= {e["serial"] for e in poll["entries"]}
+    release.set()
+    assert (await slow).status == 200 and (await fast).status == 200
+    poll = await (await h.client.get("/v1/denylist", params={"since": poll["version"]}, headers=device)).json()
+    seen |= {e["serial"] for e in poll["entries"]}
+    assert seen == {first, second}

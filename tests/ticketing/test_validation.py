@@ -224,3 +224,49 @@ def test_find_network_refusal(region_catalogue, route_id, network_id, device_aut
 def test_an_offline_boarding_before_the_purchase_has_no_contract():
     bought_later = contract(valid_from=T0 + timedelta(hours=1))
     assert decide(ev(), "tcl", CARD, [bought_later])[0].reason is Reason.NO_CONTRACT
+
+
+# -- offline events arriving out of order (regressions) ---------------------------------------------
+# A validator uploads hours of offline events, so an earlier boarding can reach the server after a
+# later one was already decided. The outcome must not depend on the upload order.
+
+
+def _run(events, state):
+    """Decide events one after the other (as successive batches do) on one contract."""
+    decisions = []
+    for event in events:
+        decision, updated = decide(event, "tcl", CARD, [state])
+        decisions.append(decision)
+        state = updated or state
+    return decisions, state
+
+
+def test_same_route_boarding_uploaded_late_is_anti_passback_not_a_second_trip():
+    carnet = contract(trips_total=10, remaining_trips=10, transfer_window_s=0)
+    first, second = ev(0, event_id="a"), ev(1, event_id="b")
+    in_order, s1 = _run([first, second], carnet)
+    reversed_, s2 = _run([second, first], carnet)
+    assert s1.remaining_trips == 9
+    assert s2.remaining_trips == s1.remaining_trips
+    assert [d.reason for d in reversed_] == [Reason.VALID, Reason.ALREADY_VALIDATED]
+
+
+def test_transfer_uploaded_before_its_first_boarding_is_still_a_transfer():
+    single = contract()  # 1 trip, transfers within 3600 s
+    bus, tram = ev(0, "tcl:C3", "bus"), ev(40, "tcl:T1", "tram")
+    in_order, _ = _run([bus, tram], single)
+    reversed_, _ = _run([tram, bus], single)
+    assert [d.accepted for d in in_order] == [True, True]
+    assert [d.accepted for d in reversed_] == [True, True]
+    assert reversed_[1].reason is Reason.TRANSFER
+
+
+def test_pass_validity_starts_at_the_earliest_boarding_even_when_uploaded_late():
+    day = contract(trips_total=None, remaining_trips=None, duration_s=86400, transfer_window_s=0)
+    morning, evening = ev(0, "tcl:C3", "m"), ev(12 * 60, "tcl:T1", "e")
+    _, s1 = _run([morning, evening], day)
+    _, s2 = _run([evening, morning], day)
+    assert s1.valid_until == T0 + timedelta(days=1)
+    assert (s2.first_used_at, s2.valid_until) == (s1.first_used_at, s1.valid_until)
+    late, _ = decide(ev(24 * 60 + 30, "tcl:C3", "x"), "tcl", CARD, [s2])
+    assert (late.accepted, late.reason) == (False, Reason.EXPIRED)
