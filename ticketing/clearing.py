@@ -193,7 +193,14 @@ async def get_clearing_report(
     authorities = tuple(
         AuthorityTotals(a, c, *v) for (a, c), v in sorted(totals.items()) if authority_id is None or a == authority_id
     )
-    if authority_id is not None:
-        balances = [b for b in balances if authority_id in (b.debtor_authority_id, b.creditor_authority_id)]
     is_balanced = {k: v for k, v in ledger_total.items() if v} == {k: v for k, v in payments.items() if v}
+    if authority_id is not None:
+        # An authority sees its own figures only: the region's totals would reveal the others'
+        # takings. Its ledger total is what its rows move; its money taken, what its points sold.
+        balances = [b for b in balances if authority_id in (b.debtor_authority_id, b.creditor_authority_id)]
+        ledger_total = {}
+        for r in rows:
+            if authority_id in (r["collector_authority_id"], r["beneficiary_authority_id"]):
+                ledger_total[r["currency"]] = ledger_total.get(r["currency"], 0) + r["amount_minor"]
+        payments = {c: v[0] for (a, c), v in totals.items() if a == authority_id and v[0]}
     return ClearingReport(start, end, tuple(balances), authorities, ledger_total, payments, is_balanced)
