@@ -568,6 +568,7 @@ def build_catalogue(
         areas=areas,
         network_names=network_names,
         currency=currency,
+        timezone=region_timezone,
     )
     return catalogue, tuple(issues)
 

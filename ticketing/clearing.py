@@ -22,10 +22,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from ticketing.errors import InvalidOrder
+from ticketing.products import DEFAULT_TIMEZONE
 from ticketing.repository import Q
 
 __all__ = ["LedgerRow", "apportion_line", "negate", "parse_period", "get_clearing_report", "ClearingReport"]
@@ -108,8 +110,12 @@ async def list_order_rows(conn: asyncpg.Connection, order_id: int) -> list[Ledge
     ]
 
 
-def parse_period(text: str) -> tuple[datetime, datetime]:
-    """``YYYY-MM`` (a month), ``YYYY-MM-DD`` (a day) or ``YYYY-MM-DD/YYYY-MM-DD`` (end exclusive), UTC."""
+def parse_period(text: str, timezone: str = DEFAULT_TIMEZONE) -> tuple[datetime, datetime]:
+    """``YYYY-MM`` (a month), ``YYYY-MM-DD`` (a day) or ``YYYY-MM-DD/YYYY-MM-DD`` (end exclusive),
+    from and to local midnight in the region's ``timezone``: authorities settle their accounts by
+    their own calendar month, so a sale at 23:30 on 31 March in Lyon is March's even though it is
+    21:30 UTC, and one at 00:30 on 1 April is April's. Returns the two instants in UTC (inside
+    the system times are UTC: Python subtracts two datetimes of one zone by wall clock)."""
     try:
         if "/" in text:
             start_text, end_text = text.split("/", 1)
@@ -124,7 +130,8 @@ def parse_period(text: str) -> tuple[datetime, datetime]:
         raise ValueError(f"period must be YYYY-MM, YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD ({error})") from None
     if end <= start:
         raise ValueError("period end must be after its start")
-    as_dt = lambda d: datetime(d.year, d.month, d.day, tzinfo=UTC)  # noqa: E731
+    zone = ZoneInfo(timezone)
+    as_dt = lambda d: datetime(d.year, d.month, d.day, tzinfo=zone).astimezone(UTC)  # noqa: E731
     return as_dt(start), as_dt(end)
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "MediumNotDeclared",
     "AlreadyReconstituted",
     "RefundNotAllowed",
+    "MediumNotActive",
     "InvalidEvents",
 ]
 
@@ -103,6 +104,13 @@ class RefundNotAllowed(Conflict):
     """This order cannot be refunded (not paid, already refunded, or its contract was used)."""
 
     code = "refund_not_allowed"
+
+
+class MediumNotActive(Conflict):
+    """The card or wallet of this order was declared lost or stolen, or replaced, before the sale
+    was completed: nothing was loaded and the payment was refunded."""
+
+    code = "medium_not_active"
 
 
 class InvalidEvents(UnprocessableEntity):

@@ -23,7 +23,7 @@ from oura.keys import CLOCK, POOL
 from ticketing.errors import InvalidOrder, UnknownOrder
 from ticketing.fares import FareLeg, quote
 from ticketing.payments import PaymentProvider, TestPaymentProvider
-from ticketing.products import Catalogue, FareProduct
+from ticketing.products import Catalogue, FareProduct, get_calendar_days
 from ticketing.service import CatalogueHolder, TicketingService
 from ticketing.validation import parse_events
 
@@ -85,6 +85,7 @@ def product_json(product: FareProduct) -> dict[str, Any]:
         "shares_permille": dict(product.shares_permille),
         "validity": {
             "duration_s": validity.duration_s,
+            "calendar_days": get_calendar_days(validity.duration_s),  # whole local days, else an exact duration
             "trips": validity.trips,
             "transfer_window_s": validity.transfer_window_s,
             "area_ids": sorted(validity.area_ids),

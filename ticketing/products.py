@@ -21,8 +21,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 __all__ = [
     "Area",
@@ -38,6 +39,10 @@ __all__ = [
     "RiderCategory",
     "Timeframe",
     "ValidityRules",
+    "DEFAULT_TIMEZONE",
+    "SERVICE_DAY_START",
+    "get_calendar_days",
+    "get_validity_end",
     "currency_exponent",
     "to_minor_units",
     "format_minor",
@@ -126,6 +131,43 @@ class RiderCategory:
     eligibility_url: str = ""
 
 
+DEFAULT_TIMEZONE = "Europe/Paris"  # the region's zone when the registry names none
+DAY_S = 86_400
+# A service day runs from 04:00 local time to 04:00 the next day: a boarding at 01:30 belongs to
+# the previous day's service (night buses), and a pass "for N days" ends at 04:00 after its last day.
+SERVICE_DAY_START = time(4, 0)
+
+
+def get_calendar_days(duration_s: int | None) -> int | None:
+    """The number of calendar days a validity lasts, or None when it is a plain duration.
+
+    Fare systems sell "2 days", "7 days" or "30 days" in the network's local calendar, but a
+    "24-hour" pass for exactly 24 hours. The catalogue has one field for both (``duration_s``), so
+    the rule is read from the data: a whole number of days, two or more, is calendar days; one day
+    (86,400 s) or anything else is an exact duration.
+    """
+    if duration_s is None or duration_s < 2 * DAY_S or duration_s % DAY_S:
+        return None
+    return duration_s // DAY_S
+
+
+def get_validity_end(first_used_at: datetime, duration_s: int, timezone: tzinfo | str) -> datetime:
+    """When a pass first used at ``first_used_at`` stops being valid (exclusive).
+
+    Calendar passes (see `get_calendar_days`) run to the end of the service day D+N-1, D being
+    the local service day of the first use: ``SERVICE_DAY_START`` (04:00) local time on D+N, so a
+    30-day pass first used on 15 March at 23:30 ends on 14 April at 04:00, across a DST change as
+    on any other day. Other durations are exact: first use + ``duration_s`` seconds.
+    """
+    days = get_calendar_days(duration_s)
+    if days is None:
+        return first_used_at + timedelta(seconds=duration_s)
+    zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+    local = first_used_at.astimezone(zone)
+    service_day = local.date() if local.time() >= SERVICE_DAY_START else local.date() - timedelta(days=1)
+    return datetime.combine(service_day + timedelta(days=days), SERVICE_DAY_START, tzinfo=zone)
+
+
 @dataclass(frozen=True)
 class ValidityRules:
     """What a sold product entitles its holder to, as data (checked at validation).
@@ -134,6 +176,11 @@ class ValidityRules:
     ``transfer_window_s``); ``trips`` None means unlimited boardings within the duration. Empty
     ``area_ids`` means every area of its networks. ``transfer_window_s`` is how long after a
     counted boarding another boarding is a free transfer instead of a new trip (0: none).
+
+    A ``duration_s`` of two whole days or more is counted in calendar days of the region's zone
+    (a 30-day pass first used on day D is valid until the end of service day D+29, 04:00 local on
+    D+30); 86,400 s (a 24-hour pass) and any other value is an exact duration from the first use.
+    See `get_validity_end`.
     """
 
     network_ids: frozenset[str]
@@ -284,6 +331,7 @@ class Catalogue:
     areas: Mapping[str, Area] = field(default_factory=dict)
     network_names: Mapping[str, str] = field(default_factory=dict)
     currency: str = "EUR"
+    timezone: str = DEFAULT_TIMEZONE  # the region's zone: calendar passes and clearing periods
     _by_id: Mapping[str, tuple[FareProduct, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:

@@ -240,10 +240,19 @@ WITH moved AS (
 )
 SELECT order_id FROM moved;
 
+-- name: refuse_pending_order
+-- A pending order that cannot be fulfilled (its card or wallet is no longer active) is closed as
+-- refunded, with the reason kept in its request (``refusal``); returns no row when the order is no
+-- longer pending.
+UPDATE ticketing_orders
+SET status = 'refunded', updated_at = $2, refunded_minor = $3, request = request || jsonb_build_object('refusal', $4::jsonb)
+WHERE order_id = $1 AND status = 'pending'
+RETURNING order_id;
+
 -- name: get_order_view
 -- One order with its lines (and their contracts and media), payments and ledger rows, as JSON.
 SELECT o.order_id, o.status, o.selling_authority_id, o.sales_point_key_id, o.channel, o.total_minor, o.currency,
-       o.refunded_minor, o.created_at,
+       o.refunded_minor, o.created_at, o.request -> 'refusal' AS refusal,
        coalesce((
            SELECT json_agg(json_build_object(
                'line_no', l.line_no, 'fare_product_id', l.fare_product_id, 'rider_category_id', l.rider_category_id,
@@ -278,14 +287,27 @@ FROM ticketing_orders o WHERE o.order_id = $1;
 -- finds it paid and writes nothing); the paper tickets and the contracts (arrays, one element per
 -- contract: its medium's serial, a new paper ticket's or an existing card's); the order lines and
 -- the charge (when there is one); the ledger rows (arrays, one element per row); the status and
--- the audit row. Returns paid = 1 when this statement paid the order, 0 when it was not pending.
+-- the audit row. Contracts are never loaded on a card or wallet that is not active: the media the
+-- lines name ($37) are share-locked after the order row (a declaration or reconstitution waits for
+-- this sale to commit, or this sale sees its outcome) and, when one of them is lost, stolen or
+-- replaced, nothing is written. Returns paid = 1 when this statement paid the order, 0 when it did
+-- not, and dead_media: the media that stopped it (null when none).
 WITH locked AS (
     SELECT order_id FROM ticketing_orders WHERE order_id = $1 AND status = 'pending' FOR UPDATE
+), media AS (
+    SELECT m.serial, m.status, m.replaced_by FROM ticketing_media m
+    WHERE m.serial = ANY($37::text[]) AND EXISTS (SELECT 1 FROM locked)
+    ORDER BY m.medium_id FOR SHARE
+), dead AS (
+    SELECT serial, status, replaced_by IS NOT NULL AS replaced FROM media
+    WHERE status <> 'active' OR replaced_by IS NOT NULL
+), ready AS (
+    SELECT order_id FROM locked WHERE NOT EXISTS (SELECT 1 FROM dead)
 ), paper AS (
     INSERT INTO ticketing_media (serial, kind, fare_media_id, issuing_authority_id, created_at)
     SELECT p.serial, 'paper', p.fare_media_id, $25, $2
     FROM unnest($26::text[], $27::text[]) AS p(serial, fare_media_id)
-    WHERE EXISTS (SELECT 1 FROM locked)
+    WHERE EXISTS (SELECT 1 FROM ready)
     RETURNING medium_id, serial
 ), contracts AS (
     INSERT INTO ticketing_contracts (medium_id, order_id, line_no, fare_product_id, rider_category_id, network_ids,
@@ -300,7 +322,7 @@ WITH locked AS (
               transfer_window_s)
     LEFT JOIN paper p ON p.serial = c.serial
     LEFT JOIN ticketing_media m ON m.serial = c.serial
-    WHERE EXISTS (SELECT 1 FROM locked)
+    WHERE EXISTS (SELECT 1 FROM ready)
 ), lines AS (
     INSERT INTO ticketing_order_lines (order_id, line_no, fare_product_id, rider_category_id, fare_media_id, quantity,
                                        unit_price_minor, amount_minor, currency, network_ids, owning_authority_ids,
@@ -312,23 +334,25 @@ WITH locked AS (
                 $22::text[], $23::text[], $24::text[])
          AS l(line_no, fare_product_id, rider_category_id, fare_media_id, quantity, unit_price_minor, amount_minor,
               network_ids, owning_authority_ids, medium_serial)
-    WHERE EXISTS (SELECT 1 FROM locked)
+    WHERE EXISTS (SELECT 1 FROM ready)
 ), payment AS (
     INSERT INTO ticketing_payments (order_id, kind, provider, provider_reference, amount_minor, currency, created_at)
-    SELECT $1, 'charge', $4, $5, $6, $7, $2 WHERE $5::text IS NOT NULL AND EXISTS (SELECT 1 FROM locked)
+    SELECT $1, 'charge', $4, $5, $6, $7, $2 WHERE $5::text IS NOT NULL AND EXISTS (SELECT 1 FROM ready)
 ), ledger AS (
     INSERT INTO ticketing_ledger (order_id, line_no, kind, collector_authority_id, beneficiary_authority_id, network_id,
                                   amount_minor, currency, booked_at)
     SELECT $1, g.line_no, g.kind, g.collector, g.beneficiary, g.network_id, g.amount_minor, $7, $2
     FROM unnest($8::integer[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[])
          AS g(line_no, kind, collector, beneficiary, network_id, amount_minor)
-    WHERE EXISTS (SELECT 1 FROM locked)
+    WHERE EXISTS (SELECT 1 FROM ready)
 ), moved AS (
-    UPDATE ticketing_orders o SET status = 'paid', updated_at = $2 FROM locked
-    WHERE o.order_id = locked.order_id
+    UPDATE ticketing_orders o SET status = 'paid', updated_at = $2 FROM ready
+    WHERE o.order_id = ready.order_id
     RETURNING o.order_id, o.selling_authority_id
 ), audited AS (
     INSERT INTO audit_log (action, actor_key_id, authority_id, subject, data, created_at)
     SELECT 'ticketing.order.paid', $3, selling_authority_id, 'order:' || order_id, $14, $2 FROM moved
 )
-SELECT count(*)::integer AS paid FROM moved;
+SELECT (SELECT count(*) FROM moved)::integer AS paid,
+       (SELECT json_agg(json_build_object('serial', serial, 'status', status, 'replaced', replaced) ORDER BY serial)
+        FROM dead) AS dead_media;

@@ -14,6 +14,17 @@ Selling exactly once, with a payment provider in the middle:
    ledger rows, audit row, status. Two concurrent retries serialise on that lock and the second
    finds the order paid. Either everything is written or nothing is.
 
+A contract is never loaded on a card or wallet that is not active. The first attempt checks the
+media before claiming (``medium_denied``, nothing written), but a card can be declared lost or
+stolen, or reconstituted, while the payment is pending (a timeout, a client that retries later).
+Step 3 therefore re-checks the media under lock, and when one is dead it writes nothing; the order
+is then closed as *refunded*: the charge is refunded through the provider (idempotent on
+``refund-<id>``), the charge and the refund are recorded (money taken: zero), no ledger row is
+booked (nothing was fulfilled), the reason is kept on the order (``refusal``) with an audit row
+``ticketing.order.refused_medium_not_active``, and this retry and every later one answer 409
+``medium_not_active``. This is what a fare-collection back office does with a load for a
+hot-listed card: refuse the load, reverse the payment, never leave money taken without a right.
+
 A pending order whose client never retries keeps its claim; reconciling those with the provider's
 report is an operations task (listed in the README), not a request path.
 
@@ -39,6 +50,7 @@ from oura.errors import OuraError
 from ticketing.errors import (
     IdempotencyKeyReused,
     InvalidOrder,
+    MediumNotActive,
     PaymentDeclined,
     PaymentPending,
     PriceMismatch,
@@ -188,6 +200,7 @@ class OrderView:
     lines: tuple[dict[str, Any], ...]
     payments: tuple[dict[str, Any], ...]
     ledger: tuple[dict[str, Any], ...]
+    refusal: dict[str, Any] | None = None  # why a paid order was refunded before fulfilment
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -211,6 +224,16 @@ async def get_order_view(conn: asyncpg.Connection | asyncpg.Pool, order_id: int)
         lines=tuple(record["lines"]),
         payments=tuple(record["payments"]),
         ledger=tuple(record["ledger"]),
+        refusal=record["refusal"],
+    )
+
+
+def _medium_not_active(order_id: int, refusal: Mapping[str, Any]) -> MediumNotActive:
+    """The same answer for the retry that refused the order and every later one."""
+    return MediumNotActive(
+        f"item {refusal['line_no']}: medium '{refusal['medium']}' is {refusal['medium_status']}; "
+        "nothing was loaded and the payment was refunded",
+        extra={"order_id": order_id, "medium": refusal["medium"], "medium_status": refusal["medium_status"]},
     )
 
 
@@ -258,7 +281,16 @@ async def sell(
         total, currency = sum(line.amount_minor for line in lines), lines[0].currency
         stored = {"token": token, "lines": [line.to_json() for line in lines]}
         async with pool.acquire() as conn:
-            await _check_media(conn, lines)
+            try:
+                await _check_media(conn, lines)
+            except OuraError:
+                # A retry whose medium died while its payment was pending must resume its order
+                # (to refund it), not be refused as a new sale would be.
+                existing = await conn.fetchrow(Q.find_order_by_key, sales_point_key_id, idempotency_key)
+                if existing is None:
+                    raise
+    if existing is None:
+        async with pool.acquire() as conn:
             claim = await conn.fetchrow(  # one statement: the claim and its audit row together
                 Q.insert_order_audited, sales_point_key_id, idempotency_key, digest, selling_authority_id, channel,
                 total, currency, stored, now, {"total_minor": total, "currency": currency, "channel": channel},
@@ -276,6 +308,8 @@ async def sell(
             view = await get_order_view(pool, order_id)
             if view.status == "declined":
                 raise PaymentDeclined(extra={"order_id": order_id})
+            if view.refusal is not None:
+                raise _medium_not_active(order_id, view.refusal)
             return view, False
         async with pool.acquire() as conn:  # resuming: the priced order comes from the claim
             order = await conn.fetchrow(Q.get_order, order_id)
@@ -300,14 +334,62 @@ async def sell(
             await conn.fetchval(Q.decline_pending_order, order_id, now, sales_point_key_id,
                                 {"provider": provider.name, "reference": charge.reference})
         else:
-            await conn.fetchval(Q.fulfil_paid_order, *_fulfilment_arguments(
+            outcome = await conn.fetchrow(Q.fulfil_paid_order, *_fulfilment_arguments(
                 order_id, lines, charge, provider.name, currency, total, now, sales_point_key_id, selling_authority_id,
                 network_authority, commission_permille or 0,
             ))
+            if outcome["dead_media"]:
+                await _refuse_for_dead_medium(conn, provider, order_id, lines, charge, outcome["dead_media"][0],
+                                              total, currency, now, sales_point_key_id, selling_authority_id)
         view = await get_order_view(conn, order_id)
     if view.status == "declined":
         raise PaymentDeclined(extra={"order_id": order_id})
+    if view.refusal is not None:
+        raise _medium_not_active(order_id, view.refusal)
     return view, created
+
+
+async def _refuse_for_dead_medium(
+    conn: asyncpg.Connection,
+    provider: PaymentProvider,
+    order_id: int,
+    lines: list[PricedLine],
+    charge: Any,
+    dead: Mapping[str, Any],
+    total: int,
+    currency: str,
+    now: datetime,
+    sales_point_key_id: str,
+    selling_authority_id: str,
+) -> None:
+    """Close a pending order whose card or wallet died before fulfilment: refund the charge, record
+    charge and refund, keep the reason, write the audit row. One transaction holding the order's
+    row lock, the provider called inside it (as `refund` does): a concurrent retry waits, then
+    finds the order closed. A provider that does not answer leaves the order pending (503); the
+    next retry refunds with the same key, so at most one refund is ever made. The medium cannot
+    come back to life, so every retry reaches this same outcome."""
+    line_no = next(line.line_no for line in lines if line.medium_serial == dead["serial"])
+    medium_status = "replaced" if dead["replaced"] else dead["status"]
+    refusal = {"code": MediumNotActive.code, "line_no": line_no, "medium": dead["serial"], "medium_status": medium_status}
+    async with conn.transaction():
+        order = await conn.fetchrow(Q.lock_order, order_id)
+        if order["status"] != "pending":
+            return
+        refunded = None
+        if charge is not None:
+            try:
+                refunded = await provider.refund(charge_reference=charge.reference, amount_minor=charge.amount_minor,
+                                                 currency=currency, idempotency_key=f"refund-{order_id}")
+            except PaymentUnavailable as error:
+                raise PaymentPending(extra={"order_id": order_id}) from error
+            await conn.execute(Q.insert_payment, order_id, "charge", provider.name, charge.reference, charge.amount_minor, currency, now)
+            await conn.execute(Q.insert_payment, order_id, "refund", provider.name, refunded.reference, refunded.amount_minor, currency, now)
+        await conn.fetchval(Q.refuse_pending_order, order_id, now, refunded.amount_minor if refunded else 0, refusal)
+        await audit(conn, "ticketing.order.refused_medium_not_active", actor_key_id=sales_point_key_id,
+                    authority_id=selling_authority_id, subject=f"order:{order_id}",
+                    data={**refusal, "total_minor": total, "currency": currency,
+                          "charge_reference": charge.reference if charge else None,
+                          "refund_reference": refunded.reference if refunded else None}, now=now)
 
 
 def _fulfilment_arguments(
@@ -358,6 +440,7 @@ def _fulfilment_arguments(
         [",".join(l.owning_authority_ids) for l in lines], [l.medium_serial for l in lines],
         selling_authority_id, paper_serials, paper_media,
         *[list(column) for column in zip(*contracts)],
+        sorted({line.medium_serial for line in lines if line.medium_serial is not None}),
     ]
 
 

@@ -104,6 +104,6 @@ class TicketingService:
         return version, [dict(r) for r in rows]
 
     async def clearing_report(self, period: str, authority_id: str | None):
-        start, end = clearing.parse_period(period)
+        start, end = clearing.parse_period(period, self.catalogue.timezone)  # the region's months
         async with self.pool.acquire() as conn:
             return await clearing.get_clearing_report(conn, start, end, authority_id=authority_id)

@@ -46,12 +46,12 @@ import asyncio
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import asyncpg
 
 from ticketing.errors import InvalidEvents
-from ticketing.products import Catalogue
+from ticketing.products import DEFAULT_TIMEZONE, Catalogue, get_validity_end
 from ticketing.repository import Q
 
 __all__ = [
@@ -155,11 +155,11 @@ class ValidationEvent:
     network_id: str | None = None
 
 
-def _expiry(contract: ContractState) -> datetime | None:
+def _expiry(contract: ContractState, timezone: str) -> datetime | None:
     if contract.valid_until is not None:
         return contract.valid_until
     if contract.duration_s is not None and contract.first_used_at is not None:
-        return contract.first_used_at + timedelta(seconds=contract.duration_s)
+        return get_validity_end(contract.first_used_at, contract.duration_s, timezone)
     return None
 
 
@@ -171,8 +171,11 @@ def decide(
     *,
     stop_areas: frozenset[str] = frozenset(),
     anti_passback_s: int = DEFAULT_ANTI_PASSBACK_S,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> tuple[Decision, ContractState | None]:
-    """The decision for one event, and the contract as it must be written back (None: unchanged)."""
+    """The decision for one event, and the contract as it must be written back (None: unchanged).
+
+    ``timezone`` is the region's: passes of whole days run in its calendar (`get_validity_end`)."""
 
     def refuse(reason: Reason, contract: ContractState | None = None) -> tuple[Decision, None]:
         return Decision(event.event_id, False, reason, EXPLANATIONS[reason],
@@ -200,14 +203,14 @@ def decide(
         if contract.last_counted_at is None:
             continue
         since_s = abs((at - contract.last_counted_at).total_seconds())
-        expiry = _expiry(contract)
+        expiry = _expiry(contract, timezone)
         if since_s <= contract.transfer_window_s and (expiry is None or at < expiry) and contract.last_route_id != event.route_id:
             decision = Decision(event.event_id, True, Reason.TRANSFER, EXPLANATIONS[Reason.TRANSFER],
                                 contract.contract_id, contract.remaining_trips)
             return decision, None
 
     def usable(c: ContractState) -> Reason | None:
-        expiry = _expiry(c)
+        expiry = _expiry(c, timezone)
         if expiry is not None and at >= expiry:
             return Reason.EXPIRED
         if c.remaining_trips is not None and c.remaining_trips <= 0:
@@ -224,16 +227,17 @@ def decide(
             if hit:
                 return refuse(reason, hit[0])
     far = datetime.max.replace(tzinfo=at.tzinfo)
-    chosen = min(candidates, key=lambda c: (c.remaining_trips is not None, _expiry(c) or far, c.contract_id))
+    chosen = min(candidates, key=lambda c: (c.remaining_trips is not None, _expiry(c, timezone) or far, c.contract_id))
     # The first use is the earliest counted boarding, even one uploaded after later ones: a pass
     # whose validity runs from its first use must not be lengthened by a late upload.
     first_used = at if chosen.first_used_at is None or at < chosen.first_used_at else chosen.first_used_at
     valid_until = chosen.valid_until
     if chosen.duration_s is not None and (
         valid_until is None
-        or (chosen.first_used_at is not None and valid_until == chosen.first_used_at + timedelta(seconds=chosen.duration_s))
+        or (chosen.first_used_at is not None
+            and valid_until == get_validity_end(chosen.first_used_at, chosen.duration_s, timezone))
     ):
-        valid_until = first_used + timedelta(seconds=chosen.duration_s)
+        valid_until = get_validity_end(first_used, chosen.duration_s, timezone)
     updated = replace(
         chosen,
         remaining_trips=None if chosen.remaining_trips is None else chosen.remaining_trips - 1,
@@ -420,6 +424,7 @@ async def validate_batch(
                     event, network_id, medium, own,
                     stop_areas=catalogue.stop_areas.get(event.stop_id, frozenset()),
                     anti_passback_s=anti_passback_s,
+                    timezone=catalogue.timezone,
                 )
                 decided[event.event_id] = decision
                 if updated is not None:

@@ -43,7 +43,39 @@ def test_ledger_rows_always_sum_to_the_amount(amount, first, rate, seller):
 
 
 def test_periods():
-    start, end = parse_period("2026-02")
+    start, end = parse_period("2026-02", "UTC")
     assert (start.isoformat(), end.isoformat()) == ("2026-02-01T00:00:00+00:00", "2026-03-01T00:00:00+00:00")
-    start, end = parse_period("2026-12-31")
+    start, end = parse_period("2026-12-31", "UTC")
     assert end.isoformat() == "2027-01-01T00:00:00+00:00"
+
+
+def test_periods_are_taken_in_the_regions_zone():
+    """A month or a day of clearing is the region's local calendar month or day, not UTC's."""
+    start, end = parse_period("2026-03", "Europe/Paris")
+    assert (start.isoformat(), end.isoformat()) == ("2026-02-28T23:00:00+00:00", "2026-03-31T22:00:00+00:00")
+    start, end = parse_period("2026-10-25", "Europe/Paris")  # the 25-hour day
+    assert (end - start).total_seconds() == 25 * 3600
+    start, end = parse_period("2026-03-29/2026-03-30", "Europe/Paris")  # the 23-hour day
+    assert (end - start).total_seconds() == 23 * 3600
+
+
+async def test_clearing_month_follows_the_regions_calendar(make_harness):
+    from datetime import datetime
+
+    h = await make_harness()
+    desk = await h.key("sales_point", "sytral")
+    admin = await h.key("admin", None)
+    order = {"channel": "desk", "payment": {"token": "tok_approve"}, "expected_total_minor": 210,
+             "items": [{"fare_product_id": "tcl:single", "rider_category_id": "adult", "fare_media_id": "paper"}]}
+    for key, moment in (("march", "2026-03-31T23:30:00+02:00"), ("april", "2026-04-01T00:30:00+02:00")):
+        h.clock.set(datetime.fromisoformat(moment))  # 21:30Z and 22:30Z: both in March in UTC
+        assert (await h.client.post("/v1/orders", json=order, headers={**desk, "Idempotency-Key": key})).status == 201
+
+    async def taken(period: str) -> int:
+        report = await (await h.client.get("/v1/clearing", params={"period": period}, headers=admin)).json()
+        assert report["is_balanced"]
+        return sum(report["money_taken_minor"].values())
+
+    assert await taken("2026-03") == 210
+    assert await taken("2026-04") == 210
+    assert await taken("2026-04-01") == 210

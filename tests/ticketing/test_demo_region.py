@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ticketing.fares import CoverKind, FareLeg, price_itinerary, quote
+from ticketing.products import get_calendar_days
 from ticketing.service import network_authorities
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -34,6 +35,10 @@ def test_demo_catalogue_loads_every_network_and_the_combined_products(demo_catal
     assert monthly.price_minor == 13855 and monthly.is_combined
     assert sum(s for _, s in monthly.shares_permille) == 1000 and set(monthly.network_ids) == {"ter", "tcl"}
     assert monthly.validity.duration_s == 30 * 86400 and monthly.validity.trips is None
+    # Its 30 days are calendar days of the region's zone (the registry's), unlike a 24-hour pass.
+    assert catalogue.timezone == registry.timezone
+    assert get_calendar_days(monthly.validity.duration_s) == 30
+    assert get_calendar_days(catalogue.find_offer("oura-day", "adult", "oura-card").validity.duration_s) is None
     assert catalogue.find_offer("tcl:10-trips", "adult", "oura-card").validity.trips == 10
     assert catalogue.find_offer("tcl:single", "adult", "oura-card").validity.transfer_window_s == 3600
     assert all(owner in {a.id for a in registry.authorities} for owner in owners.values())

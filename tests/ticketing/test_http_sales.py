@@ -197,3 +197,48 @@ async def test_a_revoked_sales_point_key_is_refused_within_the_cache_ttl(make_ha
     refused = await h.client.post("/v1/orders", json=single_order(), headers={**headers, "Idempotency-Key": "k2"})
     assert refused.status == 401 and (await refused.json())["code"] == "invalid_api_key"
     assert await h.count("ticketing_orders") == 1
+
+
+@pytest.mark.parametrize(
+    ("token", "death"),
+    [("tok_fail_after_charge", "declare"), ("tok_timeout", "reconstitute")],
+)
+async def test_resumed_sale_never_loads_a_contract_on_a_dead_medium(make_harness, token, death):
+    """A sale left pending (payment outcome unknown) whose card is declared lost, or lost and
+    reconstituted, before the client retries: the retry takes the charge (idempotent), refunds
+    it, loads nothing and answers 409 ``medium_not_active``; so does every further retry."""
+    h = await make_harness()
+    desk = await h.key("sales_point", "grenoble")
+    card = (await (await h.client.post("/v1/media", json={}, headers=desk)).json())["serial"]
+    order = single_order(token, expected_total_minor=6000,
+                         item={"fare_product_id": "ter-tcl-10", "fare_media_id": "oura-card", "quantity": 1, "medium": card})
+    headers = {**desk, "Idempotency-Key": f"k-dead-{death}"}
+    first = await h.client.post("/v1/orders", json=order, headers=headers)
+    assert first.status == 503
+    order_id = (await first.json())["order_id"]
+    await h.client.post(f"/v1/media/{card}/declare", json={"reason": "lost"}, headers=desk)
+    if death == "reconstitute":
+        assert (await h.client.post(f"/v1/media/{card}/reconstitute", headers=desk)).status == 201
+
+    answers = [await h.client.post("/v1/orders", json=order, headers=headers) for _ in range(3)]
+    assert [a.status for a in answers] == [409, 409, 409]
+    assert all(a.content_type == "application/problem+json" for a in answers)
+    bodies = [{k: v for k, v in (await a.json()).items() if k != "instance"} for a in answers]  # instance: per request
+    assert bodies[0]["code"] == "medium_not_active" and bodies[0]["order_id"] == order_id
+    assert bodies[1] == bodies[0] == bodies[2]
+
+    assert await h.count("ticketing_contracts") == 0 and await h.count("ticketing_ledger") == 0
+    assert h.provider.charged_minor == 6000 and len(h.provider.refunds) == 1
+    assert sum(r.amount_minor for r in h.provider.refunds.values()) == 6000
+    admin = await h.key("admin", None)
+    view = await (await h.client.get(f"/v1/orders/{order_id}", headers=admin)).json()
+    assert view["status"] == "refunded" and view["refunded_minor"] == 6000
+    assert view["refusal"]["code"] == "medium_not_active" and view["refusal"]["medium"] == card
+    assert sorted(p["kind"] for p in view["payments"]) == ["charge", "refund"]
+    actions = [r["action"] for r in await h.service.pool.fetch(
+        "SELECT action FROM audit_log WHERE subject = $1 ORDER BY created_at, action", f"order:{order_id}")]
+    assert "ticketing.order.refused_medium_not_active" in actions and "ticketing.order.paid" not in actions
+    report = await (await h.client.get("/v1/clearing", params={"period": "2026-03"}, headers=admin)).json()
+    assert report["is_balanced"] and report["balances"] == []
+    assert (await h.client.post(f"/v1/orders/{order_id}/refund", headers=admin)).status == 200  # already refunded
+    assert len(h.provider.refunds) == 1

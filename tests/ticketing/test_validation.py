@@ -270,3 +270,61 @@ def test_pass_validity_starts_at_the_earliest_boarding_even_when_uploaded_late()
     assert (s2.first_used_at, s2.valid_until) == (s1.first_used_at, s1.valid_until)
     late, _ = decide(ev(24 * 60 + 30, "tcl:C3", "x"), "tcl", CARD, [s2])
     assert (late.accepted, late.reason) == (False, Reason.EXPIRED)
+
+
+# --- pass validity in calendar terms (Europe/Paris: DST starts 2026-03-29, ends 2026-10-25) ------
+
+from zoneinfo import ZoneInfo  # noqa: E402
+
+from ticketing.products import get_validity_end  # noqa: E402
+
+PARIS = ZoneInfo("Europe/Paris")
+DAYS_30 = 30 * 86400
+
+
+def paris(*fields: int) -> datetime:
+    return datetime(*fields, tzinfo=PARIS)
+
+
+@pytest.mark.parametrize(
+    ("first_use", "days", "end"),
+    [
+        # 30-day passes run to the end of the service day D+29 (04:00 local on D+30), whatever the
+        # DST change in between: neither 22:30 nor 00:30.
+        (paris(2026, 3, 15, 23, 30), 30, paris(2026, 4, 14, 4, 0)),  # across the spring change
+        (paris(2026, 10, 10, 23, 30), 30, paris(2026, 11, 9, 4, 0)),  # across the autumn change
+        (paris(2026, 3, 29, 1, 30), 30, paris(2026, 4, 27, 4, 0)),  # 01:30 belongs to the 28th's service day
+        (paris(2026, 3, 29, 4, 0), 30, paris(2026, 4, 28, 4, 0)),  # 04:00 opens the 29th's service day
+        (paris(2026, 10, 24, 12, 0), 2, paris(2026, 10, 26, 4, 0)),  # a 2-day pass over the 25-hour day
+    ],
+)
+def test_calendar_passes_end_with_a_local_service_day(first_use, days, end):
+    assert get_validity_end(first_use, days * 86400, PARIS) == end
+    assert get_validity_end(first_use.astimezone(UTC), days * 86400, PARIS) == end  # the zone is the rule's, not the input's
+
+
+@pytest.mark.parametrize(
+    "first_use", [paris(2026, 3, 28, 23, 30), paris(2026, 10, 24, 23, 30), paris(2026, 3, 29, 1, 30)]
+)
+def test_a_24_hour_pass_stays_24_hours(first_use):
+    end = get_validity_end(first_use, 86400, PARIS)
+    assert (end - first_use).total_seconds() == 86400
+
+
+def test_30_day_pass_expires_at_the_end_of_its_last_service_day_across_dst():
+    first = paris(2026, 3, 15, 23, 30)
+    month = contract(trips_total=None, remaining_trips=None, duration_s=DAYS_30, transfer_window_s=0,
+                     valid_from=first - timedelta(days=3))
+
+    def at(moment: datetime, route: str) -> ValidationEvent:
+        return ValidationEvent(f"e-{moment.isoformat()}", "C1", moment, "tcl:stop", route)
+
+    decision, used = decide(at(first, "tcl:C3"), "tcl", CARD, [month], timezone="Europe/Paris")
+    assert decision.reason is Reason.VALID and used.valid_until == paris(2026, 4, 14, 4, 0)
+    last, _ = decide(at(paris(2026, 4, 14, 3, 59), "tcl:T1"), "tcl", CARD, [used], timezone="Europe/Paris")
+    assert last.reason is Reason.VALID
+    late, _ = decide(at(paris(2026, 4, 14, 4, 0), "tcl:C3"), "tcl", CARD, [used], timezone="Europe/Paris")
+    assert (late.accepted, late.reason) == (False, Reason.EXPIRED)
+    # A boarding uploaded late, before the first one, moves the whole period to its service day.
+    earlier, moved = decide(at(paris(2026, 3, 14, 8, 0), "tcl:T1"), "tcl", CARD, [used], timezone="Europe/Paris")
+    assert earlier.reason is Reason.VALID and moved.valid_until == paris(2026, 4, 13, 4, 0)
