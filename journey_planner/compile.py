@@ -40,7 +40,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -89,10 +89,17 @@ class CompileOptions:
 
 @dataclass(frozen=True)
 class FeedSource:
-    """One feed to compile: its namespace and where its GTFS lives."""
+    """One feed to compile: its namespace, where its GTFS lives, and how to read it.
+
+    ``adapt`` (optional) rewrites the tables after reading: the feeds package's per-authority
+    adapters, passed in by the assembly. ``adapter_name`` names it in the cache key, so a change
+    of adapter recompiles.
+    """
 
     feed_id: str
     path: Path
+    adapt: Callable[[GtfsTables], GtfsTables] | None = None
+    adapter_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -258,14 +265,18 @@ def load_network(
     hashes = [feed_content_hash(Path(s.path)) for s in sources]
     cache_path = None
     if cache_dir is not None:
-        key = _cache_key(hashes, [s.feed_id for s in sources], options)
+        key = _cache_key(hashes, [f"{s.feed_id}|{s.adapter_name}" if s.adapter_name else s.feed_id
+                                  for s in sources], options)
         cache_path = Path(cache_dir) / f"timetable-{key}.npz"
         if cache_path.exists():
             try:
                 return _load_cache(cache_path)
             except (OSError, ValueError, KeyError, TypeError):
                 pass  # unreadable or from an older layout: compile again
-    feeds = [(s.feed_id, read_gtfs(s.path, only=GTFS_FILES)) for s in sources]
+    feeds = []
+    for s in sources:
+        tables = read_gtfs(s.path, only=GTFS_FILES)
+        feeds.append((s.feed_id, s.adapt(tables) if s.adapt is not None else tables))
     network = compile_network(feeds, options=options, hashes=hashes, paths=[str(s.path) for s in sources])
     network = network.with_timetable(
         network.timetable,

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from feeds.adapters import read_network_feed
+from feeds.adapters import get_adapter, read_network_feed
 from feeds.authorities import Registry, load_registry
 from feeds.http import REGISTRY, SCHEDULER, feeds_context
 from feeds.realtime.wiring import REALTIME_SINK, realtime_context
@@ -97,7 +97,13 @@ async def _publish(app: web.Application, registry: Registry) -> None:
 
     if not current:
         return
-    sources = [FeedSource(feed.feed_id, feed.content_path) for feed in current]
+    adapters = {network.id: network.adapter for network in registry.list_networks() if network.adapter}
+    sources = [
+        FeedSource(feed.feed_id, feed.content_path, adapt=get_adapter(adapters[feed.feed_id]),
+                   adapter_name=adapters[feed.feed_id])
+        if feed.feed_id in adapters else FeedSource(feed.feed_id, feed.content_path)
+        for feed in current
+    ]
     network = await run_blocking(load_network, sources, cache_dir=app[CONFIG].planner.cache_dir)
     planner = app[PLANNER]
     if planner.holder is None:

@@ -88,3 +88,21 @@ def test_station_chain_transfers_txt_and_cache(tmp_path):
     for name, array in tt.arrays().items():
         assert np.array_equal(array, again.timetable.arrays()[name]), name
     assert list(again.stop_names) == list(net.stop_names)
+
+
+def test_a_feed_adapter_rewrites_the_tables_before_compiling_and_keys_the_cache(tmp_path):
+    from dataclasses import replace as dc_replace
+
+    folder = write_feed(tmp_path / "feed", FEED)
+
+    def rename_stops(tables):
+        stops = tables.get("stops").copy()
+        stops["stop_name"] = stops["stop_name"].str.upper()
+        return dc_replace(tables, tables={**tables.tables, "stops": stops})
+
+    plain = load_network([FeedSource("t", folder)], cache_dir=tmp_path / "cache")
+    adapted = load_network([FeedSource("t", folder, adapt=rename_stops, adapter_name="upper")],
+                           cache_dir=tmp_path / "cache")
+    assert not adapted.report.from_cache, "another adapter is another timetable"
+    assert [str(n).upper() for n in plain.stop_names] == [str(n) for n in adapted.stop_names]
+    assert any(str(n) != str(n).upper() for n in plain.stop_names)
