@@ -25,7 +25,8 @@ from aiohttp import web
 from feeds.adapters import get_adapter, read_network_feed
 from feeds.authorities import Registry, load_registry
 from feeds.http import REGISTRY, SCHEDULER, feeds_context
-from feeds.realtime.wiring import REALTIME_SINK, realtime_context
+from feeds.realtime.match import StaticTripIndex
+from feeds.realtime.wiring import REALTIME_SINK, STATIC_INDEX_FINDER, realtime_context
 from feeds.repository import CurrentFeed, list_current_feeds
 from journey_planner.compile import FeedSource, load_network
 from journey_planner.http import PLANNER, planner_context
@@ -45,6 +46,42 @@ __all__ = ["package_contexts", "price_journey", "RELOAD_DEBOUNCE_S"]
 log = logging.getLogger(__name__)
 RELOAD_DEBOUNCE_S = 2.0
 Context = Callable[[web.Application], AsyncIterator[None]]
+_INDEX_FILES = ["agency", "trips", "stop_times", "stops", "routes", "calendar", "calendar_dates", "frequencies"]
+
+
+class IngestedTripIndexes:
+    """Realtime matching against the feed versions actually served (not the registry's sources).
+
+    Rebuilt per network when its current version changes, so trip updates are matched against
+    the same timetable the planner compiled, remote (URL) feeds included.
+    """
+
+    def __init__(self) -> None:
+        self._by_feed: dict[str, tuple[str, StaticTripIndex]] = {}
+
+    def find(self, feed_id: str) -> StaticTripIndex | None:
+        entry = self._by_feed.get(feed_id)
+        return entry[1] if entry is not None else None
+
+    def refresh(self, current: list[CurrentFeed], adapters: dict[str, str]) -> int:
+        """Index the versions not indexed yet (sync, disk- and CPU-bound); return how many."""
+        built = 0
+        for feed in current:
+            known = self._by_feed.get(feed.feed_id)
+            if known is not None and known[0] == feed.sha256:
+                continue
+            try:
+                tables = read_network_feed(feed.content_path, adapters.get(feed.feed_id) or None, only=_INDEX_FILES)
+                index = StaticTripIndex.from_gtfs(feed.feed_id, tables, timezone=feed.timezone or None)
+            except Exception:  # one unreadable version must not stop the others
+                log.exception("cannot index feed %s for realtime matching", feed.feed_id)
+                continue
+            self._by_feed[feed.feed_id] = (feed.sha256, index)  # one reference swap per feed
+            built += 1
+        return built
+
+
+INDEXES = web.AppKey("oura.wiring.trip_indexes", IngestedTripIndexes)
 
 
 def price_journey(holder: CatalogueHolder) -> Callable[[dict, str | None], dict | None]:
@@ -113,12 +150,19 @@ async def _publish(app: web.Application, registry: Registry) -> None:
     await planner.rebuild_realtime()  # re-apply the latest trip updates to the new timetable
     readiness.set("timetable", True, f"{len(network.feed_ids)} feeds, {network.timetable.trip_count} trips")
     log.info("timetable published", extra={"feeds": len(network.feed_ids), "trips": network.timetable.trip_count})
+    if INDEXES in app:  # realtime matching follows the versions just published
+        built = await run_blocking(app[INDEXES].refresh, current, adapters)
+        log.info("realtime trip indexes refreshed", extra={"built": built})
 
 
 async def _connect_planner(app: web.Application) -> AsyncIterator[None]:
-    """The planner receives trip updates (unless a sink was already provided, as tests do)."""
+    """The planner receives trip updates (unless a sink was already provided, as tests do), and
+    when feeds are ingested, updates are matched against the ingested versions."""
     if REALTIME_SINK not in app:
         app[REALTIME_SINK] = app[PLANNER]
+    if app[CONFIG].feeds.ingest_on_start and STATIC_INDEX_FINDER not in app:
+        app[INDEXES] = IngestedTripIndexes()
+        app[STATIC_INDEX_FINDER] = app[INDEXES].find
     yield
 
 

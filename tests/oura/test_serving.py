@@ -86,3 +86,43 @@ async def test_a_cross_network_journey_is_planned_and_priced(region, app_config,
     unknown = await client.get("/v1/journeys", params={"from": origin, "to": destination, "rider_category": "pirate"})
     assert unknown.status == 400
     assert (await unknown.json())["invalid_params"][0]["name"] == "rider_category"
+
+
+async def test_live_realtime_reaches_journeys_through_the_ingested_versions(tmp_path, app_config, make_client):
+    """The region's publisher -> pollers -> matching on the *ingested* versions -> the planner's
+    single writer -> departures and journeys with realtime status."""
+    import socket
+
+    from aiohttp.test_utils import TestServer
+
+    from oura.demo.realtime import create_realtime_app
+    from oura.wiring import INDEXES
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "region"
+    generate_region(out, seed=5, scale=0.1, start_date=TODAY, fmt="zip", realtime_base_url=f"http://127.0.0.1:{port}")
+    clock = FixedClock(datetime(2025, 3, 5, 7, 30, tzinfo=UTC))
+    publisher = TestServer(create_realtime_app(out / "registry.toml", seed=5, clock=clock.now), host="127.0.0.1", port=port)
+    await publisher.start_server()
+    try:
+        config = replace(app_config, feeds=replace(app_config.feeds, registry=out / "registry.toml",
+                                                    ingest_on_start=True, realtime=True))
+        client = await make_client(create_app(config, clock=clock))
+        assert (await _wait_ready(client))["status"] == "ready"
+        body: dict = {}
+        for _ in range(240):  # bounded: polls run every 30 s of the publisher's clock, first one at once
+            body = await (await client.get("/v1/stops/tcl:bellecour/departures", params={"limit": "30"})).json()
+            if any(d["realtime"] for d in body.get("departures", [])):
+                break
+            await asyncio.sleep(0.5)
+        live = [d for d in body["departures"] if d["realtime"]]
+        assert live, "no realtime departure at Bellecour"
+        assert client.app[INDEXES].find("tcl") is not None, "matched against the ingested version"
+        assert all(d["status"] in {"on_time", "delayed", "early", "skipped", "cancelled"} for d in live)
+        journeys = await (await client.get("/v1/journeys", params={
+            "from": "tcl:bellecour", "to": "45.1800,5.7400", "datetime": "2025-03-05T08:35:00+01:00"})).json()
+        assert journeys["realtime"] is True and journeys["journeys"]
+    finally:
+        await publisher.close()
