@@ -68,8 +68,13 @@ class PlannerService:
     # (itinerary JSON, rider_category_id) -> fare JSON; set by the assembly to ticketing's pricing
     price_itinerary: Callable[[dict, str | None], object] | None = None
     _lookups: dict[int, _Lookups] = field(default_factory=dict)
+    # Seconds to gather trip updates of several feeds into one rebuild (0: rebuild on each call).
+    # With 30 networks polled every 30 s, rebuilding per feed would spend a core on copies.
+    coalesce_s: float = 0.0
     _updates: dict[str, tuple[ResolvedTripUpdate, ...]] = field(default_factory=dict)
     _writer: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _rebuild_wanted_at: dt.datetime | None = None
+    _rebuild_task: asyncio.Task | None = None
 
     @staticmethod
     def of_network(network: Network, clock: Clock, **kwargs: object) -> PlannerService:
@@ -283,7 +288,22 @@ class PlannerService:
         self._updates[feed_id] = tuple(resolved)
         if self.holder is None:
             return  # kept: applied when the first timetable is published
-        await self.rebuild_realtime(received_at)
+        if self.coalesce_s <= 0:
+            await self.rebuild_realtime(received_at)
+            return
+        self._rebuild_wanted_at = received_at
+        if self._rebuild_task is None or self._rebuild_task.done():
+            self._rebuild_task = asyncio.create_task(self._rebuild_coalesced())
+
+    async def _rebuild_coalesced(self) -> None:
+        """Rebuild once per burst of updates; updates arriving during a rebuild get another."""
+        while self._rebuild_wanted_at is not None:
+            await asyncio.sleep(self.coalesce_s)
+            received_at, self._rebuild_wanted_at = self._rebuild_wanted_at, None
+            try:
+                await self.rebuild_realtime(received_at)
+            except Exception:  # keep serving the previous snapshot; the next update retries
+                log.exception("realtime rebuild failed")
 
     async def on_alerts(self, feed_id: str, alerts: Sequence[object], received_at: dt.datetime) -> None:
         return None

@@ -45,6 +45,7 @@ __all__ = ["package_contexts", "price_journey", "RELOAD_DEBOUNCE_S"]
 
 log = logging.getLogger(__name__)
 RELOAD_DEBOUNCE_S = 2.0
+REALTIME_COALESCE_S = 1.0  # trip updates of all networks arriving within 1 s: one new snapshot
 Context = Callable[[web.Application], AsyncIterator[None]]
 _INDEX_FILES = ["agency", "trips", "stop_times", "stops", "routes", "calendar", "calendar_dates", "frequencies"]
 
@@ -160,6 +161,8 @@ async def _connect_planner(app: web.Application) -> AsyncIterator[None]:
     when feeds are ingested, updates are matched against the ingested versions."""
     if REALTIME_SINK not in app:
         app[REALTIME_SINK] = app[PLANNER]
+        if app[CONFIG].feeds.realtime and app[CONFIG].feeds.registry is not None:  # pollers will run
+            app[PLANNER].coalesce_s = REALTIME_COALESCE_S
     if app[CONFIG].feeds.ingest_on_start and STATIC_INDEX_FINDER not in app:
         app[INDEXES] = IngestedTripIndexes()
         app[STATIC_INDEX_FINDER] = app[INDEXES].find
