@@ -72,7 +72,7 @@ class IngestedTripIndexes:
             if known is not None and known[0] == feed.sha256:
                 continue
             try:
-                tables = read_network_feed(feed.content_path, adapters.get(feed.feed_id) or None, only=_INDEX_FILES)
+                tables = read_network_feed(feed.content_path, adapters.get(feed.feed_id), only=_INDEX_FILES)
                 index = StaticTripIndex.from_gtfs(feed.feed_id, tables, timezone=feed.timezone or None)
             except Exception:  # one unreadable version must not stop the others
                 log.exception("cannot index feed %s for realtime matching", feed.feed_id)
@@ -111,37 +111,34 @@ def price_journey(holder: CatalogueHolder) -> Callable[[dict, str | None], dict 
     return price
 
 
-def _catalogue_from(registry: Registry, current: list[CurrentFeed]) -> Any:
-    adapters = {network.id: network.adapter for network in registry.list_networks()}
+def _catalogue_from(registry: Registry, current: list[CurrentFeed], adapters: dict[str, str]) -> Any:
     tables = {
-        feed.feed_id: read_network_feed(feed.content_path, adapters.get(feed.feed_id) or None, only=list(FARE_FILES))
+        feed.feed_id: read_network_feed(feed.content_path, adapters.get(feed.feed_id), only=list(FARE_FILES))
         for feed in current
-        if feed.feed_id in adapters
     }
     return load_catalogue(registry, feeds=tables)
 
 
 async def _publish(app: web.Application, registry: Registry) -> None:
     """Compile and publish the timetable and the catalogue of the current feed versions."""
-    timezones = {network.id: network.timezone for network in registry.list_networks()}
-    known = set(timezones)
-    current = [f for f in await list_current_feeds(app[POOL], timezones=timezones) if f.feed_id in known]
+    networks = registry.list_networks()
+    timezones = {network.id: network.timezone for network in networks}
+    adapters = {network.id: network.adapter for network in networks if network.adapter}
+    current = [f for f in await list_current_feeds(app[POOL], timezones=timezones) if f.feed_id in timezones]
     readiness = app[READINESS]
 
-    catalogue, issues = await run_blocking(_catalogue_from, registry, current)
+    catalogue, issues = await run_blocking(_catalogue_from, registry, current, adapters)
     app[TICKETING].catalogues.swap(catalogue)
     readiness.set("catalogue", True, f"{len(catalogue.products)} products from {len(current)} feeds")
     log.info("catalogue published", extra={"products": len(catalogue.products), "issues": len(issues)})
 
     if not current:
         return
-    adapters = {network.id: network.adapter for network in registry.list_networks() if network.adapter}
-    sources = [
-        FeedSource(feed.feed_id, feed.content_path, adapt=get_adapter(adapters[feed.feed_id]),
-                   adapter_name=adapters[feed.feed_id])
-        if feed.feed_id in adapters else FeedSource(feed.feed_id, feed.content_path)
-        for feed in current
-    ]
+    sources = []
+    for feed in current:
+        adapter = adapters.get(feed.feed_id, "")
+        sources.append(FeedSource(feed.feed_id, feed.content_path,
+                                  adapt=get_adapter(adapter) if adapter else None, adapter_name=adapter))
     network = await run_blocking(load_network, sources, cache_dir=app[CONFIG].planner.cache_dir)
     planner = app[PLANNER]
     if planner.holder is None:
