@@ -291,7 +291,9 @@ FROM ticketing_orders o WHERE o.order_id = $1;
 -- lines name ($37) are share-locked after the order row (a declaration or reconstitution waits for
 -- this sale to commit, or this sale sees its outcome) and, when one of them is lost, stolen or
 -- replaced, nothing is written. Returns paid = 1 when this statement paid the order, 0 when it did
--- not, and dead_media: the media that stopped it (null when none).
+-- not, dead_media: the media that stopped it (null when none), and, when it paid, the order as
+-- ``get_order_view`` shows it, built from the rows this statement wrote (a statement does not see
+-- its own writes in its tables, only through RETURNING): the sale needs no read after it.
 WITH locked AS (
     SELECT order_id FROM ticketing_orders WHERE order_id = $1 AND status = 'pending' FOR UPDATE
 ), media AS (
@@ -323,6 +325,7 @@ WITH locked AS (
     LEFT JOIN paper p ON p.serial = c.serial
     LEFT JOIN ticketing_media m ON m.serial = c.serial
     WHERE EXISTS (SELECT 1 FROM ready)
+    RETURNING contract_id, line_no, medium_id
 ), lines AS (
     INSERT INTO ticketing_order_lines (order_id, line_no, fare_product_id, rider_category_id, fare_media_id, quantity,
                                        unit_price_minor, amount_minor, currency, network_ids, owning_authority_ids,
@@ -335,9 +338,12 @@ WITH locked AS (
          AS l(line_no, fare_product_id, rider_category_id, fare_media_id, quantity, unit_price_minor, amount_minor,
               network_ids, owning_authority_ids, medium_serial)
     WHERE EXISTS (SELECT 1 FROM ready)
+    RETURNING line_no, fare_product_id, rider_category_id, fare_media_id, quantity, unit_price_minor, amount_minor,
+              currency, network_ids, owning_authority_ids
 ), payment AS (
     INSERT INTO ticketing_payments (order_id, kind, provider, provider_reference, amount_minor, currency, created_at)
     SELECT $1, 'charge', $4, $5, $6, $7, $2 WHERE $5::text IS NOT NULL AND EXISTS (SELECT 1 FROM ready)
+    RETURNING payment_id, kind, provider, provider_reference, amount_minor, currency, created_at
 ), ledger AS (
     INSERT INTO ticketing_ledger (order_id, line_no, kind, collector_authority_id, beneficiary_authority_id, network_id,
                                   amount_minor, currency, booked_at)
@@ -345,14 +351,47 @@ WITH locked AS (
     FROM unnest($8::integer[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[])
          AS g(line_no, kind, collector, beneficiary, network_id, amount_minor)
     WHERE EXISTS (SELECT 1 FROM ready)
+    RETURNING entry_id, line_no, kind, collector_authority_id, beneficiary_authority_id, network_id, amount_minor
 ), moved AS (
     UPDATE ticketing_orders o SET status = 'paid', updated_at = $2 FROM ready
     WHERE o.order_id = ready.order_id
-    RETURNING o.order_id, o.selling_authority_id
+    RETURNING o.order_id, o.status, o.selling_authority_id, o.sales_point_key_id, o.channel, o.total_minor,
+              o.currency, o.refunded_minor, o.created_at, o.request -> 'refusal' AS refusal
+), line_media AS (
+    SELECT c.line_no, c.contract_id, s.serial
+    FROM contracts c
+    JOIN (SELECT medium_id, serial FROM paper
+          UNION ALL SELECT medium_id, serial FROM ticketing_media WHERE serial = ANY($37::text[])) AS s USING (medium_id)
 ), audited AS (
     INSERT INTO audit_log (action, actor_key_id, authority_id, subject, data, created_at)
     SELECT 'ticketing.order.paid', $3, selling_authority_id, 'order:' || order_id, $14, $2 FROM moved
 )
 SELECT (SELECT count(*) FROM moved)::integer AS paid,
        (SELECT json_agg(json_build_object('serial', serial, 'status', status, 'replaced', replaced) ORDER BY serial)
-        FROM dead) AS dead_media;
+        FROM dead) AS dead_media,
+       o.order_id, o.status, o.selling_authority_id, o.sales_point_key_id, o.channel, o.total_minor, o.currency,
+       o.refunded_minor, o.created_at, o.refusal,
+       coalesce((
+           SELECT json_agg(json_build_object(
+               'line_no', l.line_no, 'fare_product_id', l.fare_product_id, 'rider_category_id', l.rider_category_id,
+               'fare_media_id', l.fare_media_id, 'quantity', l.quantity, 'unit_price_minor', l.unit_price_minor,
+               'amount_minor', l.amount_minor, 'currency', l.currency, 'network_ids', l.network_ids,
+               'owning_authority_ids', l.owning_authority_ids,
+               'contract_ids', coalesce((SELECT json_agg(c.contract_id ORDER BY c.contract_id) FROM line_media c
+                                         WHERE c.line_no = l.line_no), '[]'::json),
+               'media', coalesce((SELECT json_agg(DISTINCT c.serial) FROM line_media c
+                                  WHERE c.line_no = l.line_no), '[]'::json)
+           ) ORDER BY l.line_no)
+           FROM lines l), '[]'::json) AS lines,
+       coalesce((
+           SELECT json_agg(json_build_object(
+               'kind', p.kind, 'provider', p.provider, 'provider_reference', p.provider_reference,
+               'amount_minor', p.amount_minor, 'currency', p.currency, 'created_at', p.created_at) ORDER BY p.payment_id)
+           FROM payment p), '[]'::json) AS payments,
+       coalesce((
+           SELECT json_agg(json_build_object(
+               'line_no', g.line_no, 'kind', g.kind, 'collector_authority_id', g.collector_authority_id,
+               'beneficiary_authority_id', g.beneficiary_authority_id, 'network_id', g.network_id,
+               'amount_minor', g.amount_minor) ORDER BY g.entry_id)
+           FROM ledger g), '[]'::json) AS ledger
+FROM (SELECT 1) AS one LEFT JOIN moved o ON true;

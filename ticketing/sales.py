@@ -211,6 +211,12 @@ async def get_order_view(conn: asyncpg.Connection | asyncpg.Pool, order_id: int)
     record = await conn.fetchrow(Q.get_order_view, order_id)
     if record is None:
         raise UnknownOrder()
+    return _order_view(record)
+
+
+def _order_view(record: asyncpg.Record) -> OrderView:
+    """An ``OrderView`` from a record of ``get_order_view`` (or of ``fulfil_paid_order``, which
+    returns the same columns for the order it paid)."""
     return OrderView(
         order_id=record["order_id"],
         status=record["status"],
@@ -338,6 +344,8 @@ async def sell(
                 order_id, lines, charge, provider.name, currency, total, now, sales_point_key_id, selling_authority_id,
                 network_authority, commission_permille or 0,
             ))
+            if outcome["paid"]:
+                return _order_view(outcome), created  # the statement returns what it wrote: no read back
             if outcome["dead_media"]:
                 await _refuse_for_dead_medium(conn, provider, order_id, lines, charge, outcome["dead_media"][0],
                                               total, currency, now, sales_point_key_id, selling_authority_id)

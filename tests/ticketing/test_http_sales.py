@@ -242,3 +242,28 @@ async def test_resumed_sale_never_loads_a_contract_on_a_dead_medium(make_harness
     assert report["is_balanced"] and report["balances"] == []
     assert (await h.client.post(f"/v1/orders/{order_id}/refund", headers=admin)).status == 200  # already refunded
     assert len(h.provider.refunds) == 1
+
+
+async def test_the_sale_answers_the_order_exactly_as_it_reads_back(make_harness):
+    """The sale's answer is built by the statement that writes the order (no read after it): it
+    must be the order as ``GET /v1/orders/{id}`` reads it, for paper tickets, a card and a combined
+    product split between networks, from a seller that earns a commission."""
+    h = await make_harness()
+    machine = await h.key("sales_point", "grenoble")
+    card = (await (await h.client.post("/v1/media", json={"kind": "smartcard"}, headers=machine)).json())["serial"]
+    order = {"channel": "vending_machine", "payment": {"token": "tok_approve"}, "expected_total_minor": 420 + 6000 + 380,
+             "items": [{"fare_product_id": "tcl:single", "rider_category_id": "adult", "fare_media_id": "paper", "quantity": 2},
+                       {"fare_product_id": "ter-tcl-10", "rider_category_id": "adult", "fare_media_id": "oura-card",
+                        "medium": card},
+                       {"fare_product_id": "tcl:single", "rider_category_id": "adult", "fare_media_id": "oura-card",
+                        "medium": card, "quantity": 2}]}
+    sold = await h.client.post("/v1/orders", json=order, headers={**machine, "Idempotency-Key": "mixed"})
+    assert sold.status == 201, await sold.text()
+    answered = await sold.json()
+    read_back = await h.client.get(f"/v1/orders/{answered['order_id']}", headers=machine)
+    assert await read_back.json() == answered
+    paper, combined, on_card = answered["lines"]
+    assert len(paper["contract_ids"]) == 2 and len(set(paper["media"])) == 2
+    assert combined["media"] == on_card["media"] == [card] and len(on_card["contract_ids"]) == 2
+    assert {r["kind"] for r in answered["ledger"]} >= {"revenue", "commission"}
+    assert [p["amount_minor"] for p in answered["payments"]] == [6800]
