@@ -24,7 +24,12 @@ __all__ = [
     "AlreadyReconstituted",
     "RefundNotAllowed",
     "MediumNotActive",
+    "OrderFailed",
     "InvalidEvents",
+    "InvalidCommissionRate",
+    "UnknownSellingAuthority",
+    "UnknownCommissionRate",
+    "DefaultCommissionRate",
 ]
 
 
@@ -113,7 +118,40 @@ class MediumNotActive(Conflict):
     code = "medium_not_active"
 
 
+class OrderFailed(Conflict):
+    """This order failed before it was fulfilled: nothing was loaded, any charge was refunded.
+
+    Reconciliation closed it because its client did not come back while its payment was pending;
+    a retry is never charged again: place a new order."""
+
+    code = "order_failed"
+
+
 class InvalidEvents(UnprocessableEntity):
     """The validation batch contains malformed events; none was recorded."""
 
     code = "invalid_events"
+
+
+class InvalidCommissionRate(BadRequest):
+    """The body must be {"commission_permille": n} with n an integer from 0 to 1000."""
+
+    code = "invalid_commission_rate"
+
+
+class UnknownSellingAuthority(NotFound):
+    """No authority with this id owns a network, so none can sell with this rate."""
+
+    code = "unknown_authority"
+
+
+class UnknownCommissionRate(NotFound):
+    """This authority has no own commission rate: it uses the default."""
+
+    code = "unknown_commission_rate"
+
+
+class DefaultCommissionRate(Conflict):
+    """The default commission rate ('*') can be changed but not deleted: every sale needs a rate."""
+
+    code = "default_commission_rate"

@@ -1,13 +1,16 @@
 """HTTP routes of ticketing. Handlers stay thin: parse, call the service, render.
 
 Roles: ``sales_point`` sells, issues and manages media of its authority; ``device`` posts
-validations and reads the deny list; ``authority`` reads the clearing of its own authority;
-``admin`` reads everything. Products and quotes are public.
+validations and reads the deny list; ``authority`` reads the clearing and the commission rate of its
+own authority; ``admin`` reads everything and sets the commission rates. Products and quotes are public.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime
@@ -20,10 +23,12 @@ from oura.concurrency import run_blocking
 from oura.errors import BadRequest, Forbidden, InvalidParameter
 from oura.http import RouteTable, get_principal, header, json_response, path_param, query, query_int, query_str, read_json
 from oura.keys import CLOCK, POOL
+from ticketing import commissions
 from ticketing.errors import InvalidOrder, UnknownOrder
 from ticketing.fares import FareLeg, quote
 from ticketing.payments import PaymentProvider, TestPaymentProvider
 from ticketing.products import Catalogue, FareProduct, get_calendar_days
+from ticketing.sales import parse_refund_body
 from ticketing.service import CatalogueHolder, TicketingService
 from ticketing.validation import parse_events
 
@@ -31,6 +36,7 @@ __all__ = ["routes", "TICKETING", "make_ticketing_context", "product_json", "quo
 
 routes = RouteTable(tag="ticketing")
 TICKETING = web.AppKey("ticketing.service", TicketingService)
+log = logging.getLogger(__name__)
 
 
 def make_ticketing_context(
@@ -41,7 +47,9 @@ def make_ticketing_context(
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """A cleanup_ctx generator that puts the `TicketingService` on the app (register it after
     the database one). ``catalogue`` is a catalogue, or a function of the app returning one (or
-    an awaitable of one, e.g. ``load_catalogue`` run with ``oura.concurrency.run_blocking``)."""
+    an awaitable of one, e.g. ``load_catalogue`` run with ``oura.concurrency.run_blocking``).
+    It also runs the reconciliation of abandoned orders every ``reconcile_every_s`` (a service
+    option; 0 disables it), stopped on shutdown."""
 
     async def ticketing_context(app: web.Application) -> AsyncIterator[None]:
         current = catalogue(app) if callable(catalogue) else catalogue
@@ -55,9 +63,32 @@ def make_ticketing_context(
             clock=app[CLOCK],
             **service_options,
         )
-        yield
+        service = app[TICKETING]
+        task = asyncio.create_task(_reconcile_forever(service)) if service.reconcile_every_s > 0 else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     return ticketing_context
+
+
+async def _reconcile_forever(service: TicketingService) -> None:
+    """Close abandoned pending orders every ``reconcile_every_s``. A failed run is logged and the
+    next one tries again: the orders it could not close stay pending, never half-closed."""
+    while True:
+        await asyncio.sleep(service.reconcile_every_s)
+        try:
+            result = await service.reconcile_pending()
+        except Exception:  # a database or provider outage must not stop the next runs
+            log.exception("reconciling pending orders failed")
+            continue
+        if result.abandoned or result.unanswered:
+            log.info("reconciled pending orders: %d abandoned (%d refunded), %d left pending (provider did not answer)",
+                     result.abandoned, result.refunded, result.unanswered)
 
 
 def _service(request: web.Request) -> TicketingService:
@@ -209,15 +240,38 @@ async def get_order(request: web.Request) -> web.Response:
     return json_response(order.to_json())
 
 
-@routes.post("/v1/orders/{order_id}/refund", summary="Refund a whole unused order", roles=[Role.SALES_POINT, Role.ADMIN],
-             params=[path_param("order_id", "integer")], responses={200: "The refunded order", 409: "Not refundable"})
+@routes.post("/v1/orders/{order_id}/refund", summary="Refund unused contracts of an order (all, or those named)",
+             roles=[Role.SALES_POINT, Role.ADMIN], params=[path_param("order_id", "integer")],
+             responses={200: "The order, refunded or partially refunded",
+                        409: "Not refundable: the order is not paid, or a contract named was used, moved or is not the order's "
+                             "(listed in contract_ids)",
+                        503: "The provider did not answer: retry"})
 async def refund_order(request: web.Request) -> web.Response:
+    """Optional JSON body ``{"contract_ids": [ids]}``: refund only those contracts; without it,
+    every contract not refunded yet. Each contract refunds its line's unit price. Repeating a
+    refund returns the order unchanged."""
     principal = get_principal(request)
+    body = await read_json(request) if request.can_read_body else None
     order = await _service(request).refund(
         order_id=_order_id(request), actor_key_id=principal.key_id,
         authority_id=None if principal.role is Role.ADMIN else principal.authority_id,
+        contract_ids=parse_refund_body(body),
     )
     return json_response(order.to_json())
+
+
+@routes.post("/v1/reconciliations", summary="Close abandoned pending orders now (refunding any charge)", roles=[Role.ADMIN],
+             params=[query("older_than_s", "integer", description="only orders claimed at least this many seconds ago "
+                           "(default: the service's abandon_after_s, 900)", minimum=0)],
+             responses={200: "What the run did: abandoned orders closed as failed, how many were refunded, how many "
+                             "were left pending because the provider did not answer"})
+async def run_reconciliation(request: web.Request) -> web.Response:
+    """The app reconciles every ``reconcile_every_s`` on its own; this runs a pass now (after an
+    outage, or with another threshold). It runs in the app, with the app's payment provider: the
+    only one that can tell which of these orders it charged."""
+    older_than_s = query_int(request.query, "older_than_s", minimum=0)
+    result = await _service(request).reconcile_pending(None if older_than_s is None else float(older_than_s))
+    return json_response(asdict(result))
 
 
 def _medium_json(view) -> dict[str, Any]:  # noqa: ANN001
@@ -331,3 +385,44 @@ async def get_clearing(request: web.Request) -> web.Response:
     except ValueError as error:
         raise InvalidParameter("period", str(error)) from None
     return json_response(asdict(report))
+
+
+_RATE_ID = path_param("selling_authority_id", description="an authority that owns a network, or '*' for the default")
+
+
+@routes.get("/v1/commission-rates", summary="Commission rates of selling authorities", roles=[Role.AUTHORITY, Role.ADMIN],
+            responses={200: "The default ('*') first, then each authority's own rate (an authority key: its own only)"})
+async def list_commission_rates(request: web.Request) -> web.Response:
+    """The permille of another authority's part of a sale that the selling authority keeps."""
+    principal = get_principal(request)
+    rates = await _service(request).list_commission_rates(
+        authority_id=None if principal.role is Role.ADMIN else principal.authority_id)
+    return json_response({"rates": [asdict(rate) for rate in rates]})
+
+
+@routes.put("/v1/commission-rates/{selling_authority_id}", summary="Set a commission rate (audited)",
+            roles=[Role.ADMIN], params=[_RATE_ID],
+            body={"type": "object", "required": ["commission_permille"],
+                  "properties": {"commission_permille": {"type": "integer", "minimum": 0, "maximum": 1000}}},
+            responses={200: "The rate; it applies to sales claimed from now on", 400: "Not an integer from 0 to 1000",
+                       404: "No authority with this id owns a network"})
+async def set_commission_rate(request: web.Request) -> web.Response:
+    """Orders already claimed keep the rate they were claimed with, even when resumed later."""
+    rate = await _service(request).set_commission_rate(
+        selling_authority_id=request.match_info["selling_authority_id"],
+        commission_permille=commissions.parse_commission_permille(await read_json(request)),
+        actor_key_id=get_principal(request).key_id,
+    )
+    return json_response(asdict(rate))
+
+
+@routes.delete("/v1/commission-rates/{selling_authority_id}", summary="Remove an authority's own rate (audited)",
+               roles=[Role.ADMIN], params=[_RATE_ID],
+               responses={200: "The default rate the authority now falls back to",
+                          404: "Unknown authority, or no own rate", 409: "The default cannot be removed"})
+async def delete_commission_rate(request: web.Request) -> web.Response:
+    default = await _service(request).delete_commission_rate(
+        selling_authority_id=request.match_info["selling_authority_id"],
+        actor_key_id=get_principal(request).key_id,
+    )
+    return json_response(asdict(default))

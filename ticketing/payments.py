@@ -1,7 +1,8 @@
 """Payment providers behind one protocol, and a test provider that can fail in every way.
 
 A provider must be idempotent on ``idempotency_key`` (every real acquirer API offers this): a
-second `charge` with the same key returns the first charge instead of charging again. Sales rely
+second `charge` with the same key returns the first charge instead of charging again, and
+`find_charge` looks a key up without charging. Sales rely
 on it to survive the hard case, a provider that took the money but never told us: the order stays
 ``pending`` and the retry asks the provider again with the same key, which returns the charge it
 already made, so the order is paid exactly once.
@@ -60,6 +61,12 @@ class PaymentProvider(Protocol):
     async def refund(self, *, charge_reference: str, amount_minor: int, currency: str, idempotency_key: str) -> PaymentResult:
         ...
 
+    async def find_charge(self, idempotency_key: str) -> PaymentResult | None:
+        """The charge made with this key, None when there is none; charges nothing. Raise
+        PaymentUnavailable when the provider does not answer. Reconciliation asks it about orders
+        their client abandoned."""
+        ...
+
 
 @dataclass
 class TestPaymentProvider:
@@ -92,6 +99,11 @@ class TestPaymentProvider:
         if token == "tok_fail_after_charge" and attempt == 1:
             raise PaymentUnavailable("provider failed after charging")
         return result
+
+    async def find_charge(self, idempotency_key: str) -> PaymentResult | None:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        return self.charges.get(idempotency_key)
 
     async def refund(self, *, charge_reference: str, amount_minor: int, currency: str, idempotency_key: str) -> PaymentResult:
         if idempotency_key in self.refunds:

@@ -8,7 +8,7 @@ WHERE sales_point_key_id = $1 AND idempotency_key = $2;
 -- name: lock_order
 -- The order row, locked: serialises the finalisation of concurrent retries of one order.
 SELECT order_id, sales_point_key_id, selling_authority_id, channel, status, total_minor, currency,
-       refunded_minor, request, created_at
+       refunded_minor, request, created_at, failure_code
 FROM ticketing_orders WHERE order_id = $1 FOR UPDATE;
 
 -- name: get_order
@@ -122,8 +122,8 @@ SELECT contract_id, medium_id, order_id, line_no, fare_product_id, rider_categor
 FROM ticketing_contracts WHERE medium_id = $1 AND status = 'active' ORDER BY contract_id FOR UPDATE;
 
 -- name: lock_contracts_of_order
--- The contracts an order created, locked (refund).
-SELECT contract_id, medium_id, trips_total, remaining_trips, first_used_at, status
+-- The contracts an order created (and their copies by reconstitution), locked (refund).
+SELECT contract_id, medium_id, line_no, trips_total, remaining_trips, first_used_at, status
 FROM ticketing_contracts WHERE order_id = $1 ORDER BY contract_id FOR UPDATE;
 
 -- name: lock_active_contracts_of_media
@@ -185,11 +185,6 @@ SELECT $1, l.line_no, l.kind, l.collector, l.beneficiary, l.network_id, l.amount
 FROM unnest($4::integer[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
      AS l(line_no, kind, collector, beneficiary, network_id, amount_minor);
 
--- name: list_ledger_of_order
--- The ledger rows of one order.
-SELECT line_no, kind, collector_authority_id, beneficiary_authority_id, network_id, amount_minor, currency
-FROM ticketing_ledger WHERE order_id = $1 ORDER BY entry_id;
-
 -- name: sum_ledger_by_pair
 -- Ledger totals per (collector, beneficiary, kind, currency) over a period [from, to).
 SELECT collector_authority_id, beneficiary_authority_id, kind, currency, sum(amount_minor)::bigint AS amount_minor
@@ -204,22 +199,24 @@ GROUP BY currency ORDER BY currency;
 
 -- name: insert_order_audited
 -- Claim an idempotency key for a new pending order and write its audit row, in one statement;
--- returns the order id and the seller's commission rate, nothing when the key is taken.
+-- returns the order id and the seller's commission rate, nothing when the key is taken. The rate
+-- is stored in the order's request (``commission_permille``): a resumed order books with it.
 WITH claimed AS (
     INSERT INTO ticketing_orders (sales_point_key_id, idempotency_key, request_hash, selling_authority_id, channel,
                                   status, total_minor, currency, request, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $9)
+    VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7,
+            $8::jsonb || jsonb_build_object('commission_permille',
+                (SELECT r.commission_permille FROM ticketing_commission_rates r
+                 WHERE r.selling_authority_id IN ($4, '*')
+                 ORDER BY (r.selling_authority_id = '*') LIMIT 1)),
+            $9, $9)
     ON CONFLICT (sales_point_key_id, idempotency_key) DO NOTHING
-    RETURNING order_id
+    RETURNING order_id, (request ->> 'commission_permille')::integer AS commission_permille
 ), audited AS (
     INSERT INTO audit_log (action, actor_key_id, authority_id, subject, data, created_at)
     SELECT 'ticketing.order.placed', $1, $4, 'order:' || order_id, $10, $9 FROM claimed
 )
-SELECT order_id,
-       (SELECT r.commission_permille FROM ticketing_commission_rates r
-        WHERE r.selling_authority_id IN ($4, '*')
-        ORDER BY (r.selling_authority_id = '*') LIMIT 1) AS commission_permille
-FROM claimed;
+SELECT order_id, commission_permille FROM claimed;
 
 -- name: get_commission_permille
 -- The commission rate of a selling authority (its own row, else the '*' default).
@@ -240,19 +237,29 @@ WITH moved AS (
 )
 SELECT order_id FROM moved;
 
--- name: refuse_pending_order
--- A pending order that cannot be fulfilled (its card or wallet is no longer active) is closed as
--- refunded, with the reason kept in its request (``refusal``); returns no row when the order is no
--- longer pending.
+-- name: fail_pending_order
+-- A pending order that will never be fulfilled (its card or wallet is no longer active, or its
+-- client abandoned it) is closed as failed, with its reason and what was refunded; returns no row
+-- when the order is no longer pending.
 UPDATE ticketing_orders
-SET status = 'refunded', updated_at = $2, refunded_minor = $3, request = request || jsonb_build_object('refusal', $4::jsonb)
+SET status = 'failed', updated_at = $2, refunded_minor = $3, failure_code = $4, failure_detail = $5
 WHERE order_id = $1 AND status = 'pending'
 RETURNING order_id;
+
+-- name: add_refunded_minor
+-- Record a refund on an order (its status unchanged).
+UPDATE ticketing_orders SET updated_at = $2, refunded_minor = refunded_minor + $3 WHERE order_id = $1;
+
+-- name: list_abandoned_orders
+-- Pending orders claimed before a time (their client never came back), oldest first.
+SELECT order_id FROM ticketing_orders WHERE status = 'pending' AND created_at < $1 ORDER BY created_at, order_id;
 
 -- name: get_order_view
 -- One order with its lines (and their contracts and media), payments and ledger rows, as JSON.
 SELECT o.order_id, o.status, o.selling_authority_id, o.sales_point_key_id, o.channel, o.total_minor, o.currency,
-       o.refunded_minor, o.created_at, o.request -> 'refusal' AS refusal,
+       o.refunded_minor, o.created_at,
+       CASE WHEN o.failure_code IS NOT NULL
+            THEN jsonb_build_object('code', o.failure_code, 'detail', o.failure_detail) END AS failure,
        coalesce((
            SELECT json_agg(json_build_object(
                'line_no', l.line_no, 'fare_product_id', l.fare_product_id, 'rider_category_id', l.rider_category_id,
@@ -356,7 +363,9 @@ WITH locked AS (
     UPDATE ticketing_orders o SET status = 'paid', updated_at = $2 FROM ready
     WHERE o.order_id = ready.order_id
     RETURNING o.order_id, o.status, o.selling_authority_id, o.sales_point_key_id, o.channel, o.total_minor,
-              o.currency, o.refunded_minor, o.created_at, o.request -> 'refusal' AS refusal
+              o.currency, o.refunded_minor, o.created_at,
+              CASE WHEN o.failure_code IS NOT NULL
+                   THEN jsonb_build_object('code', o.failure_code, 'detail', o.failure_detail) END AS failure
 ), line_media AS (
     SELECT c.line_no, c.contract_id, s.serial
     FROM contracts c
@@ -370,7 +379,7 @@ SELECT (SELECT count(*) FROM moved)::integer AS paid,
        (SELECT json_agg(json_build_object('serial', serial, 'status', status, 'replaced', replaced) ORDER BY serial)
         FROM dead) AS dead_media,
        o.order_id, o.status, o.selling_authority_id, o.sales_point_key_id, o.channel, o.total_minor, o.currency,
-       o.refunded_minor, o.created_at, o.refusal,
+       o.refunded_minor, o.created_at, o.failure,
        coalesce((
            SELECT json_agg(json_build_object(
                'line_no', l.line_no, 'fare_product_id', l.fare_product_id, 'rider_category_id', l.rider_category_id,
@@ -395,3 +404,27 @@ SELECT (SELECT count(*) FROM moved)::integer AS paid,
                'amount_minor', g.amount_minor) ORDER BY g.entry_id)
            FROM ledger g), '[]'::json) AS ledger
 FROM (SELECT 1) AS one LEFT JOIN moved o ON true;
+
+-- name: list_commission_rates
+-- The default ('*') first, then every authority's own rate; $1 (when not null) keeps the default and that authority's row.
+SELECT selling_authority_id, commission_permille FROM ticketing_commission_rates
+WHERE $1::text IS NULL OR selling_authority_id IN ('*', $1::text)
+ORDER BY selling_authority_id <> '*', selling_authority_id;
+
+-- name: lock_commission_rate_writes
+-- Serialise commission rate writers until commit, so the old value each audit row records is exact.
+SELECT pg_advisory_xact_lock(hashtext('ticketing_commission_rates'));
+
+-- name: find_commission_rate
+-- The rate of exactly this row ('*' or one authority), no fallback; no row when there is none.
+SELECT commission_permille FROM ticketing_commission_rates WHERE selling_authority_id = $1;
+
+-- name: upsert_commission_rate
+-- Create or change one rate.
+INSERT INTO ticketing_commission_rates (selling_authority_id, commission_permille) VALUES ($1, $2)
+ON CONFLICT (selling_authority_id) DO UPDATE SET commission_permille = EXCLUDED.commission_permille
+RETURNING selling_authority_id, commission_permille;
+
+-- name: delete_commission_rate
+-- Remove an authority's own rate; returns the rate it had, no row when it had none.
+DELETE FROM ticketing_commission_rates WHERE selling_authority_id = $1 RETURNING commission_permille;

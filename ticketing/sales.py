@@ -18,18 +18,29 @@ A contract is never loaded on a card or wallet that is not active. The first att
 media before claiming (``medium_denied``, nothing written), but a card can be declared lost or
 stolen, or reconstituted, while the payment is pending (a timeout, a client that retries later).
 Step 3 therefore re-checks the media under lock, and when one is dead it writes nothing; the order
-is then closed as *refunded*: the charge is refunded through the provider (idempotent on
-``refund-<id>``), the charge and the refund are recorded (money taken: zero), no ledger row is
-booked (nothing was fulfilled), the reason is kept on the order (``refusal``) with an audit row
-``ticketing.order.refused_medium_not_active``, and this retry and every later one answer 409
-``medium_not_active``. This is what a fare-collection back office does with a load for a
-hot-listed card: refuse the load, reverse the payment, never leave money taken without a right.
+is then closed as *failed* (``failure_code`` ``medium_not_active``): the charge is refunded through
+the provider (idempotent on ``refund-<id>``), the charge and the refund are recorded (money taken:
+zero), no ledger row is booked (nothing was fulfilled), the reason is kept on the order
+(``failure``) with an audit row ``ticketing.order.refused_medium_not_active``, and this retry and
+every later one answer 409 ``medium_not_active``. This is what a fare-collection back office does
+with a load for a hot-listed card: refuse the load, reverse the payment, never leave money taken
+without a right.
 
-A pending order whose client never retries keeps its claim; reconciling those with the provider's
-report is an operations task (listed in the README), not a request path.
+A pending order whose client never comes back is closed by reconciliation (`reconcile_pending`)
+once older than ``abandon_after_s``: under the order's row lock the provider is asked whether it
+charged the key ``order-<id>`` (it never charges then); a charge is refunded (``refund-<id>``) and
+both are recorded; the order becomes *failed* (``abandoned``), with no ledger row and no contract.
+A retry after that answers 409 ``order_failed`` and is never charged. A retry whose charge was in
+flight while reconciliation closed the order (the charge is made outside any lock) finds the order
+failed after charging, and refunds that charge itself with the same key ``refund-<id>``: the
+provider's idempotency makes it at most one refund, and the charge is recorded once. If that
+refund does not answer (503), the next retry looks the charge up (never charging) and refunds it.
 
-The priced order is stored with the order (``request.lines``), so resuming never re-prices with a
-catalogue that changed in between. The client states the total it showed the rider
+Refunds (`refund`) return unused contracts of a paid order, some or all: see its docstring.
+
+The priced order is stored with the order (``request.lines``, and the seller's commission rate as
+``request.commission_permille``), so resuming never re-prices with a catalogue or a commission rate
+that changed in between. The client states the total it showed the rider
 (``expected_total_minor``): a different catalogue total is a 409 ``price_mismatch``, which is
 also what a tampered price gets.
 """
@@ -38,19 +49,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 
-from ticketing.clearing import apportion_line, book, list_order_rows, negate
+from ticketing.clearing import apportion_line, apportion_refund, book
 from oura.errors import OuraError
 from ticketing.errors import (
     IdempotencyKeyReused,
     InvalidOrder,
     MediumNotActive,
+    OrderFailed,
     PaymentDeclined,
     PaymentPending,
     PriceMismatch,
@@ -60,11 +73,22 @@ from ticketing.errors import (
     UnknownProduct,
 )
 from ticketing.media import MEDIA_KINDS, new_serial
-from ticketing.payments import ChargeStatus, PaymentProvider, PaymentUnavailable
+from ticketing.payments import ChargeStatus, PaymentProvider, PaymentResult, PaymentUnavailable
 from ticketing.products import Catalogue
 from ticketing.repository import Q, audit
 
-__all__ = ["CHANNELS", "OrderView", "PricedLine", "price_order", "sell", "refund", "get_order_view"]
+__all__ = [
+    "CHANNELS",
+    "OrderView",
+    "PricedLine",
+    "Reconciliation",
+    "price_order",
+    "sell",
+    "refund",
+    "parse_refund_body",
+    "reconcile_pending",
+    "get_order_view",
+]
 
 CHANNELS = ("vending_machine", "desk", "web", "app")
 MAX_QUANTITY = 50
@@ -200,7 +224,7 @@ class OrderView:
     lines: tuple[dict[str, Any], ...]
     payments: tuple[dict[str, Any], ...]
     ledger: tuple[dict[str, Any], ...]
-    refusal: dict[str, Any] | None = None  # why a paid order was refunded before fulfilment
+    failure: dict[str, Any] | None = None  # a failed order's reason: {code, detail}
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -230,17 +254,25 @@ def _order_view(record: asyncpg.Record) -> OrderView:
         lines=tuple(record["lines"]),
         payments=tuple(record["payments"]),
         ledger=tuple(record["ledger"]),
-        refusal=record["refusal"],
+        failure=record["failure"],
     )
 
 
-def _medium_not_active(order_id: int, refusal: Mapping[str, Any]) -> MediumNotActive:
-    """The same answer for the retry that refused the order and every later one."""
-    return MediumNotActive(
-        f"item {refusal['line_no']}: medium '{refusal['medium']}' is {refusal['medium_status']}; "
-        "nothing was loaded and the payment was refunded",
-        extra={"order_id": order_id, "medium": refusal["medium"], "medium_status": refusal["medium_status"]},
-    )
+def _answer(view: OrderView, created: bool) -> tuple[OrderView, bool]:
+    """What a sale answers for its order: the order, or the same error for a declined or failed
+    one, for the attempt that closed it and every later retry."""
+    if view.status == "declined":
+        raise PaymentDeclined(extra={"order_id": view.order_id})
+    if view.failure is None:
+        return view, created
+    if view.failure["code"] == MediumNotActive.code:
+        detail = view.failure["detail"]
+        raise MediumNotActive(
+            f"item {detail['line_no']}: medium '{detail['medium']}' is {detail['medium_status']}; "
+            "nothing was loaded and the payment was refunded",
+            extra={"order_id": view.order_id, "medium": detail["medium"], "medium_status": detail["medium_status"]},
+        )
+    raise OrderFailed(extra={"order_id": view.order_id, "failure_code": view.failure["code"]})
 
 
 async def _check_media(conn: asyncpg.Connection, lines: list[PricedLine]) -> None:
@@ -312,14 +344,12 @@ async def sell(
         order_id = existing["order_id"]
         if existing["status"] != "pending":
             view = await get_order_view(pool, order_id)
-            if view.status == "declined":
-                raise PaymentDeclined(extra={"order_id": order_id})
-            if view.refusal is not None:
-                raise _medium_not_active(order_id, view.refusal)
-            return view, False
-        async with pool.acquire() as conn:  # resuming: the priced order comes from the claim
+            if view.status == "failed" and view.total_minor > 0 and not view.payments:
+                view = await _refund_unrecorded_charge(pool, provider, view, now, sales_point_key_id)
+            return _answer(view, False)
+        async with pool.acquire() as conn:  # resuming: the priced order and its rate come from the claim
             order = await conn.fetchrow(Q.get_order, order_id)
-            commission_permille = await conn.fetchval(Q.get_commission_permille, order["selling_authority_id"])
+            commission_permille = await _claimed_commission_permille(conn, order)
         stored, total, currency = order["request"], order["total_minor"], order["currency"]
         lines = [PricedLine.from_json(line) for line in stored["lines"]]
 
@@ -349,12 +379,10 @@ async def sell(
             if outcome["dead_media"]:
                 await _refuse_for_dead_medium(conn, provider, order_id, lines, charge, outcome["dead_media"][0],
                                               total, currency, now, sales_point_key_id, selling_authority_id)
+            elif charge is not None:  # closed meanwhile: paid by a concurrent retry, or failed
+                await _refund_charge_of_failed_order(conn, provider, order_id, charge, now, sales_point_key_id)
         view = await get_order_view(conn, order_id)
-    if view.status == "declined":
-        raise PaymentDeclined(extra={"order_id": order_id})
-    if view.refusal is not None:
-        raise _medium_not_active(order_id, view.refusal)
-    return view, created
+    return _answer(view, created)
 
 
 async def _refuse_for_dead_medium(
@@ -370,15 +398,15 @@ async def _refuse_for_dead_medium(
     sales_point_key_id: str,
     selling_authority_id: str,
 ) -> None:
-    """Close a pending order whose card or wallet died before fulfilment: refund the charge, record
-    charge and refund, keep the reason, write the audit row. One transaction holding the order's
-    row lock, the provider called inside it (as `refund` does): a concurrent retry waits, then
-    finds the order closed. A provider that does not answer leaves the order pending (503); the
+    """Close a pending order whose card or wallet died before fulfilment as failed: refund the
+    charge, record charge and refund, keep the reason, write the audit row. One transaction
+    holding the order's row lock, the provider called inside it (as `refund` does): a concurrent
+    retry waits, then finds the order closed. A provider that does not answer leaves the order pending (503); the
     next retry refunds with the same key, so at most one refund is ever made. The medium cannot
     come back to life, so every retry reaches this same outcome."""
     line_no = next(line.line_no for line in lines if line.medium_serial == dead["serial"])
     medium_status = "replaced" if dead["replaced"] else dead["status"]
-    refusal = {"code": MediumNotActive.code, "line_no": line_no, "medium": dead["serial"], "medium_status": medium_status}
+    detail = {"line_no": line_no, "medium": dead["serial"], "medium_status": medium_status}
     async with conn.transaction():
         order = await conn.fetchrow(Q.lock_order, order_id)
         if order["status"] != "pending":
@@ -392,12 +420,64 @@ async def _refuse_for_dead_medium(
                 raise PaymentPending(extra={"order_id": order_id}) from error
             await conn.execute(Q.insert_payment, order_id, "charge", provider.name, charge.reference, charge.amount_minor, currency, now)
             await conn.execute(Q.insert_payment, order_id, "refund", provider.name, refunded.reference, refunded.amount_minor, currency, now)
-        await conn.fetchval(Q.refuse_pending_order, order_id, now, refunded.amount_minor if refunded else 0, refusal)
+        await conn.fetchval(Q.fail_pending_order, order_id, now, refunded.amount_minor if refunded else 0,
+                            MediumNotActive.code, detail)
         await audit(conn, "ticketing.order.refused_medium_not_active", actor_key_id=sales_point_key_id,
                     authority_id=selling_authority_id, subject=f"order:{order_id}",
-                    data={**refusal, "total_minor": total, "currency": currency,
+                    data={**detail, "total_minor": total, "currency": currency,
                           "charge_reference": charge.reference if charge else None,
                           "refund_reference": refunded.reference if refunded else None}, now=now)
+
+
+async def _refund_charge_of_failed_order(
+    conn: asyncpg.Connection,
+    provider: PaymentProvider,
+    order_id: int,
+    charge: PaymentResult,
+    now: datetime,
+    actor_key_id: str | None,
+) -> None:
+    """Refund a charge made for an order that failed meanwhile (reconciliation closed it while the
+    charge was in flight), unless the order already records it (then it was refunded when the
+    order failed). One transaction holding the order's row lock, the provider called inside it;
+    the refund key ``refund-<id>`` is the one every path uses to return an order's charge, so
+    the provider makes at most one refund. A provider that does not answer rolls everything back
+    (503): the next retry finds the order failed without a charge and looks the charge up."""
+    async with conn.transaction():
+        order = await conn.fetchrow(Q.lock_order, order_id)
+        payments = await conn.fetch(Q.list_payments, order_id)
+        if order["status"] != "failed" or any(p["provider_reference"] == charge.reference for p in payments):
+            return
+        try:
+            refunded = await provider.refund(charge_reference=charge.reference, amount_minor=charge.amount_minor,
+                                             currency=charge.currency, idempotency_key=f"refund-{order_id}")
+        except PaymentUnavailable as error:
+            raise PaymentPending(extra={"order_id": order_id}) from error
+        await conn.execute(Q.insert_payment, order_id, "charge", provider.name, charge.reference, charge.amount_minor, charge.currency, now)
+        await conn.execute(Q.insert_payment, order_id, "refund", provider.name, refunded.reference, refunded.amount_minor, charge.currency, now)
+        await conn.execute(Q.add_refunded_minor, order_id, now, refunded.amount_minor)
+        await audit(conn, "ticketing.order.late_charge_refunded", actor_key_id=actor_key_id,
+                    authority_id=order["selling_authority_id"], subject=f"order:{order_id}",
+                    data={"failure_code": order["failure_code"], "amount_minor": charge.amount_minor,
+                          "currency": charge.currency, "charge_reference": charge.reference,
+                          "refund_reference": refunded.reference}, now=now)
+
+
+async def _refund_unrecorded_charge(
+    pool: asyncpg.Pool, provider: PaymentProvider, view: OrderView, now: datetime, actor_key_id: str
+) -> OrderView:
+    """A retry of a failed order that records no charge: ask the provider whether one was made
+    anyway (a charge in flight when reconciliation closed the order, whose refund did not answer)
+    and refund it. Never charges."""
+    try:
+        charge = await provider.find_charge(f"order-{view.order_id}")
+    except PaymentUnavailable as error:
+        raise PaymentPending(extra={"order_id": view.order_id}) from error
+    if charge is None or charge.status is not ChargeStatus.APPROVED:
+        return view
+    async with pool.acquire() as conn:
+        await _refund_charge_of_failed_order(conn, provider, view.order_id, charge, now, actor_key_id)
+        return await get_order_view(conn, view.order_id)
 
 
 def _fulfilment_arguments(
@@ -452,6 +532,35 @@ def _fulfilment_arguments(
     ]
 
 
+async def _claimed_commission_permille(conn: asyncpg.Connection, order: asyncpg.Record) -> int:
+    """The seller's commission rate stored with the order's claim (a later rate change never
+    applies to it); for an order claimed before rates were stored, the seller's current rate."""
+    commission_permille = order["request"].get("commission_permille")
+    if commission_permille is None:
+        commission_permille = await conn.fetchval(Q.get_commission_permille, order["selling_authority_id"])
+    return commission_permille or 0
+
+
+REFUNDABLE = ("paid", "partially_refunded", "refunded")
+MAX_REFUND_CONTRACTS = MAX_LINES * MAX_QUANTITY  # every contract an order can have
+
+
+def parse_refund_body(body: Any) -> list[int] | None:
+    """The contracts a refund names (``{"contract_ids": [...]}``); None (no body, or no
+    ``contract_ids``) asks for every contract of the order not refunded yet."""
+    if body is None:
+        return None
+    if not isinstance(body, dict):
+        raise InvalidOrder("the body must be a JSON object", code="invalid_refund")
+    contract_ids = body.get("contract_ids")
+    if contract_ids is None:
+        return None
+    if (not isinstance(contract_ids, list) or not 1 <= len(contract_ids) <= MAX_REFUND_CONTRACTS
+            or not all(isinstance(i, int) and not isinstance(i, bool) for i in contract_ids)):
+        raise InvalidOrder(f"contract_ids must be a list of 1 to {MAX_REFUND_CONTRACTS} contract ids", code="invalid_refund")
+    return list(dict.fromkeys(contract_ids))
+
+
 async def refund(
     pool: asyncpg.Pool,
     provider: PaymentProvider,
@@ -460,31 +569,158 @@ async def refund(
     actor_key_id: str,
     authority_id: str | None,
     now: datetime,
+    contract_ids: list[int] | None = None,
 ) -> OrderView:
-    """Refund a whole paid order whose contracts were never used. Idempotent: a refunded order
-    comes back as is. The provider is called inside the transaction that holds the order and
-    contract locks (refunds are rare; this keeps "used meanwhile" impossible)."""
+    """Refund contracts of a paid order that were never used: those ``contract_ids`` names, or
+    (None) every contract not refunded yet, which is the whole order the first time. Only active,
+    never-used contracts can be refunded; one that is not makes the whole request a 409 naming
+    it. Idempotent: contracts already refunded are not refunded again, so repeating a refund
+    (the same ids, or a whole refund) returns the order unchanged. The provider is called inside
+    the transaction that holds the order and contract locks (refunds are rare; this keeps "used
+    meanwhile" impossible)."""
     async with pool.acquire() as conn, conn.transaction():
         order = await conn.fetchrow(Q.lock_order, order_id)
         if order is None or (authority_id is not None and order["selling_authority_id"] != authority_id):
             raise UnknownOrder()
-        if order["status"] == "refunded":
-            return await get_order_view(conn, order_id)
-        if order["status"] != "paid":
+        if order["status"] not in REFUNDABLE:
             raise RefundNotAllowed(f"order {order_id} is {order['status']}")
         contracts = await conn.fetch(Q.lock_contracts_of_order, order_id)
-        used = [c["contract_id"] for c in contracts if c["first_used_at"] is not None or c["status"] != "active"]
-        if used:
-            raise RefundNotAllowed(f"contracts {used} were used or moved")
-        payments = await conn.fetch(Q.list_payments, order_id)
-        charges = [p for p in payments if p["kind"] == "charge"]
-        if charges:
-            result = await provider.refund(charge_reference=charges[0]["provider_reference"], amount_minor=order["total_minor"],
-                                           currency=order["currency"], idempotency_key=f"refund-{order_id}")
-            await conn.execute(Q.insert_payment, order_id, "refund", provider.name, result.reference, order["total_minor"], order["currency"], now)
-        await book(conn, order_id, order["currency"], negate(await list_order_rows(conn, order_id)), now)
-        await conn.execute(Q.set_contracts_status, [c["contract_id"] for c in contracts], "refunded")
-        await conn.execute(Q.set_order_status, order_id, "refunded", now, order["total_minor"])
-        await audit(conn, "ticketing.order.refunded", actor_key_id=actor_key_id, authority_id=order["selling_authority_id"],
-                    subject=f"order:{order_id}", data={"amount_minor": order["total_minor"], "currency": order["currency"]}, now=now)
+        chosen = _contracts_to_refund(order_id, contracts, contract_ids)
+        if chosen:
+            await _refund_contracts(conn, provider, order, contracts, chosen, actor_key_id, now)
         return await get_order_view(conn, order_id)
+
+
+def _contracts_to_refund(order_id: int, contracts: list[asyncpg.Record], contract_ids: list[int] | None) -> list[asyncpg.Record]:
+    """The contracts a refund request returns: none when every one it names is refunded already
+    (a repeated request); else every one must be an active, never-used contract of the order."""
+    by_id = {c["contract_id"]: c for c in contracts}
+    if contract_ids is None:
+        wanted = [c for c in contracts if c["status"] != "refunded"]
+    else:
+        strangers = [i for i in contract_ids if i not in by_id]
+        if strangers:
+            raise RefundNotAllowed(f"contracts {strangers} are not contracts of order {order_id}",
+                                   extra={"order_id": order_id, "contract_ids": strangers})
+        wanted = [by_id[i] for i in contract_ids]
+        if all(c["status"] == "refunded" for c in wanted):
+            return []
+    refused = [c["contract_id"] for c in wanted if c["status"] != "active" or c["first_used_at"] is not None]
+    if refused:
+        raise RefundNotAllowed(f"contracts {refused} were used, moved or refunded",
+                               extra={"order_id": order_id, "contract_ids": refused})
+    return wanted
+
+
+async def _refund_contracts(
+    conn: asyncpg.Connection,
+    provider: PaymentProvider,
+    order: asyncpg.Record,
+    contracts: list[asyncpg.Record],
+    chosen: list[asyncpg.Record],
+    actor_key_id: str,
+    now: datetime,
+) -> None:
+    """Refund ``chosen`` (locked, active, never-used contracts of the locked ``order``): one
+    provider refund of the unit prices of their lines (key ``refund-<id>-<n>``, the order's n-th
+    refund, so a retry after a provider timeout reuses it), the ledger rows apportioned with each
+    line's clearing key, owners and the commission rate of the sale (so the order's ledger still
+    sums to the money taken), the contracts and the order's status, the audit row."""
+    order_id, currency = order["order_id"], order["currency"]
+    lines = {line["line_no"]: PricedLine.from_json(line) for line in order["request"]["lines"]}
+    commission_permille = await _claimed_commission_permille(conn, order)
+    refunded_before = Counter(c["line_no"] for c in contracts if c["status"] == "refunded")
+    refunding = Counter(c["line_no"] for c in chosen)
+    rows = [
+        row
+        for line_no, count in sorted(refunding.items())
+        for row in apportion_refund(
+            line_no=line_no, amount_minor=lines[line_no].unit_price_minor * count,
+            refunded_before_minor=lines[line_no].unit_price_minor * refunded_before[line_no],
+            shares_permille=lines[line_no].shares_permille,
+            network_authority=dict(zip(lines[line_no].network_ids, lines[line_no].owning_authority_ids)),
+            selling_authority_id=order["selling_authority_id"], commission_permille=commission_permille)
+    ]
+    amount = sum(lines[line_no].unit_price_minor * count for line_no, count in refunding.items())
+    payments = await conn.fetch(Q.list_payments, order_id)
+    charge = next((p for p in payments if p["kind"] == "charge"), None)
+    refund_no = sum(p["kind"] == "refund" for p in payments) + 1
+    if charge is not None and amount > 0:
+        try:
+            result = await provider.refund(charge_reference=charge["provider_reference"], amount_minor=amount,
+                                           currency=currency, idempotency_key=f"refund-{order_id}-{refund_no}")
+        except PaymentUnavailable as error:
+            raise PaymentPending(extra={"order_id": order_id}) from error
+        await conn.execute(Q.insert_payment, order_id, "refund", provider.name, result.reference, amount, currency, now)
+    await book(conn, order_id, currency, rows, now)
+    await conn.execute(Q.set_contracts_status, [c["contract_id"] for c in chosen], "refunded")
+    refunded_minor = order["refunded_minor"] + amount
+    status = "refunded" if refunded_minor >= order["total_minor"] else "partially_refunded"
+    await conn.execute(Q.set_order_status, order_id, status, now, refunded_minor)
+    await audit(conn, "ticketing.order.refunded", actor_key_id=actor_key_id, authority_id=order["selling_authority_id"],
+                subject=f"order:{order_id}",
+                data={"amount_minor": amount, "currency": currency, "contract_ids": [c["contract_id"] for c in chosen],
+                      "refund_no": refund_no, "status": status}, now=now)
+
+
+ABANDONED = "abandoned"  # the failure_code of an order reconciliation closed
+DEFAULT_ABANDON_AFTER_S = 900
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What one reconciliation run did."""
+
+    abandoned: int  # pending orders closed as failed
+    refunded: int  # of those, the ones the provider had charged: the charge was refunded
+    unanswered: int  # left pending because the provider did not answer; the next run retries them
+
+
+async def reconcile_pending(
+    pool: asyncpg.Pool, provider: PaymentProvider, now: datetime, abandon_after_s: float = DEFAULT_ABANDON_AFTER_S
+) -> Reconciliation:
+    """Close every order still pending ``abandon_after_s`` after its claim: its client never came
+    back (see the module docstring). Each order in its own transaction holding its row lock, the
+    provider asked inside it: a retry finishing the order at the same time either commits first
+    (the order is paid or declined: left alone) or waits and then finds the order failed."""
+    cutoff = now - timedelta(seconds=abandon_after_s)
+    async with pool.acquire() as conn:
+        order_ids = [r["order_id"] for r in await conn.fetch(Q.list_abandoned_orders, cutoff)]
+    abandoned = refunded = unanswered = 0
+    for order_id in order_ids:
+        try:
+            charged = await _abandon_order(pool, provider, order_id, cutoff, now, abandon_after_s)
+        except PaymentUnavailable:
+            unanswered += 1
+            continue
+        if charged is not None:
+            abandoned += 1
+            refunded += charged
+    return Reconciliation(abandoned, refunded, unanswered)
+
+
+async def _abandon_order(
+    pool: asyncpg.Pool, provider: PaymentProvider, order_id: int, cutoff: datetime, now: datetime, abandon_after_s: float
+) -> bool | None:
+    """Close one abandoned order as failed: refund the charge the provider made for it, if any,
+    and record both; no ledger row, no contract. Returns whether there was a charge; None when
+    the order is no longer pending (finished meanwhile). A provider that does not answer rolls
+    everything back (PaymentUnavailable): the order stays pending for the next run."""
+    async with pool.acquire() as conn, conn.transaction():
+        order = await conn.fetchrow(Q.lock_order, order_id)
+        if order["status"] != "pending" or order["created_at"] >= cutoff:
+            return None
+        charge = await provider.find_charge(f"order-{order_id}")
+        refunded = None
+        if charge is not None and charge.status is ChargeStatus.APPROVED:
+            refunded = await provider.refund(charge_reference=charge.reference, amount_minor=charge.amount_minor,
+                                             currency=charge.currency, idempotency_key=f"refund-{order_id}")
+            await conn.execute(Q.insert_payment, order_id, "charge", provider.name, charge.reference, charge.amount_minor, charge.currency, now)
+            await conn.execute(Q.insert_payment, order_id, "refund", provider.name, refunded.reference, refunded.amount_minor, charge.currency, now)
+        detail = {"abandon_after_s": abandon_after_s, "charge_reference": charge.reference if refunded else None,
+                  "refund_reference": refunded.reference if refunded else None}
+        await conn.fetchval(Q.fail_pending_order, order_id, now, refunded.amount_minor if refunded else 0, ABANDONED, detail)
+        await audit(conn, "ticketing.order.abandoned", actor_key_id=None, authority_id=order["selling_authority_id"],
+                    subject=f"order:{order_id}",
+                    data={**detail, "total_minor": order["total_minor"], "currency": order["currency"]}, now=now)
+        return refunded is not None

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from oura.clock import Clock
-from ticketing import clearing, media, sales, validation
+from ticketing import clearing, commissions, media, sales, validation
 from ticketing.payments import PaymentProvider
 from ticketing.products import Catalogue
 from ticketing.repository import Q
@@ -53,6 +53,8 @@ class TicketingService:
     clock: Clock
     lock_contracts: bool = True  # debug flag: False only in the race-demonstration test
     race_delay_s: float = 0.0  # widens the validation read-modify-write window; tests only
+    abandon_after_s: float = sales.DEFAULT_ABANDON_AFTER_S  # a pending order older than this is abandoned
+    reconcile_every_s: float = 300.0  # period of the app's reconciliation task; 0 disables it
 
     @property
     def catalogue(self) -> Catalogue:
@@ -68,9 +70,28 @@ class TicketingService:
             idempotency_key=idempotency_key, body=body, now=self.clock.now(),
         )
 
-    async def refund(self, *, order_id: int, actor_key_id: str, authority_id: str | None):
+    async def refund(self, *, order_id: int, actor_key_id: str, authority_id: str | None,
+                     contract_ids: list[int] | None = None):
         return await sales.refund(self.pool, self.provider, order_id=order_id, actor_key_id=actor_key_id,
-                                  authority_id=authority_id, now=self.clock.now())
+                                  authority_id=authority_id, now=self.clock.now(), contract_ids=contract_ids)
+
+    async def reconcile_pending(self, abandon_after_s: float | None = None) -> sales.Reconciliation:
+        """Close the orders left pending longer than ``abandon_after_s`` (default: the service's)."""
+        return await sales.reconcile_pending(self.pool, self.provider, self.clock.now(),
+                                             self.abandon_after_s if abandon_after_s is None else abandon_after_s)
+
+    async def list_commission_rates(self, *, authority_id: str | None):
+        return await commissions.list_commission_rates(self.pool, authority_id=authority_id)
+
+    async def set_commission_rate(self, *, selling_authority_id: str, commission_permille: int, actor_key_id: str):
+        return await commissions.set_commission_rate(
+            self.pool, self.network_authority.values(), selling_authority_id=selling_authority_id,
+            commission_permille=commission_permille, actor_key_id=actor_key_id, now=self.clock.now())
+
+    async def delete_commission_rate(self, *, selling_authority_id: str, actor_key_id: str):
+        return await commissions.delete_commission_rate(
+            self.pool, self.network_authority.values(), selling_authority_id=selling_authority_id,
+            actor_key_id=actor_key_id, now=self.clock.now())
 
     async def get_order(self, order_id: int):
         return await sales.get_order_view(self.pool, order_id)

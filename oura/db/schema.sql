@@ -136,7 +136,7 @@ CREATE TABLE rt_feed_status (
     PRIMARY KEY (feed_id, kind)
 );
 
--- == ticketing (0004) ==
+-- == ticketing (0004, 0005) ==
 -- Ticketing: orders and payments, media and contracts, validations, deny list, clearing ledger.
 -- Money is bigint minor units with an ISO 4217 currency. Every time is timestamptz (UTC inside).
 
@@ -166,15 +166,20 @@ CREATE TABLE ticketing_orders (
     request_hash         text NOT NULL,              -- same key with another body is refused
     selling_authority_id text NOT NULL,
     channel              text NOT NULL CHECK (channel IN ('vending_machine', 'desk', 'web', 'app')),
-    status               text NOT NULL CHECK (status IN ('pending', 'paid', 'declined', 'refunded')),
+    status               text NOT NULL CHECK (status IN ('pending', 'paid', 'declined', 'refunded', 'partially_refunded', 'failed')),
+    failure_code         text,                       -- why a failed order failed (medium_not_active, abandoned)
+    failure_detail       jsonb,                      -- its details; both NULL unless failed
     total_minor          bigint NOT NULL CHECK (total_minor >= 0),
     currency             text NOT NULL,
     refunded_minor       bigint NOT NULL DEFAULT 0 CHECK (refunded_minor >= 0 AND refunded_minor <= total_minor),
     request              jsonb NOT NULL,
     created_at           timestamptz NOT NULL,
     updated_at           timestamptz NOT NULL,
-    CONSTRAINT ticketing_orders_idempotency UNIQUE (sales_point_key_id, idempotency_key)
+    CONSTRAINT ticketing_orders_idempotency UNIQUE (sales_point_key_id, idempotency_key),
+    CONSTRAINT ticketing_orders_failure
+        CHECK ((status = 'failed') = (failure_code IS NOT NULL) AND (status = 'failed' OR failure_detail IS NULL))
 );
+CREATE INDEX ticketing_orders_pending_idx ON ticketing_orders (created_at) WHERE status = 'pending';  -- reconciliation (0005)
 
 CREATE TABLE ticketing_order_lines (
     order_id             bigint NOT NULL REFERENCES ticketing_orders,

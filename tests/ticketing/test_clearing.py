@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ticketing.clearing import apportion_line, negate, parse_period, split_by_shares
+from ticketing.clearing import apportion_line, apportion_refund, negate, parse_period, split_by_shares
 
 OWNERS = {"ter": "region", "tcl": "sytral", "tag": "grenoble"}
 
@@ -79,3 +79,31 @@ async def test_clearing_month_follows_the_regions_calendar(make_harness):
     assert await taken("2026-03") == 210
     assert await taken("2026-04") == 210
     assert await taken("2026-04-01") == 210
+
+
+@given(
+    unit=st.integers(min_value=0, max_value=100_000),
+    parts=st.lists(st.integers(min_value=1, max_value=5), min_size=1, max_size=6),
+    first=st.integers(min_value=0, max_value=1000),
+    rate=st.integers(min_value=0, max_value=1000),
+    seller=st.sampled_from(["region", "sytral", "grenoble"]),
+)
+def test_a_line_refunded_in_parts_ends_at_the_exact_negation_of_its_sale(unit, parts, first, rate, seller):
+    shares = [("ter", first), ("tcl", 1000 - first)]
+    common = {"line_no": 1, "shares_permille": shares, "network_authority": OWNERS, "selling_authority_id": seller,
+              "commission_permille": rate}
+    sale = apportion_line(amount_minor=unit * sum(parts), **common)
+    net: dict[tuple, int] = {}
+    for r in sale:
+        net[(r.kind, r.beneficiary_authority_id, r.network_id)] = r.amount_minor
+    refunded = 0
+    for units in parts:
+        rows = apportion_refund(amount_minor=unit * units, refunded_before_minor=refunded, **common)
+        assert sum(r.amount_minor for r in rows) == -unit * units  # each refund: minus its amount
+        if refunded == 0:
+            assert rows == [r for r in negate(apportion_line(amount_minor=unit * units, **common)) if r.amount_minor]
+        refunded += unit * units
+        for r in rows:
+            key = (r.kind, r.beneficiary_authority_id, r.network_id)
+            net[key] = net.get(key, 0) + r.amount_minor
+    assert set(net.values()) <= {0}  # every authority's part and commission exactly undone

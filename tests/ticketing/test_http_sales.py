@@ -232,15 +232,16 @@ async def test_resumed_sale_never_loads_a_contract_on_a_dead_medium(make_harness
     assert sum(r.amount_minor for r in h.provider.refunds.values()) == 6000
     admin = await h.key("admin", None)
     view = await (await h.client.get(f"/v1/orders/{order_id}", headers=admin)).json()
-    assert view["status"] == "refunded" and view["refunded_minor"] == 6000
-    assert view["refusal"]["code"] == "medium_not_active" and view["refusal"]["medium"] == card
+    assert view["status"] == "failed" and view["refunded_minor"] == 6000
+    assert view["failure"]["code"] == "medium_not_active" and view["failure"]["detail"]["medium"] == card
     assert sorted(p["kind"] for p in view["payments"]) == ["charge", "refund"]
     actions = [r["action"] for r in await h.service.pool.fetch(
         "SELECT action FROM audit_log WHERE subject = $1 ORDER BY created_at, action", f"order:{order_id}")]
     assert "ticketing.order.refused_medium_not_active" in actions and "ticketing.order.paid" not in actions
     report = await (await h.client.get("/v1/clearing", params={"period": "2026-03"}, headers=admin)).json()
     assert report["is_balanced"] and report["balances"] == []
-    assert (await h.client.post(f"/v1/orders/{order_id}/refund", headers=admin)).status == 200  # already refunded
+    refund = await h.client.post(f"/v1/orders/{order_id}/refund", headers=admin)  # its money is back already
+    assert refund.status == 409 and (await refund.json())["code"] == "refund_not_allowed"
     assert len(h.provider.refunds) == 1
 
 
