@@ -8,14 +8,19 @@ What runs:
 
 1. an embedded PostgreSQL (pgserver) in a temporary folder, a fresh database, every migration;
 2. the raw limit: N single-row INSERTs (autocommit, one round trip each) into a table shaped like
-   a validation row, from 1 connection and from 8 concurrent connections;
+   a validation row, from 1 connection and from 8 concurrent connections; and the floor of one
+   round trip (``SELECT 1``: wall time and the backend's CPU), which says how costly a context
+   switch is on this machine;
 3. the OùRA app (foundation + ticketing routes) in a *separate process* on 127.0.0.1, on a small
    generated demo region (`oura.demo`), so the load generator does not share its event loop;
 4. sales: ``--clients`` concurrent sales points, each its own API key, selling a paper single ticket
    with a fresh Idempotency-Key per sale: closed loop (each client sends its next sale when the
    previous one returns: the throughput limit, where latency is clients / throughput by Little's
    law) and paced (each client sells ``rate`` times a second, for each of ``--paced-rates``: a
-   sustained load where latency is the measure, counted from when each sale was due);
+   sustained load where latency is the measure, counted from when each sale was due); during the
+   closed loop, the CPU time of PostgreSQL (postmaster and backends), of the server and of the
+   load generator is read from /proc and divided by the sales made: the CPU cost of one sale, and
+   the throughput the machine's cores allow at that cost;
 5. validations: ``--cards`` cards with a 10-trip contract, ``--devices`` validators posting
    ``--batches`` batches of ``--batch`` events concurrently; then the same batches again
    (idempotent replay: no decision changes, no trip taken twice), with the checks printed.
@@ -104,6 +109,53 @@ async def raw_insert_rate(dsn: str, rows: int, connections: int) -> float:
     return per * connections / elapsed
 
 
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU time consumed so far by each of these processes (Linux /proc)."""
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two readings; a process absent before (a backend the pool opened
+    meanwhile) counts from its start."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def postgres_pids(pgdata: Path) -> list[int]:
+    """The postmaster (first line of postmaster.pid) and its children: backends, WAL writer..."""
+    postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                    children.append(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+    return [postmaster, *children]
+
+
+async def round_trip(dsn: str, count: int = 2000) -> tuple[float, float]:
+    """The machine's floor for one database round trip: ``SELECT 1`` on one connection, in ms of
+    wall time and of backend CPU."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        backend = await conn.fetchval("SELECT pg_backend_pid()")
+        cpu0, started = cpu_seconds([backend]), time.perf_counter()
+        for _ in range(count):
+            await conn.fetchval("SELECT 1")
+        elapsed = time.perf_counter() - started
+        return 1000 * elapsed / count, 1000 * cpu_used(cpu0, cpu_seconds([backend])) / count
+    finally:
+        await conn.close()
+
+
 async def make_keys(dsn: str, role: str, authority: str, count: int) -> list[dict[str, str]]:
     from oura.auth import create_key
 
@@ -123,7 +175,8 @@ async def sales(base: str, keys: list[dict[str, str]], duration_s: float, rate_p
     next sale leaves when the previous one returns. Paced: sale n is due at start + n / rate; the
     latency counts from when it was due, not from when it left (a sale delayed behind a slow one
     carries that delay: no coordinated omission)."""
-    latencies: list[float] = []
+    latencies: list[float] = []  # from when the sale was due (closed loop: when it left)
+    service_times: list[float] = []  # from when the request left
     errors = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         deadline = time.perf_counter() + duration_s
@@ -139,6 +192,7 @@ async def sales(base: str, keys: list[dict[str, str]], duration_s: float, rate_p
                     due += 1.0 / rate_per_client
                 else:
                     started = time.perf_counter()
+                sent = time.perf_counter()
                 n += 1
                 async with session.post(f"{base}/v1/orders", json=ORDER,
                                         headers={**keys[k], "Idempotency-Key": f"{label}-{k}-{n}"}) as response:
@@ -146,13 +200,14 @@ async def sales(base: str, keys: list[dict[str, str]], duration_s: float, rate_p
                     if response.status != 201:
                         errors += 1
                 latencies.append(time.perf_counter() - started)
+                service_times.append(time.perf_counter() - sent)
 
         started = time.perf_counter()
         await asyncio.gather(*(client(k) for k in range(len(keys))))
         elapsed = time.perf_counter() - started
     return {"sales": len(latencies), "per_s": len(latencies) / elapsed, "errors": errors,
             "p50_ms": 1000 * statistics.median(latencies), "p99_ms": 1000 * percentile(latencies, 0.99),
-            "max_ms": 1000 * max(latencies)}
+            "max_ms": 1000 * max(latencies), "p99_from_sent_ms": 1000 * percentile(service_times, 0.99)}
 
 
 async def seed_cards(dsn: str, cards: int) -> list[str]:
@@ -235,6 +290,8 @@ async def main_async(args: argparse.Namespace) -> None:
         raw_1 = await raw_insert_rate(dsn, args.raw_rows, 1)
         raw_8 = await raw_insert_rate(dsn, args.raw_rows, 8)
         print(f"raw single-row INSERT: {raw_1:,.0f} rows/s (1 connection), {raw_8:,.0f} rows/s (8 connections)", flush=True)
+        wall_ms, backend_ms = await round_trip(dsn)
+        print(f"one round trip (SELECT 1, 1 connection): {wall_ms:.3f} ms wall, {backend_ms:.3f} ms of backend CPU", flush=True)
 
         port = args.port
         server = subprocess.Popen([sys.executable, __file__, "--serve", dsn, str(work / "demo"), str(port)],
@@ -252,8 +309,16 @@ async def main_async(args: argparse.Namespace) -> None:
                     await asyncio.sleep(0.1)
             sale_keys = await make_keys(dsn, "sales_point", "sytral", args.clients)
             await sales(base, sale_keys[:4], 2.0, None, "warm")  # warm-up
+            processes = {"postgres": lambda: postgres_pids(work / "pgdata"), "server": lambda: [server.pid],
+                         "load generator": lambda: [os.getpid()]}
+            cpu0 = {name: cpu_seconds(pids()) for name, pids in processes.items()}
             closed = await sales(base, sale_keys, args.sales_s, None, "closed")
             print(f"sales, closed loop, {args.clients} clients: {closed}", flush=True)
+            per_sale = {name: 1000 * cpu_used(cpu0[name], cpu_seconds(pids())) / closed["sales"]
+                        for name, pids in processes.items()}
+            print("CPU per sale in the closed loop: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in per_sale.items())
+                  + f"; total {sum(per_sale.values()):.2f} ms on {os.cpu_count()} cores -> at most "
+                  f"{1000 * os.cpu_count() / sum(per_sale.values()):.0f} sales/s", flush=True)
             paced_runs = []
             for rate in args.paced_rates:
                 paced = await sales(base, sale_keys, args.sales_s, rate, f"paced{rate}")

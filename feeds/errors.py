@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from oura.errors import NotFound, ServiceUnavailable
 
-__all__ = ["UnknownAuthority", "UnknownNetwork", "UnknownFeedVersion", "NoRegistry"]
+__all__ = ["UnknownAuthority", "UnknownNetwork", "UnknownFeedVersion", "NoRegistry", "HubsNotReady"]
 
 
 class UnknownAuthority(NotFound):
@@ -30,3 +30,9 @@ class NoRegistry(ServiceUnavailable):
     """No authority registry is configured (set OURA_REGISTRY or [feeds] registry)."""
 
     code = "no_registry"
+
+
+class HubsNotReady(ServiceUnavailable):
+    """The interchange hubs are computed after the first ingestion round; retry in a moment."""
+
+    code = "hubs_not_ready"

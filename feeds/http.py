@@ -1,29 +1,39 @@
-"""REST routes of the feeds package: authorities, feed versions and health, validation reports.
+"""REST routes of the feeds package: authorities, feed versions and health, validation reports,
+interchange hubs.
 
-All three are public: the registry and the quality of open data are open data. The package's
-startup (`feeds_context`) loads the registry once and, when configured, starts the periodic
-ingestion (`FeedScheduler`).
+All are public: the registry and the quality of open data are open data. The package's startup
+(`feeds_context`) loads the registry once and, when configured, starts the periodic ingestion
+(`FeedScheduler`) and keeps the hubs of the served versions computed (`HubSet`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from feeds import repository
+from feeds.adapters import read_network_feed
 from feeds.authorities import Registry, load_registry
-from feeds.errors import UnknownFeedVersion, UnknownNetwork
+from feeds.errors import HubsNotReady, UnknownFeedVersion, UnknownNetwork
+from feeds.hubs import HUB_INPUT_FILES, Hub, HubMember, list_hubs, select_hubs
 from feeds.scheduler import FeedScheduler
 from feeds.status import NetworkStatus, list_network_statuses
 from feeds.store import FeedStore
-from oura.http import RouteTable, json_response, path_param, query, query_int, query_str
+from oura.concurrency import run_blocking
+from oura.errors import InvalidParameter
+from oura.http import (RouteTable, json_response, path_param, query, query_bool, query_float, query_int,
+                       query_latlon, query_str)
+from oura.http.middleware import REQUEST_ID_KEY, problem_response
 from oura.keys import CLOCK, CONFIG, HTTP_CLIENT, POOL, READINESS
 
-__all__ = ["routes", "feeds_context", "REGISTRY", "SCHEDULER", "STORE"]
+__all__ = ["routes", "feeds_context", "REGISTRY", "SCHEDULER", "STORE", "HUBS", "HubSet"]
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +41,28 @@ routes = RouteTable(tag="feeds")
 REGISTRY = web.AppKey("feeds.registry", Registry)
 STORE = web.AppKey("feeds.store", FeedStore)
 SCHEDULER = web.AppKey("feeds.scheduler", FeedScheduler)
+HUBS_DEBOUNCE_S = 2.0  # several networks often change together: one computation for the lot
+HUBS_RETRY_AFTER_S = 10
 
 _EMPTY_REGISTRY = Registry(source="", region_name="", timezone="")
+
+
+@dataclass(frozen=True)
+class HubSet:
+    """The hubs of one set of served versions, replaced whole when a new version is published."""
+
+    versions: tuple[tuple[str, str], ...]  # (network id, sha256) of each served version, sorted
+    hubs: tuple[Hub, ...]
+
+
+@dataclass
+class HubHolder:
+    """The current `HubSet`: None until the first computation, then swapped by reference."""
+
+    current: HubSet | None = None
+
+
+HUBS = web.AppKey("feeds.hubs", HubHolder)
 
 
 def _registry(request: web.Request) -> Registry:
@@ -133,15 +163,121 @@ async def get_version_report(request: web.Request) -> web.Response:
                           "summary": version.summary, "issues": issues})
 
 
+def _point(lat: float, lon: float) -> dict[str, Any] | None:
+    """A GeoJSON Point (lon, lat order), or None for a place without coordinates."""
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return None
+    return {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]}
+
+
+def _member_json(member: HubMember) -> dict[str, Any]:
+    distance = round(member.distance_m, 1) if math.isfinite(member.distance_m) else None
+    return {"stop_id": member.stop_id, "network_id": member.feed_id, "name": member.name, "distance_m": distance}
+
+
+def _hub_json(hub: Hub, distance_m: float | None) -> dict[str, Any]:
+    entry = {"hub_id": hub.hub_id, "name": hub.name, "geometry": _point(hub.lat, hub.lon),
+             "networks": list(hub.feed_ids), "interchange": hub.interchange,
+             "stops": [_member_json(member) for member in hub.members]}
+    if distance_m is not None:
+        entry["distance_m"] = round(distance_m, 1)
+    return entry
+
+
+def _hubs_not_ready(request: web.Request) -> web.Response:
+    """503 problem+json with Retry-After (a raised error would reach the client without the header)."""
+    return problem_response(HubsNotReady().to_problem(), request.get(REQUEST_ID_KEY),
+                            {"Retry-After": str(HUBS_RETRY_AFTER_S)})
+
+
+@routes.get("/v1/hubs", summary="Interchange hubs: stations of different networks that are the same place",
+            params=[query("interchanges_only", "boolean",
+                          description="only hubs joining two or more networks (default true)"),
+                    query("network", description="only hubs with a stop of this network"),
+                    query("near", description="'lat,lon': only hubs within radius_m of this point, nearest first"),
+                    query("radius_m", "number", description="with near, in metres (default 1000)",
+                          minimum=1, maximum=50_000),
+                    query("limit", "integer", description="hubs listed (default 50)", minimum=1, maximum=500)],
+            responses={200: "Hubs of the served feed versions, and how many matched", 400: "Bad parameters",
+                       404: "Unknown network", 503: "Hubs not computed yet (first ingestion running)"})
+async def list_interchange_hubs(request: web.Request) -> web.Response:
+    """Hubs computed once per set of served versions, filtered here; order: most networks first
+    (then most stations, hub id), or nearest first around `near`."""
+    params = request.query
+    interchanges_only = query_bool(params, "interchanges_only", default=True)
+    network = query_str(params, "network")
+    if network is not None and network not in {n.id for n in _registry(request).list_networks()}:
+        raise UnknownNetwork(f"no network {network!r} in the registry")
+    near = query_latlon(params, "near")
+    radius_m = query_float(params, "radius_m", default=1000.0, minimum=1, maximum=50_000)
+    if near is None and params.get("radius_m"):
+        raise InvalidParameter("radius_m", "needs near=lat,lon")
+    limit = query_int(params, "limit", default=50, minimum=1, maximum=500)
+    holder = request.app.get(HUBS)
+    if holder is None or holder.current is None:
+        return _hubs_not_ready(request)
+    selected = select_hubs(holder.current.hubs, interchanges_only=interchanges_only, feed_id=network, near=near,
+                           radius_m=radius_m)
+    return json_response({"total": len(selected), "hubs": [_hub_json(hub, d) for hub, d in selected[:limit]]})
+
+
+def _compute_hubs(served: list[repository.CurrentFeed], adapters: dict[str, str]) -> tuple[Hub, ...]:
+    """Read each served version's hub inputs (its adapter applied) and cluster them; sync, CPU-bound."""
+    tables = {feed.feed_id: read_network_feed(feed.content_path, adapters.get(feed.feed_id),
+                                              only=list(HUB_INPUT_FILES))
+              for feed in served}
+    return tuple(list_hubs(tables))
+
+
+async def _refresh_hubs(app: web.Application, registry: Registry) -> None:
+    """Compute the hubs unless the served versions are those of the current `HubSet`."""
+    networks = registry.list_networks()
+    known = {network.id for network in networks}
+    served = [feed for feed in await repository.list_current_feeds(app[POOL]) if feed.feed_id in known]
+    versions = tuple(sorted((feed.feed_id, feed.sha256) for feed in served))
+    holder = app[HUBS]
+    if holder.current is not None and holder.current.versions == versions:
+        return
+    adapters = {network.id: network.adapter for network in networks if network.adapter}
+    hubs = await run_blocking(_compute_hubs, served, adapters)
+    holder.current = HubSet(versions=versions, hubs=hubs)
+    log.info("interchange hubs computed", extra={"feeds": len(served), "hubs": len(hubs)})
+
+
+async def _keep_hubs_current(app: web.Application, registry: Registry, scheduler: FeedScheduler | None) -> None:
+    """Compute the hubs after the first ingestion round, then again (debounced) after accepted
+    versions: the notifications the planner's reload follows (`oura.wiring`). Without a
+    scheduler the versions already recorded are served, so one computation is all there is."""
+    wanted = asyncio.Event()
+
+    async def on_new_version(_outcome: object) -> None:
+        wanted.set()
+
+    if scheduler is not None:
+        scheduler.subscribe(on_new_version)
+        await scheduler.first_round.wait()
+    while True:
+        wanted.clear()
+        try:
+            await _refresh_hubs(app, registry)
+        except Exception:  # keep serving the previous hubs; retry on the next version
+            log.exception("computing the interchange hubs failed")
+        await wanted.wait()
+        await asyncio.sleep(HUBS_DEBOUNCE_S)
+
+
 async def feeds_context(app: web.Application) -> AsyncIterator[None]:
-    """Load the registry; start periodic ingestion when `FeedsConfig.ingest_on_start` is set."""
+    """Load the registry; start periodic ingestion when `FeedsConfig.ingest_on_start` is set; keep
+    the hubs of the served versions computed."""
     config = app[CONFIG].feeds
     store = FeedStore(config.store_dir)
     removed = store.remove_leftovers()
     if removed:
         log.info("removed %d abandoned download(s) from the feed store", removed)
     app[STORE] = store
+    app[HUBS] = HubHolder()
     if config.registry is None:
+        app[HUBS].current = HubSet(versions=(), hubs=())  # no networks, so no hubs and nothing to wait for
         yield
         return
     registry = load_registry(config.registry)
@@ -158,9 +294,13 @@ async def feeds_context(app: web.Application) -> AsyncIterator[None]:
             app[READINESS].set("feeds", True, f"{len(registry.list_networks())} networks checked")
 
         ready_task = asyncio.create_task(mark_ready())
+    hubs_task = asyncio.create_task(_keep_hubs_current(app, registry, scheduler))
     try:
         yield
     finally:
+        hubs_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await hubs_task
         if scheduler is not None:
             ready_task.cancel()
             await scheduler.stop()

@@ -22,7 +22,7 @@ Ids are namespaced (`tcl:123`). Pure and synchronous (numpy/pandas/networkx).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
@@ -33,7 +33,8 @@ from feeds.gtfs.reader import GtfsTables
 from feeds.merge import find_stop_links
 from feeds.namespace import namespace_column
 
-__all__ = ["Hub", "StopTable", "TransferTable", "collect_stops", "list_hubs", "list_walking_transfers"]
+__all__ = ["Hub", "HubMember", "StopTable", "TransferTable", "collect_stops", "list_hubs", "list_walking_transfers",
+           "select_hubs"]
 
 HUB_INPUT_FILES = ("stops", "transfers", "levels")
 DEFAULT_WALK_SPEED_MPS = 1.2  # a realistic pace with luggage and crowds (about 4.3 km/h)
@@ -73,6 +74,16 @@ class TransferTable:
 
 
 @dataclass(frozen=True)
+class HubMember:
+    """One station of a hub (or a stop without a parent station)."""
+
+    stop_id: str  # namespaced
+    feed_id: str
+    name: str
+    distance_m: float  # from the hub centre to the station (mean of its rows); NaN without coordinates
+
+
+@dataclass(frozen=True)
 class Hub:
     hub_id: str  # "hub:" + the smallest station id of the hub (stable across runs)
     name: str
@@ -80,6 +91,7 @@ class Hub:
     feed_ids: tuple[str, ...]
     lat: float
     lon: float
+    members: tuple[HubMember, ...] = ()  # one per station id, same order
 
     @property
     def interchange(self) -> bool:
@@ -269,8 +281,37 @@ def list_hubs(
         # the name of the biggest station (most platforms) names the hub
         name_votes = Counter({names[s]: size.get(s, 0) for s in station_ids if names.get(s)})
         name = name_votes.most_common(1)[0][0] if name_votes else station_ids[0]
-        coords = position.reindex(list(station_ids)).mean()
+        placed_stations = position.reindex(list(station_ids))
+        coords = placed_stations.mean()
+        distances = _haversine_m(coords["lat"], coords["lon"], placed_stations["lat"].to_numpy(),
+                                 placed_stations["lon"].to_numpy())
+        members = tuple(HubMember(stop_id=s, feed_id=feed_of.get(s, s.partition(":")[0]), name=str(names.get(s, "")),
+                                  distance_m=float(d)) for s, d in zip(station_ids, distances, strict=True))
         hubs.append(Hub(hub_id=f"hub:{station_ids[0]}", name=str(name), station_ids=station_ids, feed_ids=feed_ids,
-                        lat=float(coords["lat"]), lon=float(coords["lon"])))
+                        lat=float(coords["lat"]), lon=float(coords["lon"]), members=members))
     hubs.sort(key=lambda hub: (-len(hub.feed_ids), -len(hub.station_ids), hub.hub_id))
     return hubs
+
+
+def select_hubs(
+    hubs: Sequence[Hub],
+    *,
+    interchanges_only: bool = True,
+    feed_id: str | None = None,
+    near: tuple[float, float] | None = None,
+    radius_m: float = 1000.0,
+) -> list[tuple[Hub, float | None]]:
+    """The hubs matching the filters, each with its distance in metres to ``near`` (None without it).
+
+    The order is stable so pages and caches agree: nearest first (then hub id) around ``near``,
+    otherwise the order of `list_hubs` (most networks, most stations, hub id).
+    """
+    chosen = [hub for hub in hubs
+              if (hub.interchange or not interchanges_only) and (feed_id is None or feed_id in hub.feed_ids)]
+    if near is None:
+        return [(hub, None) for hub in chosen]
+    lat = np.array([hub.lat for hub in chosen], dtype=np.float64)
+    lon = np.array([hub.lon for hub in chosen], dtype=np.float64)
+    distances = _haversine_m(near[0], near[1], lat, lon)
+    close = [(hub, float(d)) for hub, d in zip(chosen, distances, strict=True) if d <= radius_m]
+    return sorted(close, key=lambda pair: (pair[1], pair[0].hub_id))

@@ -10,7 +10,9 @@ raises for bad input. Every attempt ends in one `IngestOutcome`:
   accepted version keeps serving (a rejected feed never replaces the last good one);
 - ``unchanged``: the content hash equals the last fetched content (nothing re-validated);
 - ``not_modified``: the server answered 304 to the conditional GET;
-- ``failed``: the feed could not be fetched at all (network, HTTP error, size limit).
+- ``failed``: the feed could not be fetched at all (network, HTTP error, size limit);
+- ``superseded``: another ingestion of the network, whose download started later, published
+  first; this older content is recorded (with its issues) but never replaces the newer one.
 
 CPU-bound steps (reading, validating, hashing, copying) run through `oura.concurrency.run_blocking`.
 """
@@ -47,6 +49,7 @@ class Outcome(enum.StrEnum):
     UNCHANGED = "unchanged"
     NOT_MODIFIED = "not_modified"
     FAILED = "failed"
+    SUPERSEDED = "superseded"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ async def ingest_network(
     current = next((f for f in await repository.list_current_feeds(pool) if f.feed_id == network.id), None)
     has_current = current is not None
     conditional = state is not None and has_current and not force
+    fetch_started_at = clock.now()
     fetched = await fetch_feed(
         network.static, session=session, dest_dir=work_dir, etag=state.etag if conditional else None,
         last_modified=state.last_modified if conditional else None, limits=limits, progress=progress,
@@ -133,27 +137,37 @@ async def ingest_network(
                     outcome=Outcome.UNCHANGED.value, error=None, sha256=fetched.sha256, etag=fetched.etag,
                     last_modified=fetched.last_modified, still_rejected=_is_rejected(fetched.sha256, current_now))
                 return _unchanged(network, fetched.sha256, timings)
+            summary = report.summary()
+            superseded_by = _find_superseding(current_now, fetch_started_at)
+            if superseded_by is not None:
+                outcome = Outcome.SUPERSEDED
+                summary = (f"SUPERSEDED: version {superseded_by}, whose download started later, serves; "
+                           f"this content was not published.\n{summary}")
             version_id = await repository.insert_version(
                 conn, network_id=network.id, authority_id=network.authority_id, sha256=fetched.sha256,
-                source=network.static, status=outcome.value, fetched_at=now, validity_start=report.validity_start,
-                validity_end=report.validity_end, size_bytes=fetched.size_bytes, counts=dict(report.counts),
-                issue_counts=report.issue_counts(), summary=report.summary(),
-                content_path=None if content_path is None else str(content_path), etag=fetched.etag,
-                last_modified=fetched.last_modified,
+                source=network.static, status=outcome.value, fetch_started_at=fetch_started_at, fetched_at=now,
+                validity_start=report.validity_start, validity_end=report.validity_end,
+                size_bytes=fetched.size_bytes, counts=dict(report.counts), issue_counts=report.issue_counts(),
+                summary=summary, content_path=None if content_path is None else str(content_path),
+                etag=fetched.etag, last_modified=fetched.last_modified,
             )
             await repository.insert_issues(conn, version_id, report.issues)
             if outcome is Outcome.ACCEPTED:
                 await repository.publish_current(conn, network.id, version_id, now)
-            await repository.upsert_fetch_state(
-                conn, network_id=network.id, authority_id=network.authority_id, at=now, outcome=outcome.value,
-                error=None if outcome is Outcome.ACCEPTED else _first_reason(report), sha256=fetched.sha256,
-                etag=fetched.etag, last_modified=fetched.last_modified,
-            )
+            if outcome is not Outcome.SUPERSEDED:  # else the newer download's state (validators, health) stands
+                await repository.upsert_fetch_state(
+                    conn, network_id=network.id, authority_id=network.authority_id, at=now, outcome=outcome.value,
+                    error=None if outcome is Outcome.ACCEPTED else _first_reason(report), sha256=fetched.sha256,
+                    etag=fetched.etag, last_modified=fetched.last_modified,
+                )
         timings["record_s"] = time.perf_counter() - mark
         timings["total_s"] = time.perf_counter() - started
         if outcome is Outcome.ACCEPTED:
             message = (f"accepted version {version_id}: {report.counts.get('trips', 0)} trips, "
                        f"{report.counts.get('stop_times', 0)} stop_times")
+        elif outcome is Outcome.SUPERSEDED:
+            message = (f"superseded version {version_id}: version {superseded_by}, whose download "
+                       "started later, already serves")
         else:
             message = f"rejected version {version_id}: {_first_reason(report)}; the previous version keeps serving"
         return IngestOutcome(network.id, network.authority_id, outcome, message, version_id, fetched.sha256,
@@ -205,6 +219,18 @@ async def _record_attempt(pool: asyncpg.Pool, network: Network, at: dt.datetime,
 def _is_known(sha256: str, state: repository.FetchState | None, current: repository.CurrentFeed | None) -> bool:
     """Whether ``sha256`` is the last fetched content or the serving one (nothing to validate)."""
     return sha256 in {state.last_sha256 if state else None, current.sha256 if current else None}
+
+
+def _find_superseding(current: repository.CurrentFeed | None, fetch_started_at: dt.datetime) -> int | None:
+    """The serving version's id if its download started after this one's, else None.
+
+    Two ingestions of one network (the scheduler and `oura feeds ingest`) may fetch different
+    contents at the same moment; the lock orders their commits, not their downloads. The content
+    whose download started later is the publisher's newer one, so it must serve whichever commits
+    last: publishing the older one would roll the network back until the publisher changes again.
+    Equal starts cannot be told apart, and the last commit serves, as before.
+    """
+    return current.version_id if current is not None and current.fetch_started_at > fetch_started_at else None
 
 
 def _is_rejected(offered_sha256: str | None, current: repository.CurrentFeed | None) -> bool:

@@ -1,11 +1,11 @@
 -- Named queries of the feeds package (loaded once by feeds/repository.py). Values are always $n.
 
 -- name: insert_version
--- Record one fetched version (accepted or rejected) and return its id.
+-- Record one fetched version (accepted, rejected or superseded) and return its id.
 INSERT INTO feed_versions (network_id, authority_id, sha256, source, status, fetched_at, validity_start,
                            validity_end, size_bytes, counts, issue_counts, summary, content_path, etag,
-                           last_modified)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                           last_modified, fetch_started_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 RETURNING version_id;
 
 -- name: insert_issues
@@ -56,8 +56,8 @@ FROM feed_fetch_state WHERE network_id = $1;
 
 -- name: list_current_feeds
 -- The version each network serves, with what the planner needs to load it.
-SELECT c.network_id, v.authority_id, v.version_id, v.sha256, v.content_path, v.fetched_at, c.published_at,
-       v.validity_start, v.validity_end
+SELECT c.network_id, v.authority_id, v.version_id, v.sha256, v.content_path, v.fetch_started_at, v.fetched_at,
+       c.published_at, v.validity_start, v.validity_end
 FROM feed_current c JOIN feed_versions v USING (version_id)
 ORDER BY c.network_id;
 

@@ -56,6 +56,7 @@ class CurrentFeed:
     content_path: Path  # content-addressed zip
     timezone: str  # IANA zone of the feed's service days (from the registry; "" when unknown)
     fetched_at: dt.datetime
+    fetch_started_at: dt.datetime  # when its download started: only a later one may replace it
     published_at: dt.datetime
     validity_start: dt.date | None
     validity_end: dt.date | None
@@ -68,7 +69,7 @@ class FeedVersion:
     authority_id: str
     sha256: str
     source: str
-    status: str  # accepted | rejected
+    status: str  # accepted | rejected | superseded
     fetched_at: dt.datetime
     validity_start: dt.date | None
     validity_end: dt.date | None
@@ -115,7 +116,7 @@ async def insert_version(conn: asyncpg.Connection, **values: Any) -> int:
         QUERIES["insert_version"], values["network_id"], values["authority_id"], values["sha256"], values["source"],
         values["status"], values["fetched_at"], values["validity_start"], values["validity_end"],
         values["size_bytes"], values["counts"], values["issue_counts"], values["summary"], values["content_path"],
-        values["etag"], values["last_modified"],
+        values["etag"], values["last_modified"], values["fetch_started_at"],
     )
 
 
@@ -158,8 +159,8 @@ async def list_current_feeds(db: Executor, *, timezones: dict[str, str] | None =
         CurrentFeed(feed_id=row["network_id"], authority_id=row["authority_id"], version_id=row["version_id"],
                     sha256=row["sha256"], content_path=Path(row["content_path"]),
                     timezone=zones.get(row["network_id"], ""), fetched_at=row["fetched_at"],
-                    published_at=row["published_at"], validity_start=row["validity_start"],
-                    validity_end=row["validity_end"])
+                    fetch_started_at=row["fetch_started_at"], published_at=row["published_at"],
+                    validity_start=row["validity_start"], validity_end=row["validity_end"])
         for row in await db.fetch(QUERIES["list_current_feeds"])
     ]
 

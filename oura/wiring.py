@@ -73,7 +73,8 @@ class IngestedTripIndexes:
                 continue
             try:
                 tables = read_network_feed(feed.content_path, adapters.get(feed.feed_id), only=_INDEX_FILES)
-                index = StaticTripIndex.from_gtfs(feed.feed_id, tables, timezone=feed.timezone or None)
+                index = StaticTripIndex.from_gtfs(feed.feed_id, tables, timezone=feed.timezone or None,
+                                                 version=feed.sha256)
             except Exception:  # one unreadable version must not stop the others
                 log.exception("cannot index feed %s for realtime matching", feed.feed_id)
                 continue

@@ -122,6 +122,9 @@ class StaticTripIndex:
     route_ids: frozenset[str] = field(repr=False)
     calendars: Mapping[str, _ServiceCalendar] = field(repr=False)  # service_id -> calendar row
     calendar_dates: Mapping[tuple[str, str], bool] = field(repr=False)  # (service, date) -> added
+    # the static version indexed (the assembly gives its sha256; "" when it never changes): the
+    # poller re-matches a payload it already applied once this changes
+    version: str = ""
     # date -> service day origin (POSIX s); a memo filled on use, not part of the index's value
     _day_starts: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
@@ -129,9 +132,10 @@ class StaticTripIndex:
 
     @classmethod
     def from_gtfs(
-        cls, feed_id: str, tables: GtfsTables, *, timezone: str | None = None
+        cls, feed_id: str, tables: GtfsTables, *, timezone: str | None = None, version: str = ""
     ) -> StaticTripIndex:
-        """Build the index; ``timezone`` overrides agency.txt (the registry may state it)."""
+        """Build the index; ``timezone`` overrides agency.txt (the registry may state it);
+        ``version`` labels the static version indexed."""
         zone = _feed_timezone(tables, timezone)
         trips = tables.find("trips")
         stop_times = tables.find("stop_times")
@@ -200,6 +204,7 @@ class StaticTripIndex:
             route_ids=frozenset(_column(routes_table, "route_id")) | frozenset(route_ids),
             calendars=_calendars(tables),
             calendar_dates=_calendar_dates(tables),
+            version=version,
         )
 
     # --- queries ----------------------------------------------------------------------------

@@ -11,6 +11,9 @@ then handed to a `RealtimeSink`. The rules, chosen so that a bad fetch never mak
 - When the served state itself becomes older than ``stale_after_intervals`` intervals (the
   publisher stopped updating, or every fetch failed), the source is flagged stale and its updates
   are expired: the sink receives an empty set, so the planner falls back to the schedule.
+- When the static version of the feed changes (`StaticTripIndex.version` differs from the one the
+  served state was matched against), the next poll fetches the payload in full and applies it
+  again even if unchanged: the old matching (trips renamed or removed) must not outlive it.
 - Every `RtError` of decoding and matching is counted per (feed, kind, type) in `RealtimeStatus`.
 
 Freshness is judged on the header timestamp (when the publisher gives one, as the spec asks),
@@ -125,8 +128,9 @@ def list_realtime_sources(networks: Iterable[object]) -> list[RealtimeSource]:
 
 @dataclass(frozen=True, slots=True)
 class PollOutcome:
-    """What one poll did: ``applied``, ``not_modified``, ``unchanged``, ``rejected`` (malformed
-    or stale header), ``failed`` (fetch), ``no_static`` (static feed not loaded yet)."""
+    """What one poll did: ``applied`` (also when an unchanged payload was re-matched against a
+    new static version; ``detail`` says so), ``not_modified``, ``unchanged``, ``rejected``
+    (malformed or stale header), ``failed`` (fetch), ``no_static`` (static feed not loaded yet)."""
 
     result: str
     errors: tuple[RtError, ...] = ()
@@ -142,6 +146,7 @@ class _ServedState:
     last_modified: str | None
     items: tuple[object, ...]  # what the sink last received
     raw_header_timestamp: int | None = None  # as published (header_timestamp is capped at receipt)
+    static_version: str = ""  # `StaticTripIndex.version` the items were matched against
 
     def freshness_s(self) -> float:
         if self.header_timestamp is not None:
@@ -221,7 +226,13 @@ class RealtimePoller:
 
     async def _fetch_and_apply(self, source: RealtimeSource, now: dt.datetime) -> PollOutcome:
         key = (source.feed_id, source.kind)
-        fetched = await self._fetch(source)
+        index = None if source.kind == FeedKind.ALERTS else self.find_index(source.feed_id)
+        previous = self._served.get(key)
+        # What is served was matched against a static version that no longer serves: its trips may
+        # be gone or renamed. Fetch in full (a 304 would hide the payload) and apply it again even
+        # if unchanged, so matching follows the timetable without waiting for new realtime bytes.
+        rematch = previous is not None and index is not None and index.version != previous.static_version
+        fetched = await self._fetch(source, conditional=not rematch)
         self.status.mark_fetched(source.feed_id, source.kind, now, not_modified=fetched is None)
         if isinstance(fetched, RtError):
             self.status.count_errors(source.feed_id, source.kind, [fetched])
@@ -229,12 +240,8 @@ class RealtimePoller:
         if fetched is None:
             return PollOutcome("not_modified")
         payload, etag, last_modified = fetched
-
-        index = None
-        if source.kind != FeedKind.ALERTS:
-            index = self.find_index(source.feed_id)
-            if index is None:
-                return PollOutcome("no_static", detail="static feed not loaded yet")
+        if source.kind != FeedKind.ALERTS and index is None:
+            return PollOutcome("no_static", detail="static feed not loaded yet")
         try:
             decoded = await run_blocking(_decode_and_resolve, payload, source, index)
         except RtDecodeError as error:
@@ -248,7 +255,6 @@ class RealtimePoller:
         # taken as is, it would make every later, correct payload "older than the served state"
         # and keep the source fresh for as long as the clock was ahead.
         header = None if raw_header is None else min(raw_header, int(now.timestamp()))
-        previous = self._served.get(key)
         stale_before = now.timestamp() - self._stale_after_s(source)
         if header is not None and (
             header < stale_before or (previous is not None and previous.header_timestamp is not None and header < previous.header_timestamp)
@@ -260,12 +266,14 @@ class RealtimePoller:
             self.status.count_errors(source.feed_id, source.kind, [error])
             return PollOutcome("rejected", (error,), detail=error.detail)
         self._validators[key] = (etag, last_modified)
-        if previous is not None and raw_header is not None and raw_header == previous.raw_header_timestamp:
+        if (not rematch and previous is not None and raw_header is not None
+                and raw_header == previous.raw_header_timestamp):
             return PollOutcome("unchanged")  # same snapshot served again: nothing new to apply
 
         self.status.count_errors(source.feed_id, source.kind, decoded.errors)
         await self._hand_over(source, decoded.items, now)
-        self._served[key] = _ServedState(header, now, etag, last_modified, decoded.items, raw_header)
+        static_version = "" if index is None else index.version
+        self._served[key] = _ServedState(header, now, etag, last_modified, decoded.items, raw_header, static_version)
         self.status.mark_applied(
             source.feed_id,
             source.kind,
@@ -274,7 +282,7 @@ class RealtimePoller:
             entity_count=_entity_count(decoded.message, source.kind),
             applied_count=len(decoded.items),
         )
-        return PollOutcome("applied", decoded.errors)
+        return PollOutcome("applied", decoded.errors, detail="re-matched: new static version" if rematch else "")
 
     def _stale_after_s(self, source: RealtimeSource) -> int:
         """Age at which a source's state is stale: N intervals, but never less than a floor, since
@@ -304,10 +312,12 @@ class RealtimePoller:
         else:
             await self.sink.on_vehicle_positions(source.feed_id, items, now)  # type: ignore[arg-type]
 
-    async def _fetch(self, source: RealtimeSource) -> tuple[bytes, str | None, str | None] | RtError | None:
+    async def _fetch(
+        self, source: RealtimeSource, *, conditional: bool = True
+    ) -> tuple[bytes, str | None, str | None] | RtError | None:
         """(payload, etag, last_modified), None when not modified, or the fetch error."""
         key = (source.feed_id, source.kind)
-        etag, last_modified = self._validators.get(key, (None, None))
+        etag, last_modified = self._validators.get(key, (None, None)) if conditional else (None, None)
         if not source.url.startswith(("http://", "https://")):
             return await _read_file(source.url, last_modified)
         headers = {}

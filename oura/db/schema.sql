@@ -32,7 +32,8 @@ CREATE TABLE feed_versions (
     authority_id   text NOT NULL,
     sha256         text NOT NULL,                  -- of the zip as stored (folders zipped deterministically)
     source         text NOT NULL,                  -- URL or path it was fetched from
-    status         text NOT NULL CHECK (status IN ('accepted', 'rejected')),
+    status         text NOT NULL CHECK (status IN ('accepted', 'rejected', 'superseded')),  -- superseded (0006)
+    fetch_started_at timestamptz NOT NULL,         -- download start: the later one serves (0006)
     fetched_at     timestamptz NOT NULL,
     validity_start date,                           -- first service day the feed describes
     validity_end   date,                           -- last service day the feed describes

@@ -5,6 +5,8 @@ FEATURE UNDER TEST: what an operator of 26 authorities sees in the first week.
   polls (304, or the same bytes again) must not turn the health back to "ok".
 - Two ingestions of one network at the same time (the scheduler and `oura feeds ingest`) record
   one version, not two accepted copies of the same content.
+- Two ingestions that fetch different contents at the same moment: the content whose download
+  started later serves, whichever commits last; the other is recorded as superseded.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from feeds import repository
 from feeds.authorities import load_registry
@@ -116,3 +120,64 @@ async def test_a_version_served_without_etag_does_not_inherit_the_previous_etag(
     assert back.outcome is Outcome.ACCEPTED
     (current,) = await repository.list_current_feeds(db_pool)
     assert current.sha256 == a.sha256  # the publisher's content serves again, not B
+
+
+@pytest.mark.parametrize("last_to_commit", ["older", "newer"])
+async def test_the_newer_download_serves_whichever_ingestion_commits_last(
+    db_pool, tmp_path: Path, last_to_commit: str
+) -> None:
+    older = real_feed_path("bullrunner").read_bytes()
+    newer = rewrite_feed(real_feed_path("bullrunner"), tmp_path / "newer.zip", {
+        "agency.txt": lambda text: text.replace("Bull Runner", "Bull Runner (new)")}).read_bytes()
+    # each request answers the next body, once the test releases it
+    answers = [(older, asyncio.Event(), asyncio.Event()), (newer, asyncio.Event(), asyncio.Event())]
+    (_, older_arrived, older_release), (_, newer_arrived, newer_release) = answers
+    pending = list(answers)
+
+    async def handle(request: web.Request) -> web.Response:
+        body, arrived, release = pending.pop(0)
+        arrived.set()
+        await release.wait()
+        return web.Response(body=body, content_type="application/zip")
+
+    app = web.Application()
+    app.router.add_get("/usf.zip", handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    registry = _registry(tmp_path, str(server.make_url("/usf.zip")))
+    network = registry.list_networks()[0]
+    clock = FixedClock(dt.datetime(2017, 9, 13, 12, tzinfo=dt.UTC))
+    kwargs = dict(store=FeedStore(tmp_path / "store"), clock=clock, work_dir=tmp_path / "work", limits=FAST)
+    try:
+        async with aiohttp.ClientSession() as session:
+            first = asyncio.create_task(ingest_network(db_pool, network, session=session, **kwargs))
+            await older_arrived.wait()  # the first download started (and gets the older content)
+            clock.advance(60)
+            second = asyncio.create_task(ingest_network(db_pool, network, session=session, **kwargs))
+            await newer_arrived.wait()  # the second one started later (and gets the newer content)
+            if last_to_commit == "older":
+                newer_release.set()
+                newer_outcome = await second
+                older_release.set()
+                older_outcome = await first
+            else:
+                older_release.set()
+                older_outcome = await first
+                newer_release.set()
+                newer_outcome = await second
+    finally:
+        older_release.set()
+        newer_release.set()
+        await server.close()
+
+    expected = Outcome.SUPERSEDED if last_to_commit == "older" else Outcome.ACCEPTED
+    assert (older_outcome.outcome, newer_outcome.outcome) == (expected, Outcome.ACCEPTED), older_outcome.message
+    (current,) = await repository.list_current_feeds(db_pool)
+    assert current.sha256 == newer_outcome.sha256 != older_outcome.sha256
+    versions = {v.version_id: v for v in await repository.list_versions(db_pool, ["usf"])}
+    assert versions[older_outcome.version_id].status == expected.value
+    # not an error: the newer content serves, and the next conditional GET is for it
+    (status,) = await list_network_statuses(db_pool, registry, clock.now())
+    assert status.health == "ok", status.reason
+    state = await repository.find_fetch_state(db_pool, "usf")
+    assert state is not None and state.last_sha256 == newer_outcome.sha256
