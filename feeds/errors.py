@@ -36,3 +36,4 @@ class HubsNotReady(ServiceUnavailable):
     """The interchange hubs are computed after the first ingestion round; retry in a moment."""
 
     code = "hubs_not_ready"
+    retry_after_s = 10

@@ -30,7 +30,6 @@ from oura.concurrency import run_blocking
 from oura.errors import InvalidParameter
 from oura.http import (RouteTable, json_response, path_param, query, query_bool, query_float, query_int,
                        query_latlon, query_str)
-from oura.http.middleware import REQUEST_ID_KEY, problem_response
 from oura.keys import CLOCK, CONFIG, HTTP_CLIENT, POOL, READINESS
 
 __all__ = ["routes", "feeds_context", "REGISTRY", "SCHEDULER", "STORE", "HUBS", "HubSet"]
@@ -42,7 +41,6 @@ REGISTRY = web.AppKey("feeds.registry", Registry)
 STORE = web.AppKey("feeds.store", FeedStore)
 SCHEDULER = web.AppKey("feeds.scheduler", FeedScheduler)
 HUBS_DEBOUNCE_S = 2.0  # several networks often change together: one computation for the lot
-HUBS_RETRY_AFTER_S = 10
 
 _EMPTY_REGISTRY = Registry(source="", region_name="", timezone="")
 
@@ -184,12 +182,6 @@ def _hub_json(hub: Hub, distance_m: float | None) -> dict[str, Any]:
     return entry
 
 
-def _hubs_not_ready(request: web.Request) -> web.Response:
-    """503 problem+json with Retry-After (a raised error would reach the client without the header)."""
-    return problem_response(HubsNotReady().to_problem(), request.get(REQUEST_ID_KEY),
-                            {"Retry-After": str(HUBS_RETRY_AFTER_S)})
-
-
 @routes.get("/v1/hubs", summary="Interchange hubs: stations of different networks that are the same place",
             params=[query("interchanges_only", "boolean",
                           description="only hubs joining two or more networks (default true)"),
@@ -215,7 +207,7 @@ async def list_interchange_hubs(request: web.Request) -> web.Response:
     limit = query_int(params, "limit", default=50, minimum=1, maximum=500)
     holder = request.app.get(HUBS)
     if holder is None or holder.current is None:
-        return _hubs_not_ready(request)
+        raise HubsNotReady()
     selected = select_hubs(holder.current.hubs, interchanges_only=interchanges_only, feed_id=network, near=near,
                            radius_m=radius_m)
     return json_response({"total": len(selected), "hubs": [_hub_json(hub, d) for hub, d in selected[:limit]]})

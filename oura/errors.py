@@ -46,6 +46,10 @@ class OuraError(Exception):
         self.extra = dict(extra or {})
         super().__init__(self.detail)
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the problem body (none by default)."""
+        return {}
+
     def to_problem(self) -> dict[str, Any]:
         problem: dict[str, Any] = {
             "type": f"https://oura.example/problems/{self.code}",
@@ -135,3 +139,7 @@ class ServiceUnavailable(OuraError):
     status = 503
     code = "unavailable"
     title = "Service unavailable"
+    retry_after_s: ClassVar[int] = 5  # when to retry (RFC 9110 Retry-After); subclasses say theirs
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}

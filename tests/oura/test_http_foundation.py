@@ -8,7 +8,7 @@ from aiohttp import web
 
 from oura.app import create_app, route_tables
 from oura.auth import Role
-from oura.errors import NotFound
+from oura.errors import NotFound, ServiceUnavailable
 from oura.http import RouteTable, get_principal, json_response, query, query_int, read_json
 from oura.keys import POOL
 
@@ -58,6 +58,15 @@ def _probe_app(app_config) -> web.Application:
     @probes.get("/probe/missing", summary="raises a domain error")
     async def probe_missing(request: web.Request) -> web.Response:
         raise NotFound("no such widget", code="widget_not_found")
+
+    @probes.get("/probe/warming-up", summary="not ready yet")
+    async def probe_warming_up(request: web.Request) -> web.Response:
+        class WarmingUp(ServiceUnavailable):
+            """Still warming up."""
+
+            retry_after_s = 7
+
+        raise WarmingUp()
 
     @probes.get("/probe/authority/{authority_id}", summary="authority-scoped", roles=[Role.AUTHORITY, Role.ADMIN])
     async def probe_authority(request: web.Request) -> web.Response:
@@ -118,6 +127,15 @@ async def test_domain_errors_keep_their_code(app_config, make_client):
     response = await client.get("/probe/missing")
     assert response.status == 404
     assert (await response.json())["code"] == "widget_not_found"
+
+
+async def test_a_503_tells_when_to_retry(app_config, make_client):
+    client = await make_client(_probe_app(app_config))
+    response = await client.get("/probe/warming-up")
+    assert response.status == 503 and response.content_type == "application/problem+json"
+    assert response.headers["Retry-After"] == "7" and (await response.json())["detail"] == "Still warming up."
+    missing = await client.get("/probe/missing")
+    assert "Retry-After" not in missing.headers
 
 
 async def test_protected_route_needs_a_key_of_the_right_role_and_authority(app_config, make_client):
