@@ -13,8 +13,11 @@ Decisions (the judgement calls, so that reviewers need not rediscover them):
   search and exact.
 - frequencies.txt trips are expanded into one trip per start (exact_times 0 or 1 alike: the
   published headway is what a traveller plans with); stop_times give the template's run times.
-- Missing intermediate times are interpolated linearly by stop position; trips without a first
-  or last time (GTFS-Flex windows) are left out.
+- Missing intermediate times are interpolated by distance between the known times around them
+  (as GTFS intends, and as OTP and MOTIS do): by the trip's shape_dist_traveled when all its
+  rows have one and it never decreases, else by straight lines between the stops (a platform
+  without coordinates takes its station's); by stop position only when the run has no length.
+  Trips without a first or last time (GTFS-Flex windows) are left out.
 - Services: calendar.txt weekdays within [start_date, end_date], then calendar_dates.txt adds
   (1) or removes (2) days. Days are global across feeds (DayIdx 0 = earliest service day).
 - Walking transfers: `feeds.merge.find_stop_links` links stops within ``max_walk_s`` of straight
@@ -73,7 +76,7 @@ __all__ = [
     "feed_content_hash",
 ]
 
-COMPILE_VERSION = "jp-compile-7"
+COMPILE_VERSION = "jp-compile-8"
 GTFS_FILES = (
     "agency", "stops", "routes", "trips", "stop_times", "calendar", "calendar_dates",
     "frequencies", "transfers", "feed_info",
@@ -414,7 +417,28 @@ class _FeedTrips:
     frequency_trips: int
 
 
-def _feed_trips(tables: GtfsTables, trip_ids: np.ndarray, stop_lookup: pd.Index, stop_offset: int) -> _FeedTrips:
+def _stop_coordinates(stops: pd.DataFrame, stop_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude of one feed's stops; a stop without them takes its parent station's
+    (feeds list some platforms only under their station)."""
+    lat = pd.to_numeric(pd.Series(_col(stops, "stop_lat")), errors="coerce").to_numpy(float, copy=True)
+    lon = pd.to_numeric(pd.Series(_col(stops, "stop_lon")), errors="coerce").to_numpy(float, copy=True)
+    parent_ids = _col(stops, "parent_station")
+    parent = pd.Index(stop_ids).get_indexer(parent_ids)
+    parent[parent_ids == ""] = -1
+    for values in (lat, lon):
+        missing = ~np.isfinite(values) & (parent >= 0)
+        values[missing] = values[parent[missing]]
+    return lat, lon
+
+
+def _feed_trips(
+    tables: GtfsTables,
+    trip_ids: np.ndarray,
+    stop_lookup: pd.Index,
+    stop_offset: int,
+    stop_lat: np.ndarray,
+    stop_lon: np.ndarray,
+) -> _FeedTrips:
     st = tables.find("stop_times")
     n_trips = len(trip_ids)
     empty = np.zeros(0, dtype=np.int64)
@@ -441,23 +465,9 @@ def _feed_trips(tables: GtfsTables, trip_ids: np.ndarray, stop_lookup: pd.Index,
     starts = np.flatnonzero(np.r_[True, t_code[1:] != t_code[:-1]]) if n else empty
     counts = np.diff(np.r_[starts, n]) if n else empty
     trip_of_row = np.repeat(np.arange(starts.size), counts)
-    # interpolate missing times by position between the surrounding known times of the trip
-    known = arr >= 0
-    if not known.all():
-        pos = np.arange(n)
-        prev_known = np.maximum.accumulate(np.where(known, pos, -1))
-        next_known = np.minimum.accumulate(np.where(known, pos, n)[::-1])[::-1]
-        gap = ~known
-        ok_gap = gap & (prev_known >= 0) & (next_known < n)
-        ok_gap[ok_gap] &= (trip_of_row[prev_known[ok_gap]] == trip_of_row[ok_gap]) & (
-            trip_of_row[next_known[ok_gap]] == trip_of_row[ok_gap]
-        )
-        g = np.flatnonzero(ok_gap)
-        a, b = prev_known[g], next_known[g]
-        frac = (g - a) / (b - a)
-        interp = np.round(dep[a] + (arr[b] - dep[a]) * frac).astype(np.int64)
-        arr[g] = interp
-        dep[g] = interp
+    if not (arr >= 0).all():
+        shape_dist = _col(st, "shape_dist_traveled")[idx]
+        _interpolate_missing_times(arr, dep, trip_of_row, s_code, stop_lat, stop_lon, shape_dist)
     invalid_row = arr < 0
     trip_invalid = np.zeros(starts.size, dtype=bool)
     np.logical_or.at(trip_invalid, trip_of_row, invalid_row)
@@ -512,6 +522,86 @@ def _feed_trips(tables: GtfsTables, trip_ids: np.ndarray, stop_lookup: pd.Index,
     )
 
 
+def _interpolate_missing_times(
+    arr: np.ndarray,
+    dep: np.ndarray,
+    trip_of_row: np.ndarray,
+    stop: np.ndarray,
+    stop_lat: np.ndarray,
+    stop_lon: np.ndarray,
+    shape_dist: np.ndarray,
+) -> None:
+    """Fill, in place, the rows without a time (-1) that lie between two known times of their trip.
+
+    GTFS leaves times between timepoints to be interpolated, and a stop twice as far along the run
+    gets twice the time (what OTP and MOTIS do): the share of the run's distance reached at a row,
+    by `_distance_along`, times the run's duration (departure of the known row before -> arrival
+    of the known row after), rounded to the second. A run whose distance is 0 or unknown (stops at
+    one place, or without coordinates) is split evenly by stop position. Shares never decrease
+    along a run, so neither do the times. Rows are sorted by trip then stop_sequence.
+    """
+    n = arr.size
+    known = arr >= 0
+    pos = np.arange(n)
+    prev_known = np.maximum.accumulate(np.where(known, pos, -1))
+    next_known = np.minimum.accumulate(np.where(known, pos, n)[::-1])[::-1]
+    ok_gap = ~known & (prev_known >= 0) & (next_known < n)
+    ok_gap[ok_gap] &= (trip_of_row[prev_known[ok_gap]] == trip_of_row[ok_gap]) & (
+        trip_of_row[next_known[ok_gap]] == trip_of_row[ok_gap]
+    )
+    g = np.flatnonzero(ok_gap)
+    if g.size == 0:
+        return
+    a, b = prev_known[g], next_known[g]
+    # distances only for the trips with gaps: whole trips, so each one's first row starts at 0
+    has_gap = np.zeros(int(trip_of_row[-1]) + 1, dtype=bool)
+    has_gap[trip_of_row[g]] = True
+    rows = np.flatnonzero(has_gap[trip_of_row])
+    along = np.zeros(n)
+    unmeasured = np.zeros(n, dtype=np.int64)
+    along[rows], unmeasured[rows] = _distance_along(
+        trip_of_row[rows], stop[rows], stop_lat, stop_lon, shape_dist[rows]
+    )
+    run = along[b] - along[a]
+    measured = (run > 0) & (unmeasured[b] == unmeasured[a])
+    by_distance = (along[g] - along[a]) / np.where(measured, run, 1.0)
+    frac = np.where(measured, by_distance, (g - a) / (b - a))
+    interp = np.round(dep[a] + (arr[b] - dep[a]) * frac).astype(np.int64)
+    arr[g] = interp
+    dep[g] = interp
+
+
+def _distance_along(
+    trip: np.ndarray, stop: np.ndarray, stop_lat: np.ndarray, stop_lon: np.ndarray, shape_dist: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance travelled at each row of whole trips (sorted), and how many hops so far had none.
+
+    A trip measures with its ``shape_dist_traveled`` when every row has one, never decreasing and
+    growing overall (units do not matter: only shares of a run are used); otherwise with the
+    straight line between consecutive stops. A hop between stops without coordinates has no
+    length: the count of such hops tells the caller which runs cannot be measured. Values run on
+    across trips; only differences within a trip mean something. Trips repeat the same values and
+    stop pairs, so each distinct one is parsed or measured once (millions of rows).
+    """
+    first = np.r_[True, trip[1:] != trip[:-1]]
+    codes, texts = pd.factorize(shape_dist)
+    given = np.append(pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(float), np.nan)[codes]
+    step = np.r_[0.0, np.diff(given)]
+    step[first] = 0.0
+    trip_starts = np.flatnonzero(first)
+    unusable = np.logical_or.reduceat(~np.isfinite(given) | (step < 0), trip_starts)
+    growth = np.add.reduceat(np.nan_to_num(step), trip_starts)
+    use_given = np.repeat(~unusable & (growth > 0), np.diff(np.r_[trip_starts, trip.size]))
+    hop = step.copy()
+    straight = ~use_given & ~first
+    pair = np.r_[stop[:1], stop[:-1]][straight].astype(np.int64) * stop_lat.size + stop[straight]
+    pair_code, distinct = pd.factorize(pair)
+    frm, to = np.divmod(distinct, stop_lat.size)
+    hop[straight] = _haversine_m(stop_lat[frm], stop_lon[frm], stop_lat[to], stop_lon[to])[pair_code]
+    missing = ~np.isfinite(hop)
+    return np.cumsum(np.where(missing, 0.0, hop)), np.cumsum(missing)
+
+
 def _fifo_split(arr: np.ndarray, dep: np.ndarray) -> np.ndarray:
     """Sub-pattern of each trip (rows sorted by departure) so that no sub-pattern overtakes."""
     n = arr.shape[0]
@@ -564,8 +654,9 @@ def compile_network(
         ns = lambda values: np.array([f"{feed_id}:{v}" if v else "" for v in values], dtype=object)  # noqa: E731
         stop_ids.append(ns(sid))
         stop_names.append(_col(stops, "stop_name"))
-        stop_lat.append(pd.to_numeric(pd.Series(_col(stops, "stop_lat")), errors="coerce").to_numpy(float))
-        stop_lon.append(pd.to_numeric(pd.Series(_col(stops, "stop_lon")), errors="coerce").to_numpy(float))
+        lat_f, lon_f = _stop_coordinates(stops, sid)
+        stop_lat.append(lat_f)
+        stop_lon.append(lon_f)
         stop_feed.append(np.full(len(sid), f, dtype=np.int16))
         stop_parent_ids.append(ns(_col(stops, "parent_station")))
         stop_station.append((loc == 1).astype(np.uint8))
@@ -582,7 +673,7 @@ def compile_network(
         stop_lookup = pd.Index(sid)
         trips = tables.find("trips")
         trip_ids = _col(trips, "trip_id")
-        ft = _feed_trips(tables, trip_ids, stop_lookup, stop_offset)
+        ft = _feed_trips(tables, trip_ids, stop_lookup, stop_offset, lat_f, lon_f)
         feed_trip_tables.append((feed_id, f, tables, trips, ft, route_offset, pd.Index(rid)))
         stop_offset += len(sid)
         route_offset += len(rid)
@@ -601,10 +692,6 @@ def compile_network(
     wc = wc.copy()
     wc[inherit] = wc[parent[inherit]]
     is_station = np.concatenate(stop_station) if stop_station else np.zeros(0, dtype=np.uint8)
-    # stations without coordinates take their platforms' mean position (and vice versa)
-    for arr_ in (lat, lon):
-        missing = ~np.isfinite(arr_) & (parent >= 0)
-        arr_[missing] = arr_[parent[missing]]
 
     # ---- services on a global day axis ----
     spans = [(s.start, s.end) for s in services if s.end >= s.start]
@@ -718,7 +805,7 @@ def compile_network(
     # stop_time rows: trips in order, each trip's rows contiguous
     total_rows = int(t_count.sum())
     row_trip = np.repeat(np.arange(n_trips), t_count)
-    row_src = np.repeat(t_start, t_count) + (np.arange(total_rows) - np.repeat(np.r_[0, np.cumsum(t_count)[:-1]], t_count))
+    row_src = np.repeat(t_start, t_count) + (np.arange(total_rows) - np.repeat(np.r_[0, np.cumsum(t_count)][:-1], t_count))
     shift_rows = np.repeat(t_shift, t_count)
     stop_time_arrival = (g_arr[row_src] + shift_rows).astype(np.int32)
     stop_time_departure = (g_dep[row_src] + shift_rows).astype(np.int32)
@@ -964,9 +1051,14 @@ def _platforms(stop: int, parent: np.ndarray, is_station: np.ndarray) -> list[in
 
 
 def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    return float(_haversine_m(lat1, lon1, lat2, lon2))
+
+
+def _haversine_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle metres between points, element-wise (NaN where a coordinate is missing)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    return float(2 * 6_371_008.8 * np.arcsin(np.sqrt(min(1.0, a))))
+    return 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.minimum(1.0, a)))
 
 
 def date_range(first_ordinal: int, n_days: int) -> list[date]:
