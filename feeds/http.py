@@ -23,7 +23,7 @@ from feeds.adapters import read_network_feed
 from feeds.authorities import Registry, load_registry
 from feeds.errors import HubsNotReady, UnknownFeedVersion, UnknownNetwork
 from feeds.hubs import HUB_INPUT_FILES, Hub, HubMember, list_hubs, select_hubs
-from feeds.scheduler import FeedScheduler
+from feeds.scheduler import FeedScheduler, follow_versions
 from feeds.status import NetworkStatus, list_network_statuses
 from feeds.store import FeedStore
 from oura.concurrency import run_blocking
@@ -40,7 +40,6 @@ routes = RouteTable(tag="feeds")
 REGISTRY = web.AppKey("feeds.registry", Registry)
 STORE = web.AppKey("feeds.store", FeedStore)
 SCHEDULER = web.AppKey("feeds.scheduler", FeedScheduler)
-HUBS_DEBOUNCE_S = 2.0  # several networks often change together: one computation for the lot
 
 _EMPTY_REGISTRY = Registry(source="", region_name="", timezone="")
 
@@ -237,25 +236,8 @@ async def _refresh_hubs(app: web.Application, registry: Registry) -> None:
 
 
 async def _keep_hubs_current(app: web.Application, registry: Registry, scheduler: FeedScheduler | None) -> None:
-    """Compute the hubs after the first ingestion round, then again (debounced) after accepted
-    versions: the notifications the planner's reload follows (`oura.wiring`). Without a
-    scheduler the versions already recorded are served, so one computation is all there is."""
-    wanted = asyncio.Event()
-
-    async def on_new_version(_outcome: object) -> None:
-        wanted.set()
-
-    if scheduler is not None:
-        scheduler.subscribe(on_new_version)
-        await scheduler.first_round.wait()
-    while True:
-        wanted.clear()
-        try:
-            await _refresh_hubs(app, registry)
-        except Exception:  # keep serving the previous hubs; retry on the next version
-            log.exception("computing the interchange hubs failed")
-        await wanted.wait()
-        await asyncio.sleep(HUBS_DEBOUNCE_S)
+    """Compute the hubs after the first ingestion round, then again after accepted versions."""
+    await follow_versions(scheduler, lambda: _refresh_hubs(app, registry), what="the interchange hubs")
 
 
 async def feeds_context(app: web.Application) -> AsyncIterator[None]:

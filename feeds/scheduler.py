@@ -22,11 +22,12 @@ from feeds.ingest import IngestOutcome, Outcome, ingest_network
 from feeds.store import FeedStore
 from oura.clock import Clock
 
-__all__ = ["FeedScheduler"]
+__all__ = ["FeedScheduler", "follow_versions", "DEBOUNCE_S"]
 
 log = logging.getLogger(__name__)
 
 Subscriber = Callable[[IngestOutcome], Awaitable[None]]
+DEBOUNCE_S = 2.0  # several networks often change together: one rebuild for the lot
 
 
 class FeedScheduler:
@@ -91,3 +92,28 @@ class FeedScheduler:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+
+
+async def follow_versions(scheduler: FeedScheduler | None, rebuild: Callable[[], Awaitable[None]], *,
+                          what: str, debounce_s: float = DEBOUNCE_S) -> None:
+    """Run ``rebuild`` after the first ingestion round, then again (debounced) after accepted
+    versions are published; forever, until cancelled. Without a scheduler the versions already
+    recorded are all there is, and one rebuild is done. A failed rebuild is logged and the
+    previous result keeps serving until the next version. The planner, the fare catalogue and the
+    interchange hubs are kept current this way."""
+    wanted = asyncio.Event()
+
+    async def on_new_version(_outcome: IngestOutcome) -> None:
+        wanted.set()
+
+    if scheduler is not None:
+        scheduler.subscribe(on_new_version)
+        await scheduler.first_round.wait()
+    while True:
+        wanted.clear()
+        try:
+            await rebuild()
+        except Exception:  # keep serving what was built before; retry on the next version
+            log.exception("rebuilding %s failed", what)
+        await wanted.wait()
+        await asyncio.sleep(debounce_s)

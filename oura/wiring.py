@@ -28,6 +28,7 @@ from feeds.http import REGISTRY, SCHEDULER, feeds_context
 from feeds.realtime.match import StaticTripIndex
 from feeds.realtime.wiring import REALTIME_SINK, STATIC_INDEX_FINDER, realtime_context
 from feeds.repository import CurrentFeed, list_current_feeds
+from feeds.scheduler import follow_versions
 from journey_planner.compile import FeedSource, load_network
 from journey_planner.http import PLANNER, planner_context
 from journey_planner.snapshot import Snapshot, SnapshotHolder
@@ -41,10 +42,9 @@ from .config import Config
 from .errors import InvalidParameter
 from .keys import CONFIG, POOL, READINESS
 
-__all__ = ["package_contexts", "price_journey", "RELOAD_DEBOUNCE_S"]
+__all__ = ["package_contexts", "price_journey"]
 
 log = logging.getLogger(__name__)
-RELOAD_DEBOUNCE_S = 2.0
 REALTIME_COALESCE_S = 1.0  # trip updates of all networks arriving within 1 s: one new snapshot
 Context = Callable[[web.Application], AsyncIterator[None]]
 _INDEX_FILES = ["agency", "trips", "stop_times", "stops", "routes", "calendar", "calendar_dates", "frequencies"]
@@ -180,26 +180,8 @@ async def _reload_on_new_versions(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     app[READINESS].expect("catalogue", "waiting for the first ingestion round")
-    wanted = asyncio.Event()
-    scheduler = app.get(SCHEDULER)
-
-    async def on_new_version(_outcome: object) -> None:
-        wanted.set()
-
-    async def loop() -> None:
-        if scheduler is not None:
-            scheduler.subscribe(on_new_version)
-            await scheduler.first_round.wait()
-        while True:
-            wanted.clear()
-            try:
-                await _publish(app, registry)
-            except Exception:  # keep serving what was published before; retry on the next version
-                log.exception("publishing the serving data failed")
-            await wanted.wait()
-            await asyncio.sleep(RELOAD_DEBOUNCE_S)  # several networks often change together
-
-    task = asyncio.create_task(loop())
+    task = asyncio.create_task(follow_versions(app.get(SCHEDULER), lambda: _publish(app, registry),
+                                               what="the serving data (planner, catalogue, trip indexes)"))
     try:
         yield
     finally:
