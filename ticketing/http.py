@@ -242,6 +242,9 @@ async def get_order(request: web.Request) -> web.Response:
 
 @routes.post("/v1/orders/{order_id}/refund", summary="Refund unused contracts of an order (all, or those named)",
              roles=[Role.SALES_POINT, Role.ADMIN], params=[path_param("order_id", "integer")],
+             body={"type": "object", "properties": {"contract_ids": {
+                 "type": "array", "items": {"type": "integer"}, "minItems": 1,
+                 "description": "the contracts to refund; without it, every contract not refunded yet"}}},
              responses={200: "The order, refunded or partially refunded",
                         409: "Not refundable: the order is not paid, or a contract named was used, moved or is not the order's "
                              "(listed in contract_ids)",
