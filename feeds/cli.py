@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import textwrap
 from pathlib import Path
 
 from feeds.authorities import Registry, RegistryError, load_registry
@@ -35,8 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
                         help="fetch unconditionally and re-validate even if the content is unchanged")
     ingest.set_defaults(func=_cmd_ingest)
 
-    report = _add(sub, "report", "Explain in plain words why an authority's latest feed versions were accepted or "
-                  "rejected", "oura feeds report sytral")
+    report = _add(sub, "report", "Explain in plain words which feed version serves, and why the versions recorded "
+                  "after it were superseded or rejected", "oura feeds report sytral")
     _registry_option(report)
     report.add_argument("authority", metavar="AUTH", help="authority id (or network id)")
     report.add_argument("--issues", type=int, default=20, help="stored issues to list per version (default 20)")
@@ -178,9 +179,9 @@ def _cmd_report(args: argparse.Namespace, config) -> int:
         statuses = await list_network_statuses(pool, registry, SystemClock().now(), args.authority)
         issues = {}
         for status in statuses:
-            if status.latest is not None:
-                issues[status.network_id] = await repository.list_issues(pool, status.latest.version_id,
-                                                                         limit=args.issues)
+            version = status.current or status.latest
+            if version is not None:
+                issues[status.network_id] = await repository.list_issues(pool, version.version_id, limit=args.issues)
         shown = {status.network_id for status in statuses}
         realtime = [s for s in await AlertRepository(pool).list_feed_statuses() if s.feed_id in shown]
         return statuses, issues, realtime
@@ -193,21 +194,25 @@ def _cmd_report(args: argparse.Namespace, config) -> int:
     for status in statuses:
         print(f"== {status.authority_id} / {status.network_id} ({status.network_name}): {status.health} — "
               f"{status.reason}")
-        latest = status.latest
-        if latest is None:
+        # the serving version first: a superseded download may have finished after it
+        version = status.current or status.latest
+        if version is None:
             fetch = status.fetch
             print("No version recorded yet." + (f" Last attempt: {fetch.last_outcome} ({fetch.last_error})"
                                                  if fetch else ""))
             continue
-        print(f"Latest version {latest.version_id}, fetched {latest.fetched_at.isoformat(timespec='seconds')} "
-              f"from {latest.source} (sha256 {latest.sha256[:12]}):")
-        print(latest.summary)
-        if status.current is not None and status.current.version_id != latest.version_id:
-            print(f"Serving: version {status.current.version_id} "
-                  f"(fetched {status.current.fetched_at.isoformat(timespec='seconds')}).")
+        print(f"{'Serving version' if status.current else 'Nothing serves; latest version'} {version.version_id}, "
+              f"fetched {version.fetched_at.isoformat(timespec='seconds')} from {version.source} "
+              f"(sha256 {version.sha256[:12]}):")
+        print(version.summary)
+        for later in status.not_serving:
+            print(f"Version {later.version_id}, recorded after it (fetched "
+                  f"{later.fetched_at.isoformat(timespec='seconds')}, sha256 {later.sha256[:12]}), was "
+                  f"{later.status}; version {version.version_id} still serves:")
+            print(textwrap.indent(later.summary, "  "))
         stored = issues.get(status.network_id, [])
         if stored:
-            print(f"First {len(stored)} stored issues:")
+            print(f"First {len(stored)} stored issues of version {version.version_id}:")
             for issue in stored:
                 where = f"{issue.file or ''}{f' line {issue.row}' if issue.row else ''}"
                 print(f"  [{issue.severity}] {issue.code} {where}: {issue.message}")

@@ -14,6 +14,9 @@ raises for bad input. Every attempt ends in one `IngestOutcome`:
 - ``superseded``: another ingestion of the network, whose download started later, published
   first; this older content is recorded (with its issues) but never replaces the newer one.
 
+The fetch state (health, conditional GET validators) is the newest attempt's: an attempt whose
+download started before the one that last wrote it, whatever its outcome, leaves it alone.
+
 CPU-bound steps (reading, validating, hashing, copying) run through `oura.concurrency.run_blocking`.
 """
 
@@ -92,7 +95,8 @@ async def ingest_network(
     now = clock.now()
     try:
         if fetched.status is FetchStatus.FAILED:
-            await _record_attempt(pool, network, now, Outcome.FAILED, fetched.error, None, None, None)
+            await _record_attempt(pool, network, now, Outcome.FAILED, fetched.error, None, None, None,
+                                  fetch_started_at=fetch_started_at)
             return IngestOutcome(network.id, network.authority_id, Outcome.FAILED,
                                  f"fetch failed: {fetched.error}; the current version (if any) keeps serving",
                                  timings_s=timings)
@@ -100,13 +104,15 @@ async def ingest_network(
             # 304: the publisher still offers the last fetched content, which may be a rejected one
             offered = state.last_sha256 if state is not None else None
             await _record_attempt(pool, network, now, Outcome.NOT_MODIFIED, None, None, fetched.etag,
-                                  fetched.last_modified, still_rejected=_is_rejected(offered, current))
+                                  fetched.last_modified, fetch_started_at=fetch_started_at,
+                                  still_rejected=_is_rejected(offered, current))
             return IngestOutcome(network.id, network.authority_id, Outcome.NOT_MODIFIED,
                                  "not modified since the last fetch (HTTP 304)", timings_s=timings)
         assert fetched.path is not None and fetched.sha256 is not None
         if _is_known(fetched.sha256, state, current) and not force:
             await _record_attempt(pool, network, now, Outcome.UNCHANGED, None, fetched.sha256, fetched.etag,
-                                  fetched.last_modified, still_rejected=_is_rejected(fetched.sha256, current))
+                                  fetched.last_modified, fetch_started_at=fetch_started_at,
+                                  still_rejected=_is_rejected(fetched.sha256, current))
             return _unchanged(network, fetched.sha256, timings)
 
         mark = time.perf_counter()
@@ -134,8 +140,9 @@ async def ingest_network(
                     state, current):
                 await repository.upsert_fetch_state(
                     conn, network_id=network.id, authority_id=network.authority_id, at=now,
-                    outcome=Outcome.UNCHANGED.value, error=None, sha256=fetched.sha256, etag=fetched.etag,
-                    last_modified=fetched.last_modified, still_rejected=_is_rejected(fetched.sha256, current_now))
+                    fetch_started_at=fetch_started_at, outcome=Outcome.UNCHANGED.value, error=None,
+                    sha256=fetched.sha256, etag=fetched.etag, last_modified=fetched.last_modified,
+                    still_rejected=_is_rejected(fetched.sha256, current_now))
                 return _unchanged(network, fetched.sha256, timings)
             summary = report.summary()
             superseded_by = _find_superseding(current_now, fetch_started_at)
@@ -156,7 +163,8 @@ async def ingest_network(
                 await repository.publish_current(conn, network.id, version_id, now)
             if outcome is not Outcome.SUPERSEDED:  # else the newer download's state (validators, health) stands
                 await repository.upsert_fetch_state(
-                    conn, network_id=network.id, authority_id=network.authority_id, at=now, outcome=outcome.value,
+                    conn, network_id=network.id, authority_id=network.authority_id, at=now,
+                    fetch_started_at=fetch_started_at, outcome=outcome.value,
                     error=None if outcome is Outcome.ACCEPTED else _first_reason(report), sha256=fetched.sha256,
                     etag=fetched.etag, last_modified=fetched.last_modified,
                 )
@@ -208,12 +216,13 @@ async def ingest_networks(
 
 async def _record_attempt(pool: asyncpg.Pool, network: Network, at: dt.datetime, outcome: Outcome,
                           error: str | None, sha256: str | None, etag: str | None, last_modified: str | None,
-                          *, still_rejected: bool = False) -> None:
+                          *, fetch_started_at: dt.datetime, still_rejected: bool = False) -> None:
     async with transaction(pool) as conn:
         await repository.lock_network(conn, network.id)
         await repository.upsert_fetch_state(conn, network_id=network.id, authority_id=network.authority_id, at=at,
-                                            outcome=outcome.value, error=error, sha256=sha256, etag=etag,
-                                            last_modified=last_modified, still_rejected=still_rejected)
+                                            fetch_started_at=fetch_started_at, outcome=outcome.value, error=error,
+                                            sha256=sha256, etag=etag, last_modified=last_modified,
+                                            still_rejected=still_rejected)
 
 
 def _is_known(sha256: str, state: repository.FetchState | None, current: repository.CurrentFeed | None) -> bool:

@@ -28,12 +28,16 @@ SELECT pg_advisory_xact_lock(hashtext('feeds:' || $1));
 -- Remember the outcome of the latest attempt for a network (health, conditional GET validators).
 -- $9: the publisher still offers content that was rejected (a 304 or the same bytes after a
 -- rejection): that attempt counts as failing too, and the rejection's reason is kept.
+-- $10: when the attempt's download started; an attempt that started before the stored one
+-- (slow, finishing after a newer one) leaves the state alone: the newer attempt's state stands.
 INSERT INTO feed_fetch_state (network_id, authority_id, last_attempt_at, last_outcome, last_error, last_sha256,
-                              etag, last_modified, consecutive_failures)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $4 = 'failed' OR $4 = 'rejected' OR $9::boolean THEN 1 ELSE 0 END)
+                              etag, last_modified, consecutive_failures, last_fetch_started_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $4 = 'failed' OR $4 = 'rejected' OR $9::boolean THEN 1 ELSE 0 END,
+        $10)
 ON CONFLICT (network_id) DO UPDATE SET
     authority_id = EXCLUDED.authority_id,
     last_attempt_at = EXCLUDED.last_attempt_at,
+    last_fetch_started_at = EXCLUDED.last_fetch_started_at,
     last_outcome = EXCLUDED.last_outcome,
     last_error = CASE WHEN $9::boolean THEN COALESCE(EXCLUDED.last_error, feed_fetch_state.last_error)
                       ELSE EXCLUDED.last_error END,
@@ -46,7 +50,8 @@ ON CONFLICT (network_id) DO UPDATE SET
                          THEN COALESCE(EXCLUDED.last_modified, feed_fetch_state.last_modified)
                          ELSE EXCLUDED.last_modified END,
     consecutive_failures = CASE WHEN EXCLUDED.last_outcome IN ('failed', 'rejected') OR $9::boolean
-                                THEN feed_fetch_state.consecutive_failures + 1 ELSE 0 END;
+                                THEN feed_fetch_state.consecutive_failures + 1 ELSE 0 END
+WHERE feed_fetch_state.last_fetch_started_at <= EXCLUDED.last_fetch_started_at;
 
 -- name: find_fetch_state
 -- The latest attempt's state for one network.

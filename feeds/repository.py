@@ -136,11 +136,14 @@ async def publish_current(conn: asyncpg.Connection, network_id: str, version_id:
 
 
 async def upsert_fetch_state(conn: asyncpg.Connection, *, network_id: str, authority_id: str, at: dt.datetime,
-                             outcome: str, error: str | None, sha256: str | None, etag: str | None,
-                             last_modified: str | None, still_rejected: bool = False) -> None:
-    """``still_rejected``: the attempt found the publisher still offering rejected content."""
+                             fetch_started_at: dt.datetime, outcome: str, error: str | None, sha256: str | None,
+                             etag: str | None, last_modified: str | None, still_rejected: bool = False) -> None:
+    """Record an attempt, unless one whose download started later already did (its state stands).
+
+    ``still_rejected``: the attempt found the publisher still offering rejected content.
+    """
     await conn.execute(QUERIES["upsert_fetch_state"], network_id, authority_id, at, outcome, error, sha256, etag,
-                       last_modified, still_rejected)
+                       last_modified, still_rejected, fetch_started_at)
 
 
 async def find_fetch_state(db: Executor, network_id: str) -> FetchState | None:

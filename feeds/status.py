@@ -32,7 +32,9 @@ class NetworkStatus:
     network_name: str
     timezone: str
     current: FeedVersion | None
-    latest: FeedVersion | None  # most recent version, accepted or rejected
+    latest: FeedVersion | None  # last recorded version, whatever its status
+    # recorded after the serving version, hence superseded or rejected; newest first (empty when none serves)
+    not_serving: tuple[FeedVersion, ...]
     fetch: FetchState | None
     age_s: float | None  # since the current version was fetched
     health: str  # ok | stale | failing | missing
@@ -66,9 +68,12 @@ async def list_network_statuses(pool: asyncpg.Pool, registry: Registry, now: dt.
     for network in networks:
         own = [v for v in versions if v.network_id == network.id]
         current = next((v for v in own if v.is_current), None)
-        latest = own[0] if own else None
+        latest = max(own, key=lambda v: v.version_id, default=None)
+        # recording order, not download order: a superseded download may finish after the serving one
+        not_serving = () if current is None else tuple(
+            sorted((v for v in own if v.version_id > current.version_id), key=lambda v: v.version_id, reverse=True))
         health, reason = judge_health(network, current, fetches.get(network.id), now)
         age = (now - current.fetched_at).total_seconds() if current else None
         statuses.append(NetworkStatus(network.authority_id, network.id, network.name, network.timezone, current,
-                                      latest, fetches.get(network.id), age, health, reason))
+                                      latest, not_serving, fetches.get(network.id), age, health, reason))
     return statuses

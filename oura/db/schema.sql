@@ -73,6 +73,7 @@ CREATE TABLE feed_fetch_state (
     network_id           text PRIMARY KEY,
     authority_id         text NOT NULL,
     last_attempt_at      timestamptz NOT NULL,
+    last_fetch_started_at timestamptz NOT NULL,    -- that attempt's download start; only a later one overwrites (0007)
     last_outcome         text NOT NULL CHECK (last_outcome IN ('accepted', 'rejected', 'unchanged', 'not_modified', 'failed')),
     last_error           text,
     last_sha256          text,                     -- content last fetched (accepted or rejected)
