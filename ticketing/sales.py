@@ -414,12 +414,9 @@ async def _refuse_for_dead_medium(
         refunded = None
         if charge is not None:
             try:
-                refunded = await provider.refund(charge_reference=charge.reference, amount_minor=charge.amount_minor,
-                                                 currency=currency, idempotency_key=f"refund-{order_id}")
+                refunded = await _reverse_charge(conn, provider, order_id, charge, now)
             except PaymentUnavailable as error:
                 raise PaymentPending(extra={"order_id": order_id}) from error
-            await conn.execute(Q.insert_payment, order_id, "charge", provider.name, charge.reference, charge.amount_minor, currency, now)
-            await conn.execute(Q.insert_payment, order_id, "refund", provider.name, refunded.reference, refunded.amount_minor, currency, now)
         await conn.fetchval(Q.fail_pending_order, order_id, now, refunded.amount_minor if refunded else 0,
                             MediumNotActive.code, detail)
         await audit(conn, "ticketing.order.refused_medium_not_active", actor_key_id=sales_point_key_id,
@@ -427,6 +424,22 @@ async def _refuse_for_dead_medium(
                     data={**detail, "total_minor": total, "currency": currency,
                           "charge_reference": charge.reference if charge else None,
                           "refund_reference": refunded.reference if refunded else None}, now=now)
+
+
+async def _reverse_charge(
+    conn: asyncpg.Connection, provider: PaymentProvider, order_id: int, charge: PaymentResult, now: datetime
+) -> PaymentResult:
+    """Refund an order's whole charge and record the charge and the refund, in the caller's
+    transaction (which holds the order's row lock). The key ``refund-<id>`` is the one every path
+    that returns an order's charge uses, so the provider makes at most one such refund. Raises
+    PaymentUnavailable when the provider does not answer (nothing is recorded then)."""
+    refunded = await provider.refund(charge_reference=charge.reference, amount_minor=charge.amount_minor,
+                                     currency=charge.currency, idempotency_key=f"refund-{order_id}")
+    await conn.execute(Q.insert_payment, order_id, "charge", provider.name, charge.reference, charge.amount_minor,
+                       charge.currency, now)
+    await conn.execute(Q.insert_payment, order_id, "refund", provider.name, refunded.reference, refunded.amount_minor,
+                       charge.currency, now)
+    return refunded
 
 
 async def _refund_charge_of_failed_order(
@@ -449,12 +462,9 @@ async def _refund_charge_of_failed_order(
         if order["status"] != "failed" or any(p["provider_reference"] == charge.reference for p in payments):
             return
         try:
-            refunded = await provider.refund(charge_reference=charge.reference, amount_minor=charge.amount_minor,
-                                             currency=charge.currency, idempotency_key=f"refund-{order_id}")
+            refunded = await _reverse_charge(conn, provider, order_id, charge, now)
         except PaymentUnavailable as error:
             raise PaymentPending(extra={"order_id": order_id}) from error
-        await conn.execute(Q.insert_payment, order_id, "charge", provider.name, charge.reference, charge.amount_minor, charge.currency, now)
-        await conn.execute(Q.insert_payment, order_id, "refund", provider.name, refunded.reference, refunded.amount_minor, charge.currency, now)
         await conn.execute(Q.add_refunded_minor, order_id, now, refunded.amount_minor)
         await audit(conn, "ticketing.order.late_charge_refunded", actor_key_id=actor_key_id,
                     authority_id=order["selling_authority_id"], subject=f"order:{order_id}",
@@ -713,10 +723,7 @@ async def _abandon_order(
         charge = await provider.find_charge(f"order-{order_id}")
         refunded = None
         if charge is not None and charge.status is ChargeStatus.APPROVED:
-            refunded = await provider.refund(charge_reference=charge.reference, amount_minor=charge.amount_minor,
-                                             currency=charge.currency, idempotency_key=f"refund-{order_id}")
-            await conn.execute(Q.insert_payment, order_id, "charge", provider.name, charge.reference, charge.amount_minor, charge.currency, now)
-            await conn.execute(Q.insert_payment, order_id, "refund", provider.name, refunded.reference, refunded.amount_minor, charge.currency, now)
+            refunded = await _reverse_charge(conn, provider, order_id, charge, now)
         detail = {"abandon_after_s": abandon_after_s, "charge_reference": charge.reference if refunded else None,
                   "refund_reference": refunded.reference if refunded else None}
         await conn.fetchval(Q.fail_pending_order, order_id, now, refunded.amount_minor if refunded else 0, ABANDONED, detail)
