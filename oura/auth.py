@@ -4,6 +4,11 @@ A key looks like ``oura_<key_id>_<secret>``. Only a SHA-256 hash of the secret i
 are 256 random bits, so a plain hash is enough; no need for a slow KDF). Every key is bound to a
 principal: a role and, for every role but ``admin``, the authority it acts for. Routes declare
 the roles they accept (`oura.http.routing`); handlers scope data with `require_authority`.
+
+A key acts for an authority of the registry or for none: `create_key` is given the registry's
+authority ids (the assembly knows them, this module does not) and refuses any other, because a
+key for a made-up authority could sell tickets and book them in the clearing under a name no
+authority answers for.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import re
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import asyncpg
@@ -24,6 +29,8 @@ from .errors import Forbidden
 
 __all__ = [
     "Role",
+    "UNSCOPED_ROLES",
+    "UnknownAuthority",
     "Principal",
     "PrincipalCache",
     "create_key",
@@ -41,6 +48,15 @@ class Role(enum.StrEnum):
     SALES_POINT = "sales_point"
     AUTHORITY = "authority"
     ADMIN = "admin"
+    METRICS = "metrics"  # the metrics scraper: reads /metrics, nothing else
+
+
+# Roles whose keys act for no authority (every other key is bound to one).
+UNSCOPED_ROLES = frozenset({Role.ADMIN, Role.METRICS})
+
+
+class UnknownAuthority(ValueError):
+    """A key was asked for an authority that is not in the registry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +77,20 @@ async def create_key(
     authority_id: str | None = None,
     *,
     label: str = "",
+    authorities: Collection[str] | None = None,
 ) -> tuple[Principal, str]:
-    """Create a key; return its principal and the token (shown once, never stored)."""
+    """Create a key; return its principal and the token (shown once, never stored).
+
+    ``authorities``: the ids of the registry's authorities; a key bound to another one raises
+    `UnknownAuthority` and nothing is written. None skips the check (tests, and callers that
+    checked already)."""
     role = Role(role)
-    if role is not Role.ADMIN and not authority_id:
+    if role not in UNSCOPED_ROLES and not authority_id:
         raise ValueError(f"a {role} key must be bound to an authority")
+    if role in UNSCOPED_ROLES:
+        authority_id = None
+    if authority_id is not None and authorities is not None and authority_id not in authorities:
+        raise UnknownAuthority(f"no authority '{authority_id}' in the registry")
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     await conn.execute(
@@ -73,10 +98,10 @@ async def create_key(
         key_id,
         _hash(secret),
         role.value,
-        authority_id if role is not Role.ADMIN else None,
+        authority_id,
         label,
     )
-    return Principal(key_id, role, authority_id if role is not Role.ADMIN else None, label), (
+    return Principal(key_id, role, authority_id, label), (
         f"oura_{key_id}_{secret}"
     )
 

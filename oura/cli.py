@@ -121,18 +121,48 @@ def _cmd_db_stop(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _cmd_keys_create(args: argparse.Namespace, config: Config) -> int:
-    from .auth import Role, create_key
+def _registry_authority_ids(config: Config) -> frozenset[str]:
+    """The authorities this installation serves: those of the configured registry, else those of
+    the demo region (what `oura serve` serves without one), read without generating it."""
+    if config.feeds.registry is not None:
+        from feeds.authorities import load_registry
 
-    if args.role != Role.ADMIN and not args.authority:
-        print(f"error: a {args.role} key needs --authority", file=sys.stderr)
+        return frozenset(authority.id for authority in load_registry(config.feeds.registry).authorities)
+    from .demo.region import AUTHORITIES
+
+    return frozenset(authority.id for authority in AUTHORITIES)
+
+
+def _cmd_keys_create(args: argparse.Namespace, config: Config) -> int:
+    from .auth import UNSCOPED_ROLES, Role, UnknownAuthority, create_key
+
+    role = Role(args.role)
+    if role not in UNSCOPED_ROLES and not args.authority:
+        print(f"error: a {role} key needs --authority", file=sys.stderr)
+        return 2
+    if role in UNSCOPED_ROLES and args.authority:
+        print(f"error: a {role} key acts for no authority; drop --authority", file=sys.stderr)
+        return 2
+    try:
+        authorities = _registry_authority_ids(config) if role not in UNSCOPED_ROLES else frozenset()
+    except (OSError, ValueError) as error:  # unreadable or invalid registry: say so, create nothing
+        print(f"error: cannot read the authority registry: {error}", file=sys.stderr)
+        return 2
+    if role not in UNSCOPED_ROLES and args.authority not in authorities:
+        source = config.feeds.registry or "the demo region (no OURA_REGISTRY)"
+        print(f"error: no authority '{args.authority}' in {source}; known: {', '.join(sorted(authorities))}",
+              file=sys.stderr)
         return 2
 
     async def run() -> tuple[object, str]:
         async with _migrated_connection(config) as conn:
-            return await create_key(conn, args.role, args.authority, label=args.label)
+            return await create_key(conn, role, args.authority, label=args.label, authorities=authorities)
 
-    principal, token = asyncio.run(run())
+    try:
+        principal, token = asyncio.run(run())
+    except UnknownAuthority as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(token)
     print(f"(key id {principal.key_id}, role {principal.role}, authority {principal.authority_id or '-'}; "
           "the key is shown only once)", file=sys.stderr)
@@ -212,8 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     create = _add(keys_sub, "create", "Create an API key and print it once",
                   "oura keys create --role authority --authority sytral")
-    create.add_argument("--role", required=True, choices=["device", "sales_point", "authority", "admin"])
-    create.add_argument("--authority", help="authority id the key acts for (required unless --role admin)")
+    create.add_argument("--role", required=True, choices=["device", "sales_point", "authority", "admin", "metrics"],
+                        help="metrics: a read-only key for the Prometheus scraper of /metrics")
+    create.add_argument("--authority", help="id of a registry authority the key acts for "
+                        "(required unless --role admin or metrics; refused when not in the registry)")
     create.add_argument("--label", default="", help="free text to recognise the key later")
     create.set_defaults(func=_cmd_keys_create)
     revoke = _add(keys_sub, "revoke", "Revoke an API key by its id", "oura keys revoke 3f2a9c0d1e2b4a5f")

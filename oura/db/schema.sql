@@ -6,12 +6,12 @@
 CREATE TABLE api_keys (
     key_id       text PRIMARY KEY,                 -- public part of the key, shown in listings
     secret_hash  bytea NOT NULL,                   -- sha256 of the secret part; the secret itself is never stored
-    role         text NOT NULL CHECK (role IN ('device', 'sales_point', 'authority', 'admin')),
-    authority_id text,                             -- required for every role but admin
+    role         text NOT NULL CHECK (role IN ('device', 'sales_point', 'authority', 'admin', 'metrics')),  -- metrics (0008)
+    authority_id text,                             -- required for every role but admin and metrics
     label        text NOT NULL DEFAULT '',
     created_at   timestamptz NOT NULL DEFAULT now(),
     revoked_at   timestamptz,
-    CONSTRAINT api_keys_authority_scope CHECK (role = 'admin' OR authority_id IS NOT NULL)
+    CONSTRAINT api_keys_authority_scope CHECK (role IN ('admin', 'metrics') OR authority_id IS NOT NULL)
 );
 
 CREATE TABLE audit_log (
@@ -138,7 +138,7 @@ CREATE TABLE rt_feed_status (
     PRIMARY KEY (feed_id, kind)
 );
 
--- == ticketing (0004, 0005) ==
+-- == ticketing (0004, 0005, 0008) ==
 -- Ticketing: orders and payments, media and contracts, validations, deny list, clearing ledger.
 -- Money is bigint minor units with an ISO 4217 currency. Every time is timestamptz (UTC inside).
 
@@ -146,7 +146,9 @@ CREATE TABLE ticketing_accounts (
     account_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     display_name text NOT NULL DEFAULT '',          -- minimal personal data: a name to print, an email to reach
     email        text,
-    created_at   timestamptz NOT NULL
+    created_at   timestamptz NOT NULL,
+    account_number text NOT NULL,                   -- random, given to the holder, never printed on the card (0008)
+    CONSTRAINT ticketing_accounts_account_number_key UNIQUE (account_number)
 );
 
 CREATE TABLE ticketing_media (
@@ -158,8 +160,22 @@ CREATE TABLE ticketing_media (
     issuing_authority_id text NOT NULL,
     status               text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'lost', 'stolen')),
     replaced_by          bigint REFERENCES ticketing_media,     -- set once, by reconstitution
-    created_at           timestamptz NOT NULL
+    created_at           timestamptz NOT NULL,
+    secret_hash          bytea                       -- sha256 of the secret printed on an anonymous medium (0008)
 );
+
+-- A medium may be sold a rider category other than the default only while it holds a valid
+-- entitlement for it (0008): a minimal claim (who checked the proof, until when), never the document.
+CREATE TABLE ticketing_entitlements (
+    entitlement_id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    medium_id                bigint NOT NULL REFERENCES ticketing_media,
+    rider_category_id        text NOT NULL,
+    verified_by_authority_id text NOT NULL,
+    verified_by_key_id       text NOT NULL,
+    valid_until              timestamptz NOT NULL,
+    created_at               timestamptz NOT NULL
+);
+CREATE INDEX ticketing_entitlements_medium_idx ON ticketing_entitlements (medium_id, rider_category_id, valid_until);
 
 CREATE TABLE ticketing_orders (
     order_id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
