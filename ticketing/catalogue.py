@@ -40,6 +40,7 @@ from ticketing.products import (
     Area,
     Catalogue,
     DurationLimitType,
+    FareLegJoinRule,
     FareLegRule,
     FareMedia,
     FareMediaType,
@@ -90,8 +91,10 @@ FARE_FILES = (
     "rider_categories",
     "fare_products",
     "fare_leg_rules",
+    "fare_leg_join_rules",
     "fare_transfer_rules",
     "areas",
+    "stops",
     "stop_areas",
     "timeframes",
     "calendar",
@@ -249,13 +252,35 @@ class _FeedBuilder:
                 route_network[self.ns(_cell(row, "route_id"))] = self.net(network_id)
                 names.setdefault(self.net(network_id), "")
         if not names:
-            # A feed without any network declaration is one network named after the feed.
+            # A feed without any network declaration is one network named after the feed. Once a
+            # feed declares networks, a route it puts in none of them belongs to no network (and
+            # gets no fare), never to the first one.
             names[self.feed_id] = ""
-        for row in _rows(self.tables, "routes"):
-            route_network.setdefault(self.ns(_cell(row, "route_id")), self.feed_id if self.feed_id in names else next(iter(names)))
+            for row in _rows(self.tables, "routes"):
+                route_network[self.ns(_cell(row, "route_id"))] = self.feed_id
         return route_network, names
 
-    def stop_areas(self) -> tuple[dict[str, set[str]], dict[str, Area]]:
+    def stops(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(namespaced stop_id -> its parent station, stop_id -> stop_timezone, a platform's
+        falling back on its station's)."""
+        parents: dict[str, str] = {}
+        zones: dict[str, str] = {}
+        rows = _rows(self.tables, "stops")
+        for row in rows:
+            stop_id = self.ns(_cell(row, "stop_id"))
+            if _cell(row, "parent_station"):
+                parents[stop_id] = self.ns(_cell(row, "parent_station"))
+            if _cell(row, "stop_timezone"):
+                zones[stop_id] = _cell(row, "stop_timezone")
+        for stop_id, station in parents.items():
+            if stop_id not in zones and station in zones:
+                zones[stop_id] = zones[station]
+        return parents, zones
+
+    def stop_areas(self, parents: Mapping[str, str]) -> tuple[dict[str, set[str]], dict[str, Area]]:
+        """(stop_id -> area ids, area_id -> Area). A station listed in stop_areas.txt puts its
+        platforms (stops whose parent_station it is) in its areas, unless a platform is listed
+        itself (the spec's override)."""
         areas = {
             self.ns(_cell(r, "area_id")): Area(self.ns(_cell(r, "area_id")), _cell(r, "area_name"))
             for r in _rows(self.tables, "areas")
@@ -264,9 +289,17 @@ class _FeedBuilder:
         by_stop: dict[str, set[str]] = {}
         for row in _rows(self.tables, "stop_areas"):
             by_stop.setdefault(self.ns(_cell(row, "stop_id")), set()).add(self.ns(_cell(row, "area_id")))
+        for stop_id, station in parents.items():
+            if stop_id not in by_stop and station in by_stop:
+                by_stop[stop_id] = set(by_stop[station])
         return by_stop, areas
 
     # -- rules ---------------------------------------------------------------------------
+    def uses_rule_priority(self) -> bool:
+        """The spec's switch: the *column* exists in fare_leg_rules.txt (empty cells are 0)."""
+        table = self.tables.find("fare_leg_rules")
+        return table is not None and "rule_priority" in table.columns
+
     def leg_rules(self) -> list[FareLegRule]:
         rules: list[FareLegRule] = []
         for index, row in enumerate(_rows(self.tables, "fare_leg_rules"), start=2):
@@ -320,6 +353,31 @@ class _FeedBuilder:
             )
         return rules
 
+    def join_rules(self) -> list[FareLegJoinRule]:
+        rules: list[FareLegJoinRule] = []
+        for index, row in enumerate(_rows(self.tables, "fare_leg_join_rules"), start=2):
+            from_network, to_network = _cell(row, "from_network_id"), _cell(row, "to_network_id")
+            if not from_network or not to_network:
+                self.issue(CatalogueIssueCode.MISSING_COLUMN, "fare_leg_join_rules.txt", index, "",
+                           "from_network_id and to_network_id are required")
+                continue
+            try:
+                max_transfer_s = _int_or_none(_cell(row, "max_transfer_s"))
+            except ValueError as error:
+                self.issue(CatalogueIssueCode.BAD_NUMBER, "fare_leg_join_rules.txt", index, str(error), "max_transfer_s is not a number")
+                continue
+            rules.append(
+                FareLegJoinRule(
+                    feed_id=self.feed_id,
+                    from_network_id=self.net(from_network),
+                    to_network_id=self.net(to_network),
+                    from_stop_id=self.opt_ns(_cell(row, "from_stop_id")),
+                    to_stop_id=self.opt_ns(_cell(row, "to_stop_id")),
+                    max_transfer_s=max_transfer_s,
+                )
+            )
+        return rules
+
     def timeframes(self) -> list[Timeframe]:
         rows = _rows(self.tables, "timeframes")
         if not rows:
@@ -342,7 +400,8 @@ class _FeedBuilder:
             leg_rules=tuple(leg),
             transfer_rules=tuple(transfer),
             timeframes=tuple(timeframes),
-            uses_rule_priority=any(r.rule_priority is not None for r in leg),
+            join_rules=tuple(self.join_rules()),
+            uses_rule_priority=self.uses_rule_priority(),
             listed_network_ids=frozenset(r.network_id for r in leg if r.network_id),
             listed_from_area_ids=frozenset(r.from_area_id for r in leg if r.from_area_id),
             listed_to_area_ids=frozenset(r.to_area_id for r in leg if r.to_area_id),
@@ -520,6 +579,8 @@ def build_catalogue(
     stop_areas: dict[str, frozenset[str]] = {}
     areas: dict[str, Area] = {}
     network_names: dict[str, str] = {}
+    parent_stations: dict[str, str] = {}
+    stop_timezones: dict[str, str] = {}
     for feed_id in sorted(feeds):
         tables = feeds[feed_id]
         timezone = (timezones or {}).get(feed_id) or _feed_timezone(tables, region_timezone)
@@ -529,7 +590,10 @@ def build_catalogue(
         network_names.update({k: v for k, v in names.items() if v or k not in network_names})
         for network_id in names:
             network_feed[network_id] = feed_id
-        by_stop, feed_areas = builder.stop_areas()
+        parents, zones = builder.stops()
+        parent_stations.update(parents)
+        stop_timezones.update(zones)
+        by_stop, feed_areas = builder.stop_areas(parents)
         stop_areas.update({k: frozenset(v) for k, v in by_stop.items()})
         areas.update(feed_areas)
         leg, transfer = builder.leg_rules(), builder.transfer_rules()
@@ -569,6 +633,8 @@ def build_catalogue(
         network_names=network_names,
         currency=currency,
         timezone=region_timezone,
+        parent_stations=parent_stations,
+        stop_timezones=stop_timezones,
     )
     return catalogue, tuple(issues)
 

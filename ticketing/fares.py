@@ -170,10 +170,12 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def _timeframes_at(rule_set: NetworkFares, instant: datetime) -> frozenset[str]:
+def _timeframes_at(rule_set: NetworkFares, instant: datetime, stop_timezone: str | None) -> frozenset[str]:
+    """The timeframe groups ``instant`` falls in, in local time at the leg's stop: its
+    ``stop_timezone`` (or its station's) when the feed gives one, else the rule set's zone."""
     if not rule_set.timeframes:
         return frozenset()
-    local = instant.astimezone(_zone(rule_set.timezone))
+    local = instant.astimezone(_zone(stop_timezone or rule_set.timezone))
     seconds = local.hour * 3600 + local.minute * 60 + local.second
     day = local.date()
     return frozenset(
@@ -184,11 +186,17 @@ def _timeframes_at(rule_set: NetworkFares, instant: datetime) -> frozenset[str]:
 
 
 def _field_matches(rule_value: str | None, leg_values: frozenset[str], listed: frozenset[str], by_priority: bool) -> bool:
+    """A network or area field: empty matches the values no rule lists (or anything, by priority)."""
     if rule_value is not None:
         return rule_value in leg_values
     if by_priority:
         return True
     return not (leg_values & listed)
+
+
+def _timeframe_matches(rule_value: str | None, leg_timeframes: frozenset[str]) -> bool:
+    """A timeframe field: empty means the time does not matter (no "except the listed" rule)."""
+    return rule_value is None or rule_value in leg_timeframes
 
 
 @dataclass(frozen=True)
@@ -215,16 +223,16 @@ def _match_leg(catalogue: Catalogue, index: int, leg: FareLeg, network_id: str |
             # combined products name the networks they cover).
             continue
         by_priority = rule_set.uses_rule_priority
-        from_tf = _timeframes_at(rule_set, leg.departure)
-        to_tf = _timeframes_at(rule_set, leg.arrival)
+        from_tf = _timeframes_at(rule_set, leg.departure, catalogue.stop_timezones.get(leg.from_stop_id or ""))
+        to_tf = _timeframes_at(rule_set, leg.arrival, catalogue.stop_timezones.get(leg.to_stop_id or ""))
         candidates = [
             r
             for r in rule_set.list_candidate_rules(network_id, frozenset(from_areas))
             if _field_matches(r.network_id, networks, rule_set.listed_network_ids, by_priority)
             and _field_matches(r.from_area_id, frozenset(from_areas), rule_set.listed_from_area_ids, by_priority)
             and _field_matches(r.to_area_id, frozenset(to_areas), rule_set.listed_to_area_ids, by_priority)
-            and _field_matches(r.from_timeframe_group_id, from_tf, rule_set.listed_from_timeframe_ids, by_priority)
-            and _field_matches(r.to_timeframe_group_id, to_tf, rule_set.listed_to_timeframe_ids, by_priority)
+            and _timeframe_matches(r.from_timeframe_group_id, from_tf)
+            and _timeframe_matches(r.to_timeframe_group_id, to_tf)
         ]
         if by_priority and candidates:
             top = max(r.rule_priority or 0 for r in candidates)
@@ -326,6 +334,23 @@ def _find_transfer_rule(rule_set: NetworkFares, from_group: str | None, to_group
     ]
 
 
+def _count_limit(rule: FareTransferRule) -> float:
+    return float("inf") if rule.transfer_count in (None, -1) else rule.transfer_count
+
+
+def _select_by_transfer_count(rules: list[FareTransferRule], transfer_number: int) -> list[FareTransferRule]:
+    """Among the rules of one leg-group pair that carry a transfer_count, the spec's choice: the
+    smallest count that is at least ``transfer_number`` (the transfer being made, 1 for the
+    first), -1 being unlimited. Rules without a count (groups that differ) are kept as they are."""
+    counted = [r for r in rules if r.transfer_count is not None and r.from_leg_group_id == r.to_leg_group_id]
+    kept = [r for r in rules if r not in counted]
+    eligible = [r for r in counted if _count_limit(r) >= transfer_number]
+    if eligible:
+        smallest = min(_count_limit(r) for r in eligible)
+        kept.extend(r for r in eligible if _count_limit(r) == smallest)
+    return kept
+
+
 def _duration_ok(rule: FareTransferRule, first: FareLeg, nxt: FareLeg) -> bool:
     if rule.duration_limit_s is None:
         return True
@@ -349,10 +374,7 @@ def _transfer_options(request: _Request, contexts: list[_LegContext], groups: li
         for (next_feed, next_group), (_, next_offer) in groups[nxt].items():
             if next_feed != feed_id or not rule_set.transfer_rules:
                 continue
-            for rule in _find_transfer_rule(rule_set, group, next_group):
-                same_group = rule.from_leg_group_id == rule.to_leg_group_id
-                if same_group and rule.transfer_count not in (None, -1) and transfers + 1 > rule.transfer_count:
-                    continue
+            for rule in _select_by_transfer_count(_find_transfer_rule(rule_set, group, next_group), transfers + 1):
                 if not _duration_ok(rule, contexts[start].leg, contexts[nxt].leg):
                     continue
                 new_charges = list(charges)
@@ -361,7 +383,9 @@ def _transfer_options(request: _Request, contexts: list[_LegContext], groups: li
                     transfer_offer = request.offer(rule.fare_product_id)
                     if transfer_offer is None:
                         continue
-                    if rule.fare_transfer_type == FareTransferType.AB and new_charges and new_charges[-1][0] == f"leg{last}":
+                    if rule.fare_transfer_type == FareTransferType.AB and last == start and new_charges[-1][0] == f"leg{last}":
+                        # AB replaces the first leg's fare; a fare an earlier transfer (A + AB + B)
+                        # already charged stays charged.
                         new_charges.pop()
                     new_charges.append(("transfer", transfer_offer.price_minor, _item(transfer_offer, [last, nxt], CoverKind.TRANSFER)))
                     transfer_note = f", transfer product {transfer_offer.fare_product_id} ({format_price(transfer_offer)})"

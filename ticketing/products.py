@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 __all__ = [
     "Area",
     "Catalogue",
+    "FareLegJoinRule",
     "FareLegRule",
     "FareMedia",
     "FareMediaType",
@@ -241,6 +242,24 @@ class FareLegRule:
 
 
 @dataclass(frozen=True)
+class FareLegJoinRule:
+    """A fare_leg_join_rules.txt row: two consecutive legs it matches are one effective fare leg.
+
+    ``from_stop_id`` (a stop or a station) is where the pre-transfer leg ends, ``to_stop_id`` where
+    the post-transfer leg starts; None matches any stop. ``max_transfer_s`` is an extension column
+    of this project (empty: no limit, the spec's reading): the longest wait, from the first leg's
+    arrival to the next leg's departure, that still counts as a change rather than a new journey.
+    """
+
+    feed_id: str
+    from_network_id: str
+    to_network_id: str
+    from_stop_id: str | None = None
+    to_stop_id: str | None = None
+    max_transfer_s: int | None = None
+
+
+@dataclass(frozen=True)
 class FareTransferRule:
     feed_id: str
     from_leg_group_id: str | None
@@ -272,9 +291,10 @@ class Timeframe:
 class NetworkFares:
     """The fare rules of one rule set (one feed, or the regional combined products).
 
-    ``listed_*`` hold the values that appear in the rule file's columns: an empty cell in a rule
-    matches only values *not* listed there (the Fares v2 "exact match first" reading), unless the
-    file uses ``rule_priority``, in which case an empty cell matches anything.
+    ``listed_*`` hold the values that appear in the rule file's columns: an empty network or area
+    cell in a rule matches only values *not* listed there (the Fares v2 "exact match first"
+    reading), unless fare_leg_rules.txt has a ``rule_priority`` column (even with empty cells),
+    in which case an empty cell matches anything. An empty timeframe cell always matches any time.
     """
 
     feed_id: str
@@ -282,6 +302,7 @@ class NetworkFares:
     leg_rules: tuple[FareLegRule, ...]
     transfer_rules: tuple[FareTransferRule, ...]
     timeframes: tuple[Timeframe, ...] = ()
+    join_rules: tuple[FareLegJoinRule, ...] = ()
     uses_rule_priority: bool = False
     listed_network_ids: frozenset[str] = frozenset()
     listed_from_area_ids: frozenset[str] = frozenset()
@@ -327,11 +348,13 @@ class Catalogue:
     rule_sets: tuple[NetworkFares, ...]
     network_feed: Mapping[str, str]  # network_id -> feed_id of the rules that price it
     route_network: Mapping[str, str]  # namespaced route_id -> network_id
-    stop_areas: Mapping[str, frozenset[str]]  # namespaced stop_id -> area ids
+    stop_areas: Mapping[str, frozenset[str]]  # namespaced stop_id -> area ids (platforms inherit their station's)
     areas: Mapping[str, Area] = field(default_factory=dict)
     network_names: Mapping[str, str] = field(default_factory=dict)
     currency: str = "EUR"
     timezone: str = DEFAULT_TIMEZONE  # the region's zone: calendar passes and clearing periods
+    parent_stations: Mapping[str, str] = field(default_factory=dict)  # namespaced stop_id -> its station
+    stop_timezones: Mapping[str, str] = field(default_factory=dict)  # namespaced stop_id -> stop_timezone (or its station's)
     _by_id: Mapping[str, tuple[FareProduct, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
