@@ -30,6 +30,13 @@ __all__ = [
     "UnknownSellingAuthority",
     "UnknownCommissionRate",
     "DefaultCommissionRate",
+    "EntitlementRequired",
+    "UnregisteredAuthority",
+    "InvalidEntitlement",
+    "AnonymousMedium",
+    "NotCardIssuer",
+    "ReconstitutionProofRequired",
+    "PaperNotReconstitutable",
 ]
 
 
@@ -155,3 +162,52 @@ class DefaultCommissionRate(Conflict):
     """The default commission rate ('*') can be changed but not deleted: every sale needs a rate."""
 
     code = "default_commission_rate"
+
+
+class EntitlementRequired(Forbidden):
+    """A rider category other than the default is sold only onto a card or wallet that holds a
+    valid entitlement for it (recorded by a sales point of the card's authority); a paper ticket
+    or an anonymous card holds the default category only."""
+
+    code = "entitlement_required"
+
+
+class InvalidEntitlement(BadRequest):
+    """The body must be {"rider_category_id": id, "valid_until": time with offset, "proof_checked": true},
+    for a rider category of the catalogue other than the default, valid until a later time."""
+
+    code = "invalid_entitlement"
+
+
+class AnonymousMedium(Conflict):
+    """An anonymous card or wallet (or a paper ticket) holds the default rider category only: it
+    cannot hold an entitlement. Register the card to a holder first."""
+
+    code = "anonymous_medium"
+
+
+class NotCardIssuer(Forbidden):
+    """Only a sales point of the authority that issued this card may do this, unless the holder is
+    present: for a registered card, the holder's account number; for an anonymous one, the secret
+    printed on the card."""
+
+    code = "not_card_issuer"
+
+
+class ReconstitutionProofRequired(Forbidden):
+    """Reconstituting a card needs proof: the holder's account number for a registered card, the
+    secret printed on the card at issue for an anonymous one."""
+
+    code = "reconstitution_proof_required"
+
+
+class PaperNotReconstitutable(Conflict):
+    """A paper ticket is never reconstituted: nothing proves who held it."""
+
+    code = "paper_not_reconstitutable"
+
+
+class UnregisteredAuthority(Forbidden):
+    """This key acts for an authority that owns no network of the registry: it cannot sell."""
+
+    code = "unregistered_authority"

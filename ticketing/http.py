@@ -28,6 +28,7 @@ from ticketing.errors import InvalidOrder, UnknownOrder
 from ticketing.fares import FareLeg, quote
 from ticketing.payments import PaymentProvider, TestPaymentProvider
 from ticketing.products import Catalogue, FareProduct, get_calendar_days
+from ticketing.media import parse_holder_proof
 from ticketing.sales import parse_refund_body
 from ticketing.service import CatalogueHolder, TicketingService
 from ticketing.validation import parse_events
@@ -292,7 +293,18 @@ def _medium_json(view) -> dict[str, Any]:  # noqa: ANN001
         data["contracts"] = [
             {k: v for k, v in c.__dict__.items() if k not in ("medium_id",)} for c in view.contracts
         ]
+        data["entitlements"] = [asdict(e) for e in view.entitlements]
+    if getattr(view, "card_secret", None):  # a new anonymous medium: print it on the card; never shown again
+        data["card_secret"] = view.card_secret
+    if getattr(view, "account_number", None):  # a new registered medium: give it to the holder; never shown again
+        data["holder"] = {"account_number": view.account_number}
     return data
+
+
+_HOLDER_PROOF = {
+    "card_secret": {"type": "string", "description": "anonymous card: the secret printed on it at issue"},
+    "holder_account": {"type": "string", "description": "registered card: the holder's account number (A…)"},
+}
 
 
 @routes.post("/v1/media", summary="Issue a regional smartcard or a phone wallet", roles=[Role.SALES_POINT],
@@ -317,27 +329,59 @@ async def get_medium(request: web.Request) -> web.Response:
 
 @routes.post("/v1/media/{serial}/declare", summary="Declare a medium lost or stolen (deny-lists it)",
              roles=[Role.SALES_POINT, Role.ADMIN], params=[path_param("serial")],
-             body={"type": "object", "required": ["reason"], "properties": {"reason": {"enum": ["lost", "stolen"]}}},
-             responses={200: "The medium and the deny-list version"})
+             body={"type": "object", "required": ["reason"],
+                   "properties": {"reason": {"enum": ["lost", "stolen"]}, **_HOLDER_PROOF},
+                   "description": "a sales point declares the cards its authority issued; another authority's card "
+                                  "only with the holder's proof (holder_account or card_secret)"},
+             responses={200: "The medium and the deny-list version",
+                        403: "Another authority's card, without the holder's proof (not_card_issuer)"})
 async def declare_medium(request: web.Request) -> web.Response:
     principal = get_principal(request)
     body = await read_json(request)
     medium, version = await _service(request).declare_medium(
         serial=request.match_info["serial"], reason=body.get("reason") if isinstance(body, dict) else None,
-        actor_key_id=principal.key_id, authority_id=principal.authority_id,
+        actor_key_id=principal.key_id, authority_id=None if principal.role is Role.ADMIN else principal.authority_id,
+        proof=parse_holder_proof(body),
     )
     return json_response({**_medium_json(medium), "denylist_version": version})
 
 
 @routes.post("/v1/media/{serial}/reconstitute", summary="Move a declared card's remaining rights to a new card, once",
              roles=[Role.SALES_POINT], params=[path_param("serial")],
-             responses={201: "The new card and its contracts", 409: "Not declared, or already reconstituted"})
+             body={"type": "object", "properties": _HOLDER_PROOF,
+                   "description": "the holder's proof: holder_account for a registered card, card_secret for an anonymous one"},
+             responses={201: "The new card and its contracts (an anonymous one with its new card_secret)",
+                        403: "No valid proof of holding (reconstitution_proof_required)",
+                        409: "Not declared, already reconstituted, or a paper ticket (paper_not_reconstitutable)"})
 async def reconstitute_medium(request: web.Request) -> web.Response:
     principal = get_principal(request)
+    body = await read_json(request) if request.can_read_body else None
     view = await _service(request).reconstitute_medium(
-        serial=request.match_info["serial"], actor_key_id=principal.key_id, authority_id=_authority(request)
+        serial=request.match_info["serial"], actor_key_id=principal.key_id, authority_id=_authority(request),
+        proof=parse_holder_proof(body),
     )
     return json_response(_medium_json(view), status=201)
+
+
+@routes.post("/v1/media/{serial}/entitlements", summary="Record a checked entitlement to a reduced rider category",
+             roles=[Role.SALES_POINT], params=[path_param("serial")],
+             body={"type": "object", "required": ["rider_category_id", "valid_until", "proof_checked"], "properties": {
+                 "rider_category_id": {"type": "string", "description": "a rider category other than the default"},
+                 "valid_until": {"type": "string", "format": "date-time", "description": "end of the proof's validity"},
+                 "proof_checked": {"const": True, "description": "the desk checked the proof; the document is not stored"}}},
+             responses={201: "The entitlement recorded (a minimal claim: category, end, checking authority)",
+                        400: "Malformed, the default category, or an end in the past (invalid_entitlement)",
+                        403: "A card of another authority (not_card_issuer)", 404: "Unknown medium",
+                        409: "An anonymous medium (anonymous_medium), or a card that is not active"})
+async def record_entitlement(request: web.Request) -> web.Response:
+    """A reduced fare is sold onto a card only while it holds a valid entitlement for its rider
+    category; a sales point of the card's issuing authority records one after checking the proof."""
+    principal = get_principal(request)
+    entitlement = await _service(request).record_entitlement(
+        serial=request.match_info["serial"], body=await read_json(request), authority_id=_authority(request),
+        actor_key_id=principal.key_id,
+    )
+    return json_response(asdict(entitlement), status=201)
 
 
 @routes.post(

@@ -3,11 +3,22 @@
 Use cases, each owning its transaction and writing its audit row:
 
 - `issue_medium`: a new card or wallet, anonymous or with a holder account (a display name and
-  an optional email: nothing more is needed to reconstitute a card for its holder);
-- `declare_medium`: lost or stolen; the card goes on the deny list (a new version);
+  an optional email). A registered medium's holder gets a random account number; an anonymous
+  medium gets a random secret to print on it (or show in the wallet). Both are returned once and
+  are what proves the holder later; the secret is stored as a SHA-256 hash only (128 random bits:
+  no dictionary to try, so a slow KDF would add nothing), the account number as is;
+- `record_entitlement`: a sales point of the medium's authority checked a proof (student card,
+  age, …) and records the minimal claim: the rider category, until when, who checked it. Never
+  the document. Only a registered medium can hold one: an anonymous card, wallet or paper ticket
+  travels at the default rider category only;
+- `declare_medium`: lost or stolen; the card goes on the deny list (a new version). A sales
+  point may declare the cards its authority issued, or any card whose holder is present and
+  proves it (`HolderProof`); an admin may declare any;
 - `reconstitute_medium`: a declared card's remaining rights move to a new card, exactly: every
-  active contract is copied with its remaining trips and validity, the old ones are closed as
-  ``transferred``, and the old card points to the new one. Locks: the old card row, then its
+  active contract is copied with its remaining trips and validity (and its valid entitlements),
+  the old ones are closed as ``transferred``, and the old card points to the new one. It needs
+  the holder's proof: the account number of a registered card, the printed secret of an
+  anonymous one; a paper ticket is never reconstituted. Locks: the old card row, then its
   active contracts (the order validation never inverts: it locks contracts only). The
   ``replaced_by`` column is written once (``WHERE replaced_by IS NULL``), so a second call, even
   a concurrent one, gets ``already_reconstituted`` and no second card.
@@ -15,13 +26,29 @@ Use cases, each owning its transaction and writing its audit row:
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 
-from ticketing.errors import AlreadyReconstituted, InvalidOrder, MediumNotDeclared, UnknownMedium
+from ticketing.errors import (
+    AlreadyReconstituted,
+    AnonymousMedium,
+    InvalidEntitlement,
+    InvalidOrder,
+    MediumNotActive,
+    MediumNotDeclared,
+    NotCardIssuer,
+    PaperNotReconstitutable,
+    ReconstitutionProofRequired,
+    UnknownMedium,
+)
 from ticketing.repository import (
     ContractRow,
     MediumRow,
@@ -36,8 +63,14 @@ from ticketing.repository import (
 __all__ = [
     "MEDIA_KINDS",
     "MediumView",
+    "Entitlement",
+    "HolderProof",
     "new_serial",
+    "new_card_secret",
+    "hash_card_secret",
+    "parse_holder_proof",
     "issue_medium",
+    "record_entitlement",
     "declare_medium",
     "reconstitute_medium",
     "get_medium_view",
@@ -52,16 +85,85 @@ def new_serial(kind: str) -> str:
     return MEDIA_KINDS[kind][1] + secrets.token_hex(8).upper()
 
 
+def new_card_secret() -> str:
+    """The secret printed on an anonymous card: 128 random bits in base32, in groups of four."""
+    text = base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=")
+    return "-".join(text[i:i + 4] for i in range(0, len(text), 4))
+
+
+def hash_card_secret(secret: str) -> bytes:
+    """What is stored of a card secret; spaces, dashes and case do not matter (it is typed at a desk)."""
+    return hashlib.sha256("".join(secret.split()).replace("-", "").upper().encode()).digest()
+
+
+def new_account_number() -> str:
+    """A holder's account number: 128 random bits, never printed on the card."""
+    return "A" + secrets.token_hex(16).upper()
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    rider_category_id: str
+    valid_until: datetime
+    verified_by_authority_id: str
+    created_at: datetime
+
+
 @dataclass(frozen=True)
 class MediumView:
     medium: MediumRow
-    contracts: tuple[ContractRow, ...]
+    contracts: tuple[ContractRow, ...] = ()
+    entitlements: tuple[Entitlement, ...] = ()
+    card_secret: str | None = None  # a new anonymous medium's printed secret: returned once, never stored
+    account_number: str | None = None  # a new registered medium's holder account number: returned once
 
 
-async def _insert_medium(conn: asyncpg.Connection, kind: str, authority_id: str, account_id: int | None, now: datetime) -> MediumRow:
+@dataclass(frozen=True)
+class HolderProof:
+    """What the person at the desk shows: the account number of a registered card's holder, or
+    the secret printed on an anonymous card."""
+
+    card_secret: str | None = None
+    holder_account: str | None = None
+
+
+def parse_holder_proof(body: Any) -> HolderProof:
+    """``{"card_secret": "..."}`` or ``{"holder_account": "A..."}`` (either may be absent)."""
+    if body is None:
+        return HolderProof()
+    if not isinstance(body, dict):
+        raise InvalidOrder("the body must be a JSON object", code="invalid_proof")
+    values = {}
+    for name in ("card_secret", "holder_account"):
+        value = body.get(name)
+        if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= 200):
+            raise InvalidOrder(f"{name} must be a string of 1 to 200 characters", code="invalid_proof")
+        values[name] = value
+    return HolderProof(**values)
+
+
+async def _holder_is_present(conn: asyncpg.Connection, medium: MediumRow, proof: HolderProof) -> bool:
+    """Whether ``proof`` is the holder's: a registered medium by its holder's account number, an
+    anonymous one by its printed secret (media issued before secrets existed have none)."""
+    record = await conn.fetchrow(Q.get_medium_proof, medium.medium_id)
+    if medium.account_id is not None:
+        number = record["account_number"]
+        return proof.holder_account is not None and number is not None and hmac.compare_digest(
+            proof.holder_account.strip().upper().encode(), number.encode())
+    if record["secret_hash"] is None or proof.card_secret is None:
+        return False
+    return hmac.compare_digest(bytes(record["secret_hash"]), hash_card_secret(proof.card_secret))
+
+
+async def _insert_medium(
+    conn: asyncpg.Connection, kind: str, authority_id: str, account_id: int | None, now: datetime
+) -> tuple[MediumRow, str | None]:
+    """A new card or wallet; an anonymous one gets a secret (returned, only its hash stored)."""
     serial = new_serial(kind)
-    medium_id = await conn.fetchval(Q.insert_medium, serial, kind, MEDIA_KINDS[kind][0], account_id, authority_id, now)
-    return MediumRow(medium_id, serial, kind, MEDIA_KINDS[kind][0], account_id, authority_id, "active", None, now)
+    secret = new_card_secret() if account_id is None else None
+    medium_id = await conn.fetchval(Q.insert_medium, serial, kind, MEDIA_KINDS[kind][0], account_id, authority_id, now,
+                                    hash_card_secret(secret) if secret else None)
+    return MediumRow(medium_id, serial, kind, MEDIA_KINDS[kind][0], account_id, authority_id, "active", None, now), secret
 
 
 async def issue_medium(
@@ -72,36 +174,118 @@ async def issue_medium(
     actor_key_id: str | None,
     holder: dict | None,
     now: datetime,
-) -> MediumRow:
+) -> MediumView:
+    """A new card or wallet, with its proof of holding returned once (`MediumView.card_secret`
+    for an anonymous one, `MediumView.account_number` for a registered one)."""
     if kind not in ("smartcard", "wallet"):
         raise InvalidOrder("kind must be 'smartcard' or 'wallet'", code="invalid_medium")
     if holder is not None:
         if not isinstance(holder, dict) or not isinstance(holder.get("display_name", ""), str) or not isinstance(holder.get("email") or "", str):
             raise InvalidOrder("holder must be {display_name, email?}", code="invalid_medium")
     async with pool.acquire() as conn, conn.transaction():
-        account_id = None
+        account_id = account_number = None
         if holder:
-            account_id = await conn.fetchval(Q.insert_account, holder.get("display_name", ""), holder.get("email"), now)
-        medium = await _insert_medium(conn, kind, authority_id, account_id, now)
+            account_number = new_account_number()
+            account_id = await conn.fetchval(Q.insert_account, holder.get("display_name", ""), holder.get("email"), now,
+                                             account_number)
+        medium, secret = await _insert_medium(conn, kind, authority_id, account_id, now)
         await audit(conn, "ticketing.medium.issued", actor_key_id=actor_key_id, authority_id=authority_id,
                     subject=f"medium:{medium.serial}", data={"kind": kind, "anonymous": account_id is None}, now=now)
-    return medium
+    return MediumView(medium, card_secret=secret, account_number=account_number)
 
 
-async def get_medium_view(pool: asyncpg.Pool, serial: str) -> MediumView:
+async def get_medium_view(pool: asyncpg.Pool, serial: str, now: datetime) -> MediumView:
     async with pool.acquire() as conn:
         record = await conn.fetchrow(Q.get_medium, serial)
         if record is None:
             raise UnknownMedium()
         medium = medium_from_record(record)
         contracts = tuple(contract_from_record(r) for r in await conn.fetch(Q.list_contracts_of_medium, medium.medium_id))
-    return MediumView(medium, contracts)
+        entitlements = tuple(Entitlement(**dict(r)) for r in await conn.fetch(Q.list_entitlements_of_medium, medium.medium_id, now))
+    return MediumView(medium, contracts, entitlements)
+
+
+MAX_ENTITLEMENT_DAYS = 3660  # ten years: a proof is checked again at least that often
+
+
+def _parse_entitlement(body: Any, rider_categories: Collection[str], default_rider_category_id: str | None,
+                       now: datetime) -> tuple[str, datetime]:
+    if not isinstance(body, dict):
+        raise InvalidEntitlement()
+    category = body.get("rider_category_id")
+    if not isinstance(category, str) or category not in rider_categories:
+        raise InvalidEntitlement(f"rider_category_id must be one of {', '.join(sorted(rider_categories)) or '(none)'}")
+    if category == default_rider_category_id:
+        raise InvalidEntitlement(f"'{category}' is the default rider category: it needs no entitlement")
+    if body.get("proof_checked") is not True:
+        raise InvalidEntitlement("proof_checked must be true: the sales point checked the proof (it is not stored)")
+    text = body.get("valid_until")
+    try:
+        valid_until = datetime.fromisoformat(text.replace("Z", "+00:00")) if isinstance(text, str) else None
+    except ValueError:
+        valid_until = None
+    if valid_until is None or valid_until.tzinfo is None:
+        raise InvalidEntitlement("valid_until must be an ISO 8601 time with a UTC offset")
+    if not now < valid_until <= now + timedelta(days=MAX_ENTITLEMENT_DAYS):
+        raise InvalidEntitlement(f"valid_until must be later than now and at most {MAX_ENTITLEMENT_DAYS} days ahead")
+    return category, valid_until
+
+
+async def record_entitlement(
+    pool: asyncpg.Pool,
+    *,
+    serial: str,
+    body: Any,
+    rider_categories: Collection[str],
+    default_rider_category_id: str | None,
+    authority_id: str,
+    actor_key_id: str | None,
+    now: datetime,
+) -> Entitlement:
+    """Record that a sales point of the medium's issuing authority checked the holder's proof
+    for a rider category, valid until ``valid_until``. Only the claim is stored, never the
+    document. The medium row is locked (as reconstitution locks it): an entitlement is never
+    recorded on a card being replaced, and a reconstitution copies every one recorded before."""
+    category, valid_until = _parse_entitlement(body, rider_categories, default_rider_category_id, now)
+    async with pool.acquire() as conn, conn.transaction():
+        record = await conn.fetchrow(Q.lock_medium, serial)
+        if record is None:
+            raise UnknownMedium()
+        medium = medium_from_record(record)
+        if medium.issuing_authority_id != authority_id:
+            raise NotCardIssuer(f"only a sales point of '{medium.issuing_authority_id}', the holder's authority, "
+                                "may record an entitlement on this card")
+        if medium.account_id is None:
+            raise AnonymousMedium()
+        if medium.status != "active" or medium.replaced_by is not None:
+            raise MediumNotActive(f"medium '{serial}' is {medium.status if medium.replaced_by is None else 'replaced'}",
+                                  extra={"medium": serial})
+        await conn.fetchval(Q.insert_entitlement, medium.medium_id, category, authority_id, actor_key_id, valid_until, now)
+        await audit(conn, "ticketing.medium.entitlement_recorded", actor_key_id=actor_key_id, authority_id=authority_id,
+                    subject=f"medium:{serial}",
+                    data={"rider_category_id": category, "valid_until": valid_until.isoformat()}, now=now)
+    return Entitlement(category, valid_until, authority_id, now)
 
 
 async def declare_medium(
-    pool: asyncpg.Pool, *, serial: str, reason: str, actor_key_id: str | None, authority_id: str | None, now: datetime
+    pool: asyncpg.Pool,
+    *,
+    serial: str,
+    reason: str,
+    actor_key_id: str | None,
+    authority_id: str | None,
+    now: datetime,
+    proof: HolderProof = HolderProof(),
 ) -> tuple[MediumRow, int]:
-    """Declare a card lost or stolen; returns it and the deny-list version. Idempotent."""
+    """Declare a card lost or stolen; returns it and the deny-list version. Idempotent.
+
+    ``authority_id`` is the declaring sales point's authority (None: an admin, who may declare
+    any medium). A sales point of authority A may declare the media A issued, and another
+    authority's only when the holder is present and proves it (``proof``): otherwise any desk of
+    the region could deny-list any card it reads the serial of (a griefing attack on riders, and
+    a way to have a stranger's card reconstituted away), while the rider who lost a card far
+    from home can still declare it at the nearest desk with their account number or the
+    secret printed on the card."""
     if reason not in ("lost", "stolen"):
         raise InvalidOrder("reason must be 'lost' or 'stolen'", code="invalid_declaration")
     async with pool.acquire() as conn, conn.transaction():
@@ -109,6 +293,10 @@ async def declare_medium(
         if record is None:
             raise UnknownMedium()
         medium = medium_from_record(record)
+        if (authority_id is not None and medium.issuing_authority_id != authority_id
+                and not await _holder_is_present(conn, medium, proof)):
+            raise NotCardIssuer(f"this card was issued by '{medium.issuing_authority_id}': declare it there, or "
+                                "with the holder's account number (registered card) or the secret printed on it")
         if medium.status != "active":
             version = await conn.fetchval(Q.get_denylist_version)
             return medium, version
@@ -121,20 +309,34 @@ async def declare_medium(
 
 
 async def reconstitute_medium(
-    pool: asyncpg.Pool, *, serial: str, actor_key_id: str | None, authority_id: str, now: datetime
+    pool: asyncpg.Pool,
+    *,
+    serial: str,
+    actor_key_id: str | None,
+    authority_id: str,
+    now: datetime,
+    proof: HolderProof = HolderProof(),
 ) -> MediumView:
-    """Move every remaining right of a declared card onto a new card, once."""
+    """Move every remaining right of a declared card onto a new card, once, for its holder only:
+    ``proof`` must be the holder's account number (registered card) or the secret printed on the
+    card (anonymous); a paper ticket is never reconstituted. A new anonymous card gets a new
+    secret (`MediumView.card_secret`, returned once)."""
     async with pool.acquire() as conn, conn.transaction():
         record = await conn.fetchrow(Q.lock_medium, serial)
         if record is None:
             raise UnknownMedium()
         old = medium_from_record(record)
+        if old.kind == "paper":
+            raise PaperNotReconstitutable()
         if old.replaced_by is not None:
             raise AlreadyReconstituted()
         if old.status == "active":
             raise MediumNotDeclared()
+        if not await _holder_is_present(conn, old, proof):
+            raise ReconstitutionProofRequired()
         contracts = [contract_from_record(r) for r in await conn.fetch(Q.lock_active_contracts_of_medium, old.medium_id)]
-        new = await _insert_medium(conn, old.kind, authority_id, old.account_id, now)
+        new, secret = await _insert_medium(conn, old.kind, authority_id, old.account_id, now)
+        await conn.execute(Q.copy_entitlements, old.medium_id, new.medium_id, now)
         copies = [
             NewContract(
                 medium_id=new.medium_id,
@@ -168,4 +370,5 @@ async def reconstitute_medium(
                     subject=f"medium:{old.serial}",
                     data={"new_serial": new.serial, "contracts": [c.contract_id for c in contracts]}, now=now)
         new_contracts = tuple(contract_from_record(r) for r in await conn.fetch(Q.list_contracts_of_medium, new.medium_id))
-    return MediumView(new, new_contracts)
+        entitlements = tuple(Entitlement(**dict(r)) for r in await conn.fetch(Q.list_entitlements_of_medium, new.medium_id, now))
+    return MediumView(new, new_contracts, entitlements, card_secret=secret)

@@ -38,14 +38,46 @@ INSERT INTO audit_log (action, actor_key_id, authority_id, subject, data, create
 VALUES ($1, $2, $3, $4, $5, $6);
 
 -- name: insert_account
--- A holder account with minimal personal data.
-INSERT INTO ticketing_accounts (display_name, email, created_at) VALUES ($1, $2, $3) RETURNING account_id;
+-- A holder account with minimal personal data and its random account number.
+INSERT INTO ticketing_accounts (display_name, email, created_at, account_number) VALUES ($1, $2, $3, $4) RETURNING account_id;
 
 -- name: insert_medium
--- A new card, wallet or paper ticket.
-INSERT INTO ticketing_media (serial, kind, fare_media_id, account_id, issuing_authority_id, created_at)
-VALUES ($1, $2, $3, $4, $5, $6)
+-- A new card or wallet; $7 is the sha256 of an anonymous medium's printed secret (else NULL).
+INSERT INTO ticketing_media (serial, kind, fare_media_id, account_id, issuing_authority_id, created_at, secret_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 RETURNING medium_id;
+
+-- name: get_medium_proof
+-- What proves the holder of a medium: the hash of its printed secret, its holder's account number.
+SELECT m.secret_hash, a.account_number
+FROM ticketing_media m LEFT JOIN ticketing_accounts a ON a.account_id = m.account_id
+WHERE m.medium_id = $1;
+
+-- name: insert_entitlement
+-- A medium's entitlement to a rider category: who checked the proof, until when (no document).
+INSERT INTO ticketing_entitlements (medium_id, rider_category_id, verified_by_authority_id, verified_by_key_id,
+                                    valid_until, created_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING entitlement_id;
+
+-- name: list_entitlements_of_medium
+-- The entitlements of a medium still valid at $2, latest end first.
+SELECT rider_category_id, valid_until, verified_by_authority_id, created_at
+FROM ticketing_entitlements WHERE medium_id = $1 AND valid_until > $2
+ORDER BY rider_category_id, valid_until DESC;
+
+-- name: list_valid_entitlements_by_serial
+-- The (serial, rider category) pairs the media of an order are entitled to at $2.
+SELECT DISTINCT m.serial, e.rider_category_id
+FROM ticketing_entitlements e JOIN ticketing_media m ON m.medium_id = e.medium_id
+WHERE m.serial = ANY($1::text[]) AND e.valid_until > $2;
+
+-- name: copy_entitlements
+-- Reconstitution: the old medium's entitlements still valid at $3 move to the new one ($2).
+INSERT INTO ticketing_entitlements (medium_id, rider_category_id, verified_by_authority_id, verified_by_key_id,
+                                    valid_until, created_at)
+SELECT $2, rider_category_id, verified_by_authority_id, verified_by_key_id, valid_until, $3
+FROM ticketing_entitlements WHERE medium_id = $1 AND valid_until > $3;
 
 -- name: get_medium
 -- One medium by serial.

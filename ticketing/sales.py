@@ -60,6 +60,7 @@ import asyncpg
 from ticketing.clearing import apportion_line, apportion_refund, book
 from oura.errors import OuraError
 from ticketing.errors import (
+    EntitlementRequired,
     IdempotencyKeyReused,
     InvalidOrder,
     MediumNotActive,
@@ -71,6 +72,7 @@ from ticketing.errors import (
     UnknownMedium,
     UnknownOrder,
     UnknownProduct,
+    UnregisteredAuthority,
 )
 from ticketing.media import MEDIA_KINDS, new_serial
 from ticketing.payments import ChargeStatus, PaymentProvider, PaymentResult, PaymentUnavailable
@@ -287,6 +289,31 @@ async def _check_media(conn: asyncpg.Connection, lines: list[PricedLine]) -> Non
         if record["fare_media_id"] != line.fare_media_id:
             raise InvalidOrder(f"item {line.line_no}: medium '{line.medium_serial}' is a {record['fare_media_id']}, not a {line.fare_media_id}", code="medium_mismatch")
 
+async def _check_entitlements(conn: asyncpg.Connection, lines: list[PricedLine], default_rider_category_id: str | None,
+                              now: datetime) -> None:
+    """A line of a rider category other than the default is sold only onto a card or wallet that
+    holds an entitlement to that category valid now (`media.record_entitlement`: checked by a
+    sales point of the card's authority). A paper ticket or an anonymous medium cannot hold one,
+    so they are sold the default category only. Checked with the media before the claim, in one
+    query; an entitlement that expires while a payment is pending does not undo the sale."""
+    reduced = [line for line in lines if line.rider_category_id not in (None, default_rider_category_id)]
+    if not reduced:
+        return
+    serials = sorted({line.medium_serial for line in reduced if line.medium_serial is not None})
+    held = {(r["serial"], r["rider_category_id"])
+            for r in await conn.fetch(Q.list_valid_entitlements_by_serial, serials, now)} if serials else set()
+    for line in reduced:
+        if line.medium_serial is None:
+            raise EntitlementRequired(f"item {line.line_no}: rider category '{line.rider_category_id}' is sold only on a "
+                                      "card or wallet holding an entitlement to it, not on a paper ticket",
+                                      extra={"line_no": line.line_no, "rider_category_id": line.rider_category_id})
+        if (line.medium_serial, line.rider_category_id) not in held:
+            raise EntitlementRequired(f"item {line.line_no}: medium '{line.medium_serial}' holds no valid entitlement to "
+                                      f"rider category '{line.rider_category_id}'",
+                                      extra={"line_no": line.line_no, "rider_category_id": line.rider_category_id,
+                                             "medium": line.medium_serial})
+
+
 
 async def sell(
     pool: asyncpg.Pool,
@@ -303,6 +330,8 @@ async def sell(
     """Sell once per idempotency key. Returns the order and whether this call created it."""
     if not idempotency_key or len(idempotency_key) > 200:
         raise InvalidOrder("the Idempotency-Key header (1 to 200 characters) is required", code="idempotency_key_required")
+    if selling_authority_id not in network_authority.values():  # a key made for an authority the registry lacks
+        raise UnregisteredAuthority(f"'{selling_authority_id}' owns no network of the registry: it cannot sell")
     digest = request_hash(body)
     created = False
     order_id = None
@@ -321,6 +350,7 @@ async def sell(
         async with pool.acquire() as conn:
             try:
                 await _check_media(conn, lines)
+                await _check_entitlements(conn, lines, catalogue.default_rider_category_id, now)
             except OuraError:
                 # A retry whose medium died while its payment was pending must resume its order
                 # (to refund it), not be refused as a new sale would be.

@@ -101,15 +101,24 @@ class TicketingService:
                                         holder=holder, now=self.clock.now())
 
     async def get_medium(self, serial: str):
-        return await media.get_medium_view(self.pool, serial)
+        return await media.get_medium_view(self.pool, serial, self.clock.now())
 
-    async def declare_medium(self, *, serial: str, reason: str, actor_key_id: str | None, authority_id: str | None):
+    async def record_entitlement(self, *, serial: str, body: Any, authority_id: str, actor_key_id: str | None):
+        catalogue = self.catalogue
+        return await media.record_entitlement(
+            self.pool, serial=serial, body=body, rider_categories=catalogue.rider_categories.keys(),
+            default_rider_category_id=catalogue.default_rider_category_id, authority_id=authority_id,
+            actor_key_id=actor_key_id, now=self.clock.now())
+
+    async def declare_medium(self, *, serial: str, reason: str, actor_key_id: str | None, authority_id: str | None,
+                             proof: media.HolderProof = media.HolderProof()):
         return await media.declare_medium(self.pool, serial=serial, reason=reason, actor_key_id=actor_key_id,
-                                          authority_id=authority_id, now=self.clock.now())
+                                          authority_id=authority_id, now=self.clock.now(), proof=proof)
 
-    async def reconstitute_medium(self, *, serial: str, actor_key_id: str | None, authority_id: str):
+    async def reconstitute_medium(self, *, serial: str, actor_key_id: str | None, authority_id: str,
+                                  proof: media.HolderProof = media.HolderProof()):
         return await media.reconstitute_medium(self.pool, serial=serial, actor_key_id=actor_key_id,
-                                               authority_id=authority_id, now=self.clock.now())
+                                               authority_id=authority_id, now=self.clock.now(), proof=proof)
 
     async def validate(self, *, device_key_id: str, device_authority_id: str, events):
         return await validation.validate_batch(

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import pytest
 
 import ticketing.media as media_module
+from ticketing.media import HolderProof
 from ticketing.payments import ChargeStatus, PaymentResult, TestPaymentProvider
 from ticketing.repository import Q
 from ticketing.sales import PricedLine, _fulfilment_arguments
@@ -40,8 +41,13 @@ def card_order(card: str, token: str = "tok_approve") -> dict:
     return {"channel": "desk", "payment": {"token": token}, "expected_total_minor": 6000, "items": [item]}
 
 
+CARD_SECRETS: dict[str, str] = {}  # serial -> the secret printed on the anonymous card (proof for reconstitution)
+
+
 async def _card(h, desk: dict) -> str:
-    return (await (await h.client.post("/v1/media", json={}, headers=desk)).json())["serial"]
+    issued = await (await h.client.post("/v1/media", json={}, headers=desk)).json()
+    CARD_SECRETS[issued["serial"]] = issued["card_secret"]
+    return issued["serial"]
 
 
 async def _pending_order_on_a_card(h) -> tuple[str, int]:
@@ -180,7 +186,8 @@ async def test_a_declaration_waits_for_the_sale_then_reconstitution_moves_its_co
     (sold,) = await _contracts_on(pool, card)
     assert (sold["status"], sold["remaining_trips"]) == ("active", 10)
 
-    new = await h.service.reconstitute_medium(serial=card, actor_key_id=None, authority_id="grenoble")
+    new = await h.service.reconstitute_medium(serial=card, actor_key_id=None, authority_id="grenoble",
+                                              proof=HolderProof(card_secret=CARD_SECRETS[card]))
     (moved,) = new.contracts
     assert (moved.reconstituted_from, moved.order_id, moved.remaining_trips) == (sold["contract_id"], order_id, 10)
     assert [c["status"] for c in await _contracts_on(pool, card)] == ["transferred"]
@@ -212,7 +219,8 @@ async def test_a_card_that_dies_during_the_charge_gets_nothing_and_the_money_bac
     assert (await h.client.post(f"/v1/media/{card}/declare", json={"reason": "lost"}, headers=desk)).status == 200
     new_card = None
     if death == "reconstitute":
-        reconstituted = await h.client.post(f"/v1/media/{card}/reconstitute", headers=desk)
+        reconstituted = await h.client.post(f"/v1/media/{card}/reconstitute", json={"card_secret": CARD_SECRETS[card]},
+                                            headers=desk)
         assert reconstituted.status == 201
         new_card = (await reconstituted.json())["serial"]
     provider.gate.set()

@@ -39,7 +39,7 @@ async def test_sell_validate_lose_reconstitute_and_clear(make_harness):
     # A card, anonymous, issued by the machine.
     response = await client.post("/v1/media", json={"kind": "smartcard"}, headers=machine)
     assert response.status == 201
-    card = (await response.json())["serial"]
+    card, secret = (await response.json())["serial"], (await response.json())["card_secret"]  # printed on the card
 
     # The sale: the provider charges then fails; the machine retries with the same key, twice.
     order = {**ORDER, "items": [{**ORDER["items"][0], "medium": card}]}
@@ -86,15 +86,15 @@ async def test_sell_validate_lose_reconstitute_and_clear(make_harness):
     deny = await (await client.get("/v1/denylist", params={"since": version - 1}, headers=ter_validator)).json()
     assert [e["serial"] for e in deny["entries"]] == [card] and deny["version"] == version
 
-    # Reconstitution: once, with exactly the remaining rights.
-    rebuilt = await client.post(f"/v1/media/{card}/reconstitute", headers=machine)
+    # Reconstitution, for whoever holds the secret printed on the card: once, with exactly the remaining rights.
+    rebuilt = await client.post(f"/v1/media/{card}/reconstitute", json={"card_secret": secret}, headers=machine)
     assert rebuilt.status == 201
     new = await rebuilt.json()
     new_card = new["serial"]
     (moved,) = new["contracts"]
     assert (moved["fare_product_id"], moved["remaining_trips"], moved["trips_total"]) == ("ter-tcl-10", 8, 10)
     assert moved["reconstituted_from"] == contract_id
-    twice = await client.post(f"/v1/media/{card}/reconstitute", headers=machine)
+    twice = await client.post(f"/v1/media/{card}/reconstitute", json={"card_secret": secret}, headers=machine)
     assert twice.status == 409 and (await twice.json())["code"] == "already_reconstituted"
     assert await h.count("ticketing_media") == 2
 

@@ -33,9 +33,11 @@ async def test_active_card_cannot_be_reconstituted_and_declaring_twice_is_harmle
 async def test_concurrent_reconstitutions_make_one_new_card(make_harness):
     h = await make_harness()
     desk = await h.key("sales_point", "sytral")
-    serial = (await (await h.client.post("/v1/media", json={}, headers=desk)).json())["serial"]
+    issued = await (await h.client.post("/v1/media", json={}, headers=desk)).json()
+    serial, proof = issued["serial"], {"card_secret": issued["card_secret"]}
     await h.client.post(f"/v1/media/{serial}/declare", json={"reason": "lost"}, headers=desk)
-    responses = await asyncio.gather(*(h.client.post(f"/v1/media/{serial}/reconstitute", headers=desk) for _ in range(4)))
+    responses = await asyncio.gather(*(h.client.post(f"/v1/media/{serial}/reconstitute", json=proof, headers=desk)
+                                       for _ in range(4)))
     assert sorted(r.status for r in responses) == [201, 409, 409, 409]
     assert await h.count("ticketing_media") == 2
 

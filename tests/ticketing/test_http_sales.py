@@ -209,7 +209,8 @@ async def test_resumed_sale_never_loads_a_contract_on_a_dead_medium(make_harness
     it, loads nothing and answers 409 ``medium_not_active``; so does every further retry."""
     h = await make_harness()
     desk = await h.key("sales_point", "grenoble")
-    card = (await (await h.client.post("/v1/media", json={}, headers=desk)).json())["serial"]
+    issued = await (await h.client.post("/v1/media", json={}, headers=desk)).json()
+    card = issued["serial"]
     order = single_order(token, expected_total_minor=6000,
                          item={"fare_product_id": "ter-tcl-10", "fare_media_id": "oura-card", "quantity": 1, "medium": card})
     headers = {**desk, "Idempotency-Key": f"k-dead-{death}"}
@@ -218,7 +219,8 @@ async def test_resumed_sale_never_loads_a_contract_on_a_dead_medium(make_harness
     order_id = (await first.json())["order_id"]
     await h.client.post(f"/v1/media/{card}/declare", json={"reason": "lost"}, headers=desk)
     if death == "reconstitute":
-        assert (await h.client.post(f"/v1/media/{card}/reconstitute", headers=desk)).status == 201
+        proof = {"card_secret": issued["card_secret"]}
+        assert (await h.client.post(f"/v1/media/{card}/reconstitute", json=proof, headers=desk)).status == 201
 
     answers = [await h.client.post("/v1/orders", json=order, headers=headers) for _ in range(3)]
     assert [a.status for a in answers] == [409, 409, 409]
