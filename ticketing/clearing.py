@@ -17,6 +17,14 @@ rows that say who *collected* the money (the selling authority) and whom it belo
 So the ledger always sums to the money taken (charges minus refunds), per currency; the clearing
 report checks it and says so. The balance between two authorities is what each collected on
 behalf of the other, netted.
+
+An authority's report is about that authority only, and consistent with itself: its
+``ledger_total_minor`` is what the rows it *collected* sum to, its ``money_taken_minor`` what the
+payment provider took and gave back for its sales points' orders (read from the payments, not from
+the ledger), and ``is_balanced`` compares those two. The region's totals are never in it (they would
+reveal the other authorities' takings), and neither is their verdict: a booking missing from another
+authority's sales never makes this one's report say it is unbalanced, nor does the region being
+balanced hide that one of this authority's sales was not booked.
 """
 
 from __future__ import annotations
@@ -185,9 +193,9 @@ class ClearingReport:
     period_end: datetime
     balances: tuple[Balance, ...]
     authorities: tuple[AuthorityTotals, ...]
-    ledger_total_minor: Mapping[str, int]  # per currency
-    money_taken_minor: Mapping[str, int]  # per currency, from the payments
-    is_balanced: bool
+    ledger_total_minor: Mapping[str, int]  # per currency (an authority's report: the rows it collected)
+    money_taken_minor: Mapping[str, int]  # per currency, from the payments (an authority's: its sales points' orders)
+    is_balanced: bool  # ledger_total_minor == money_taken_minor, as shown in this report
 
 
 async def get_clearing_report(
@@ -223,18 +231,22 @@ async def get_clearing_report(
             balances.append(Balance(a, b, net, currency))
         elif net < 0:
             balances.append(Balance(b, a, -net, currency))
-    payments = {r["currency"]: r["amount_minor"] for r in await conn.fetch(Q.sum_payments, start, end)}
     authorities = tuple(
         AuthorityTotals(a, c, *v) for (a, c), v in sorted(totals.items()) if authority_id is None or a == authority_id
     )
-    is_balanced = {k: v for k, v in ledger_total.items() if v} == {k: v for k, v in payments.items() if v}
-    if authority_id is not None:
-        # An authority sees its own figures only: the region's totals would reveal the others'
-        # takings. Its ledger total is what its rows move; its money taken, what its points sold.
+    if authority_id is None:
+        payments = {r["currency"]: r["amount_minor"] for r in await conn.fetch(Q.sum_payments, start, end)}
+    else:
+        # An authority's own figures only (see the module docstring): what its rows as collector
+        # sum to, against the money its sales points' orders took.
         balances = [b for b in balances if authority_id in (b.debtor_authority_id, b.creditor_authority_id)]
         ledger_total = {}
         for r in rows:
-            if authority_id in (r["collector_authority_id"], r["beneficiary_authority_id"]):
+            if r["collector_authority_id"] == authority_id:
                 ledger_total[r["currency"]] = ledger_total.get(r["currency"], 0) + r["amount_minor"]
-        payments = {c: v[0] for (a, c), v in totals.items() if a == authority_id and v[0]}
+        payments = {r["currency"]: r["amount_minor"]
+                    for r in await conn.fetch(Q.sum_payments_of_seller, start, end, authority_id)}
+    ledger_total = {k: v for k, v in ledger_total.items() if v}
+    payments = {k: v for k, v in payments.items() if v}
+    is_balanced = ledger_total == payments  # computed from the figures this report shows, nothing else
     return ClearingReport(start, end, tuple(balances), authorities, ledger_total, payments, is_balanced)

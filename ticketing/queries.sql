@@ -229,6 +229,13 @@ SELECT currency, sum(CASE WHEN kind = 'charge' THEN amount_minor ELSE -amount_mi
 FROM ticketing_payments WHERE created_at >= $1 AND created_at < $2
 GROUP BY currency ORDER BY currency;
 
+-- name: sum_payments_of_seller
+-- Money taken over a period [from, to) for the orders of one selling authority ($3), per currency.
+SELECT p.currency, sum(CASE WHEN p.kind = 'charge' THEN p.amount_minor ELSE -p.amount_minor END)::bigint AS amount_minor
+FROM ticketing_payments p JOIN ticketing_orders o ON o.order_id = p.order_id
+WHERE p.created_at >= $1 AND p.created_at < $2 AND o.selling_authority_id = $3
+GROUP BY p.currency ORDER BY p.currency;
+
 -- name: insert_order_audited
 -- Claim an idempotency key for a new pending order and write its audit row, in one statement;
 -- returns the order id and the seller's commission rate, nothing when the key is taken. The rate

@@ -107,3 +107,39 @@ def test_a_line_refunded_in_parts_ends_at_the_exact_negation_of_its_sale(unit, p
             key = (r.kind, r.beneficiary_authority_id, r.network_id)
             net[key] = net.get(key, 0) + r.amount_minor
     assert set(net.values()) <= {0}  # every authority's part and commission exactly undone
+
+
+async def test_an_authoritys_report_is_balanced_on_its_own_figures(make_harness):
+    """Regression: an authority's report showed its own totals but the region's verdict, so it
+    could say balanced with a ledger total different from its money taken, and a booking missing
+    from another authority's sales made every authority's report say unbalanced."""
+    h = await make_harness()
+    sytral_desk, grenoble_desk = await h.key("sales_point", "sytral"), await h.key("sales_point", "grenoble")
+    paper = {"channel": "desk", "payment": {"token": "tok_approve"}, "expected_total_minor": 210,
+             "items": [{"fare_product_id": "tcl:single", "fare_media_id": "paper"}]}
+    assert (await h.client.post("/v1/orders", json=paper, headers={**sytral_desk, "Idempotency-Key": "s"})).status == 201
+    card = (await (await h.client.post("/v1/media", json={}, headers=grenoble_desk)).json())["serial"]
+    combined = {"channel": "desk", "payment": {"token": "tok_approve"}, "expected_total_minor": 6000,
+                "items": [{"fare_product_id": "ter-tcl-10", "fare_media_id": "oura-card", "medium": card}]}
+    sold = await h.client.post("/v1/orders", json=combined, headers={**grenoble_desk, "Idempotency-Key": "g"})
+    assert sold.status == 201
+
+    async def report(authority_id: str | None) -> dict:
+        key = await h.key("admin", None) if authority_id is None else await h.key("authority", authority_id)
+        return await (await h.client.get("/v1/clearing", params={"period": "2026-03"}, headers=key)).json()
+
+    sytral, grenoble = await report("sytral"), await report("grenoble")
+    assert sytral["ledger_total_minor"] == sytral["money_taken_minor"] == {"EUR": 210} and sytral["is_balanced"]
+    assert grenoble["ledger_total_minor"] == grenoble["money_taken_minor"] == {"EUR": 6000} and grenoble["is_balanced"]
+
+    # Money grenoble took that its ledger never booked (a payment recorded without its rows).
+    order_id = (await sold.json())["order_id"]
+    await h.service.pool.execute(
+        "INSERT INTO ticketing_payments (order_id, kind, provider, provider_reference, amount_minor, currency, created_at)"
+        " VALUES ($1, 'charge', 'test', 'unbooked', 100, 'EUR', $2)", order_id, h.clock.now())
+    sytral, grenoble, region = await report("sytral"), await report("grenoble"), await report(None)
+    assert grenoble["money_taken_minor"] == {"EUR": 6100} != grenoble["ledger_total_minor"] and not grenoble["is_balanced"]
+    assert sytral["is_balanced"]  # sytral's own sales are all booked
+    assert not region["is_balanced"] and region["money_taken_minor"] == {"EUR": 6310}
+    for one in (sytral, grenoble, region):
+        assert one["is_balanced"] == (one["ledger_total_minor"] == one["money_taken_minor"])

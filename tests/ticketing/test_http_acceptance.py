@@ -117,6 +117,7 @@ async def test_sell_validate_lose_reconstitute_and_clear(make_harness):
     # An authority sees its own pairs only.
     sytral_view = await (await client.get("/v1/clearing", params={"period": "2026-03"}, headers=await h.key("authority", "sytral"))).json()
     assert [(b["debtor_authority_id"], b["creditor_authority_id"]) for b in sytral_view["balances"]] == [("grenoble", "sytral")]
-    # ...and none of the region's totals: only what its own rows move and its own points sold.
-    assert sytral_view["ledger_total_minor"] == {"EUR": 1140} and sytral_view["money_taken_minor"] == {}
-    assert [a["authority_id"] for a in sytral_view["authorities"]] == ["sytral"]
+    # ...and none of the region's totals: what its points collected (nothing) checked against what they
+    # took (nothing), and its own totals (the revenue grenoble collected for it).
+    assert sytral_view["ledger_total_minor"] == {} == sytral_view["money_taken_minor"] and sytral_view["is_balanced"]
+    assert [(a["authority_id"], a["revenue_minor"]) for a in sytral_view["authorities"]] == [("sytral", 1140)]
