@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo
 from ticketing.products import (
     Catalogue,
     DurationLimitType,
+    FareLegJoinRule,
     FareLegRule,
     FareProduct,
     FareTransferRule,
@@ -201,13 +202,62 @@ def _timeframe_matches(rule_value: str | None, leg_timeframes: frozenset[str]) -
 
 @dataclass(frozen=True)
 class _LegContext:
-    index: int
+    """One fare leg: a journey leg, or several consecutive ones joined by fare_leg_join_rules."""
+
+    legs: tuple[int, ...]  # the journey's leg indices it stands for, in order
     network_id: str | None
-    leg: FareLeg
+    leg: FareLeg  # the effective leg: first leg's origin and departure, last leg's destination and arrival
     rules: tuple[FareLegRule, ...]  # matched rules, every rule set
 
 
-def _match_leg(catalogue: Catalogue, index: int, leg: FareLeg, network_id: str | None) -> _LegContext:
+def _stop_and_station(catalogue: Catalogue, stop_id: str | None) -> tuple[str, ...]:
+    if not stop_id:
+        return ()
+    station = catalogue.parent_stations.get(stop_id)
+    return (stop_id, station) if station else (stop_id,)
+
+
+def _find_join_rule(catalogue: Catalogue, before: FareLeg, before_network: str | None,
+                    after: FareLeg, after_network: str | None) -> FareLegJoinRule | None:
+    """The fare_leg_join_rules row joining two consecutive legs, if any: networks equal, the
+    change at the rule's stops (a stop or its station) when it names them, and within the
+    rule's ``max_transfer_s`` when it has one."""
+    if before_network is None or after_network is None:
+        return None
+    arrived_at = _stop_and_station(catalogue, before.to_stop_id)
+    leaving_from = _stop_and_station(catalogue, after.from_stop_id)
+    wait_s = (after.departure - before.arrival).total_seconds()
+    for rule_set in catalogue.rule_sets:
+        for rule in rule_set.join_rules:
+            if (
+                rule.from_network_id == before_network
+                and rule.to_network_id == after_network
+                and (rule.from_stop_id is None or rule.from_stop_id in arrived_at)
+                and (rule.to_stop_id is None or rule.to_stop_id in leaving_from)
+                and (rule.max_transfer_s is None or wait_s <= rule.max_transfer_s)
+            ):
+                return rule
+    return None
+
+
+def _effective_leg(legs: Sequence[FareLeg]) -> FareLeg:
+    first, last = legs[0], legs[-1]
+    return FareLeg(
+        route_id=first.route_id,
+        departure=first.departure,
+        arrival=last.arrival,
+        network_id=first.network_id,
+        from_stop_id=first.from_stop_id,
+        to_stop_id=last.to_stop_id,
+        from_area_id=first.from_area_id,
+        to_area_id=last.to_area_id,
+    )
+
+
+def _match_leg(catalogue: Catalogue, legs: tuple[int, ...], leg: FareLeg, network_id: str | None,
+               feed_ids: frozenset[str]) -> _LegContext:
+    """The fare_leg_rules matching one (effective) leg. ``feed_ids``: the feeds of its networks,
+    whose rules may price it; other rule sets only when they name ``network_id``."""
     from_areas = set(catalogue.stop_areas.get(leg.from_stop_id or "", ()))
     to_areas = set(catalogue.stop_areas.get(leg.to_stop_id or "", ()))
     if leg.from_area_id:
@@ -215,10 +265,9 @@ def _match_leg(catalogue: Catalogue, index: int, leg: FareLeg, network_id: str |
     if leg.to_area_id:
         to_areas.add(leg.to_area_id)
     networks = frozenset([network_id]) if network_id else frozenset()
-    own_feed = catalogue.network_feed.get(network_id or "")
     matched: list[FareLegRule] = []
     for rule_set in catalogue.rule_sets:
-        if rule_set.feed_id != own_feed and network_id not in rule_set.listed_network_ids:
+        if rule_set.feed_id not in feed_ids and (network_id is None or network_id not in rule_set.listed_network_ids):
             # Another feed's rules never price this network unless they name it (the regional
             # combined products name the networks they cover).
             continue
@@ -238,7 +287,7 @@ def _match_leg(catalogue: Catalogue, index: int, leg: FareLeg, network_id: str |
             top = max(r.rule_priority or 0 for r in candidates)
             candidates = [r for r in candidates if (r.rule_priority or 0) == top]
         matched.extend(candidates)
-    return _LegContext(index, network_id, leg, tuple(matched))
+    return _LegContext(legs, network_id, leg, tuple(matched))
 
 
 # -- options ------------------------------------------------------------------------------------
@@ -305,7 +354,8 @@ def _single_options(request: _Request, ctx: _LegContext, groups) -> list[_Option
     for (_, group), (rule, offer) in groups.items():
         note = f"{offer.fare_product_id} ({format_price(offer)}), leg rule {group or 'without group'}"
         options.append(
-            _Option(frozenset([ctx.index]), offer.price_minor, offer.currency, (_item(offer, [ctx.index], CoverKind.SINGLE),), ((ctx.index, note),))
+            _Option(frozenset(ctx.legs), offer.price_minor, offer.currency, (_item(offer, ctx.legs, CoverKind.SINGLE),),
+                    tuple((i, note) for i in ctx.legs))
         )
     return options
 
@@ -361,7 +411,8 @@ def _duration_ok(rule: FareTransferRule, first: FareLeg, nxt: FareLeg) -> bool:
 
 
 def _transfer_options(request: _Request, contexts: list[_LegContext], groups: list[dict]) -> list[_Option]:
-    """Every chain of consecutive legs joined by fare_transfer_rules, as one option each."""
+    """Every chain of consecutive fare legs joined by fare_transfer_rules, as one option each
+    (positions below are fare legs, ``contexts[p].legs`` the journey legs they stand for)."""
     options: list[_Option] = []
     rule_sets = {rs.feed_id: rs for rs in request.catalogue.rule_sets}
 
@@ -387,18 +438,19 @@ def _transfer_options(request: _Request, contexts: list[_LegContext], groups: li
                         # AB replaces the first leg's fare; a fare an earlier transfer (A + AB + B)
                         # already charged stays charged.
                         new_charges.pop()
-                    new_charges.append(("transfer", transfer_offer.price_minor, _item(transfer_offer, [last, nxt], CoverKind.TRANSFER)))
+                    new_charges.append(("transfer", transfer_offer.price_minor,
+                                        _item(transfer_offer, contexts[last].legs + contexts[nxt].legs, CoverKind.TRANSFER)))
                     transfer_note = f", transfer product {transfer_offer.fare_product_id} ({format_price(transfer_offer)})"
                 if rule.fare_transfer_type == FareTransferType.A_PLUS_AB_PLUS_B:
-                    new_charges.append((f"leg{nxt}", next_offer.price_minor, _item(next_offer, [nxt], CoverKind.SINGLE)))
+                    new_charges.append((f"leg{nxt}", next_offer.price_minor, _item(next_offer, contexts[nxt].legs, CoverKind.SINGLE)))
                 window = f" within {rule.duration_limit_s} s" if rule.duration_limit_s is not None else ""
                 note = f"transfer{window} (fare_transfer_type {int(rule.fare_transfer_type)}){transfer_note}"
-                new_notes = notes + [(nxt, note)]
+                new_notes = notes + [(i, note) for i in contexts[nxt].legs]
                 currencies = {c[2].currency for c in new_charges}
                 if len(currencies) == 1:
                     options.append(
                         _Option(
-                            frozenset(range(start, nxt + 1)),
+                            frozenset(i for p in range(start, nxt + 1) for i in contexts[p].legs),
                             sum(c[1] for c in new_charges),
                             currencies.pop(),
                             tuple(c[2] for c in new_charges),
@@ -412,13 +464,13 @@ def _transfer_options(request: _Request, contexts: list[_LegContext], groups: li
             if rule_sets[feed_id].transfer_rules:
                 first_note = f"{offer.fare_product_id} ({format_price(offer)}), leg rule {group or 'without group'}"
                 extend(start, start, feed_id, group, 0,
-                       [(f"leg{start}", offer.price_minor, _item(offer, [start], CoverKind.SINGLE))],
-                       [(start, first_note)])
+                       [(f"leg{start}", offer.price_minor, _item(offer, ctx.legs, CoverKind.SINGLE))],
+                       [(i, first_note) for i in ctx.legs])
     return options
 
 
 def _pass_options(request: _Request, contexts: list[_LegContext]) -> list[_Option]:
-    """Each multi-use product, bought at a leg, covering the later legs it is valid on."""
+    """Each multi-use product, bought at a fare leg, covering the later ones it is valid on."""
     options: list[_Option] = []
     for start, ctx in enumerate(contexts):
         seen: set[str] = set()
@@ -428,7 +480,7 @@ def _pass_options(request: _Request, contexts: list[_LegContext]) -> list[_Optio
                 continue
             seen.add(offer.fare_product_id)
             validity = offer.validity
-            covered = [start]
+            covered = list(ctx.legs)
             counted_at = ctx.leg.departure
             trips_used = 1
             for later in contexts[start + 1:]:
@@ -443,7 +495,7 @@ def _pass_options(request: _Request, contexts: list[_LegContext]) -> list[_Optio
                         break
                     trips_used += 1
                     counted_at = later.leg.departure
-                covered.append(later.index)
+                covered.extend(later.legs)
             if len(covered) < 2:
                 continue
             note = f"{offer.fare_product_id} ({format_price(offer)}) covers legs {', '.join(map(str, covered))}"
@@ -497,6 +549,46 @@ def _option_key(option: _Option) -> tuple:
     return (option.cost_minor, len(option.items), sorted(option.legs), [i.fare_product_id for i in option.items])
 
 
+def _fare_legs(catalogue: Catalogue, legs: Sequence[FareLeg], issues: list[FareIssue]) -> tuple[list[_LegContext], list[str | None]]:
+    """The journey's fare legs, matched (consecutive legs a join rule links become one), and
+    each journey leg's network."""
+    networks: list[str | None] = []
+    valid: list[bool] = []
+    for index, leg in enumerate(legs):
+        network_id = leg.network_id or catalogue.find_network_of_route(leg.route_id)
+        networks.append(network_id)
+        valid.append(leg.departure.tzinfo is not None and leg.arrival.tzinfo is not None)
+        if not valid[-1]:
+            issues.append(FareIssue(FareIssueCode.NAIVE_DATETIME, index, "leg times must be timezone-aware"))
+        elif network_id is None or network_id not in catalogue.network_feed and not any(
+            network_id in rs.listed_network_ids for rs in catalogue.rule_sets
+        ):
+            issues.append(FareIssue(FareIssueCode.UNKNOWN_NETWORK, index, f"no network known for route {leg.route_id}"))
+    runs: list[list[int]] = []
+    for index, leg in enumerate(legs):
+        previous = runs[-1][-1] if runs else None
+        if (
+            previous is not None and valid[previous] and valid[index]
+            and _find_join_rule(catalogue, legs[previous], networks[previous], leg, networks[index]) is not None
+        ):
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    contexts = []
+    for run in runs:
+        if not valid[run[0]]:
+            contexts.append(_LegContext(tuple(run), networks[run[0]], legs[run[0]], ()))
+            continue
+        run_networks = {networks[i] for i in run}
+        # Joined legs of one network are a leg of that network; across networks, only rules
+        # that name no network (in the feeds of those networks) can price the effective leg.
+        network_id = networks[run[0]] if len(run_networks) == 1 else None
+        feed_ids = frozenset(catalogue.network_feed[n] for n in run_networks if n in catalogue.network_feed)
+        effective = legs[run[0]] if len(run) == 1 else _effective_leg([legs[i] for i in run])
+        contexts.append(_match_leg(catalogue, tuple(run), effective, network_id, feed_ids))
+    return contexts, networks
+
+
 def quote(
     catalogue: Catalogue,
     legs: Sequence[FareLeg],
@@ -511,18 +603,7 @@ def quote(
     rider = rider_category_id or catalogue.default_rider_category_id
     request = _Request(catalogue, rider, fare_media_id)
     issues: list[FareIssue] = []
-    contexts: list[_LegContext] = []
-    for index, leg in enumerate(legs):
-        if leg.departure.tzinfo is None or leg.arrival.tzinfo is None:
-            issues.append(FareIssue(FareIssueCode.NAIVE_DATETIME, index, "leg times must be timezone-aware"))
-            contexts.append(_LegContext(index, leg.network_id, leg, ()))
-            continue
-        network_id = leg.network_id or catalogue.find_network_of_route(leg.route_id)
-        if network_id is None or network_id not in catalogue.network_feed and not any(
-            network_id in rs.listed_network_ids for rs in catalogue.rule_sets
-        ):
-            issues.append(FareIssue(FareIssueCode.UNKNOWN_NETWORK, index, f"no network known for route {leg.route_id}"))
-        contexts.append(_match_leg(catalogue, index, leg, network_id))
+    contexts, leg_networks = _fare_legs(catalogue, legs, issues)
 
     groups = [_best_per_group(request, ctx) for ctx in contexts]
     options: list[_Option] = []
@@ -539,14 +620,18 @@ def quote(
     options = _prune(options)
     coverable = sorted({i for o in options for i in o.legs})
     for ctx in contexts:
-        if ctx.index not in coverable:
-            issues.append(FareIssue(FareIssueCode.NO_FARE_FOR_LEG, ctx.index, f"no fare rule prices route {ctx.leg.route_id} for rider category {rider}"))
+        for index in ctx.legs:
+            if index not in coverable:
+                issues.append(FareIssue(FareIssueCode.NO_FARE_FOR_LEG, index, f"no fare rule prices route {legs[index].route_id} for rider category {rider}"))
 
+    fare_legs = [frozenset(ctx.legs) for ctx in contexts]
     if not options:
         method, chosen = "none", []
-    elif all(len(o.legs) == 1 for o in options):
+    elif all(o.legs in fare_legs for o in options):
+        # No option spans two fare legs: the rules do not interact, the cheapest per fare leg wins.
         method = "direct"
-        chosen = [min((o for o in options if i in o.legs), key=_option_key) for i in coverable]
+        chosen = [min((o for o in options if o.legs == unit), key=_option_key)
+                  for unit in fare_legs if any(o.legs == unit for o in options)]
     else:
         method = "cp-sat"
         chosen = sorted(_solve_cp_sat(options, coverable), key=lambda o: min(o.legs))
@@ -562,23 +647,26 @@ def quote(
             for item in option.items:
                 if item.fare_product_id not in covering.setdefault(leg_index, []):
                     covering[leg_index].append(item.fare_product_id)
-    leg_fares = tuple(
-        LegFare(
-            leg_index=ctx.index,
-            network_id=ctx.network_id,
-            leg_group_ids=tuple(sorted({r.leg_group_id for r in ctx.rules if r.leg_group_id})),
-            fare_product_ids=tuple(covering.get(ctx.index, ())),
-            explanation="; ".join(notes.get(ctx.index, [])) or "no fare found",
+    leg_fares = []
+    for ctx in contexts:
+        joined = f"one fare leg with legs {', '.join(map(str, ctx.legs))} (fare_leg_join_rules); " if len(ctx.legs) > 1 else ""
+        leg_fares.extend(
+            LegFare(
+                leg_index=index,
+                network_id=leg_networks[index],
+                leg_group_ids=tuple(sorted({r.leg_group_id for r in ctx.rules if r.leg_group_id})),
+                fare_product_ids=tuple(covering.get(index, ())),
+                explanation=joined + ("; ".join(notes.get(index, [])) or "no fare found"),
+            )
+            for index in ctx.legs
         )
-        for ctx in contexts
-    )
     return FareQuote(
         rider_category_id=rider,
         fare_media_id=fare_media_id,
         total_minor=sum(o.cost_minor for o in chosen),
         currency=currency,
         products=tuple(products),
-        legs=leg_fares,
+        legs=tuple(leg_fares),
         method=method,
         issues=tuple(issues),
     )

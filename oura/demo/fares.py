@@ -3,7 +3,10 @@
 Each feed sells its own single ticket, 10-trip carnet, day pass and monthly pass for four rider
 categories, on the region-wide fare media (the OùRA smartcard, the phone wallet, paper). Urban and
 coach networks have a flat fare with free transfers within an hour (90 min for coaches); the rail
-network prices by distance between stations, with one fare area per station. The regional folder
+network prices by distance between stations, origin to destination, with one fare area per
+station (its platforms are in it through parent_station), and its fare_leg_join_rules make a
+change between two TER trains one fare leg: Lyon -> Chambéry is one Lyon - Chambéry ticket, via
+Aix-les-Bains or via Grenoble alike. The regional folder
 adds combined cross-network products (rail + urban monthly passes, a regional day pass) with the
 apportionment keys clearing needs.
 
@@ -75,6 +78,9 @@ _REGIONAL_COACH_PRICES = {"single": 3.00, "10-trips": 25.00, "day-pass": 8.00, "
 _RAIL_BANDS_KM = (0, 15, 25, 40, 60, 80, 110, 150, 200, 260, 330)  # band b covers [b, next)
 _RAIL_DAY_PASS = 36.00
 _RAIL_DETOUR = 1.25  # track km per straight-line km
+# A TER -> TER change waiting at most this long is one journey (fare_leg_join_rules' extension
+# column max_transfer_s); a longer stop, such as the way back in the evening, is a new journey.
+_RAIL_JOIN_MAX_TRANSFER_S = 7200
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +155,7 @@ def _rail_tables(plan: FeedPlan) -> list[FareTable]:
     lat = np.array([stop_lat[key] for key, _, _ in stations])
     lon = np.array([stop_lon[key] for key, _, _ in stations])
     areas = tuple((key, name) for key, name, _ in stations)
-    stop_areas = tuple((key, stop_id) for key, _, platforms in stations for stop_id in (key, *platforms))
+    stop_areas = tuple((key, key) for key, _, _ in stations)  # a station's area covers its platforms
     products: list[tuple] = []
     bands_used: set[int] = set()
     leg_rules: list[tuple] = []
@@ -178,6 +184,9 @@ def _rail_tables(plan: FeedPlan) -> list[FareTable]:
         FareTable("fare_leg_rules.txt",
                   ("leg_group_id", "network_id", "from_area_id", "to_area_id", "fare_product_id", "rule_priority"),
                   tuple(leg_rules)),
+        FareTable("fare_leg_join_rules.txt",
+                  ("from_network_id", "to_network_id", "from_stop_id", "to_stop_id", "max_transfer_s"),
+                  ((RAIL_NETWORK_ID, RAIL_NETWORK_ID, "", "", _RAIL_JOIN_MAX_TRANSFER_S),)),
     ]
 
 

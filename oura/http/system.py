@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..auth import Role
 from ..keys import METRICS, POOL, READINESS
 from .metrics import CONTENT_TYPE_LATEST
 from .openapi import render_docs_page
@@ -44,11 +45,16 @@ async def get_readyz(request: web.Request) -> web.Response:
 
 @routes.get(
     "/metrics",
-    summary="Prometheus metrics (text exposition format)",
+    summary="Prometheus metrics (text exposition format); a `metrics` or `admin` key",
+    roles=[Role.METRICS, Role.ADMIN],
     responses={200: {"description": "Metrics", "content": {"text/plain": {}}}},
     content_type="text/plain",
 )
 async def get_metrics(request: web.Request) -> web.Response:
+    """Needs a key: the per-route request counts are business figures (201s on /v1/orders are the
+    region's sales, /v1/validations its ridership) and the realtime series show each network's
+    feed health, which is not for anyone on the internet. The scraper gets its own read-only
+    `metrics` key (``oura keys create --role metrics``), so it never holds an admin key."""
     body = request.app[METRICS].render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -166,11 +166,11 @@ async def test_protected_route_needs_a_key_of_the_right_role_and_authority(app_c
     assert await call(admin, "tag") == 200
 
 
-async def test_metrics_count_requests_per_route(client):
+async def test_metrics_count_requests_per_route(client, api_key):
     await client.get("/healthz")
     await client.get("/healthz")
     await client.get("/nope")
-    text = await (await client.get("/metrics")).text()
+    text = await (await client.get("/metrics", headers={"Authorization": f"Bearer {await api_key('metrics')}"})).text()
     assert 'oura_http_requests_total{method="GET",route="/healthz",status="200"} 2.0' in text
     assert 'route="unmatched",status="404"' in text
     assert "oura_http_request_duration_seconds_bucket" in text

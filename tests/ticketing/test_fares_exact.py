@@ -186,3 +186,77 @@ def test_timeframes_are_local_times_of_the_stops_timezone(tmp_path):
     assert morning.total_minor == 200 and morning.is_complete
     afternoon = quote(catalogue, [leg("f:1", at("2026-03-02T13:30:00", new_york), 20, from_stop_id="f:N1")])
     assert not afternoon.is_complete
+
+
+def rail_with_join_rules(tmp_path, join_rules: str):
+    # Origin-destination fares between the stations' areas: Alpha -> Bravo 5.00, Bravo ->
+    # Charlie 4.00, Alpha -> Charlie 7.00; R1 runs Alpha - Bravo, R2 Bravo - Charlie.
+    return catalogue_of(tmp_path, "r", {
+        "routes": "route_id,agency_id,route_short_name,route_type\nR1,a,R1,2\nR2,a,R2,2",
+        "networks": "network_id,network_name\nrail,Rail",
+        "route_networks": "network_id,route_id\nrail,R1\nrail,R2",
+        "stops": STATIONS,
+        "areas": "area_id,area_name\na,Alpha\nb,Bravo\nc,Charlie",
+        "stop_areas": "area_id,stop_id\na,A\nb,B\nc,C",
+        "fare_products": ("fare_product_id,fare_product_name,amount,currency\n"
+                          "ab,Alpha-Bravo,5.00,EUR\nbc,Bravo-Charlie,4.00,EUR\nac,Alpha-Charlie,7.00,EUR"),
+        "fare_leg_rules": ("leg_group_id,network_id,from_area_id,to_area_id,fare_product_id\n"
+                           "ab,rail,a,b,ab\nbc,rail,b,c,bc\nac,rail,a,c,ac"),
+        "fare_leg_join_rules": join_rules,
+    })
+
+
+def change_at_bravo(wait_min: int) -> list[FareLeg]:
+    start = at("2026-03-02T08:00:00")
+    return [
+        leg("r:R1", start, 30, from_stop_id="r:A1", to_stop_id="r:B1"),
+        leg("r:R2", start + timedelta(minutes=30 + wait_min), 30, from_stop_id="r:B2", to_stop_id="r:C1"),
+    ]
+
+
+def test_legs_joined_by_fare_leg_join_rules_are_one_effective_fare_leg(tmp_path):
+    # Join rule: rail -> rail changing at station Bravo (the legs end and start at its
+    # platforms B1 and B2). The two legs are one Alpha -> Charlie leg: 7.00, one product for
+    # both, instead of 5.00 + 4.00.
+    catalogue = rail_with_join_rules(tmp_path, "from_network_id,to_network_id,from_stop_id,to_stop_id\nrail,rail,B,B")
+    result = quote(catalogue, change_at_bravo(15))
+    assert (result.total_minor, result.is_complete) == (700, True)
+    (product,) = result.products
+    assert (product.fare_product_id, product.leg_indices) == ("r:ac", (0, 1))
+    assert [lf.fare_product_ids for lf in result.legs] == [("r:ac",), ("r:ac",)]
+    assert "fare_leg_join_rules" in result.legs[1].explanation
+    # A change at another station than the rule's is not joined.
+    elsewhere = rail_with_join_rules(tmp_path / "elsewhere", "from_network_id,to_network_id,from_stop_id,to_stop_id\nrail,rail,C,C")
+    assert quote(elsewhere, change_at_bravo(15)).total_minor == 500 + 400
+
+
+def test_a_join_rule_max_transfer_s_keeps_a_later_journey_apart(tmp_path):
+    # Extension column max_transfer_s = 1800: a 15-minute change is joined (7.00), a 2-hour
+    # stop at Bravo is two journeys (5.00 + 4.00).
+    catalogue = rail_with_join_rules(tmp_path, "from_network_id,to_network_id,max_transfer_s\nrail,rail,1800")
+    assert quote(catalogue, change_at_bravo(15)).total_minor == 700
+    assert quote(catalogue, change_at_bravo(120)).total_minor == 900
+
+
+def test_demo_ter_lyon_to_chambery_costs_one_ticket_whatever_the_route(demo_catalogue):
+    # TER fares are origin-destination and the demo's join rules make a TER -> TER change one
+    # fare leg: via Aix-les-Bains (L7 then L8) or via Grenoble (L1 then L8), Lyon Part-Dieu ->
+    # Chambéry is the one Lyon -> Chambéry ticket (the same as a direct train would cost).
+    (catalogue, _), _ = demo_catalogue
+    start = at("2026-03-03T08:00:00")
+
+    def trip(first_route: str, change: str) -> list[FareLeg]:
+        return [
+            leg(first_route, start, 80, from_stop_id="ter:lyon-part-dieu-q1", to_stop_id=f"ter:{change}-q1"),
+            leg("ter:L8", start + timedelta(minutes=95), 40, from_stop_id=f"ter:{change}-q2", to_stop_id="ter:chambery-q1"),
+        ]
+
+    direct = quote(catalogue, [leg("ter:L7", start, 120, from_stop_id="ter:lyon-part-dieu-q1", to_stop_id="ter:chambery-q1")],
+                   "adult", "oura-card")
+    via_aix = quote(catalogue, trip("ter:L7", "aix-les-bains"), "adult", "oura-card")
+    via_grenoble = quote(catalogue, trip("ter:L1", "grenoble"), "adult", "oura-card")
+    assert direct.is_complete and via_aix.is_complete and via_grenoble.is_complete
+    assert via_aix.total_minor == via_grenoble.total_minor == direct.total_minor
+    for result in (via_aix, via_grenoble):
+        (product,) = result.products
+        assert product.fare_product_id == direct.products[0].fare_product_id and product.leg_indices == (0, 1)

@@ -18,7 +18,9 @@ from feeds.realtime.model import FeedKind, RtErrorType
 from feeds.realtime.poller import RealtimePoller, RealtimeSource
 from feeds.realtime.wiring import ALERT_REPOSITORY, REALTIME_STATUS, VEHICLES, AlertStoreSink, realtime_context
 from oura.app import create_app
+from oura.auth import create_key
 from oura.clock import FixedClock
+from oura.keys import POOL
 from tests.feeds.realtime.conftest import rt_payload
 from tests.feeds.realtime.test_poller import FakePublisher
 
@@ -118,7 +120,8 @@ async def test_alerts_polled_stored_replaced_and_filtered(realtime_client, publi
         kept = await (await client.get("/v1/alerts")).json()
         assert [a["id"] for a in kept["alerts"]] == ["demo:new"]
         assert app[REALTIME_STATUS].get_error_count("demo", RtErrorType.MALFORMED_PAYLOAD) == 1
-        metrics = await (await client.get("/metrics")).text()
+        _, token = await create_key(app[POOL], "metrics")
+        metrics = await (await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})).text()
         assert 'oura_realtime_errors_total{feed_id="demo",kind="alerts",type="malformed_payload"} 1.0' in metrics
 
 
