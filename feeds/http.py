@@ -25,18 +25,19 @@ from feeds.errors import HubsNotReady, UnknownFeedVersion, UnknownNetwork
 from feeds.hubs import HUB_INPUT_FILES, Hub, HubMember, list_hubs, select_hubs
 from feeds.scheduler import FeedScheduler, follow_versions
 from feeds.status import NetworkStatus, list_network_statuses
+from feeds.schemas import COMPONENTS
 from feeds.store import FeedStore
 from oura.concurrency import run_blocking
 from oura.errors import InvalidParameter
 from oura.http import (RouteTable, json_response, path_param, query, query_bool, query_float, query_int,
-                       query_latlon, query_str)
+                       query_latlon, query_str, reply, schema_ref)
 from oura.keys import CLOCK, CONFIG, HTTP_CLIENT, POOL, READINESS
 
 __all__ = ["routes", "feeds_context", "REGISTRY", "SCHEDULER", "STORE", "HUBS", "HubSet"]
 
 log = logging.getLogger(__name__)
 
-routes = RouteTable(tag="feeds")
+routes = RouteTable(tag="feeds", components=COMPONENTS)
 REGISTRY = web.AppKey("feeds.registry", Registry)
 STORE = web.AppKey("feeds.store", FeedStore)
 SCHEDULER = web.AppKey("feeds.scheduler", FeedScheduler)
@@ -91,7 +92,7 @@ def _status_json(status: NetworkStatus) -> dict[str, Any]:
 
 
 @routes.get("/v1/authorities", summary="List the transport authorities, their networks and feed health",
-            responses={200: "Authorities of the region with their networks"})
+            responses={200: reply("Authorities of the region with their networks", schema_ref("Authorities"))})
 async def list_authorities(request: web.Request) -> web.Response:
     """Every authority of the registry; each network with its current feed version and health."""
     registry = _registry(request)
@@ -121,7 +122,10 @@ async def list_authorities(request: web.Request) -> web.Response:
             params=[query("authority", description="authority or network id to restrict to"),
                     query("versions", "integer", description="recent versions listed per network (default 5)",
                           minimum=0, maximum=100)],
-            responses={200: "One entry per network", 404: "Unknown authority or network"})
+            responses={200: reply("One entry per network", {
+                "type": "object", "required": ["feeds"],
+                "properties": {"feeds": {"type": "array", "items": schema_ref("NetworkFeeds")}}}),
+                404: "Unknown authority or network"})
 async def list_feeds(request: web.Request) -> web.Response:
     """Per network: the serving version, health in one word with its reason, and recent versions."""
     registry = _registry(request)
@@ -143,7 +147,8 @@ async def list_feeds(request: web.Request) -> web.Response:
 @routes.get("/v1/feeds/versions/{version_id}/report", summary="Validation report of one feed version",
             params=[path_param("version_id", "integer"),
                     query("limit", "integer", description="issues listed (default 200)", minimum=1, maximum=5000)],
-            responses={200: "Verdict in plain words and the stored issues", 404: "Unknown version"})
+            responses={200: reply("Verdict in plain words and the stored issues", schema_ref("VersionReport")),
+                       404: "Unknown version"})
 async def get_version_report(request: web.Request) -> web.Response:
     """Why a version was accepted or rejected: the plain-words summary and its issues, fatal first."""
     try:
@@ -189,7 +194,8 @@ def _hub_json(hub: Hub, distance_m: float | None) -> dict[str, Any]:
                     query("radius_m", "number", description="with near, in metres (default 1000)",
                           minimum=1, maximum=50_000),
                     query("limit", "integer", description="hubs listed (default 50)", minimum=1, maximum=500)],
-            responses={200: "Hubs of the served feed versions, and how many matched", 400: "Bad parameters",
+            responses={200: reply("Hubs of the served feed versions, and how many matched", schema_ref("Hubs")),
+                       400: "Bad parameters",
                        404: "Unknown network", 503: "Hubs not computed yet (first ingestion running)"})
 async def list_interchange_hubs(request: web.Request) -> web.Response:
     """Hubs computed once per set of served versions, filtered here; order: most networks first

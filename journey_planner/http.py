@@ -14,12 +14,13 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from oura.concurrency import run_blocking
-from oura.http import RouteTable, json_response, path_param, query
+from oura.http import RouteTable, json_response, path_param, query, reply, schema_ref
 from oura.http.params import query_bool, query_datetime, query_int, query_latlon, query_str
 from oura.keys import CLOCK, CONFIG, READINESS
 
 from .compile import FeedSource, load_network
 from .errors import TimetableNotReady
+from .schemas import COMPONENTS
 from .service import JourneyQuery, PlannerService
 
 __all__ = ["routes", "PLANNER", "PLANNER_SOURCES", "planner_context"]
@@ -27,7 +28,7 @@ __all__ = ["routes", "PLANNER", "PLANNER_SOURCES", "planner_context"]
 PLANNER = web.AppKey("journey_planner.service", PlannerService)
 PLANNER_SOURCES = web.AppKey("journey_planner.sources", list)
 
-routes = RouteTable(tag="journeys")
+routes = RouteTable(tag="journeys", components=COMPONENTS)
 
 
 def _service(request: web.Request) -> PlannerService:
@@ -53,7 +54,8 @@ def _service(request: web.Request) -> PlannerService:
         query("rider_category", description="Fares v2 rider_category_id the prices are for (adult, youth, "
               "senior, reduced; default: the default category)"),
     ],
-    responses={200: "Itineraries (the response says whether realtime was applied)", 400: "Bad parameters",
+    responses={200: reply("Itineraries (the response says whether realtime was applied)", schema_ref("Journeys")),
+               400: "Bad parameters, an unknown place, the same place twice, or a time outside the timetable",
                503: "Timetable still loading"},
 )
 async def get_journeys(request: web.Request) -> web.Response:
@@ -81,7 +83,9 @@ async def get_journeys(request: web.Request) -> web.Response:
     params=[query("q", description="words of the name: 'part dieu' finds 'Lyon Part-Dieu'"),
             query("near", description="'lat,lon': nearest stops first"),
             query("limit", "integer", description="1-100, default 20")],
-    responses={200: "Stops", 400: "Bad parameters"},
+    responses={200: reply("Stops", {"type": "object", "required": ["stops"],
+                                    "properties": {"stops": {"type": "array", "items": schema_ref("StopMatch")}}}),
+               400: "Bad parameters", 503: "Timetable still loading"},
 )
 async def get_stops(request: web.Request) -> web.Response:
     service = _service(request)
@@ -103,7 +107,7 @@ async def get_stops(request: web.Request) -> web.Response:
             query("datetime", description="ISO 8601; default now"),
             query("limit", "integer", description="1-100, default 10"),
             query("realtime", "boolean", description="default true")],
-    responses={200: "Departures", 404: "Unknown stop"},
+    responses={200: reply("Departures", schema_ref("Departures")), 404: "Unknown stop", 503: "Timetable still loading"},
 )
 async def get_departures(request: web.Request) -> web.Response:
     service = _service(request)

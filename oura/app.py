@@ -7,10 +7,13 @@ the `cleanup_ctx` generators when the app starts, and closed in reverse order wh
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 
 import aiohttp
+import asyncpg
 from aiohttp import web
 
 from . import __version__
@@ -35,6 +38,8 @@ __all__ = ["create_app", "route_tables"]
 
 log = logging.getLogger(__name__)
 
+EMBEDDED_WATCH_EVERY_S = 1.0  # how often the watchdog checks that the embedded server is alive
+EMBEDDED_RESTART_MAX_DELAY_S = 15.0  # the backoff between failed restarts doubles up to this
 
 def route_tables() -> list[RouteTable]:
     """Every package's routes, in the order they appear in the API document."""
@@ -58,6 +63,31 @@ def _mount(app: web.Application, tables: Iterable[RouteTable]) -> list[RouteSpec
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
+async def _watch_embedded(embedded: EmbeddedPostgres, pool: asyncpg.Pool) -> None:
+    """Bring the embedded server back when it dies (killed, out of memory) while the app runs.
+
+    Requests meanwhile answer 503 ``database_unavailable`` (the error middleware). A restart that
+    fails (the backends of the killed server have not exited yet, say) is retried with a doubling
+    delay capped at ``EMBEDDED_RESTART_MAX_DELAY_S``, for as long as the app runs. Once the server
+    is back, the pool's connections to the dead one are expired, so the next requests get fresh
+    ones instead of failing once each."""
+    while True:
+        await asyncio.sleep(EMBEDDED_WATCH_EVERY_S)
+        if await run_blocking(embedded.running_pid) is not None:
+            continue
+        log.error("the embedded postgresql is not running; restarting it", extra={"pgdata": str(embedded.pgdata)})
+        delay_s = EMBEDDED_WATCH_EVERY_S
+        while True:
+            try:
+                await run_blocking(embedded.restart)
+                break
+            except Exception:  # noqa: BLE001 - logged; the next attempt may succeed
+                log.exception("restarting the embedded postgresql failed; retrying in %.0f s", delay_s)
+                await asyncio.sleep(delay_s)
+                delay_s = min(2 * delay_s, EMBEDDED_RESTART_MAX_DELAY_S)
+        await pool.expire_connections()
+
+
     config = app[CONFIG].database
     embedded: EmbeddedPostgres | None = None
     dsn = config.url
@@ -78,7 +108,14 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
                 if applied:
                     log.info("migrations applied", extra={"migrations": applied})
             app[POOL] = pool
-            yield
+            watchdog = asyncio.create_task(_watch_embedded(embedded, pool)) if embedded is not None else None
+            try:
+                yield
+            finally:
+                if watchdog is not None:
+                    watchdog.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await watchdog
         finally:
             await pool.close()
     finally:

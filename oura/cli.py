@@ -115,8 +115,18 @@ def _cmd_db_stop(args: argparse.Namespace, config: Config) -> int:
     from .db.embedded import EmbeddedPostgres
 
     embedded = EmbeddedPostgres(config.database.embedded_pgdata)
-    embedded.start()  # attach to the running server...
-    embedded.stop()  # ...and release it as its last handle, which stops it
+    # Only a live postgres of this data folder counts: a postmaster.pid left by a killed server
+    # (its pid gone, a zombie, or reused) is not a server to stop, and "stopped" is never printed
+    # for a stop that did not happen.
+    if embedded.running_pid() is None:
+        print(f"embedded database not running ({embedded.pgdata})")
+        return 0
+    holders = embedded.list_holders()
+    if holders:
+        print(f"the embedded database is in use by process {', '.join(map(str, holders))} "
+              "(oura serve?): stop it first", file=sys.stderr)
+        return 1
+    embedded.stop_server()
     print("embedded database stopped")
     return 0
 

@@ -131,3 +131,39 @@ async def api_key(client) -> Callable[..., Awaitable[str]]:
 
 def config_with(config: Config, **changes) -> Config:
     return replace(config, **changes)
+
+
+# --- every response checked against the OpenAPI document (tests/openapi_check.py) --------------
+
+
+@pytest.fixture(autouse=True)
+def openapi_checked_responses(request, monkeypatch):
+    """Check every response a `TestClient` receives in this test against its app's OpenAPI
+    document; the test fails at teardown on any mismatch. Opt out only with
+    ``@pytest.mark.openapi_unchecked(reason="why")``."""
+    marker = request.node.get_closest_marker("openapi_unchecked")
+    if marker is not None:
+        if not (marker.kwargs.get("reason") or marker.args):
+            pytest.fail("@pytest.mark.openapi_unchecked needs a reason")
+        yield
+        return
+    from oura.http.system import OPENAPI
+    from tests.openapi_check import checker_for
+
+    failures: list[str] = []
+    original = TestClient._request
+
+    async def checked_request(self, method, path, **kwargs):  # noqa: ANN001, ANN202
+        response = await original(self, method, path, **kwargs)
+        document = self.app.get(OPENAPI) if self.app is not None else None
+        if document is not None:
+            body = await response.read()
+            failures.extend(checker_for(document).check(method, response.url.raw_path, response.status,
+                                                        response.headers, body))
+        return response
+
+    monkeypatch.setattr(TestClient, "_request", checked_request)
+    yield
+    if failures:
+        shown = "\n".join(failures[:20])
+        pytest.fail(f"{len(failures)} response(s) do not match the OpenAPI document:\n{shown}", pytrace=False)

@@ -21,7 +21,8 @@ from aiohttp import web
 from oura.auth import Role
 from oura.concurrency import run_blocking
 from oura.errors import BadRequest, Forbidden, InvalidParameter
-from oura.http import RouteTable, get_principal, header, json_response, path_param, query, query_int, query_str, read_json
+from oura.http import (RouteTable, get_principal, header, json_response, path_param, query, query_int, query_str, read_json,
+                       reply, schema_ref)
 from oura.keys import CLOCK, POOL
 from ticketing import commissions
 from ticketing.errors import InvalidOrder, UnknownOrder
@@ -30,12 +31,13 @@ from ticketing.payments import PaymentProvider, TestPaymentProvider
 from ticketing.products import Catalogue, FareProduct, get_calendar_days
 from ticketing.media import parse_holder_proof
 from ticketing.sales import parse_refund_body
+from ticketing.schemas import COMPONENTS
 from ticketing.service import CatalogueHolder, TicketingService
 from ticketing.validation import parse_events
 
 __all__ = ["routes", "TICKETING", "make_ticketing_context", "product_json", "quote_json"]
 
-routes = RouteTable(tag="ticketing")
+routes = RouteTable(tag="ticketing", components=COMPONENTS)
 TICKETING = web.AppKey("ticketing.service", TicketingService)
 log = logging.getLogger(__name__)
 
@@ -137,7 +139,9 @@ def quote_json(result) -> dict[str, Any]:  # noqa: ANN001
         query("rider_category", description="rider category id, e.g. adult"),
         query("media", description="fare media id, e.g. oura-card"),
     ],
-    responses={200: "Fare products (one row per product, rider category and media)"},
+    responses={200: reply("Fare products (one row per product, rider category and media)", {
+        "type": "object", "required": ["products"],
+        "properties": {"products": {"type": "array", "items": schema_ref("FareProduct")}}})},
 )
 async def list_products(request: web.Request) -> web.Response:
     """Products of the region's catalogue, filtered; prices in integer minor units."""
@@ -189,7 +193,7 @@ def _parse_legs(body: Any) -> list[FareLeg]:
     body={"type": "object", "required": ["legs"], "properties": {
         "legs": {"type": "array", "items": {"type": "object"}},
         "rider_category_id": {"type": "string"}, "fare_media_id": {"type": "string"}}},
-    responses={200: "The cheapest set of products, with the product covering each leg"},
+    responses={200: reply("The cheapest set of products, with the product covering each leg", schema_ref("FareQuote"))},
 )
 async def quote_fare(request: web.Request) -> web.Response:
     """The cheapest combination of products covering every leg (transfers and combined products included)."""
@@ -209,7 +213,11 @@ async def quote_fare(request: web.Request) -> web.Response:
     roles=[Role.SALES_POINT],
     params=[header("Idempotency-Key", required=True, description="one key per sale attempt; retries reuse it")],
     body={"type": "object", "required": ["channel", "items", "payment", "expected_total_minor"]},
-    responses={201: "Order paid", 200: "The same order (retry)", 402: "Payment declined", 409: "Price mismatch or key reused", 503: "Payment outcome unknown: retry with the same key"},
+    responses={201: reply("Order paid", schema_ref("Order")), 200: reply("The same order (retry)", schema_ref("Order")),
+               402: "Payment declined", 403: "The key's role or authority does not allow this, or the product needs an entitlement",
+               404: "Unknown product, or a medium that does not exist",
+               409: "Price mismatch, key reused, medium not active, or the order failed",
+               503: "Payment outcome unknown: retry with the same key"},
 )
 async def create_order(request: web.Request) -> web.Response:
     """Sell any product of any network from a sales point of its authority."""
@@ -226,13 +234,14 @@ async def create_order(request: web.Request) -> web.Response:
 
 def _order_id(request: web.Request) -> int:
     try:
-        return int(request.match_info["order_id"])
+        order_id = int(request.match_info["order_id"])
     except ValueError:
         raise UnknownOrder() from None
 
 
 @routes.get("/v1/orders/{order_id}", summary="One order", roles=[Role.SALES_POINT, Role.ADMIN],
-            params=[path_param("order_id", "integer")], responses={200: "The order"})
+            params=[path_param("order_id", "integer")],
+            responses={200: reply("The order", schema_ref("Order")), 404: "Unknown order (or another authority's)"})
 async def get_order(request: web.Request) -> web.Response:
     principal = get_principal(request)
     order = await _service(request).get_order(_order_id(request))
@@ -246,7 +255,8 @@ async def get_order(request: web.Request) -> web.Response:
              body={"type": "object", "properties": {"contract_ids": {
                  "type": "array", "items": {"type": "integer"}, "minItems": 1,
                  "description": "the contracts to refund; without it, every contract not refunded yet"}}},
-             responses={200: "The order, refunded or partially refunded",
+             responses={200: reply("The order, refunded or partially refunded", schema_ref("Order")),
+                        404: "Unknown order (or another authority's)",
                         409: "Not refundable: the order is not paid, or a contract named was used, moved or is not the order's "
                              "(listed in contract_ids)",
                         503: "The provider did not answer: retry"})
@@ -309,7 +319,7 @@ _HOLDER_PROOF = {
 
 @routes.post("/v1/media", summary="Issue a regional smartcard or a phone wallet", roles=[Role.SALES_POINT],
              body={"type": "object", "properties": {"kind": {"enum": ["smartcard", "wallet"]}, "holder": {"type": ["object", "null"]}}},
-             responses={201: "The new medium"})
+             responses={201: reply("The new medium", schema_ref("Medium"))})
 async def issue_medium(request: web.Request) -> web.Response:
     principal = get_principal(request)
     body = await read_json(request)
@@ -322,7 +332,8 @@ async def issue_medium(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/media/{serial}", summary="A medium and its contracts", roles=[Role.SALES_POINT, Role.ADMIN],
-            params=[path_param("serial")], responses={200: "The medium"})
+            params=[path_param("serial")],
+            responses={200: reply("The medium", schema_ref("Medium")), 404: "Unknown medium"})
 async def get_medium(request: web.Request) -> web.Response:
     return json_response(_medium_json(await _service(request).get_medium(request.match_info["serial"])))
 
@@ -333,8 +344,11 @@ async def get_medium(request: web.Request) -> web.Response:
                    "properties": {"reason": {"enum": ["lost", "stolen"]}, **_HOLDER_PROOF},
                    "description": "a sales point declares the cards its authority issued; another authority's card "
                                   "only with the holder's proof (holder_account or card_secret)"},
-             responses={200: "The medium and the deny-list version",
-                        403: "Another authority's card, without the holder's proof (not_card_issuer)"})
+             responses={200: reply("The medium and the deny-list version", {"allOf": [
+                 schema_ref("Medium"),
+                 {"type": "object", "required": ["denylist_version"], "properties": {"denylist_version": {"type": "integer"}}}]}),
+                 403: "Another authority's card, without the holder's proof (not_card_issuer)",
+                 404: "Unknown medium", 409: "Already declared, or replaced"})
 async def declare_medium(request: web.Request) -> web.Response:
     principal = get_principal(request)
     body = await read_json(request)
@@ -350,8 +364,9 @@ async def declare_medium(request: web.Request) -> web.Response:
              roles=[Role.SALES_POINT], params=[path_param("serial")],
              body={"type": "object", "properties": _HOLDER_PROOF,
                    "description": "the holder's proof: holder_account for a registered card, card_secret for an anonymous one"},
-             responses={201: "The new card and its contracts (an anonymous one with its new card_secret)",
-                        403: "No valid proof of holding (reconstitution_proof_required)",
+             responses={201: reply("The new card and its contracts (an anonymous one with its new card_secret)",
+                                   schema_ref("Medium")),
+                        403: "No valid proof of holding (reconstitution_proof_required)", 404: "Unknown medium",
                         409: "Not declared, already reconstituted, or a paper ticket (paper_not_reconstitutable)"})
 async def reconstitute_medium(request: web.Request) -> web.Response:
     principal = get_principal(request)
@@ -369,7 +384,8 @@ async def reconstitute_medium(request: web.Request) -> web.Response:
                  "rider_category_id": {"type": "string", "description": "a rider category other than the default"},
                  "valid_until": {"type": "string", "format": "date-time", "description": "end of the proof's validity"},
                  "proof_checked": {"const": True, "description": "the desk checked the proof; the document is not stored"}}},
-             responses={201: "The entitlement recorded (a minimal claim: category, end, checking authority)",
+             responses={201: reply("The entitlement recorded (a minimal claim: category, end, checking authority)",
+                                   schema_ref("Entitlement")),
                         400: "Malformed, the default category, or an end in the past (invalid_entitlement)",
                         403: "A card of another authority (not_card_issuer)", 404: "Unknown medium",
                         409: "An anonymous medium (anonymous_medium), or a card that is not active"})
@@ -390,8 +406,8 @@ async def record_entitlement(request: web.Request) -> web.Response:
     roles=[Role.DEVICE],
     body={"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": {
         "type": "object", "required": ["event_id", "medium", "time", "stop_id", "route_id"]}}}},
-    responses={200: "One decision per event, in order (events on unknown routes or networks, or on another "
-                    "authority's network, are refusals with their reason code)",
+    responses={200: reply("One decision per event, in order (events on unknown routes or networks, or on another "
+                          "authority's network, are refusals with their reason code)", schema_ref("ValidationResults")),
                422: "Malformed events: nothing recorded"},
 )
 async def post_validations(request: web.Request) -> web.Response:
@@ -423,7 +439,8 @@ async def get_denylist(request: web.Request) -> web.Response:
 
 @routes.get("/v1/clearing", summary="Balances between authorities over a period", roles=[Role.AUTHORITY, Role.ADMIN],
             params=[query("period", required=True, description="YYYY-MM, YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD (UTC, end exclusive)")],
-            responses={200: "Net balances between every pair of authorities, per-authority totals, and the ledger check"})
+            responses={200: reply("Net balances between every pair of authorities, per-authority totals, and the ledger check",
+                                  schema_ref("ClearingReport"))})
 async def get_clearing(request: web.Request) -> web.Response:
     principal = get_principal(request)
     period = query_str(request.query, "period", required=True, max_length=40)
@@ -438,7 +455,9 @@ _RATE_ID = path_param("selling_authority_id", description="an authority that own
 
 
 @routes.get("/v1/commission-rates", summary="Commission rates of selling authorities", roles=[Role.AUTHORITY, Role.ADMIN],
-            responses={200: "The default ('*') first, then each authority's own rate (an authority key: its own only)"})
+            responses={200: reply("The default ('*') first, then each authority's own rate (an authority key: its own only)", {
+                "type": "object", "required": ["rates"],
+                "properties": {"rates": {"type": "array", "items": schema_ref("CommissionRate")}}})})
 async def list_commission_rates(request: web.Request) -> web.Response:
     """The permille of another authority's part of a sale that the selling authority keeps."""
     principal = get_principal(request)
@@ -451,7 +470,8 @@ async def list_commission_rates(request: web.Request) -> web.Response:
             roles=[Role.ADMIN], params=[_RATE_ID],
             body={"type": "object", "required": ["commission_permille"],
                   "properties": {"commission_permille": {"type": "integer", "minimum": 0, "maximum": 1000}}},
-            responses={200: "The rate; it applies to sales claimed from now on", 400: "Not an integer from 0 to 1000",
+            responses={200: reply("The rate; it applies to sales claimed from now on", schema_ref("CommissionRate")),
+                       400: "Not an integer from 0 to 1000",
                        404: "No authority with this id owns a network"})
 async def set_commission_rate(request: web.Request) -> web.Response:
     """Orders already claimed keep the rate they were claimed with, even when resumed later."""
@@ -465,7 +485,7 @@ async def set_commission_rate(request: web.Request) -> web.Response:
 
 @routes.delete("/v1/commission-rates/{selling_authority_id}", summary="Remove an authority's own rate (audited)",
                roles=[Role.ADMIN], params=[_RATE_ID],
-               responses={200: "The default rate the authority now falls back to",
+               responses={200: reply("The default rate the authority now falls back to", schema_ref("CommissionRate")),
                           404: "Unknown authority, or no own rate", 409: "The default cannot be removed"})
 async def delete_commission_rate(request: web.Request) -> web.Response:
     default = await _service(request).delete_commission_rate(

@@ -12,12 +12,13 @@ from aiohttp import web
 
 from feeds.realtime.repository import StoredAlert
 from feeds.realtime.wiring import ALERT_REPOSITORY, VEHICLES
-from oura.http import RouteTable, json_response, query, query_datetime, query_int, query_str
+from feeds.schemas import REALTIME_COMPONENTS
+from oura.http import RouteTable, json_response, query, query_datetime, query_int, query_str, reply, schema_ref
 from oura.keys import CLOCK, CONFIG
 
 __all__ = ["routes"]
 
-routes = RouteTable(tag="realtime")
+routes = RouteTable(tag="realtime", components=REALTIME_COMPONENTS)
 
 
 def _posix_iso(value: int | None) -> str | None:
@@ -64,7 +65,7 @@ def _alert_json(stored: StoredAlert) -> dict[str, Any]:
         query("active_at", format="date-time", description="ISO 8601 time (default: now)"),
         query("limit", "integer", minimum=1, maximum=1000, description="at most this many alerts (500)"),
     ],
-    responses={200: "Active alerts, ordered by feed and id", 400: "Malformed parameter"},
+    responses={200: reply("Active alerts, ordered by feed and id", schema_ref("Alerts")), 400: "Malformed parameter"},
 )
 async def list_alerts(request: web.Request) -> web.Response:
     """Alerts from every realtime feed whose active periods contain the time asked (an alert without
@@ -85,7 +86,7 @@ async def list_alerts(request: web.Request) -> web.Response:
     "/v1/vehicles",
     summary="Latest vehicle positions, optionally on one route",
     params=[query("route", description="namespaced route id, e.g. tcl:C3")],
-    responses={200: "Vehicles, matched to a trip when possible, else to a route"},
+    responses={200: reply("Vehicles, matched to a trip when possible, else to a route", schema_ref("Vehicles"))},
 )
 async def list_vehicles(request: web.Request) -> web.Response:
     """Positions as last published by each feed (expired when the feed goes stale)."""

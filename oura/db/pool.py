@@ -1,14 +1,64 @@
-"""The asyncpg pool: codecs, and the transaction helper every service function uses."""
+"""The asyncpg pool: codecs, and the transaction helper every service function uses.
+
+Outages. asyncpg pools reconnect lazily: a connection that broke is replaced by a new one on a
+later acquire, so the pool recovers by itself once the server answers again. While it does not,
+what a request gets is one of `DATABASE_UNAVAILABLE` (a connection lost in the middle of a query,
+or a new one refused); the HTTP error middleware answers those 503 ``database_unavailable`` with
+Retry-After instead of a bare 500. Connecting fails with plain ``OSError``s (refused, no socket
+file, timeout), too broad to be told apart from a handler's own file errors, so the pool's
+``connect`` turns them into `DatabaseUnreachable` at the source."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 
-__all__ = ["create_pool", "transaction", "init_connection", "release_transaction_only"]
+from ..errors import ServiceUnavailable
+
+__all__ = [
+    "create_pool",
+    "transaction",
+    "init_connection",
+    "release_transaction_only",
+    "DatabaseUnreachable",
+    "DatabaseUnavailable",
+    "DATABASE_UNAVAILABLE",
+]
+
+
+class DatabaseUnreachable(ConnectionError):
+    """A new connection to the database could not be made (refused, no server, timeout)."""
+
+
+# What reaching an unavailable database raises: a retry later can succeed, so these are a 503,
+# never a 500. InternalClientError is what asyncpg raises when a connection whose server died is
+# used again before the pool has noticed (its protocol state is broken).
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # lost in the middle of a query, or refused by the server
+    asyncpg.CannotConnectNowError,  # the server is starting up or shutting down
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.InternalClientError,
+    ConnectionError,  # DatabaseUnreachable, and a reset socket
+)
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached right now; retry in a moment."""
+
+    code = "database_unavailable"
+    retry_after_s = 2
+
+
+async def _connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(*args, **kwargs)
+    except (OSError, TimeoutError) as error:
+        raise DatabaseUnreachable(f"cannot connect to the database: {error}") from error
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
@@ -40,6 +90,7 @@ async def create_pool(
         command_timeout=command_timeout_s,
         init=init_connection,
         reset=release_transaction_only,
+        connect=_connect,
     )
 
 

@@ -2,9 +2,10 @@
 
 from .params import query_bool, query_datetime, query_float, query_int, query_latlon, query_str
 from .responses import json_response, read_json
-from .routing import RouteTable, get_principal, header, path_param, query
+from .routing import Reply, RouteTable, get_principal, header, path_param, query, reply, schema_ref
 
 __all__ = [
+    "Reply",
     "RouteTable",
     "get_principal",
     "header",
@@ -18,4 +19,6 @@ __all__ = [
     "query_latlon",
     "query_str",
     "read_json",
+    "reply",
+    "schema_ref",
 ]

@@ -2,8 +2,10 @@
 
 Every error reaches the client as RFC 9457 problem+json with a stable ``code``: `OuraError`
 subclasses carry their own status and code; aiohttp's HTTP exceptions (unknown path, wrong
-method, body too large) are mapped to the same shape; anything else is logged once, with the
-request id, and answered with a bare 500 that shows no stack trace.
+method, body too large) are mapped to the same shape; a database that cannot be reached
+(`oura.db.pool.DATABASE_UNAVAILABLE`) is a 503 ``database_unavailable`` with Retry-After, since a
+retry succeeds once the pool reconnects; anything else is logged once, with the request id, and
+answered with a bare 500 that shows no stack trace.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncpg
 from aiohttp import web
 
 from ..auth import PrincipalCache
+from ..db.pool import DATABASE_UNAVAILABLE, DatabaseUnavailable
 from ..errors import BadRequest, Forbidden, OuraError, PayloadTooLarge, Unauthorized
 from .responses import dumps
 from .routing import PRINCIPAL_KEY, RouteSpec
@@ -108,6 +111,12 @@ def make_error_middleware(metrics, max_body_bytes: int):  # noqa: ANN001, ANN201
         except Exception:  # the one place unexpected errors are caught, logged, and hidden
             status = 500
             log.exception(
+        except DATABASE_UNAVAILABLE as error:  # an outage, not a bug: retry later (the pool reconnects)
+            unavailable = DatabaseUnavailable()
+            status = unavailable.status
+            log.warning("database unavailable on %s %s: %s: %s", request.method, request.path,
+                        type(error).__name__, error, extra={"request_id": request_id})
+            return problem_response(unavailable.to_problem(), request_id, unavailable.headers())
                 "unexpected error on %s %s", request.method, request.path, extra={"request_id": request_id}
             )
             return problem_response(OuraError().to_problem(), request_id)

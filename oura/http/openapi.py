@@ -1,47 +1,152 @@
-"""The OpenAPI 3.1 document, built from the same `RouteSpec`s that aiohttp mounts."""
+"""The OpenAPI 3.1 document, built from the same `RouteSpec`s that aiohttp mounts.
+
+Every answer of every operation has a JSON Schema: the 2xx bodies as each package declares them
+(``reply(description, schema)``, shared shapes in its ``components``), every error as RFC 9457
+``application/problem+json`` with the ``Problem`` schema (its ``status`` pinned to the answer's).
+The foundation adds the answers any route can give, whatever its handler does: 400 (a NUL in the
+path or query, a malformed parameter), 408/413/414/431 (a request too slow or too large), 500 (an
+unexpected error, logged) and 503 (not ready, or the database unreachable; with ``Retry-After``), plus 401 and 403
+on protected routes. The test suite checks every response it receives against this document
+(tests/openapi_check.py), and schemathesis fuzzes it (tests/oura/test_openapi_schemathesis.py).
+"""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .routing import RouteSpec
+from .routing import Reply, RouteSpec, schema_ref
 
-__all__ = ["build_openapi", "render_docs_page"]
+__all__ = ["build_openapi", "render_docs_page", "FOUNDATION_SCHEMAS", "PROBLEM_SCHEMA", "PROBLEM_CONTENT_TYPE"]
 
-_PROBLEM = {
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["type", "title", "status", "code"],
+    "description": "RFC 9457 problem details; members beyond these are extensions of one error code",
+    "required": ["type", "title", "status", "code", "detail"],
     "properties": {
-        "type": {"type": "string", "format": "uri"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "code": {"type": "string", "description": "stable machine-readable error code"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "invalid_params": {"type": "array", "items": {"type": "object"}},
+        "type": {"type": "string", "format": "uri", "description": "https://oura.example/problems/<code>"},
+        "title": {"type": "string", "description": "the status's short name"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "description": "stable machine-readable error code"},
+        "detail": {"type": "string", "description": "what went wrong, for a human"},
+        "instance": {"type": "string", "description": "urn:oura:request:<request id> (also in X-Request-Id)"},
+        "invalid_params": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "reason"],
+                "properties": {"name": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
     },
 }
 
+_POSITION = {"type": "array", "minItems": 2, "maxItems": 3, "items": {"type": "number"},
+             "description": "[longitude, latitude] (WGS 84, GeoJSON order)"}
 
-def _response(description: Any, content_type: str) -> dict[str, Any]:
-    if isinstance(description, dict):
-        return description
-    return {"description": str(description), "content": {content_type: {}}}
+# shapes every package may use (referred to with schema_ref), next to the packages' own components
+FOUNDATION_SCHEMAS: dict[str, Any] = {
+    "Problem": PROBLEM_SCHEMA,
+    "GeoJSONPoint": {
+        "type": "object",
+        "description": "RFC 7946 Point",
+        "required": ["type", "coordinates"],
+        "properties": {"type": {"const": "Point"}, "coordinates": _POSITION},
+    },
+    "GeoJSONLineString": {
+        "type": "object",
+        "description": "RFC 7946 LineString (empty coordinates when the ends are unknown)",
+        "required": ["type", "coordinates"],
+        "properties": {"type": {"const": "LineString"}, "coordinates": {"type": "array", "items": _POSITION}},
+    },
+}
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds after which to retry (RFC 9110)",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    }
+}
+
+# what any route can answer, whatever its handler (see the module docstring)
+_EVERY_ROUTE: dict[int, str] = {
+    400: "Malformed request: a parameter, the path or the body",
+    408: "The request body did not arrive in time",
+    413: "Request body too large",
+    414: "Request line too long",
+    431: "Request header fields too large",
+    500: "Unexpected error (logged with the request id; the body shows nothing else)",
+    503: "Not ready yet, or the database is unreachable: retry after Retry-After seconds",
+}
+_PROTECTED_ROUTE: dict[int, str] = {
+    401: "Missing or invalid API key",
+    403: "The key's role or authority does not allow this",
+}
+
+
+def _problem(status: int, schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The Problem schema with this answer's status (and the route's own extension members)."""
+    parts: list[Mapping[str, Any]] = [schema_ref("Problem"), {"properties": {"status": {"const": status}}}]
+    if schema is not None:
+        parts.append(schema)
+    return {"allOf": parts}
+
+
+def _response(status: int, declared: Any, spec: RouteSpec) -> dict[str, Any]:
+    if isinstance(declared, dict):  # a raw OpenAPI response object
+        return declared
+    answer = declared if isinstance(declared, Reply) else Reply(str(declared))
+    error = status >= 400
+    content_type = answer.content_type or (PROBLEM_CONTENT_TYPE if error else spec.content_type)
+    if error and content_type == PROBLEM_CONTENT_TYPE:
+        schema: Mapping[str, Any] | None = _problem(status, answer.schema)
+    else:
+        schema = answer.schema
+    response: dict[str, Any] = {
+        "description": answer.description,
+        "content": {content_type: {} if schema is None else {"schema": dict(schema)}},
+    }
+    headers = dict(answer.headers)
+    if status == 503 and content_type == PROBLEM_CONTENT_TYPE:
+        headers = {**_RETRY_AFTER, **headers}
+    if headers:
+        response["headers"] = {
+            name: value if "schema" in value else {"schema": dict(value)} for name, value in headers.items()
+        }
+    return response
+
+
+def _refs(value: Any) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        ref = value.get("$ref")
+        if isinstance(ref, str):
+            yield ref
+        for item in value.values():
+            yield from _refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _refs(item)
 
 
 def build_openapi(specs: Iterable[RouteSpec], *, title: str, version: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, Any] = dict(FOUNDATION_SCHEMAS)
     for spec in specs:
+        for name, schema in spec.components.items():
+            if schemas.setdefault(name, schema) != schema:
+                raise ValueError(f"two route tables define the schema {name!r} differently")
+        declared: dict[int, Any] = {**_EVERY_ROUTE, **({} if spec.public else _PROTECTED_ROUTE)}
+        declared.update(spec.responses)
         operation: dict[str, Any] = {
             "operationId": spec.operation_id,
             "summary": spec.summary,
             "tags": [spec.tag],
             "parameters": [p.to_openapi() for p in spec.params],
-            "responses": {
-                str(code): _response(desc, spec.content_type) for code, desc in sorted(spec.responses.items())
-            },
+            "responses": {str(code): _response(code, desc, spec) for code, desc in sorted(declared.items())},
         }
         if spec.description:
             operation["description"] = spec.description
@@ -50,17 +155,11 @@ def build_openapi(specs: Iterable[RouteSpec], *, title: str, version: str) -> di
                 "required": True,
                 "content": {"application/json": {"schema": dict(spec.body)}},
             }
-        operation["responses"].setdefault(
-            "4XX",
-            {"description": "Problem details (RFC 9457)", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
-        )
         if spec.roles is not None:
             operation["security"] = [{"apiKey": []}]
             operation["x-roles"] = sorted(spec.roles)
-            operation["responses"].setdefault("401", {"description": "Missing or invalid API key"})
-            operation["responses"].setdefault("403", {"description": "The key's role or authority does not allow this"})
         paths.setdefault(spec.path, {})[spec.method.lower()] = operation
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": title,
@@ -69,10 +168,15 @@ def build_openapi(specs: Iterable[RouteSpec], *, title: str, version: str) -> di
         },
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": {"Problem": _PROBLEM},
+            "schemas": dict(sorted(schemas.items())),
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "oura_<id>_<secret>"}},
         },
     }
+    prefix = "#/components/schemas/"
+    dangling = sorted({ref for ref in _refs(document) if not (ref.startswith(prefix) and ref[len(prefix):] in schemas)})
+    if dangling:
+        raise ValueError(f"the OpenAPI document refers to undefined schemas: {', '.join(dangling)}")
+    return document
 
 
 def render_docs_page(document: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ Each package keeps a `RouteTable` in its ``http.py`` and decorates its handlers:
         "/v1/journeys",
         summary="Plan door-to-door journeys",
         params=[query("from", required=True, description="stop id, station id or 'lat,lon'")],
-        responses={200: "Itineraries"},
+        responses={200: reply("Itineraries", ITINERARIES), 503: "Timetable still loading"},
     )
     async def list_journeys(request: web.Request) -> web.Response: ...
 
@@ -16,6 +16,13 @@ Each package keeps a `RouteTable` in its ``http.py`` and decorates its handlers:
 with one of those roles (401 without a valid key, 403 with another role); the handler then finds
 the caller with `get_principal(request)`. `oura.app` mounts every table, and `oura.http.openapi`
 builds the OpenAPI document from the same declarations, so the two cannot drift apart.
+
+Every answer is documented with a JSON Schema: a 2xx with ``reply(description, schema)``; an
+error status with its description alone, which documents it as ``application/problem+json`` with
+the ``Problem`` schema. Shapes shared by several routes are the table's ``components``
+(``RouteTable(tag, components={"Order": {...}})``), referred to with ``schema_ref("Order")``; each
+package keeps them in its own ``schemas.py``, next to its routes. The foundation adds what every
+route can answer (400, 408, 413, 414, 431, 500, 503; 401 and 403 on protected routes).
 """
 
 from __future__ import annotations
@@ -30,11 +37,14 @@ from ..auth import Principal, Role
 
 __all__ = [
     "Param",
+    "Reply",
     "RouteSpec",
     "RouteTable",
     "query",
     "path_param",
     "header",
+    "reply",
+    "schema_ref",
     "get_principal",
     "PRINCIPAL_KEY",
 ]
@@ -74,6 +84,31 @@ def header(name: str, type: str = "string", *, required: bool = False, descripti
 
 
 @dataclass(frozen=True)
+class Reply:
+    """One documented answer of a route: what it means and the JSON Schema of its body."""
+
+    description: str
+    schema: Mapping[str, Any] | None = None
+    content_type: str | None = None  # default: the route's (2xx) or application/problem+json (errors)
+    headers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # name -> JSON Schema of its value
+
+
+def reply(
+    description: str,
+    schema: Mapping[str, Any] | None = None,
+    *,
+    content_type: str | None = None,
+    headers: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Reply:
+    return Reply(description, schema, content_type, dict(headers or {}))
+
+
+def schema_ref(name: str) -> dict[str, str]:
+    """A reference to a shared schema (declared in some table's ``components``)."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     method: str
     path: str
@@ -86,6 +121,7 @@ class RouteSpec:
     description: str = ""
     tag: str = "default"
     content_type: str = "application/json"
+    components: Mapping[str, Any] = field(default_factory=dict, compare=False)  # the table's shared schemas
 
     @property
     def operation_id(self) -> str:
@@ -99,8 +135,9 @@ class RouteSpec:
 class RouteTable:
     """The routes of one package, with their documentation and access rules."""
 
-    def __init__(self, tag: str) -> None:
+    def __init__(self, tag: str, *, components: Mapping[str, Any] | None = None) -> None:
         self.tag = tag
+        self.components: dict[str, Any] = dict(components or {})
         self._specs: list[RouteSpec] = []
 
     def route(
@@ -130,6 +167,7 @@ class RouteTable:
                     description=description or (handler.__doc__ or "").strip(),
                     tag=self.tag,
                     content_type=content_type,
+                    components=self.components,
                 )
             )
             return handler

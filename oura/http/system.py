@@ -9,15 +9,24 @@ from ..keys import METRICS, POOL, READINESS
 from .metrics import CONTENT_TYPE_LATEST
 from .openapi import render_docs_page
 from .responses import json_response
-from .routing import RouteTable
+from .routing import RouteTable, reply
+from .schemas import BOOLEAN, STRING, object_of
 
 __all__ = ["routes", "OPENAPI"]
 
 routes = RouteTable(tag="operations")
 OPENAPI = web.AppKey("oura.openapi", dict)
 
+_READINESS = object_of({
+    "status": {"enum": ["ready", "not_ready"]},
+    "checks": {"type": "object", "description": "component (database, timetable, feeds, ...) -> its state",
+               "additionalProperties": object_of({"ready": BOOLEAN, "detail": STRING})},
+})
+_TEXT = {"type": "string"}
 
-@routes.get("/healthz", summary="Liveness: the process is up", responses={200: "Alive"})
+
+@routes.get("/healthz", summary="Liveness: the process is up",
+            responses={200: reply("Alive", object_of({"status": {"const": "ok"}}))})
 async def get_healthz(request: web.Request) -> web.Response:
     """Answers 200 as long as the event loop runs; checks nothing else."""
     return json_response({"status": "ok"})
@@ -26,7 +35,8 @@ async def get_healthz(request: web.Request) -> web.Response:
 @routes.get(
     "/readyz",
     summary="Readiness: the database answers and every component has loaded",
-    responses={200: "Ready", 503: "Not ready (the body says which component)"},
+    responses={200: reply("Ready", _READINESS),
+               503: reply("Not ready (the body says which component)", _READINESS, content_type="application/json")},
 )
 async def get_readyz(request: web.Request) -> web.Response:
     readiness = request.app[READINESS]
@@ -47,7 +57,7 @@ async def get_readyz(request: web.Request) -> web.Response:
     "/metrics",
     summary="Prometheus metrics (text exposition format); a `metrics` or `admin` key",
     roles=[Role.METRICS, Role.ADMIN],
-    responses={200: {"description": "Metrics", "content": {"text/plain": {}}}},
+    responses={200: reply("Metrics", _TEXT)},
     content_type="text/plain",
 )
 async def get_metrics(request: web.Request) -> web.Response:
@@ -59,7 +69,10 @@ async def get_metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-@routes.get("/openapi.json", summary="This API's OpenAPI 3.1 document", responses={200: "OpenAPI document"})
+@routes.get("/openapi.json", summary="This API's OpenAPI 3.1 document",
+            responses={200: reply("OpenAPI document", {
+                "type": "object", "required": ["openapi", "info", "paths", "components"],
+                "properties": {"openapi": {"type": "string", "pattern": "^3\\.1\\."}}})})
 async def get_openapi(request: web.Request) -> web.Response:
     return json_response(request.app[OPENAPI])
 
@@ -67,7 +80,7 @@ async def get_openapi(request: web.Request) -> web.Response:
 @routes.get(
     "/docs",
     summary="Human-readable API reference",
-    responses={200: {"description": "HTML page", "content": {"text/html": {}}}},
+    responses={200: reply("HTML page", _TEXT)},
     content_type="text/html",
 )
 async def get_docs(request: web.Request) -> web.Response:

@@ -55,7 +55,7 @@ def _probe_app(app_config) -> web.Application:
     async def probe_boom(request: web.Request) -> web.Response:
         raise RuntimeError("secret internal detail")
 
-    @probes.get("/probe/missing", summary="raises a domain error")
+    @probes.get("/probe/missing", summary="raises a domain error", responses={404: "No such widget"})
     async def probe_missing(request: web.Request) -> web.Response:
         raise NotFound("no such widget", code="widget_not_found")
 

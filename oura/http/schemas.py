@@ -1,0 +1,42 @@
+"""Small builders for the JSON Schemas that routes declare (see `oura.http.routing`).
+
+Packages keep their shapes in their own ``schemas.py``; these only spell the common parts the same
+way everywhere: an object lists every property it always emits as required (a value that may be
+absent is ``nullable``, not optional), times are ISO 8601 with an offset (``date-time``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["STRING", "INTEGER", "NUMBER", "BOOLEAN", "DATE_TIME", "DATE", "nullable", "array_of", "object_of"]
+
+STRING: dict[str, Any] = {"type": "string"}
+INTEGER: dict[str, Any] = {"type": "integer"}
+NUMBER: dict[str, Any] = {"type": "number"}
+BOOLEAN: dict[str, Any] = {"type": "boolean"}
+DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+DATE: dict[str, Any] = {"type": "string", "format": "date"}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def array_of(items: dict[str, Any], **keywords: Any) -> dict[str, Any]:
+    return {"type": "array", "items": items, **keywords}
+
+
+def object_of(properties: dict[str, Any], *, optional: tuple[str, ...] = (), description: str = "") -> dict[str, Any]:
+    """An object whose every property is required (they may be null), except the ``optional`` ones."""
+    unknown = set(optional) - set(properties)
+    if unknown:
+        raise ValueError(f"optional properties not in the object: {sorted(unknown)}")
+    schema: dict[str, Any] = {
+        "type": "object",
+        "required": [name for name in properties if name not in optional],
+        "properties": properties,
+    }
+    if description:
+        schema["description"] = description
+    return schema
