@@ -37,9 +37,9 @@ from .wiring import package_contexts
 __all__ = ["create_app", "route_tables"]
 
 log = logging.getLogger(__name__)
-
 EMBEDDED_WATCH_EVERY_S = 1.0  # how often the watchdog checks that the embedded server is alive
 EMBEDDED_RESTART_MAX_DELAY_S = 15.0  # the backoff between failed restarts doubles up to this
+
 
 def route_tables() -> list[RouteTable]:
     """Every package's routes, in the order they appear in the API document."""
@@ -62,7 +62,6 @@ def _mount(app: web.Application, tables: Iterable[RouteTable]) -> list[RouteSpec
     return specs
 
 
-async def _database(app: web.Application) -> AsyncIterator[None]:
 async def _watch_embedded(embedded: EmbeddedPostgres, pool: asyncpg.Pool) -> None:
     """Bring the embedded server back when it dies (killed, out of memory) while the app runs.
 
@@ -88,6 +87,7 @@ async def _watch_embedded(embedded: EmbeddedPostgres, pool: asyncpg.Pool) -> Non
         await pool.expire_connections()
 
 
+async def _database(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG].database
     embedded: EmbeddedPostgres | None = None
     dsn = config.url

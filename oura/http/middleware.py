@@ -108,15 +108,15 @@ def make_error_middleware(metrics, max_body_bytes: int):  # noqa: ANN001, ANN201
                 "detail": detail if status != 404 else f"no resource at {request.path}",
             }
             return problem_response(problem, request_id, headers)
-        except Exception:  # the one place unexpected errors are caught, logged, and hidden
-            status = 500
-            log.exception(
         except DATABASE_UNAVAILABLE as error:  # an outage, not a bug: retry later (the pool reconnects)
             unavailable = DatabaseUnavailable()
             status = unavailable.status
             log.warning("database unavailable on %s %s: %s: %s", request.method, request.path,
                         type(error).__name__, error, extra={"request_id": request_id})
             return problem_response(unavailable.to_problem(), request_id, unavailable.headers())
+        except Exception:  # the one place unexpected errors are caught, logged, and hidden
+            status = 500
+            log.exception(
                 "unexpected error on %s %s", request.method, request.path, extra={"request_id": request_id}
             )
             return problem_response(OuraError().to_problem(), request_id)
