@@ -211,10 +211,11 @@ def _package_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     from feeds.cli import register as register_feeds
     from feeds.realtime.cli import register as register_realtime
     from journey_planner.cli import register as register_plan
+    from ticketing.cli import register as register_fares
 
     from .demo.cli import register as register_demo
 
-    return [register_plan, register_feeds, register_realtime, register_demo]
+    return [register_plan, register_fares, register_feeds, register_realtime, register_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:
