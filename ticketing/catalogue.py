@@ -20,6 +20,11 @@ Decisions taken here (they matter to sales and clearing):
   ``validity_patterns``: (glob on the un-namespaced fare_product_id, duration_s, trips) rows, the
   first match wins. `DEMO_REGION_VALIDITY` states the demo region's product conventions as such
   data. Columns in the file always win over patterns.
+- A route in none of the networks its feed declares belongs to no network (no fare); a feed
+  that declares none is one network named after the feed. A station in stop_areas.txt covers its
+  platforms (unless a platform is listed itself), and a platform takes its station's
+  ``stop_timezone``. ``fare_leg_join_rules.txt`` is read per rule set, with an optional extension
+  column ``max_transfer_s`` (the longest change that still joins two legs).
 - A combined product's clearing key comes from ``fare_product_networks.txt``; when a product has
   no row there its networks share equally (remainder to the first), and an issue says so.
 
