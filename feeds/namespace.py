@@ -39,6 +39,7 @@ ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "fare_leg_rules": ("fare_product_id", "from_area_id", "to_area_id", "from_timeframe_group_id",
                        "to_timeframe_group_id", "leg_group_id"),
     "fare_transfer_rules": ("from_leg_group_id", "to_leg_group_id", "fare_product_id"),
+    "fare_leg_join_rules": ("from_stop_id", "to_stop_id"),
     "route_networks": ("route_id",),
     "areas": ("area_id",),
     "stop_areas": ("area_id", "stop_id"),
