@@ -35,6 +35,7 @@ from journey_planner.snapshot import Snapshot, SnapshotHolder
 from ticketing.catalogue import FARE_FILES, build_catalogue, load_catalogue
 from ticketing.fares import FareLeg, price_itinerary
 from ticketing.http import TICKETING, make_ticketing_context
+from ticketing.payments import TestPaymentProvider
 from ticketing.service import CatalogueHolder, network_authorities
 
 from .concurrency import run_blocking
@@ -199,7 +200,8 @@ def package_contexts(config: Config) -> list[Context]:
         planner_context,  # the planner service (timetable published later by _reload_on_new_versions)
         _connect_planner,
         realtime_context,  # pollers, writing into the planner
-        make_ticketing_context(empty, authorities),
+        # the default provider journals its charges in the data folder: a restart never charges twice
+        make_ticketing_context(empty, authorities, TestPaymentProvider(journal=config.data_dir / "payments" / "test-provider.jsonl")),
         _connect_pricing,
         _reload_on_new_versions,
     ]

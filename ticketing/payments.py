@@ -15,14 +15,33 @@ its card reader produced):
 - ``tok_timeout``: the first attempt times out *before* charging; retries are approved;
 - ``tok_fail_after_charge``: the first attempt charges, then fails; retries return that charge;
 - ``tok_timeout_always``: every attempt times out.
+
+Restarts. A real acquirer outlives our process; the test provider, the default of ``oura serve``,
+must behave the same or every restart breaks exactly-once selling. Two decisions:
+
+- its references are *derived from the idempotency key* (``ch_`` + the first 24 hex digits of the
+  key's SHA-256, ``re_`` likewise for a refund key), never from a counter: a restarted provider
+  cannot hand out ``ch_1`` again and hit the unique payment reference of an order sold before the
+  restart, and a retry after a restart gets the same reference as before it;
+- given a ``journal`` file, it appends each charge and refund to it (one JSON line, written before
+  the call returns) and reads it back when created, so after a restart (even a SIGKILL) it still
+  knows what it charged: a retry returns that charge instead of charging again, and
+  reconciliation's `find_charge` finds a charge made before the restart and refunds it. Without a
+  journal (unit tests) it forgets everything with the process, as before.
+
+A journal holds the charges of one database: keys are ``order-<id>``, so a journal kept while the
+database is recreated would answer new orders with old charges; `oura serve` keeps it in the data
+folder, next to the embedded database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
-import itertools
+import hashlib
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 __all__ = [
@@ -68,9 +87,16 @@ class PaymentProvider(Protocol):
         ...
 
 
+def derive_reference(prefix: str, idempotency_key: str) -> str:
+    """A provider reference that is a function of the idempotency key: the same after a restart,
+    distinct for distinct keys."""
+    return f"{prefix}_{hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]}"
+
+
 @dataclass
 class TestPaymentProvider:
-    """An in-memory acquirer: records charges and refunds so tests can count them."""
+    """An acquirer simulated in process: records charges and refunds so tests can count them, and
+    appends them to ``journal`` (when given) so that they survive a restart of the process."""
 
     __test__ = False  # not a pytest class
     name: str = "test"
@@ -78,7 +104,31 @@ class TestPaymentProvider:
     charges: dict[str, PaymentResult] = field(default_factory=dict)  # idempotency key -> charge
     refunds: dict[str, PaymentResult] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    journal: Path | None = None  # JSON lines of the charges and refunds made, read back at creation
+
+    def __post_init__(self) -> None:
+        if self.journal is None:
+            return
+        self.journal = Path(self.journal)
+        if not self.journal.exists():
+            return
+        for line in self.journal.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:  # a line cut by a kill while being written: that call never answered
+                continue
+            result = PaymentResult(ChargeStatus(entry["status"]), entry["reference"], entry["amount_minor"], entry["currency"])
+            (self.charges if entry["kind"] == "charge" else self.refunds)[entry["key"]] = result
+
+    def _record(self, kind: str, idempotency_key: str, result: PaymentResult) -> None:
+        (self.charges if kind == "charge" else self.refunds)[idempotency_key] = result
+        if self.journal is None:
+            return
+        self.journal.parent.mkdir(parents=True, exist_ok=True)
+        entry = {"kind": kind, "key": idempotency_key, "status": result.status.value, "reference": result.reference,
+                 "amount_minor": result.amount_minor, "currency": result.currency}
+        with self.journal.open("a", encoding="utf-8") as file:  # one short line: cheaper than a thread hop
+            file.write(json.dumps(entry) + "\n")
 
     @property
     def charged_minor(self) -> int:
@@ -94,8 +144,8 @@ class TestPaymentProvider:
         if token == "tok_timeout_always" or (token == "tok_timeout" and attempt == 1):
             raise PaymentUnavailable("provider timed out")
         status = ChargeStatus.DECLINED if token == "tok_decline" else ChargeStatus.APPROVED
-        result = PaymentResult(status, f"ch_{next(self._ids)}", amount_minor, currency)
-        self.charges[idempotency_key] = result
+        result = PaymentResult(status, derive_reference("ch", idempotency_key), amount_minor, currency)
+        self._record("charge", idempotency_key, result)
         if token == "tok_fail_after_charge" and attempt == 1:
             raise PaymentUnavailable("provider failed after charging")
         return result
@@ -108,6 +158,6 @@ class TestPaymentProvider:
     async def refund(self, *, charge_reference: str, amount_minor: int, currency: str, idempotency_key: str) -> PaymentResult:
         if idempotency_key in self.refunds:
             return self.refunds[idempotency_key]
-        result = PaymentResult(ChargeStatus.APPROVED, f"re_{next(self._ids)}", amount_minor, currency)
-        self.refunds[idempotency_key] = result
+        result = PaymentResult(ChargeStatus.APPROVED, derive_reference("re", idempotency_key), amount_minor, currency)
+        self._record("refund", idempotency_key, result)
         return result

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ from typing import Any
 import asyncpg
 
 from ticketing.clearing import apportion_line, apportion_refund, book
+from oura.db.pool import DATABASE_UNAVAILABLE
 from oura.errors import OuraError
 from ticketing.errors import (
     EntitlementRequired,
@@ -92,7 +94,14 @@ __all__ = [
     "get_order_view",
 ]
 
+log = logging.getLogger(__name__)
 CHANNELS = ("vending_machine", "desk", "web", "app")
+MINOR_UNITS = "integer minor units of the currency: 1900 for 19.00 EUR"
+
+
+def _is_int(value: Any) -> bool:
+    """A JSON integer (not a boolean, which Python counts as one) that fits PostgreSQL's bigint."""
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
 MAX_QUANTITY = 50
 MAX_LINES = 20
 
@@ -142,23 +151,30 @@ def price_order(catalogue: Catalogue, network_authority: Mapping[str, str], body
         raise InvalidOrder(f"channel must be one of {', '.join(CHANNELS)}", code="invalid_channel")
     payment = body.get("payment")
     token = payment.get("token") if isinstance(payment, dict) else None
-    if not isinstance(token, str) or not token:
+    if token is None:
         raise InvalidOrder("payment.token is required", code="invalid_payment")
+    if not isinstance(token, str) or not token:
+        raise InvalidOrder("payment.token must be a non-empty string", code="invalid_payment")
     items = body.get("items")
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_LINES:
         raise InvalidOrder(f"items must hold 1 to {MAX_LINES} lines")
     expected = body.get("expected_total_minor")
-    if not isinstance(expected, int) or isinstance(expected, bool) or expected < 0:
-        raise InvalidOrder("expected_total_minor (integer minor units) is required", code="invalid_price")
+    if expected is None:
+        raise InvalidOrder(f"expected_total_minor (the total shown to the rider, {MINOR_UNITS}) is required", code="invalid_price")
+    if not _is_int(expected) or expected < 0:
+        raise InvalidOrder(f"expected_total_minor must be an integer from 0 ({MINOR_UNITS})", code="invalid_price")
     lines: list[PricedLine] = []
     for line_no, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             raise InvalidOrder(f"item {line_no} must be an object")
         product_id = item.get("fare_product_id")
         quantity = item.get("quantity", 1)
-        if not isinstance(product_id, str):
+        if product_id is None:
             raise InvalidOrder(f"item {line_no}: fare_product_id is required")
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= MAX_QUANTITY:
+        for name in ("fare_product_id", "rider_category_id", "fare_media_id", "medium"):
+            if item.get(name) is not None and not isinstance(item[name], str):
+                raise InvalidOrder(f"item {line_no}: {name} must be a string")
+        if not _is_int(quantity) or not 1 <= quantity <= MAX_QUANTITY:
             raise InvalidOrder(f"item {line_no}: quantity must be an integer from 1 to {MAX_QUANTITY}", code="invalid_quantity")
         rider = item.get("rider_category_id") or catalogue.default_rider_category_id
         media = item.get("fare_media_id")
@@ -166,8 +182,10 @@ def price_order(catalogue: Catalogue, network_authority: Mapping[str, str], body
         if offer is None:
             raise UnknownProduct(f"item {line_no}: no product '{product_id}' for rider category '{rider}' on media '{media}'")
         unit = item.get("unit_price_minor")
+        if unit is not None and not _is_int(unit):
+            raise InvalidOrder(f"item {line_no}: unit_price_minor must be an integer ({MINOR_UNITS})", code="invalid_price")
         if unit is not None and unit != offer.price_minor:
-            raise PriceMismatch(f"item {line_no}: unit price is {offer.price_minor}, not {unit}")
+            raise PriceMismatch(f"item {line_no}: unit_price_minor is {offer.price_minor} (minor units of {offer.currency}), not {unit}")
         medium_serial = item.get("medium")
         media_id = media or offer.fare_media_id
         needs_medium = media_id in (MEDIA_KINDS["smartcard"][0], MEDIA_KINDS["wallet"][0])
@@ -204,7 +222,7 @@ def price_order(catalogue: Catalogue, network_authority: Mapping[str, str], body
         raise InvalidOrder("one order, one currency", code="mixed_currency")
     total = sum(line.amount_minor for line in lines)
     if expected != total:
-        raise PriceMismatch(f"the total is {total} {currencies.pop()}, not {expected}")
+        raise PriceMismatch(f"expected_total_minor: the total is {total} (minor units of {currencies.pop()}), not {expected}")
     return channel, lines, token
 
 
@@ -289,6 +307,7 @@ async def _check_media(conn: asyncpg.Connection, lines: list[PricedLine]) -> Non
         if record["fare_media_id"] != line.fare_media_id:
             raise InvalidOrder(f"item {line.line_no}: medium '{line.medium_serial}' is a {record['fare_media_id']}, not a {line.fare_media_id}", code="medium_mismatch")
 
+
 async def _check_entitlements(conn: asyncpg.Connection, lines: list[PricedLine], default_rider_category_id: str | None,
                               now: datetime) -> None:
     """A line of a rider category other than the default is sold only onto a card or wallet that
@@ -312,7 +331,6 @@ async def _check_entitlements(conn: asyncpg.Connection, lines: list[PricedLine],
                                       f"rider category '{line.rider_category_id}'",
                                       extra={"line_no": line.line_no, "rider_category_id": line.rider_category_id,
                                              "medium": line.medium_serial})
-
 
 
 async def sell(
@@ -596,7 +614,7 @@ def parse_refund_body(body: Any) -> list[int] | None:
     if contract_ids is None:
         return None
     if (not isinstance(contract_ids, list) or not 1 <= len(contract_ids) <= MAX_REFUND_CONTRACTS
-            or not all(isinstance(i, int) and not isinstance(i, bool) for i in contract_ids)):
+            or not all(_is_int(i) and i > 0 for i in contract_ids)):
         raise InvalidOrder(f"contract_ids must be a list of 1 to {MAX_REFUND_CONTRACTS} contract ids", code="invalid_refund")
     return list(dict.fromkeys(contract_ids))
 
@@ -714,6 +732,8 @@ class Reconciliation:
     abandoned: int  # pending orders closed as failed
     refunded: int  # of those, the ones the provider had charged: the charge was refunded
     unanswered: int  # left pending because the provider did not answer; the next run retries them
+    failed: int = 0  # left pending because closing them raised an error (logged); the next run retries them
+    failures: tuple[dict[str, Any], ...] = ()  # one {order_id, error, detail} per failed order
 
 
 async def reconcile_pending(
@@ -722,21 +742,32 @@ async def reconcile_pending(
     """Close every order still pending ``abandon_after_s`` after its claim: its client never came
     back (see the module docstring). Each order in its own transaction holding its row lock, the
     provider asked inside it: a retry finishing the order at the same time either commits first
-    (the order is paid or declined: left alone) or waits and then finds the order failed."""
+    (the order is paid or declined: left alone) or waits and then finds the order failed.
+
+    One bad order never aborts the pass: an order whose closing raises is rolled back (it stays
+    pending), logged and reported in ``failures``, and the pass goes on with the next one. Only a
+    database that cannot be reached stops the pass (every other order would fail the same way)."""
     cutoff = now - timedelta(seconds=abandon_after_s)
     async with pool.acquire() as conn:
         order_ids = [r["order_id"] for r in await conn.fetch(Q.list_abandoned_orders, cutoff)]
     abandoned = refunded = unanswered = 0
+    failures: list[dict[str, Any]] = []
     for order_id in order_ids:
         try:
             charged = await _abandon_order(pool, provider, order_id, cutoff, now, abandon_after_s)
         except PaymentUnavailable:
             unanswered += 1
             continue
+        except DATABASE_UNAVAILABLE:
+            raise
+        except Exception as error:  # noqa: BLE001 - one order's failure is reported, not fatal to the pass
+            log.exception("reconciling order %s failed; it stays pending", order_id)
+            failures.append({"order_id": order_id, "error": type(error).__name__, "detail": str(error)[:200]})
+            continue
         if charged is not None:
             abandoned += 1
             refunded += charged
-    return Reconciliation(abandoned, refunded, unanswered)
+    return Reconciliation(abandoned, refunded, unanswered, len(failures), tuple(failures))
 
 
 async def _abandon_order(
