@@ -17,6 +17,9 @@ raises for bad input. Every attempt ends in one `IngestOutcome`:
 The fetch state (health, conditional GET validators) is the newest attempt's: an attempt whose
 download started before the one that last wrote it, whatever its outcome, leaves it alone.
 
+Reading is bounded by `ArchiveLimits` (`archive_limits(config.feeds)`): a zip bomb is a
+``rejected`` version with one fatal issue, found before the feed is inflated.
+
 CPU-bound steps (reading, validating, hashing, copying) run through `oura.concurrency.run_blocking`.
 """
 
@@ -37,13 +40,15 @@ import asyncpg
 from feeds import repository
 from feeds.authorities import Network
 from feeds.fetch import FetchLimits, FetchStatus, ProgressCallback, fetch_feed
+from feeds.gtfs.archive import ArchiveLimits
 from feeds.store import FeedStore
 from feeds.validate import ValidationReport, validate_path
 from oura.clock import Clock
 from oura.concurrency import run_blocking
+from oura.config import FeedsConfig
 from oura.db.pool import transaction
 
-__all__ = ["IngestOutcome", "Outcome", "ingest_network", "ingest_networks"]
+__all__ = ["IngestOutcome", "Outcome", "archive_limits", "ingest_network", "ingest_networks"]
 
 
 class Outcome(enum.StrEnum):
@@ -76,6 +81,7 @@ async def ingest_network(
     clock: Clock,
     work_dir: Path,
     limits: FetchLimits = FetchLimits(),
+    archive_limits: ArchiveLimits = ArchiveLimits(),
     progress: ProgressCallback | None = None,
     force: bool = False,
 ) -> IngestOutcome:
@@ -118,7 +124,7 @@ async def ingest_network(
         mark = time.perf_counter()
         today = now.astimezone(ZoneInfo(network.timezone)).date() if network.timezone else now.date()
         _, report = await run_blocking(validate_path, fetched.path, feed_id=network.id, today=today,
-                                       adapter=network.adapter)
+                                       adapter=network.adapter, limits=archive_limits)
         timings["read_validate_s"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
@@ -193,6 +199,7 @@ async def ingest_networks(
     clock: Clock,
     work_dir: Path,
     limits: FetchLimits = FetchLimits(),
+    archive_limits: ArchiveLimits = ArchiveLimits(),
     concurrency: int = 1,
     progress_for: Callable[[Network], ProgressCallback | None] | None = None,
     force: bool = False,
@@ -208,10 +215,21 @@ async def ingest_networks(
         async with gate:
             return await ingest_network(
                 pool, network, store=store, session=session, clock=clock, work_dir=work_dir, limits=limits,
-                progress=progress_for(network) if progress_for else None, force=force,
+                archive_limits=archive_limits, progress=progress_for(network) if progress_for else None,
+                force=force,
             )
 
     return list(await asyncio.gather(*(one(network) for network in networks)))
+
+
+def archive_limits(config: FeedsConfig) -> ArchiveLimits:
+    """The configured bounds on what a fetched feed may inflate to."""
+    return ArchiveLimits(
+        max_member_uncompressed_bytes=config.max_member_uncompressed_bytes,
+        max_feed_uncompressed_bytes=config.max_feed_uncompressed_bytes,
+        max_compression_ratio=config.max_compression_ratio,
+        max_members=config.max_members,
+    )
 
 
 async def _record_attempt(pool: asyncpg.Pool, network: Network, at: dt.datetime, outcome: Outcome,

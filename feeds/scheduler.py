@@ -18,6 +18,7 @@ import asyncpg
 
 from feeds.authorities import Network, Registry
 from feeds.fetch import FetchLimits
+from feeds.gtfs.archive import ArchiveLimits
 from feeds.ingest import IngestOutcome, Outcome, ingest_network
 from feeds.store import FeedStore
 from oura.clock import Clock
@@ -33,13 +34,14 @@ DEBOUNCE_S = 2.0  # several networks often change together: one rebuild for the 
 class FeedScheduler:
     def __init__(self, pool: asyncpg.Pool, registry: Registry, *, store: FeedStore,
                  session: aiohttp.ClientSession | None, clock: Clock, limits: FetchLimits = FetchLimits(),
-                 concurrency: int = 1) -> None:
+                 archive_limits: ArchiveLimits = ArchiveLimits(), concurrency: int = 1) -> None:
         self._pool = pool
         self._registry = registry
         self._store = store
         self._session = session
         self._clock = clock
         self._limits = limits
+        self._archive_limits = archive_limits
         self._gate = asyncio.Semaphore(concurrency)
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribers: list[Subscriber] = []
@@ -53,7 +55,8 @@ class FeedScheduler:
     async def ingest_once(self, network: Network) -> IngestOutcome:
         async with self._gate:
             outcome = await ingest_network(self._pool, network, store=self._store, session=self._session,
-                                           clock=self._clock, work_dir=self._store.work_dir, limits=self._limits)
+                                           clock=self._clock, work_dir=self._store.work_dir, limits=self._limits,
+                                           archive_limits=self._archive_limits)
         log.info("feed ingestion", extra={"network": network.id, "outcome": outcome.outcome.value,
                                           "detail": outcome.message})
         if outcome.outcome is Outcome.ACCEPTED:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from feeds.gtfs.issues import Issue, IssueCode, Severity
-from feeds.gtfs.reader import GtfsReadError, GtfsTables
+from feeds.gtfs.reader import ArchiveLimits, ArchiveRejected, GtfsReadError, GtfsTables
 from feeds.gtfs.rules._common import shared_factorizations
 from feeds.gtfs.rules import (
     check_calendar,
@@ -161,18 +161,26 @@ def sniff_content(path: Path) -> str | None:
 
 
 def validate_path(
-    path: Path, *, feed_id: str, today: dt.date | None = None, adapter: str | None = None
+    path: Path, *, feed_id: str, today: dt.date | None = None, adapter: str | None = None,
+    limits: ArchiveLimits = ArchiveLimits(),
 ) -> tuple[GtfsTables | None, ValidationReport]:
     """Read (and adapt, see `feeds.adapters`) then validate the feed at ``path``; unreadable input
-    becomes one fatal issue."""
+    becomes one fatal issue.
+
+    The feed is untrusted, so reading is bounded by ``limits`` (`FeedsConfig`'s in ingestion): a
+    zip bomb, a nested archive or an unsafe member name is one fatal issue naming the member and
+    its declared and actual sizes, found before the feed is inflated.
+    """
     from feeds.adapters import UnknownAdapter, read_network_feed
 
     try:
-        tables = read_network_feed(path, adapter)
+        tables = read_network_feed(path, adapter, limits=limits)
     except UnknownAdapter as error:
         issue = Issue(IssueCode.UNREADABLE_FEED, Severity.FATAL, None, None, None, None, None,
                       f"the registry names an adapter that cannot be used: {error}")
         return None, ValidationReport(feed_id=feed_id, issues=(issue,))
+    except ArchiveRejected as error:
+        return None, ValidationReport(feed_id=feed_id, issues=(_archive_issue(error),))
     except GtfsReadError as error:
         what = sniff_content(path) if path.is_file() else None
         if what:
@@ -182,4 +190,18 @@ def validate_path(
             issue = Issue(IssueCode.UNREADABLE_FEED, Severity.FATAL, error.file, None, None, None, None,
                           f"the feed cannot be read: {error}")
         return None, ValidationReport(feed_id=feed_id, issues=(issue,))
+    except MemoryError:
+        # The last resort when the limits are set above what this machine holds: a report, not a crash.
+        issue = Issue(IssueCode.FEED_TOO_LARGE, Severity.FATAL, None, None, None, None, None,
+                      "the feed does not fit in memory once decompressed; lower feeds.max_member_uncompressed_bytes "
+                      "and feeds.max_feed_uncompressed_bytes to reject such feeds before reading them")
+        return None, ValidationReport(feed_id=feed_id, issues=(issue,))
     return tables, validate_feed(tables, feed_id=feed_id, today=today)
+
+
+def _archive_issue(error: ArchiveRejected) -> Issue:
+    """One fatal issue for an archive limit breach: the member is the file, its sizes (bytes) the value."""
+    sizes = [f"{what} {size}" for what, size in (("declared", error.declared_bytes), ("actual", error.actual_bytes),
+                                                 ("compressed", error.compressed_bytes)) if size is not None]
+    return Issue(error.code, Severity.FATAL, error.file, None, None, None, ", ".join(sizes) or None,
+                 f"the feed archive is refused: {error}")

@@ -63,6 +63,13 @@ class FeedsConfig:
     store_dir: Path = Path("var/feeds")
     ingest_on_start: bool = True
     realtime: bool = True
+    # What one fetched feed may inflate to (zip bombs are rejected with a report before they are
+    # read whole; see feeds/README.md "Archive limits"). Largest measured: a 1.18 GB stop_times
+    # (1.22 GB feed) in the demo region at scale 10, a 51:1 member ratio (GTFS-Flex), 21 files.
+    max_member_uncompressed_bytes: int = 3 << 30
+    max_feed_uncompressed_bytes: int = 4 << 30
+    max_compression_ratio: float = 200.0
+    max_members: int = 200
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from feeds.gtfs.reader import GtfsTables, read_gtfs
+from feeds.gtfs.reader import ArchiveLimits, GtfsTables, read_gtfs
 
 __all__ = ["Adapter", "get_adapter", "read_network_feed", "UnknownAdapter"]
 
@@ -41,7 +41,9 @@ def get_adapter(name: str) -> Adapter:
     return adapt
 
 
-def read_network_feed(path: Path, adapter: str | None = None, *, only: list[str] | None = None) -> GtfsTables:
-    """Read a feed version as consumers must see it: `read_gtfs` then the network's adapter."""
-    tables = read_gtfs(path, only=only)
+def read_network_feed(path: Path, adapter: str | None = None, *, only: list[str] | None = None,
+                      limits: ArchiveLimits | None = None) -> GtfsTables:
+    """Read a feed version as consumers must see it: `read_gtfs` (bounded by ``limits`` when
+    given: ingestion gives them) then the network's adapter."""
+    tables = read_gtfs(path, only=only, limits=limits)
     return get_adapter(adapter)(tables) if adapter else tables

@@ -36,6 +36,12 @@ class IssueCode(enum.StrEnum):
     # archive and files
     UNREADABLE_FEED = "unreadable_feed"
     NOT_A_FEED = "not_a_feed"
+    MEMBER_TOO_LARGE = "member_too_large"  # archive limits (`feeds.gtfs.archive`): zip bombs
+    FEED_TOO_LARGE = "feed_too_large"
+    COMPRESSION_RATIO_EXCEEDED = "compression_ratio_exceeded"
+    TOO_MANY_MEMBERS = "too_many_members"
+    NESTED_ARCHIVE = "nested_archive"
+    UNSAFE_MEMBER_NAME = "unsafe_member_name"
     MISSING_FILE = "missing_file"
     EMPTY_FILE = "empty_file"
     MISSING_FIELD = "missing_field"

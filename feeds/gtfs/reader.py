@@ -7,6 +7,14 @@ kept as the exact string the publisher wrote (empty string for an empty cell), a
 sub-folder of a zip are found by their base name. Typed parsing (times, dates, coordinates) is done
 by the consumers, vectorised, with the helpers below.
 
+Members are parsed as they are decompressed (a stream into pandas, never the member's bytes
+whole in memory). Given `ArchiveLimits` (ingestion always gives them: the publisher's bytes are
+untrusted), the archive is checked before anything is decompressed and counted while it is, so a
+zip bomb stops at its first byte over a limit with `ArchiveRejected` (see `feeds.gtfs.archive`).
+Without limits nothing is bounded: that is for versions already accepted, which passed the
+limits in force when they were ingested (raising or lowering the limits later changes nothing for
+them), and for the project's own files.
+
 Sync and CPU-bound: call it from an executor in async code.
 """
 
@@ -14,14 +22,28 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
+from feeds.gtfs.archive import (
+    ArchiveLimits,
+    ArchiveRejected,
+    BoundedMember,
+    FeedBudget,
+    GtfsReadError,
+    check_declared,
+    compressed_extents,
+)
+
 __all__ = [
+    "ArchiveLimits",
+    "ArchiveRejected",
     "GtfsReadError",
     "GtfsTables",
     "read_gtfs",
@@ -29,14 +51,6 @@ __all__ = [
     "parse_factorized_gtfs_times",
     "parse_gtfs_dates",
 ]
-
-
-class GtfsReadError(Exception):
-    """The feed could not be opened or one of its files is not readable CSV."""
-
-    def __init__(self, message: str, *, file: str | None = None) -> None:
-        super().__init__(message)
-        self.file = file
 
 
 @dataclass(frozen=True)
@@ -65,52 +79,79 @@ class GtfsTables:
         return table[column]
 
 
-def _read_csv(data: bytes, file: str) -> pd.DataFrame:
-    if not data.strip():
-        return pd.DataFrame()
+_READ_CHUNK_BYTES = 1 << 20
+
+
+def _read_csv(source: BinaryIO, file: str) -> pd.DataFrame:
+    """Parse one member as it streams (pandas reads ``source`` in chunks); a blank file is empty."""
     try:
         frame = pd.read_csv(
-            io.BytesIO(data),
+            source,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
             encoding="utf-8-sig",
             skipinitialspace=False,
         )
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
         raise GtfsReadError(f"{file}: not readable as CSV ({error})", file=file) from error
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     return frame
 
 
-def read_gtfs(path: str | Path, *, only: Iterable[str] | None = None) -> GtfsTables:
+def _stream(raw: BinaryIO, *, name: str, budget: FeedBudget | None, compressed_bytes: int | None = None,
+            declared_bytes: int | None = None) -> BinaryIO:
+    if budget is None:
+        return raw
+    bounded = BoundedMember(raw, name=name, budget=budget, compressed_bytes=compressed_bytes,
+                            declared_bytes=declared_bytes)
+    return io.BufferedReader(bounded, _READ_CHUNK_BYTES)  # type: ignore[return-value]
+
+
+def read_gtfs(path: str | Path, *, only: Iterable[str] | None = None,
+              limits: ArchiveLimits | None = None) -> GtfsTables:
     """Read every ``.txt`` file of the feed at ``path`` (zip or folder).
 
     ``only`` restricts reading to the named file stems (others are skipped, which makes loading
-    just ``stops`` of a large feed cheap).
+    just ``stops`` of a large feed cheap). ``limits`` bounds what the feed may inflate to (see the
+    module docstring): the whole archive's declared sizes and names are checked first, then every
+    member read is counted; a breach raises `ArchiveRejected`.
     """
     path = Path(path)
     wanted = set(only) if only is not None else None
+    budget = FeedBudget(limits) if limits is not None else None
     tables: dict[str, pd.DataFrame] = {}
     extras: list[str] = []
     if path.is_dir():
-        for member in sorted(path.iterdir()):
-            if not member.is_file():
-                continue
+        members = sorted(p for p in path.iterdir() if p.is_file())
+        if limits is not None:
+            check_declared([(p.name, p.stat().st_size, p.stat().st_size) for p in members],
+                           _without_ratio(limits))
+        for member in members:
             if member.suffix != ".txt":
                 extras.append(member.name)
                 continue
             if wanted is None or member.stem in wanted:
-                tables[member.stem] = _read_csv(member.read_bytes(), member.name)
+                with member.open("rb") as handle:
+                    tables[member.stem] = _read_csv(_stream(handle, name=member.name, budget=budget,
+                                                            declared_bytes=member.stat().st_size), member.name)
     elif path.is_file():
         try:
             archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as error:
             raise GtfsReadError(f"{path.name}: not a zip archive or folder ({error})") from error
         with archive:
-            for info in archive.infolist():
-                if info.is_dir():
-                    continue
+            infos = [info for info in archive.infolist() if not info.is_dir()]
+            compressed = [info.compress_size for info in infos]
+            if limits is not None:
+                archive_bytes = path.stat().st_size
+                compressed = compressed_extents([i.header_offset for i in infos], compressed,
+                                                getattr(archive, "start_dir", archive_bytes))
+                check_declared([(i.filename, i.file_size, c) for i, c in zip(infos, compressed, strict=True)],
+                               limits, archive_bytes=archive_bytes)
+            for info, compressed_bytes in zip(infos, compressed, strict=True):
                 name = info.filename.rsplit("/", 1)[-1]
                 if name.startswith(".") or "__MACOSX" in info.filename:
                     continue
@@ -121,13 +162,20 @@ def read_gtfs(path: str | Path, *, only: Iterable[str] | None = None) -> GtfsTab
                 if wanted is not None and stem not in wanted:
                     continue
                 try:
-                    data = archive.read(info)
-                except (zipfile.BadZipFile, OSError, EOFError) as error:
+                    with archive.open(info) as raw:
+                        tables[stem] = _read_csv(_stream(raw, name=name, budget=budget,
+                                                         compressed_bytes=compressed_bytes,
+                                                         declared_bytes=info.file_size), name)
+                except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as error:
                     raise GtfsReadError(f"{name}: cannot be extracted ({error})", file=name) from error
-                tables[stem] = _read_csv(data, name)
     else:
         raise GtfsReadError(f"{path}: no such file or folder")
     return GtfsTables(source=str(path), tables=tables, extra_files=tuple(extras))
+
+
+def _without_ratio(limits: ArchiveLimits) -> ArchiveLimits:
+    """A folder's files are not compressed: only sizes, count and names apply."""
+    return replace(limits, max_compression_ratio=float("inf"))
 
 
 def _parse_time_text(text: object) -> int:
