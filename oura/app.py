@@ -29,6 +29,7 @@ from .http.metrics import Metrics
 from .http.middleware import auth_guard, make_error_middleware
 from .http.openapi import build_openapi
 from .http.routing import RouteSpec, RouteTable
+from .http.server import handler_args
 from .http.system import OPENAPI
 from .http.system import routes as system_routes
 from .keys import CLOCK, CONFIG, HTTP_CLIENT, METRICS, POOL, READINESS
@@ -145,6 +146,7 @@ def create_app(
     app = web.Application(
         middlewares=[make_error_middleware(metrics, config.http.max_body_bytes)],
         client_max_size=config.http.max_body_bytes,
+        handler_args=handler_args(config.http),  # connection limits and timeouts (oura.http.server)
     )
     app[CONFIG] = config
     app[CLOCK] = clock or SystemClock()

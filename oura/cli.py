@@ -49,9 +49,8 @@ async def _migrated_connection(config: Config) -> AsyncIterator[object]:
 
 
 def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
-    from aiohttp import web
-
     from .app import create_app
+    from .http.server import serve
     from .logs import setup_logging
 
     setup_logging(config.log.level, config.log.format)
@@ -66,15 +65,8 @@ def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
         contexts.append(demo_realtime_context(registry))
     app = create_app(config, extra_contexts=contexts)
     print(f"OùRA {__version__} serving on http://{host}:{port} (docs: /docs) — Ctrl-C to stop", file=sys.stderr)
-    web.run_app(
-        app,
-        host=host,
-        port=port,
-        print=None,
-        shutdown_timeout=config.http.shutdown_timeout_s,
-        access_log=None,
-        handle_signals=True,
-    )
+    # not web.run_app: its runner would answer unparsable requests in plain text (oura.http.server)
+    serve(app, host=host, port=port, shutdown_timeout_s=config.http.shutdown_timeout_s)
     return 0
 
 

@@ -55,6 +55,16 @@ class HttpConfig:
     port: int = 8080
     max_body_bytes: int = 1024 * 1024
     shutdown_timeout_s: float = 10.0
+    # Hostile clients (see oura/http/server.py). An idle connection, or one still sending its
+    # request line and headers, is closed after keepalive_timeout_s (aiohttp's idle timer runs
+    # until a whole request head has arrived, so this also bounds a slowloris); a body must
+    # arrive within body_timeout_s (408, connection closed).
+    keepalive_timeout_s: float = 15.0
+    body_timeout_s: float = 30.0
+    lingering_s: float = 2.0  # after an answer sent before the whole body was read, read the rest this long, then close
+    max_line_size: int = 8190  # bytes of the request line (method, path, query): over it, 414
+    max_field_size: int = 8190  # bytes of one header field (name and value): over it, 431
+    max_headers: int = 100  # header fields per request: over it, 431
 
 
 @dataclass(frozen=True)
@@ -182,6 +192,9 @@ def load_config(
     )
     if not 0 <= http.port <= 65535:
         raise ConfigError(f"http.port out of range: {http.port}")
+    for name in ("keepalive_timeout_s", "body_timeout_s", "lingering_s", "max_line_size", "max_field_size", "max_headers"):
+        if not getattr(http, name) > 0:  # 0 would mean "no limit" to aiohttp: idle connections kept forever
+            raise ConfigError(f"http.{name} must be positive")
     feeds = _build(
         FeedsConfig,
         "feeds",

@@ -21,6 +21,9 @@ __all__ = [
     "NotFound",
     "Conflict",
     "PayloadTooLarge",
+    "RequestTimeout",
+    "UriTooLong",
+    "HeadersTooLarge",
     "UnprocessableEntity",
     "ServiceUnavailable",
 ]
@@ -32,6 +35,7 @@ class OuraError(Exception):
     status: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
     title: ClassVar[str] = "Internal error"
+    close_connection: ClassVar[bool] = False  # True: the answer closes the connection (the request is not trusted)
 
     def __init__(
         self,
@@ -123,6 +127,33 @@ class PayloadTooLarge(OuraError):
     status = 413
     code = "payload_too_large"
     title = "Payload too large"
+
+
+class RequestTimeout(OuraError):
+    """The request body did not arrive in time; the connection is closed."""
+
+    status = 408
+    code = "request_timeout"
+    title = "Request timeout"
+    close_connection = True
+
+
+class UriTooLong(OuraError):
+    """The request line (method, path and query) is too long."""
+
+    status = 414
+    code = "uri_too_long"
+    title = "URI too long"
+    close_connection = True
+
+
+class HeadersTooLarge(OuraError):
+    """A request header field is too long, or there are too many of them."""
+
+    status = 431
+    code = "headers_too_large"
+    title = "Request header fields too large"
+    close_connection = True
 
 
 class UnprocessableEntity(OuraError):

@@ -90,7 +90,10 @@ def make_error_middleware(metrics, max_body_bytes: int):  # noqa: ANN001, ANN201
             status = error.status
             if status >= 500:
                 log.error("request failed: %s", error, extra={"request_id": request_id})
-            return problem_response(error.to_problem(), request_id, error.headers())
+            response = problem_response(error.to_problem(), request_id, error.headers())
+            if error.close_connection:  # e.g. a body that did not arrive in time: do not wait for the rest
+                response.force_close()
+            return response
         except web.HTTPException as error:
             status = error.status
             if status < 400:

@@ -43,19 +43,21 @@ def query_int(
     params: Mapping[str, str], name: str, *, required: bool = False, default: int | None = None,
     minimum: int | None = None, maximum: int | None = None,
 ) -> int | None:
+    """An integer from ``minimum`` to ``maximum`` (say both, and declare them on the route); never
+    beyond PostgreSQL's bigint, so no value reaches the database or date arithmetic unbounded."""
     value = _raw(params, name, required)
     if value is None:
         return default
     try:
         number = int(value)
-    except ValueError:
-        raise InvalidParameter(name, f"must be an integer, got {value!r}") from None
-    if not -(2**63) <= number < 2**63:  # what PostgreSQL's bigint (and every id here) can hold
-        raise InvalidParameter(name, "is out of range")
+    except ValueError:  # also digits beyond Python's conversion limit
+        raise InvalidParameter(name, f"must be an integer, got {value[:40]!r}") from None
     if minimum is not None and number < minimum:
         raise InvalidParameter(name, f"must be at least {minimum}")
     if maximum is not None and number > maximum:
         raise InvalidParameter(name, f"must be at most {maximum}")
+    if not -(2**63) <= number < 2**63:  # what PostgreSQL's bigint (and every id here) can hold
+        raise InvalidParameter(name, f"must be from {-(2**63)} to {2**63 - 1}")
     return number
 
 
