@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
 
 import aiohttp
 import asyncpg
@@ -24,7 +25,7 @@ from .config import Config
 from .db.embedded import EmbeddedPostgres
 from .db.migrate import apply_migrations
 from .db.pool import create_pool
-from .http.health import Readiness
+from .http.health import Readiness, require_ready
 from .http.metrics import Metrics
 from .http.middleware import auth_guard, make_error_middleware
 from .http.openapi import build_openapi
@@ -57,7 +58,11 @@ def _mount(app: web.Application, tables: Iterable[RouteTable]) -> list[RouteSpec
     keys = PrincipalCache()  # one per app: a revocation is seen by every route within its ttl
     for table in tables:
         for spec in table:
-            handler = spec.handler if spec.public else auth_guard(spec, lambda request: request.app[POOL], keys)
+            handler = spec.handler
+            if spec.requires is not None:  # checked after the key: a bad key is refused even while loading
+                handler = require_ready(handler, spec.requires, lambda request: request.app[READINESS])
+            if not spec.public:
+                handler = auth_guard(replace(spec, handler=handler), lambda request: request.app[POOL], keys)
             app.router.add_route(spec.method, spec.path, handler, name=spec.operation_id)
             specs.append(spec)
     return specs

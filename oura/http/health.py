@@ -1,10 +1,27 @@
-"""Readiness: components report whether they can serve (database, timetable, catalogue...)."""
+"""Readiness: components report whether they can serve (database, timetable, catalogue...).
+
+A component is *expected* (``expect``) when the app knows it will be published after start-up,
+and *set* ready when it is. `/readyz` answers 200 only when every one is ready. Routes that need a
+component declare it (``requires="catalogue"`` on the route, see `oura.http.routing`) and are
+mounted behind `require_ready`: until the component is ready they answer 503
+``<component>_not_ready`` with Retry-After, which a client retries, instead of a permanent answer
+computed from the empty placeholder (a sale refused as ``unknown_product``, a validation recorded
+as ``unknown_route`` and replayed forever). A component nobody expects (no feed registry: there is
+nothing to wait for) counts as ready.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-__all__ = ["Readiness"]
+from aiohttp import web
+
+from ..errors import ServiceUnavailable
+
+__all__ = ["Readiness", "NotReady", "require_ready"]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass
@@ -19,6 +36,32 @@ class Readiness:
     def set(self, name: str, ready: bool, detail: str = "") -> None:
         self.components[name] = (ready, detail)
 
+    def is_ready(self, name: str) -> bool:
+        """Whether ``name`` can serve: set ready, or never expected."""
+        return self.components.get(name, (True, ""))[0]
+
     @property
     def ready(self) -> bool:
         return all(ok for ok, _ in self.components.values())
+
+
+class NotReady(ServiceUnavailable):
+    """This part of the service is still loading; retry in a moment."""
+
+    code = "not_ready"
+    retry_after_s = 2
+
+
+def require_ready(handler: Handler, component: str, readiness_of: Callable[[web.Request], Readiness]) -> Handler:
+    """``handler``, answering 503 ``<component>_not_ready`` (Retry-After) while ``component`` is not ready."""
+
+    async def gated(request: web.Request) -> web.StreamResponse:
+        readiness = readiness_of(request)
+        if not readiness.is_ready(component):
+            _, detail = readiness.components[component]
+            raise NotReady(f"the {component} is still loading ({detail}); retry in a moment", code=f"{component}_not_ready")
+        return await handler(request)
+
+    gated.__name__ = handler.__name__
+    gated.__doc__ = handler.__doc__
+    return gated

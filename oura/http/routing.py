@@ -23,6 +23,11 @@ the ``Problem`` schema. Shapes shared by several routes are the table's ``compon
 (``RouteTable(tag, components={"Order": {...}})``), referred to with ``schema_ref("Order")``; each
 package keeps them in its own ``schemas.py``, next to its routes. The foundation adds what every
 route can answer (400, 408, 413, 414, 431, 500, 503; 401 and 403 on protected routes).
+
+``requires="catalogue"`` (or ``"timetable"``, any readiness component) makes a route answer 503
+``<component>_not_ready`` with Retry-After until that component is ready (`oura.http.health`):
+a route that reads data published after start-up never answers from the empty placeholder (a 404
+``unknown_product``, a validation stored as ``unknown_route``) in the first seconds.
 """
 
 from __future__ import annotations
@@ -62,13 +67,20 @@ class Param:
     description: str = ""
 
     def to_openapi(self) -> dict[str, Any]:
-        return {
+        required = self.required or self.location == "path"
+        schema = dict(self.schema)
+        if required and schema.get("type") == "string":
+            schema.setdefault("minLength", 1)  # an empty required value is a missing one (oura.http.params)
+        parameter = {
             "name": self.name,
             "in": self.location,
-            "required": self.required or self.location == "path",
+            "required": required,
             "description": self.description,
-            "schema": dict(self.schema),
+            "schema": schema,
         }
+        if self.location == "query" and not required:
+            parameter["allowEmptyValue"] = True  # 'name=' reads as absent (oura.http.params)
+        return parameter
 
 
 def query(name: str, type: str = "string", *, required: bool = False, description: str = "", **schema: Any) -> Param:
@@ -117,11 +129,13 @@ class RouteSpec:
     roles: frozenset[Role] | None = None
     params: tuple[Param, ...] = ()
     body: Mapping[str, Any] | None = None  # JSON schema of the request body
+    body_required: bool = True  # False: the route also takes no body at all
     responses: Mapping[int, Any] = field(default_factory=dict)
     description: str = ""
     tag: str = "default"
     content_type: str = "application/json"
     components: Mapping[str, Any] = field(default_factory=dict, compare=False)  # the table's shared schemas
+    requires: str | None = None  # a readiness component the route needs: 503 until it is ready
 
     @property
     def operation_id(self) -> str:
@@ -149,9 +163,11 @@ class RouteTable:
         roles: Iterable[Role | str] | None = None,
         params: Iterable[Param] = (),
         body: Mapping[str, Any] | None = None,
+        body_required: bool = True,
         responses: Mapping[int, Any] | None = None,
         description: str = "",
         content_type: str = "application/json",
+        requires: str | None = None,
     ) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
             self._specs.append(
@@ -163,11 +179,13 @@ class RouteTable:
                     roles=None if roles is None else frozenset(Role(r) for r in roles),
                     params=tuple(params),
                     body=body,
+                    body_required=body_required,
                     responses=dict(responses or {200: "OK"}),
                     description=description or (handler.__doc__ or "").strip(),
                     tag=self.tag,
                     content_type=content_type,
                     components=self.components,
+                    requires=requires,
                 )
             )
             return handler
