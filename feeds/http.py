@@ -156,6 +156,8 @@ async def get_version_report(request: web.Request) -> web.Response:
         version_id = int(request.match_info["version_id"])
     except ValueError as error:
         raise UnknownFeedVersion() from error
+    if not 1 <= version_id < 2**63:  # ids are bigint: anything else names no version
+        raise UnknownFeedVersion()
     version = await repository.find_version(request.app[POOL], version_id)
     if version is None:
         raise UnknownFeedVersion()

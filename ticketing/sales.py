@@ -614,7 +614,7 @@ def parse_refund_body(body: Any) -> list[int] | None:
     if contract_ids is None:
         return None
     if (not isinstance(contract_ids, list) or not 1 <= len(contract_ids) <= MAX_REFUND_CONTRACTS
-            or not all(_is_int(i) and i > 0 for i in contract_ids)):
+            or not all(isinstance(i, int) and not isinstance(i, bool) for i in contract_ids)):
         raise InvalidOrder(f"contract_ids must be a list of 1 to {MAX_REFUND_CONTRACTS} contract ids", code="invalid_refund")
     return list(dict.fromkeys(contract_ids))
 

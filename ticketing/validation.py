@@ -6,14 +6,21 @@ idempotent on (device, event id), in one transaction.
 The order of the checks is the explanation heuristic (pretix's ``_logic_explain``): the reason
 given is the one a rider or an inspector can act on first.
 
-0. an event the catalogue cannot place (checked before the card, by `find_network_refusal`): a
+0. an event dated outside what the server's clock allows -> ``event_time_out_of_range``: more
+   than ``MAX_EVENT_FUTURE_S`` (5 minutes) ahead of the clock, or more than ``MAX_EVENT_AGE_S``
+   (30 days) behind it. Validators keep NTP time, so minutes of skew are the most a real one
+   shows; the past is generous because offline validators (a bus in the depot over a long
+   weekend, a broken uplink) upload days late. Nothing is read or consumed, the refusal is recorded
+   (a retry replays it), so a validator with a wrong clock cannot spend trips or lengthen a pass;
+   an event the catalogue cannot place (checked before the card, by `find_network_refusal`): a
    route the catalogue does not know and no ``network_id`` -> ``unknown_route``; a network no
    authority owns -> ``unknown_network``; a network of another authority than the device's ->
    ``other_authority_network`` (nothing is read or consumed on that network's contracts). A stop
    the catalogue does not place in an area is not a refusal: the catalogue only knows the stops of
    fare areas, and a stop outside every area leaves the area check out;
 1. unknown medium -> ``unknown_medium``; deny-listed (lost, stolen, replaced) -> ``deny_listed``;
-2. no active contract for the event's network -> ``no_contract_for_network``;
+2. no active contract for the event's network -> ``no_contract_for_network``; only contracts
+   that start after the event (bought after an offline boarding) -> ``not_yet_valid``;
 3. the same card on the same route within the anti-passback window after a counted boarding ->
    ``already_validated`` (refused, nothing consumed);
 4. a boarding within a contract's transfer window after a counted boarding, on another route ->
@@ -46,7 +53,7 @@ import asyncio
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -62,18 +69,24 @@ __all__ = [
     "ValidationEvent",
     "decide",
     "find_network_refusal",
+    "is_event_time_in_range",
+    "MAX_EVENT_FUTURE_S",
+    "MAX_EVENT_AGE_S",
     "parse_events",
     "validate_batch",
     "BatchResult",
 ]
 
 DEFAULT_ANTI_PASSBACK_S = 120
+MAX_EVENT_FUTURE_S = 5 * 60  # an event dated later than the clock plus this is refused (device clock skew)
+MAX_EVENT_AGE_S = 30 * 86400  # an event older than this is refused (offline validators upload late)
 
 
 class Reason(enum.StrEnum):
     VALID = "valid"
     TRANSFER = "transfer_within_window"
     EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
     NO_CONTRACT = "no_contract_for_network"
     DENY_LISTED = "deny_listed"
     ALREADY_VALIDATED = "already_validated"
@@ -83,6 +96,7 @@ class Reason(enum.StrEnum):
     UNKNOWN_ROUTE = "unknown_route"
     UNKNOWN_NETWORK = "unknown_network"
     OTHER_AUTHORITY_NETWORK = "other_authority_network"
+    EVENT_TIME_OUT_OF_RANGE = "event_time_out_of_range"
 
 
 ACCEPTED = frozenset({Reason.VALID, Reason.TRANSFER})
@@ -91,6 +105,7 @@ EXPLANATIONS: Mapping[Reason, str] = {
     Reason.VALID: "valid: one trip counted",
     Reason.TRANSFER: "transfer within the window of the previous boarding: nothing counted",
     Reason.EXPIRED: "every contract for this network has expired",
+    Reason.NOT_YET_VALID: "the contract for this network starts after this boarding",
     Reason.NO_CONTRACT: "no contract for this network on this card",
     Reason.DENY_LISTED: "card declared lost or stolen, or replaced",
     Reason.ALREADY_VALIDATED: "already validated on this route a moment ago (anti-passback)",
@@ -100,6 +115,7 @@ EXPLANATIONS: Mapping[Reason, str] = {
     Reason.UNKNOWN_ROUTE: "route unknown to the fare catalogue, and the event names no network: nothing counted",
     Reason.UNKNOWN_NETWORK: "network owned by no authority of the region: nothing counted",
     Reason.OTHER_AUTHORITY_NETWORK: "network of another authority than this validator's: nothing counted",
+    Reason.EVENT_TIME_OUT_OF_RANGE: "event dated too far in the future or the past for the server's clock: nothing counted",
 }
 
 
@@ -187,10 +203,13 @@ def decide(
     if medium.is_denied:
         return refuse(Reason.DENY_LISTED)
     at = event.occurred_at
-    # A contract bought after the (offline) boarding did not exist when the rider boarded.
-    mine = [c for c in contracts if c.medium_id == medium.medium_id and network_id in c.network_ids and c.valid_from <= at]
-    if not mine:
+    on_network = [c for c in contracts if c.medium_id == medium.medium_id and network_id in c.network_ids]
+    if not on_network:
         return refuse(Reason.NO_CONTRACT)
+    # A contract bought after the (offline) boarding did not exist when the rider boarded.
+    mine = [c for c in on_network if c.valid_from <= at]
+    if not mine:
+        return refuse(Reason.NOT_YET_VALID, min(on_network, key=lambda c: (c.valid_from, c.contract_id)))
     for contract in mine:
         if contract.last_counted_at is None:
             continue
@@ -272,6 +291,11 @@ def find_network_refusal(
     return network_id, None
 
 
+def is_event_time_in_range(event: ValidationEvent, now: datetime) -> bool:
+    """Whether an event's time is one a validator with a sound clock can report (step 0)."""
+    return now - timedelta(seconds=MAX_EVENT_AGE_S) <= event.occurred_at <= now + timedelta(seconds=MAX_EVENT_FUTURE_S)
+
+
 def refusal(event: ValidationEvent, reason: Reason) -> Decision:
     """A refusal that consumes nothing and names no contract."""
     return Decision(event.event_id, False, reason, EXPLANATIONS[reason])
@@ -286,6 +310,10 @@ def _parse_time(value: object) -> datetime:
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError("must carry a UTC offset")
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00: no UTC instant (nor a PostgreSQL one)
+        raise ValueError("is out of range") from None
     return moment
 
 
@@ -378,6 +406,8 @@ async def validate_batch(
     for event in events:
         network_id, reason = find_network_refusal(event, catalogue, network_authority, device_authority_id)
         networks.append(network_id)
+        if not is_event_time_in_range(event, now):
+            reason = Reason.EVENT_TIME_OUT_OF_RANGE
         if reason is not None:
             precheck[event.event_id] = reason
 

@@ -61,8 +61,10 @@ async def test_sell_validate_lose_reconstitute_and_clear(make_harness):
     audit = await h.service.pool.fetch("SELECT action FROM audit_log WHERE subject = $1 ORDER BY audit_id", f"order:{paid['order_id']}")
     assert [a["action"] for a in audit] == ["ticketing.order.placed", "ticketing.order.payment_unknown", "ticketing.order.paid"]
 
-    # Validations on B and C count one trip each; on D the card has nothing.
+    # Validations on B and C count one trip each; on D the card has nothing. The validators upload
+    # later (the server refuses events dated ahead of its clock).
     t0 = h.clock.now() + timedelta(hours=1)
+    h.clock.advance(timedelta(hours=6))
     on_b = await client.post("/v1/validations", json={"events": [event("b1", card, t0, "ter:L1", "ter:lyon")]}, headers=ter_validator)
     assert on_b.status == 200
     (decision,) = (await on_b.json())["decisions"]

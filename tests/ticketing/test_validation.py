@@ -221,9 +221,11 @@ def test_find_network_refusal(region_catalogue, route_id, network_id, device_aut
     assert find_network_refusal(event, region_catalogue, REGION_AUTHORITIES, device_authority) == expected
 
 
-def test_an_offline_boarding_before_the_purchase_has_no_contract():
+def test_an_offline_boarding_before_the_purchase_is_not_yet_valid():
     bought_later = contract(valid_from=T0 + timedelta(hours=1))
-    assert decide(ev(), "tcl", CARD, [bought_later])[0].reason is Reason.NO_CONTRACT
+    decision, updated = decide(ev(), "tcl", CARD, [bought_later])
+    assert (decision.accepted, decision.reason, decision.contract_id, updated) == (False, Reason.NOT_YET_VALID, 10, None)
+    assert decide(ev(), "tcl", CARD, [contract(network_ids=frozenset({"ter"}))])[0].reason is Reason.NO_CONTRACT
 
 
 # -- offline events arriving out of order (regressions) ---------------------------------------------
