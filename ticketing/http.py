@@ -240,6 +240,9 @@ def _order_id(request: web.Request) -> int:
         order_id = int(request.match_info["order_id"])
     except ValueError:
         raise UnknownOrder() from None
+    if not 1 <= order_id < 2**63:  # ids are bigint: anything else names no order
+        raise UnknownOrder()
+    return order_id
 
 
 @routes.get("/v1/orders/{order_id}", summary="One order", roles=[Role.SALES_POINT, Role.ADMIN],
