@@ -40,6 +40,7 @@ __all__ = ["routes", "TICKETING", "make_ticketing_context", "product_json", "quo
 routes = RouteTable(tag="ticketing", components=COMPONENTS)
 TICKETING = web.AppKey("ticketing.service", TicketingService)
 log = logging.getLogger(__name__)
+MAX_OLDER_THAN_S = 366 * 86400  # reconciliation threshold: beyond a year it means "all", and overflows dates
 
 
 def make_ticketing_context(
@@ -172,8 +173,12 @@ def _parse_legs(body: Any) -> list[FareLeg]:
         raise BadRequest("the body must be an object with 1 to 12 'legs'", code="invalid_legs")
     legs = []
     for i, raw in enumerate(body["legs"]):
-        if not isinstance(raw, dict) or not isinstance(raw.get("route_id"), str):
+        if not isinstance(raw, dict):
+            raise InvalidParameter(f"legs[{i}]", "must be an object")
+        if raw.get("route_id") is None:
             raise InvalidParameter(f"legs[{i}].route_id", "is required")
+        if not isinstance(raw["route_id"], str):
+            raise InvalidParameter(f"legs[{i}].route_id", "must be a string")
         optional = {}
         for name in ("network_id", "from_stop_id", "to_stop_id", "from_area_id", "to_area_id"):
             value = raw.get(name)
@@ -282,14 +287,15 @@ async def refund_order(request: web.Request) -> web.Response:
 
 @routes.post("/v1/reconciliations", summary="Close abandoned pending orders now (refunding any charge)", roles=[Role.ADMIN],
              params=[query("older_than_s", "integer", description="only orders claimed at least this many seconds ago "
-                           "(default: the service's abandon_after_s, 900)", minimum=0)],
+                           "(default: the service's abandon_after_s, 900; at most a year)", minimum=0,
+                           maximum=MAX_OLDER_THAN_S)],
              responses={200: "What the run did: abandoned orders closed as failed, how many were refunded, how many "
                              "were left pending because the provider did not answer"})
 async def run_reconciliation(request: web.Request) -> web.Response:
     """The app reconciles every ``reconcile_every_s`` on its own; this runs a pass now (after an
     outage, or with another threshold). It runs in the app, with the app's payment provider: the
     only one that can tell which of these orders it charged."""
-    older_than_s = query_int(request.query, "older_than_s", minimum=0)
+    older_than_s = query_int(request.query, "older_than_s", minimum=0, maximum=MAX_OLDER_THAN_S)
     result = await _service(request).reconcile_pending(None if older_than_s is None else float(older_than_s))
     return json_response(asdict(result))
 
@@ -433,11 +439,13 @@ async def post_validations(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/denylist", summary="Deny-list entries after a version", roles=[Role.DEVICE, Role.ADMIN],
-            params=[query("since", "integer", description="the last version the validator holds (0: all)"),
-                    query("limit", "integer", description="at most this many entries (default 1000)")],
+            params=[query("since", "integer", description="the last version the validator holds (0: all)",
+                          minimum=0, maximum=2**63 - 1),
+                    query("limit", "integer", description="at most this many entries (1-10000, default 1000)",
+                          minimum=1, maximum=10000)],
             responses={200: "Entries after `since` and the latest version"})
 async def get_denylist(request: web.Request) -> web.Response:
-    since = query_int(request.query, "since", default=0, minimum=0)
+    since = query_int(request.query, "since", default=0, minimum=0, maximum=2**63 - 1)
     limit = query_int(request.query, "limit", default=1000, minimum=1, maximum=10000)
     version, entries = await _service(request).list_denylist(since, limit)
     return json_response({"since": since, "version": version, "entries": entries,
