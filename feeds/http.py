@@ -25,13 +25,14 @@ from feeds.errors import HubsNotReady, UnknownFeedVersion, UnknownNetwork
 from feeds.hubs import HUB_INPUT_FILES, Hub, HubMember, list_hubs, select_hubs
 from feeds.ingest import archive_limits
 from feeds.scheduler import FeedScheduler, follow_versions
-from feeds.status import NetworkStatus, list_network_statuses
 from feeds.schemas import COMPONENTS
+from feeds.status import NetworkStatus, list_network_statuses
 from feeds.store import FeedStore
 from oura.concurrency import run_blocking
 from oura.errors import InvalidParameter
 from oura.http import (RouteTable, json_response, path_param, query, query_bool, query_float, query_int,
                        query_latlon, query_str, reply, schema_ref)
+from oura.http.schemas import ID_MAXIMUM, LATLON_PATTERN
 from oura.keys import CLOCK, CONFIG, HTTP_CLIENT, POOL, READINESS
 
 __all__ = ["routes", "feeds_context", "REGISTRY", "SCHEDULER", "STORE", "HUBS", "HubSet"]
@@ -120,7 +121,7 @@ async def list_authorities(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/feeds", summary="Feed versions and health per network",
-            params=[query("authority", description="authority or network id to restrict to"),
+            params=[query("authority", maxLength=500, description="authority or network id to restrict to"),
                     query("versions", "integer", description="recent versions listed per network (default 5)",
                           minimum=0, maximum=100)],
             responses={200: reply("One entry per network", {
@@ -146,7 +147,7 @@ async def list_feeds(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/feeds/versions/{version_id}/report", summary="Validation report of one feed version",
-            params=[path_param("version_id", "integer"),
+            params=[path_param("version_id", "integer", minimum=1, maximum=ID_MAXIMUM),
                     query("limit", "integer", description="issues listed (default 200)", minimum=1, maximum=5000)],
             responses={200: reply("Verdict in plain words and the stored issues", schema_ref("VersionReport")),
                        404: "Unknown version"})
@@ -192,8 +193,9 @@ def _hub_json(hub: Hub, distance_m: float | None) -> dict[str, Any]:
 @routes.get("/v1/hubs", summary="Interchange hubs: stations of different networks that are the same place",
             params=[query("interchanges_only", "boolean",
                           description="only hubs joining two or more networks (default true)"),
-                    query("network", description="only hubs with a stop of this network"),
-                    query("near", description="'lat,lon': only hubs within radius_m of this point, nearest first"),
+                    query("network", maxLength=500, description="only hubs with a stop of this network"),
+                    query("near", pattern=LATLON_PATTERN,
+                          description="'lat,lon': only hubs within radius_m of this point, nearest first"),
                     query("radius_m", "number", description="with near, in metres (default 1000)",
                           minimum=1, maximum=50_000),
                     query("limit", "integer", description="hubs listed (default 50)", minimum=1, maximum=500)],

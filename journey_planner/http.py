@@ -15,6 +15,7 @@ from aiohttp import web
 
 from oura.concurrency import run_blocking
 from oura.http import RouteTable, json_response, path_param, query, reply, schema_ref
+from oura.http.schemas import LATLON_PATTERN
 from oura.http.params import query_bool, query_datetime, query_int, query_latlon, query_str
 from oura.keys import CLOCK, CONFIG, READINESS
 
@@ -43,16 +44,18 @@ def _service(request: web.Request) -> PlannerService:
     requires="timetable",  # 503 + Retry-After until it is published (oura.http.health)
     summary="Plan journeys between two stops, stations or coordinates",
     params=[
-        query("from", required=True, description="stop id, station id (all its platforms) or 'lat,lon'"),
-        query("to", required=True, description="stop id, station id or 'lat,lon'"),
-        query("datetime", description="ISO 8601 departure (or arrival with arrive_by); default now"),
+        query("from", required=True, maxLength=500, description="stop id, station id (all its platforms) or 'lat,lon'"),
+        query("to", required=True, maxLength=500, description="stop id, station id or 'lat,lon'"),
+        query("datetime", format="date-time",
+              description="ISO 8601 departure (or arrival with arrive_by); default now; without an offset: the region's time"),
         query("arrive_by", "boolean", description="datetime is the latest arrival"),
-        query("max_transfers", "integer", description="0-10, default 6"),
+        query("max_transfers", "integer", minimum=0, maximum=10, description="0-10, default 6"),
         query("wheelchair", "boolean", description="accessible stops and trips only"),
-        query("window", "integer", description="seconds: every good departure within the window"),
-        query("num", "integer", description="at most this many itineraries (1-50, default 5)"),
+        query("window", "integer", minimum=0, description="seconds: every good departure within the window "
+              "(0 to the planner's max_window_s, 21600 by default)"),
+        query("num", "integer", minimum=1, maximum=50, description="at most this many itineraries (1-50, default 5)"),
         query("realtime", "boolean", description="apply realtime (default true); false: planned timetable"),
-        query("rider_category", description="Fares v2 rider_category_id the prices are for (adult, youth, "
+        query("rider_category", maxLength=64, description="Fares v2 rider_category_id the prices are for (adult, youth, "
               "senior, reduced; default: the default category)"),
     ],
     responses={200: reply("Itineraries (the response says whether realtime was applied)", schema_ref("Journeys")),
@@ -82,9 +85,10 @@ async def get_journeys(request: web.Request) -> web.Response:
     "/v1/stops",
     requires="timetable",  # 503 + Retry-After until it is published (oura.http.health)
     summary="Search stops by name (accent- and case-insensitive) or near a point",
-    params=[query("q", description="words of the name: 'part dieu' finds 'Lyon Part-Dieu'"),
-            query("near", description="'lat,lon': nearest stops first"),
-            query("limit", "integer", description="1-100, default 20")],
+    params=[query("q", maxLength=200, description="words of the name: 'part dieu' finds 'Lyon Part-Dieu' (q or near "
+                  "is required)"),
+            query("near", pattern=LATLON_PATTERN, description="'lat,lon': nearest stops first"),
+            query("limit", "integer", minimum=1, maximum=100, description="1-100, default 20")],
     responses={200: reply("Stops", {"type": "object", "required": ["stops"],
                                     "properties": {"stops": {"type": "array", "items": schema_ref("StopMatch")}}}),
                400: "Bad parameters", 503: "Timetable still loading"},
@@ -107,8 +111,8 @@ async def get_stops(request: web.Request) -> web.Response:
     requires="timetable",  # 503 + Retry-After until it is published (oura.http.health)
     summary="Next departures from a stop or station, with realtime status",
     params=[path_param("stop_id", description="namespaced stop or station id"),
-            query("datetime", description="ISO 8601; default now"),
-            query("limit", "integer", description="1-100, default 10"),
+            query("datetime", format="date-time", description="ISO 8601; default now"),
+            query("limit", "integer", minimum=1, maximum=100, description="1-100, default 10"),
             query("realtime", "boolean", description="default true")],
     responses={200: reply("Departures", schema_ref("Departures")), 404: "Unknown stop", 503: "Timetable still loading"},
 )

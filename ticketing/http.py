@@ -23,6 +23,7 @@ from oura.concurrency import run_blocking
 from oura.errors import BadRequest, Forbidden, InvalidParameter
 from oura.http import (RouteTable, get_principal, header, json_response, path_param, query, query_int, query_str, read_json,
                        reply, schema_ref)
+from oura.http.schemas import ID_MAXIMUM
 from oura.keys import CLOCK, POOL
 from ticketing import commissions
 from ticketing.errors import InvalidOrder, UnknownOrder
@@ -31,6 +32,7 @@ from ticketing.payments import PaymentProvider, TestPaymentProvider
 from ticketing.products import Catalogue, FareProduct, get_calendar_days
 from ticketing.media import parse_holder_proof
 from ticketing.sales import parse_refund_body
+from ticketing import schemas
 from ticketing.schemas import COMPONENTS
 from ticketing.service import CatalogueHolder, TicketingService
 from ticketing.validation import parse_events
@@ -137,9 +139,9 @@ def quote_json(result) -> dict[str, Any]:  # noqa: ANN001
     requires="catalogue",  # 503 + Retry-After until it is published (oura.http.health)
     summary="List sellable fare products",
     params=[
-        query("network", description="network id, e.g. tcl"),
-        query("rider_category", description="rider category id, e.g. adult"),
-        query("media", description="fare media id, e.g. oura-card"),
+        query("network", maxLength=200, description="network id, e.g. tcl"),
+        query("rider_category", maxLength=200, description="rider category id, e.g. adult"),
+        query("media", maxLength=200, description="fare media id, e.g. oura-card"),
     ],
     responses={200: reply("Fare products (one row per product, rider category and media)", {
         "type": "object", "required": ["products"],
@@ -197,9 +199,7 @@ def _parse_legs(body: Any) -> list[FareLeg]:
     "/v1/fares/quote",
     requires="catalogue",  # 503 + Retry-After until it is published (oura.http.health)
     summary="Price a journey",
-    body={"type": "object", "required": ["legs"], "properties": {
-        "legs": {"type": "array", "items": {"type": "object"}},
-        "rider_category_id": {"type": "string"}, "fare_media_id": {"type": "string"}}},
+    body=schemas.QUOTE_REQUEST,
     responses={200: reply("The cheapest set of products, with the product covering each leg", schema_ref("FareQuote"))},
 )
 async def quote_fare(request: web.Request) -> web.Response:
@@ -219,8 +219,9 @@ async def quote_fare(request: web.Request) -> web.Response:
     requires="catalogue",  # 503 + Retry-After until it is published (oura.http.health)
     summary="Sell products (idempotent on the Idempotency-Key header)",
     roles=[Role.SALES_POINT],
-    params=[header("Idempotency-Key", required=True, description="one key per sale attempt; retries reuse it")],
-    body={"type": "object", "required": ["channel", "items", "payment", "expected_total_minor"]},
+    params=[header("Idempotency-Key", required=True, maxLength=200,
+                   description="one key per sale attempt (1 to 200 characters); retries reuse it")],
+    body=schemas.ORDER_REQUEST,
     responses={201: reply("Order paid", schema_ref("Order")), 200: reply("The same order (retry)", schema_ref("Order")),
                402: "Payment declined", 403: "The key's role or authority does not allow this, or the product needs an entitlement",
                404: "Unknown product, or a medium that does not exist",
@@ -251,7 +252,7 @@ def _order_id(request: web.Request) -> int:
 
 
 @routes.get("/v1/orders/{order_id}", summary="One order", roles=[Role.SALES_POINT, Role.ADMIN],
-            params=[path_param("order_id", "integer")],
+            params=[path_param("order_id", "integer", minimum=1, maximum=ID_MAXIMUM)],
             responses={200: reply("The order", schema_ref("Order")), 404: "Unknown order (or another authority's)"})
 async def get_order(request: web.Request) -> web.Response:
     principal = get_principal(request)
@@ -262,10 +263,8 @@ async def get_order(request: web.Request) -> web.Response:
 
 
 @routes.post("/v1/orders/{order_id}/refund", summary="Refund unused contracts of an order (all, or those named)",
-             roles=[Role.SALES_POINT, Role.ADMIN], params=[path_param("order_id", "integer")],
-             body={"type": "object", "properties": {"contract_ids": {
-                 "type": "array", "items": {"type": "integer"}, "minItems": 1,
-                 "description": "the contracts to refund; without it, every contract not refunded yet"}}},
+             roles=[Role.SALES_POINT, Role.ADMIN], params=[path_param("order_id", "integer", minimum=1, maximum=ID_MAXIMUM)],
+             body=schemas.REFUND_REQUEST, body_required=False,
              responses={200: reply("The order, refunded or partially refunded", schema_ref("Order")),
                         404: "Unknown order (or another authority's)",
                         409: "Not refundable: the order is not paid, or a contract named was used, moved or is not the order's "
@@ -289,8 +288,8 @@ async def refund_order(request: web.Request) -> web.Response:
              params=[query("older_than_s", "integer", description="only orders claimed at least this many seconds ago "
                            "(default: the service's abandon_after_s, 900; at most a year)", minimum=0,
                            maximum=MAX_OLDER_THAN_S)],
-             responses={200: "What the run did: abandoned orders closed as failed, how many were refunded, how many "
-                             "were left pending because the provider did not answer"})
+             responses={200: reply("What the run did: abandoned orders closed as failed, how many were refunded, how many "
+                                   "were left pending because the provider did not answer", schema_ref("Reconciliation"))})
 async def run_reconciliation(request: web.Request) -> web.Response:
     """The app reconciles every ``reconcile_every_s`` on its own; this runs a pass now (after an
     outage, or with another threshold). It runs in the app, with the app's payment provider: the
@@ -323,14 +322,8 @@ def _medium_json(view) -> dict[str, Any]:  # noqa: ANN001
     return data
 
 
-_HOLDER_PROOF = {
-    "card_secret": {"type": "string", "description": "anonymous card: the secret printed on it at issue"},
-    "holder_account": {"type": "string", "description": "registered card: the holder's account number (A…)"},
-}
-
-
 @routes.post("/v1/media", summary="Issue a regional smartcard or a phone wallet", roles=[Role.SALES_POINT],
-             body={"type": "object", "properties": {"kind": {"enum": ["smartcard", "wallet"]}, "holder": {"type": ["object", "null"]}}},
+             body=schemas.MEDIUM_REQUEST,
              responses={201: reply("The new medium", schema_ref("Medium"))})
 async def issue_medium(request: web.Request) -> web.Response:
     principal = get_principal(request)
@@ -352,10 +345,7 @@ async def get_medium(request: web.Request) -> web.Response:
 
 @routes.post("/v1/media/{serial}/declare", summary="Declare a medium lost or stolen (deny-lists it)",
              roles=[Role.SALES_POINT, Role.ADMIN], params=[path_param("serial")],
-             body={"type": "object", "required": ["reason"],
-                   "properties": {"reason": {"enum": ["lost", "stolen"]}, **_HOLDER_PROOF},
-                   "description": "a sales point declares the cards its authority issued; another authority's card "
-                                  "only with the holder's proof (holder_account or card_secret)"},
+             body=schemas.DECLARE_REQUEST,
              responses={200: reply("The medium and the deny-list version", {"allOf": [
                  schema_ref("Medium"),
                  {"type": "object", "required": ["denylist_version"], "properties": {"denylist_version": {"type": "integer"}}}]}),
@@ -374,8 +364,7 @@ async def declare_medium(request: web.Request) -> web.Response:
 
 @routes.post("/v1/media/{serial}/reconstitute", summary="Move a declared card's remaining rights to a new card, once",
              roles=[Role.SALES_POINT], params=[path_param("serial")],
-             body={"type": "object", "properties": _HOLDER_PROOF,
-                   "description": "the holder's proof: holder_account for a registered card, card_secret for an anonymous one"},
+             body=schemas.RECONSTITUTE_REQUEST, body_required=False,
              responses={201: reply("The new card and its contracts (an anonymous one with its new card_secret)",
                                    schema_ref("Medium")),
                         403: "No valid proof of holding (reconstitution_proof_required)", 404: "Unknown medium",
@@ -392,10 +381,7 @@ async def reconstitute_medium(request: web.Request) -> web.Response:
 
 @routes.post("/v1/media/{serial}/entitlements", summary="Record a checked entitlement to a reduced rider category",
              roles=[Role.SALES_POINT], params=[path_param("serial")],
-             body={"type": "object", "required": ["rider_category_id", "valid_until", "proof_checked"], "properties": {
-                 "rider_category_id": {"type": "string", "description": "a rider category other than the default"},
-                 "valid_until": {"type": "string", "format": "date-time", "description": "end of the proof's validity"},
-                 "proof_checked": {"const": True, "description": "the desk checked the proof; the document is not stored"}}},
+             body=schemas.ENTITLEMENT_REQUEST,
              responses={201: reply("The entitlement recorded (a minimal claim: category, end, checking authority)",
                                    schema_ref("Entitlement")),
                         400: "Malformed, the default category, or an end in the past (invalid_entitlement)",
@@ -417,8 +403,7 @@ async def record_entitlement(request: web.Request) -> web.Response:
     requires="catalogue",  # 503 + Retry-After until it is published (oura.http.health)
     summary="Record a batch of validation events (idempotent on device + event id)",
     roles=[Role.DEVICE],
-    body={"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": {
-        "type": "object", "required": ["event_id", "medium", "time", "stop_id", "route_id"]}}}},
+    body=schemas.VALIDATIONS_REQUEST,
     responses={200: reply("One decision per event, in order (events on unknown routes or networks, or on another "
                           "authority's network, are refusals with their reason code)", schema_ref("ValidationResults")),
                422: "Malformed events: nothing recorded"},
@@ -443,7 +428,7 @@ async def post_validations(request: web.Request) -> web.Response:
                           minimum=0, maximum=2**63 - 1),
                     query("limit", "integer", description="at most this many entries (1-10000, default 1000)",
                           minimum=1, maximum=10000)],
-            responses={200: "Entries after `since` and the latest version"})
+            responses={200: reply("Entries after `since` and the latest version", schema_ref("DenyList"))})
 async def get_denylist(request: web.Request) -> web.Response:
     since = query_int(request.query, "since", default=0, minimum=0, maximum=2**63 - 1)
     limit = query_int(request.query, "limit", default=1000, minimum=1, maximum=10000)
@@ -453,7 +438,8 @@ async def get_denylist(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/clearing", summary="Balances between authorities over a period", roles=[Role.AUTHORITY, Role.ADMIN],
-            params=[query("period", required=True, description="YYYY-MM, YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD (UTC, end exclusive)")],
+            params=[query("period", required=True, maxLength=40, pattern=schemas.PERIOD_PATTERN,
+                          description="YYYY-MM, YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD (the region's local days, end exclusive)")],
             responses={200: reply("Net balances between every pair of authorities, per-authority totals, and the ledger check",
                                   schema_ref("ClearingReport"))})
 async def get_clearing(request: web.Request) -> web.Response:
@@ -483,8 +469,7 @@ async def list_commission_rates(request: web.Request) -> web.Response:
 
 @routes.put("/v1/commission-rates/{selling_authority_id}", summary="Set a commission rate (audited)",
             roles=[Role.ADMIN], params=[_RATE_ID],
-            body={"type": "object", "required": ["commission_permille"],
-                  "properties": {"commission_permille": {"type": "integer", "minimum": 0, "maximum": 1000}}},
+            body=schemas.COMMISSION_RATE_REQUEST,
             responses={200: reply("The rate; it applies to sales claimed from now on", schema_ref("CommissionRate")),
                        400: "Not an integer from 0 to 1000",
                        404: "No authority with this id owns a network"})

@@ -222,3 +222,125 @@ COMPONENTS: dict[str, Any] = {
                                                 "properties": {"order_id": _INT}}},
     }),
 }
+
+
+# -- request bodies (what the parsers in ticketing accept; anything else is a 400 or 422) ----------
+
+_ID_TEXT = {"type": "string", "minLength": 1, "maxLength": 200}
+_HOLDER_PROOF = {
+    "card_secret": {**_ID_TEXT, "description": "anonymous card: the secret printed on it at issue"},
+    "holder_account": {**_ID_TEXT, "description": "registered card: the holder's account number (A…)"},
+}
+
+QUOTE_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["legs"],
+    "properties": {
+        "legs": {"type": "array", "minItems": 1, "maxItems": 12, "items": {
+            "type": "object",
+            "required": ["route_id", "departure", "arrival"],
+            "properties": {
+                "route_id": {"type": "string", "description": "namespaced route id, e.g. tcl:C3"},
+                "departure": {**_TIME, "description": "with its UTC offset"},
+                "arrival": {**_TIME, "description": "with its UTC offset; not before the departure"},
+                **{name: nullable(_STR) for name in ("network_id", "from_stop_id", "to_stop_id", "from_area_id",
+                                                      "to_area_id")},
+            },
+        }},
+        "rider_category_id": nullable(_STR),
+        "fare_media_id": nullable(_STR),
+    },
+}
+
+ORDER_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["channel", "items", "payment", "expected_total_minor"],
+    "properties": {
+        "channel": {"enum": ["vending_machine", "desk", "web", "app"]},
+        "items": {"type": "array", "minItems": 1, "maxItems": 20, "items": {
+            "type": "object",
+            "required": ["fare_product_id"],
+            "properties": {
+                "fare_product_id": _STR,
+                "quantity": {"type": "integer", "minimum": 1, "maximum": 50, "default": 1},
+                "rider_category_id": nullable(_STR),
+                "fare_media_id": nullable(_STR),
+                "unit_price_minor": {**_MINOR, "description": "the price the buyer saw (409 when it changed)"},
+                "medium": {"type": "string", "description": "serial of the card or wallet the product is loaded on "
+                                                            "(required for products on those media)"},
+            },
+        }},
+        "payment": {"type": "object", "required": ["token"],
+                    "properties": {"token": {"type": "string", "minLength": 1}}},
+        "expected_total_minor": {"type": "integer", "minimum": 0,
+                                 "description": "the total the buyer agreed to (409 when it differs)"},
+    },
+}
+
+REFUND_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "properties": {"contract_ids": {
+        "type": "array", "minItems": 1, "maxItems": 1000, "items": {"type": "integer", "minimum": 1},
+        "description": "the contracts to refund; without it, every contract not refunded yet"}},
+}
+
+MEDIUM_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "kind": {"enum": ["smartcard", "wallet"], "default": "smartcard"},
+        "holder": nullable({"type": "object", "description": "a registered medium's holder (none: anonymous)",
+                            "properties": {"display_name": _STR, "email": nullable(_STR)}}),
+    },
+}
+
+DECLARE_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["reason"],
+    "properties": {"reason": {"enum": ["lost", "stolen"]}, **_HOLDER_PROOF},
+    "description": "a sales point declares the cards its authority issued; another authority's card "
+                   "only with the holder's proof (holder_account or card_secret)",
+}
+
+RECONSTITUTE_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "properties": _HOLDER_PROOF,
+    "description": "the holder's proof: holder_account for a registered card, card_secret for an anonymous one",
+}
+
+ENTITLEMENT_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["rider_category_id", "valid_until", "proof_checked"],
+    "properties": {
+        "rider_category_id": {"type": "string", "description": "a rider category other than the default"},
+        "valid_until": {**_TIME, "description": "end of the proof's validity"},
+        "proof_checked": {"const": True, "description": "the desk checked the proof; the document is not stored"},
+    },
+}
+
+VALIDATIONS_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["events"],
+    "properties": {"events": {"type": "array", "minItems": 1, "maxItems": 5000, "items": {
+        "type": "object",
+        "required": ["event_id", "medium", "time", "stop_id", "route_id"],
+        "properties": {
+            "event_id": {**_ID_TEXT, "description": "unique per device (a replay returns the first decision)"},
+            "medium": {**_ID_TEXT, "description": "the serial read"},
+            "time": {**_TIME, "description": "when the card was presented, with its UTC offset"},
+            "stop_id": _ID_TEXT,
+            "route_id": _ID_TEXT,
+            "direction_id": nullable({"enum": [0, 1]}),
+            "network_id": nullable(_STR),
+        },
+    }, "description": "event_ids unique within the batch"}},
+}
+
+COMMISSION_RATE_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["commission_permille"],
+    "properties": {"commission_permille": {"type": "integer", "minimum": 0, "maximum": 1000}},
+}
+
+# a clearing period: YYYY-MM, YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD (ticketing.clearing.parse_period)
+_DAY = r"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+PERIOD_PATTERN = rf"^([1-9][0-9]{{3}}-(0[1-9]|1[0-2])|{_DAY}|{_DAY}/{_DAY})$"

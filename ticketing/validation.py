@@ -335,7 +335,7 @@ def parse_events(payload: object, *, max_events: int = 5000) -> list[ValidationE
                 if not isinstance(raw.get(name), str) or not raw[name] or len(raw[name]) > 200:
                     raise ValueError(f"'{name}' must be a non-empty string")
             direction = raw.get("direction_id")
-            if direction is not None and direction not in (0, 1):
+            if direction is not None and (isinstance(direction, bool) or direction not in (0, 1)):  # False == 0
                 raise ValueError("'direction_id' must be 0, 1 or absent")
             network = raw.get("network_id")
             if network is not None and not isinstance(network, str):

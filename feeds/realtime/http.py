@@ -60,8 +60,8 @@ def _alert_json(stored: StoredAlert) -> dict[str, Any]:
     "/v1/alerts",
     summary="Service alerts active now (or at a given time), by stop and/or route",
     params=[
-        query("stop", description="namespaced stop id, e.g. tcl:1234: alerts naming this stop"),
-        query("route", description="namespaced route id, e.g. tcl:C3: alerts naming this route"),
+        query("stop", maxLength=200, description="namespaced stop id, e.g. tcl:1234: alerts naming this stop"),
+        query("route", maxLength=200, description="namespaced route id, e.g. tcl:C3: alerts naming this route"),
         query("active_at", format="date-time", description="ISO 8601 time (default: now)"),
         query("limit", "integer", minimum=1, maximum=1000, description="at most this many alerts (500)"),
     ],
@@ -85,7 +85,7 @@ async def list_alerts(request: web.Request) -> web.Response:
 @routes.get(
     "/v1/vehicles",
     summary="Latest vehicle positions, optionally on one route",
-    params=[query("route", description="namespaced route id, e.g. tcl:C3")],
+    params=[query("route", maxLength=200, description="namespaced route id, e.g. tcl:C3")],
     responses={200: reply("Vehicles, matched to a trip when possible, else to a route", schema_ref("Vehicles"))},
 )
 async def list_vehicles(request: web.Request) -> web.Response:

@@ -152,7 +152,7 @@ def build_openapi(specs: Iterable[RouteSpec], *, title: str, version: str) -> di
             operation["description"] = spec.description
         if spec.body is not None:
             operation["requestBody"] = {
-                "required": True,
+                "required": spec.body_required,
                 "content": {"application/json": {"schema": dict(spec.body)}},
             }
         if spec.roles is not None:

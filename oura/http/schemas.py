@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["STRING", "INTEGER", "NUMBER", "BOOLEAN", "DATE_TIME", "DATE", "nullable", "array_of", "object_of"]
+__all__ = ["STRING", "INTEGER", "NUMBER", "BOOLEAN", "DATE_TIME", "DATE", "LATLON_PATTERN", "ID_MAXIMUM",
+           "nullable", "array_of", "object_of"]
 
 STRING: dict[str, Any] = {"type": "string"}
 INTEGER: dict[str, Any] = {"type": "integer"}
@@ -17,6 +18,10 @@ NUMBER: dict[str, Any] = {"type": "number"}
 BOOLEAN: dict[str, Any] = {"type": "boolean"}
 DATE_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
 DATE: dict[str, Any] = {"type": "string", "format": "date"}
+# a 'lat,lon' query value (oura.http.params.query_latlon): degrees, latitude -90..90, longitude -180..180
+LATLON_PATTERN = (r"^[-+]?(90(\.0*)?|[1-8]?[0-9](\.[0-9]*)?),"
+                  r"[-+]?(180(\.0*)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]*)?)$")
+ID_MAXIMUM = 2**63 - 1  # ids are PostgreSQL bigint
 
 
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:
