@@ -1,0 +1,156 @@
+"""schemathesis fuzzes every documented operation of the real app with each role's key.
+
+The app serves a small generated region (feeds ingested, timetable and fare catalogue loaded) on
+a loopback port, so requests reach the handlers' real lookups. schemathesis (its engine, as the
+``st run`` command drives it) runs every phase but the stateful one, with every check, including
+``not_a_server_error``, ``response_schema_conformance``, ``status_code_conformance``,
+``negative_data_rejection`` and ``positive_data_acceptance``. Public operations run without a
+key; each protected one runs with a key of each role it admits, and once with a key of a role
+it refuses. The test fails on any failed check: a response >= 500, or one the document does not
+describe.
+
+schemathesis is synchronous (it sends requests with ``requests``), so it runs in a thread while
+the app answers on the test's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from oura.app import create_app
+from oura.auth import UNSCOPED_ROLES, Role, create_key
+from oura.clock import FixedClock
+from oura.keys import POOL
+
+schemathesis = pytest.importorskip("schemathesis")
+
+pytestmark = pytest.mark.slow
+
+MAX_EXAMPLES = 30  # per operation and phase: the module runs in about a minute on two cores
+AUTHORITY = "sytral"  # an authority of the generated region (it owns the network tcl)
+
+# A body over the size limit, or a request line or headers too long, are rejections too.
+NEGATIVE_REJECTED = ["400", "401", "403", "404", "405", "406", "409", "413", "414", "415", "422", "428", "429", "431"]
+POSITIVE_ACCEPTED = ["2xx", "401", "403", "404", "409"]
+# Operations where a request the schema admits can still be refused (400, or 422 for validation
+# batches), because what makes it valid is data the schema cannot name, or a rule between two
+# fields (a JSON Schema can say neither):
+SEMANTIC_REFUSALS = {
+    "get_journeys": ("400", "from/to must name a stop, station or coordinate of the timetable, and differ"),
+    "get_stops": ("400", "q or near is required (one of two optional parameters)"),
+    "list_interchange_hubs": ("400", "radius_m needs near"),
+    "quote_fare": ("400", "each leg's arrival is not before its departure; the rider category is the catalogue's"),
+    "create_order": ("400", "a product on a card or wallet needs the medium; integers are written without a fraction"),
+    "record_entitlement": ("400", "the rider category is a reduced one of the catalogue, valid_until is in the future"),
+    "get_clearing": ("400", "the period is a calendar date and its end is after its start"),
+    "set_commission_rate": ("400", "integers are written without a fraction (225, not 225.0)"),
+    "post_validations": ("422", "event_ids are unique within a batch"),
+    "refund_order": ("400", "integers are written without a fraction (189, not 189.0)"),
+}
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory):
+    from oura.demo.generate import generate_region
+
+    out = tmp_path_factory.mktemp("schemathesis-region")
+    generate_region(out, seed=5, scale=0.1, start_date=datetime(2025, 3, 5).date(), fmt="zip")
+    return out / "registry.toml"
+
+
+def _run_schemathesis(
+    document: dict, base_url: str, token: str | None, operation_ids: list[str]
+) -> tuple[list[str], dict[str, int]]:
+    """Run the engine over these operations: one line per failed check or error, and how many
+    requests each operation got."""
+    from schemathesis.engine import Status, events
+
+    config = schemathesis.Config.from_dict({
+        "seed": 20250305,
+        "base-url": base_url,
+        "headers": {"Authorization": f"Bearer {token}"} if token else {},
+        "workers": 1,
+        "request-timeout": 30,
+        # no text of the API may hold NUL (PostgreSQL text cannot): the middleware and the database refuse it
+        "generation": {"max-examples": MAX_EXAMPLES, "database": "none", "allow-x00": False},
+        "checks": {"enabled": True,
+                   "negative_data_rejection": {"expected-statuses": NEGATIVE_REJECTED},
+                   "positive_data_acceptance": {"expected-statuses": POSITIVE_ACCEPTED}},
+        "operations": [
+            {"include-operation-id": operation_id,
+             "checks": {"positive_data_acceptance": {"expected-statuses": [*POSITIVE_ACCEPTED, status]}}}
+            for operation_id, (status, _why) in SEMANTIC_REFUSALS.items()
+        ],
+        "phases": {"stateful": {"enabled": False}},
+        "suppress-health-check": ["all"],
+    })
+    only = {path: {method: op for method, op in operations.items() if op["operationId"] in operation_ids}
+            for path, operations in document["paths"].items()}
+    document = {**document, "paths": {path: operations for path, operations in only.items() if operations}}
+    schema = schemathesis.openapi.from_dict(document, config=config)
+    failures: list[str] = []
+    requests: dict[str, int] = {}
+    for event in schemathesis.engine.from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            label = event.recorder.label
+            requests[label] = requests.get(label, 0) + sum(1 for i in event.recorder.interactions.values() if i.response)
+            for case_id, checks in event.recorder.checks.items():
+                for check in checks:
+                    if check.status == Status.FAILURE and check.failure_info is not None:
+                        failure = check.failure_info.failure
+                        interaction = event.recorder.interactions.get(case_id)
+                        answer = interaction.response if interaction is not None else None
+                        got = "" if answer is None else f" -> {answer.status_code} {answer.content[:300]!r}"
+                        failures.append(f"{event.recorder.label}: {check.name}: {failure.title}: "
+                                        f"{(failure.message or '')[:400]}\n    {check.failure_info.code_sample}{got}")
+        elif isinstance(event, (events.NonFatalError, events.FatalError)):
+            failures.append(f"{getattr(event, 'label', 'engine')}: error: {event.info.title if hasattr(event, 'info') else event}")
+    return list(dict.fromkeys(failures)), requests
+
+
+@pytest.mark.openapi_unchecked(reason="schemathesis sends its requests itself and checks them against the same document")
+async def test_schemathesis_finds_no_failure_on_any_operation_with_any_role(region, app_config, make_client):
+    config = replace(app_config, feeds=replace(app_config.feeds, registry=region, ingest_on_start=True, realtime=False))
+    client = await make_client(create_app(config, clock=FixedClock(datetime(2025, 3, 5, 7, 0, tzinfo=UTC))))
+    for _ in range(360):
+        if (await (await client.get("/readyz")).json())["status"] == "ready":
+            break
+        await asyncio.sleep(0.5)
+    else:
+        pytest.fail("the generated region never got ready")
+    pool = client.app[POOL]
+    tokens = {role: (await create_key(pool, role, None if role in UNSCOPED_ROLES else AUTHORITY, label="schemathesis"))[1]
+              for role in Role}
+    document = await (await client.get("/openapi.json")).json()
+    base_url = str(client.make_url("/")).rstrip("/")
+
+    operations = [op for ops in document["paths"].values() for op in ops.values()]
+    runs: list[tuple[str, str | None, list[str]]] = [
+        ("public", None, [op["operationId"] for op in operations if "x-roles" not in op])
+    ]
+    for role in Role:
+        allowed = [op["operationId"] for op in operations if role.value in op.get("x-roles", ())]
+        if allowed:
+            runs.append((role.value, tokens[role], allowed))
+    # a key of a role the route refuses: the 403 answers must be documented too
+    refused = [op["operationId"] for op in operations if "x-roles" in op and Role.DEVICE.value not in op["x-roles"]]
+    runs.append(("device on others' routes", tokens[Role.DEVICE], refused))
+    covered = {op_id for _, _, ids in runs for op_id in ids}
+    assert covered == {op["operationId"] for op in operations}
+
+    labels = {op["operationId"]: f"{method.upper()} {path}"
+              for path, ops in document["paths"].items() for method, op in ops.items()}
+    failures: list[str] = []
+    total = 0
+    for label, token, operation_ids in runs:
+        found, requests = await asyncio.to_thread(_run_schemathesis, document, base_url, token, operation_ids)
+        failures += [f"[{label}] {line}" for line in found]
+        untested = [labels[op_id] for op_id in operation_ids if not requests.get(labels[op_id])]
+        assert not untested, f"[{label}] schemathesis sent nothing to {untested}"
+        total += sum(requests.values())
+    assert not failures, f"{len(failures)} schemathesis failure(s) in {total} requests:\n" + "\n".join(failures[:40])
+    assert total > 20 * len(operations)
