@@ -180,7 +180,7 @@ async def issue_medium(
     if kind not in ("smartcard", "wallet"):
         raise InvalidOrder("kind must be 'smartcard' or 'wallet'", code="invalid_medium")
     if holder is not None:
-        if not isinstance(holder, dict) or not isinstance(holder.get("display_name", ""), str) or not isinstance(holder.get("email") or "", str):
+        if not isinstance(holder, dict) or not isinstance(holder.get("display_name", ""), str) or not isinstance(holder.get("email", ""), (str, type(None))):  # False or {} are no email
             raise InvalidOrder("holder must be {display_name, email?}", code="invalid_medium")
     async with pool.acquire() as conn, conn.transaction():
         account_id = account_number = None

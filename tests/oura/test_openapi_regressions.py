@@ -24,3 +24,17 @@ def test_a_validation_event_direction_is_0_or_1_not_a_boolean(direction):
 def test_a_validation_event_direction_may_be_0_1_or_absent(direction):
     (event,) = parse_events({"events": [_event(direction_id=direction)]})
     assert event.direction_id == direction
+
+
+@pytest.mark.parametrize("email", [False, {}, [], 0])
+async def test_a_holder_email_that_is_not_text_is_refused_before_the_database(db_pool, email):
+    # a falsy non-string passed the check and reached PostgreSQL, whose refusal became a generic 400
+    from datetime import UTC, datetime
+
+    from ticketing.errors import InvalidOrder
+    from ticketing.media import issue_medium
+
+    with pytest.raises(InvalidOrder) as refused:
+        await issue_medium(db_pool, kind="smartcard", authority_id="sytral", actor_key_id=None,
+                           holder={"display_name": "A. Holder", "email": email}, now=datetime(2026, 3, 2, tzinfo=UTC))
+    assert refused.value.code == "invalid_medium"
