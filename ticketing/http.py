@@ -92,9 +92,10 @@ async def _reconcile_forever(service: TicketingService) -> None:
         except Exception:  # a database or provider outage must not stop the next runs
             log.exception("reconciling pending orders failed")
             continue
-        if result.abandoned or result.unanswered:
-            log.info("reconciled pending orders: %d abandoned (%d refunded), %d left pending (provider did not answer)",
-                     result.abandoned, result.refunded, result.unanswered)
+        if result.abandoned or result.unanswered or result.failed:
+            log.info("reconciled pending orders: %d abandoned (%d refunded), %d left pending (provider did not answer), "
+                     "%d left pending after an error (logged above)",
+                     result.abandoned, result.refunded, result.unanswered, result.failed)
 
 
 def _service(request: web.Request) -> TicketingService:

@@ -50,6 +50,7 @@ __all__ = [
     "PaymentProvider",
     "PaymentUnavailable",
     "TestPaymentProvider",
+    "derive_reference",
 ]
 
 
