@@ -227,9 +227,9 @@ COMPONENTS: dict[str, Any] = {
 # -- request bodies (what the parsers in ticketing accept; anything else is a 400 or 422) ----------
 
 _ID_TEXT = {"type": "string", "minLength": 1, "maxLength": 200}
-_HOLDER_PROOF = {
-    "card_secret": {**_ID_TEXT, "description": "anonymous card: the secret printed on it at issue"},
-    "holder_account": {**_ID_TEXT, "description": "registered card: the holder's account number (A…)"},
+_HOLDER_PROOF = {  # null: absent (ticketing.media.parse_holder_proof)
+    "card_secret": nullable({**_ID_TEXT, "description": "anonymous card: the secret printed on it at issue"}),
+    "holder_account": nullable({**_ID_TEXT, "description": "registered card: the holder's account number (A…)"}),
 }
 
 QUOTE_REQUEST: dict[str, Any] = {

@@ -16,6 +16,7 @@ the app answers on the test's event loop.
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -30,7 +31,9 @@ schemathesis = pytest.importorskip("schemathesis")
 
 pytestmark = pytest.mark.slow
 
-MAX_EXAMPLES = 30  # per operation and phase: the module runs in about a minute on two cores
+# per operation and phase: the module runs in about a minute on two cores; a deeper run:
+# OURA_SCHEMATHESIS_EXAMPLES=300 pytest tests/oura/test_openapi_schemathesis.py
+MAX_EXAMPLES = int(os.environ.get("OURA_SCHEMATHESIS_EXAMPLES", "30"))
 AUTHORITY = "sytral"  # an authority of the generated region (it owns the network tcl)
 
 # A body over the size limit, or a request line or headers too long, are rejections too.
