@@ -86,6 +86,8 @@ async def test_a_killed_embedded_server_answers_503_then_the_app_serves_again(ho
     assert during.content_type == "application/problem+json"
     assert (await during.json())["code"] == "database_unavailable"
     assert int(during.headers["Retry-After"]) > 0
+    down = await client.get("/readyz")
+    assert down.status == 503 and (await down.json())["checks"]["database"]["ready"] is False
 
     answers = []
     for _ in range(WAIT_S * 5):  # bounded: the watchdog restarts the server, the pool reconnects
