@@ -141,7 +141,11 @@ class EmbeddedPostgres:
         with _THREADS:
             if self._server is None:
                 return
-            self._server.cleanup()
+            if self.running_pid() is None:  # it died (killed): nothing to stop, only our handle to drop
+                _drop_handle(self._server)
+                log.warning("the embedded postgresql was already gone", extra={"pgdata": str(self.pgdata)})
+            else:
+                self._server.cleanup()
             self._server = None
             log.info("embedded postgresql released", extra={"pgdata": str(self.pgdata)})
 
@@ -171,6 +175,19 @@ def _pgserver_lock():  # noqa: ANN202
     from pgserver.postgres_server import PostgresServer
 
     return PostgresServer._lock  # noqa: SLF001 - the same lock, so we never race its own start/stop
+
+
+def _drop_handle(server) -> None:  # noqa: ANN001 - a pgserver.PostgresServer
+    """Let go of a pgserver handle without stopping the server, which is dead: pgserver's own
+    cleanup would wait for a zombie postmaster to stop (a minute), then fail on it."""
+    import atexit
+
+    from pgserver.postgres_server import PostgresServer
+
+    with _pgserver_lock():
+        server.global_process_id_list.get_and_remove(os.getpid())
+        PostgresServer._instances.pop(server.pgdata, None)  # noqa: SLF001 - a new start() makes a new handle
+    atexit.unregister(server._cleanup)  # noqa: SLF001
 
 
 def _pgserver_user() -> str | None:

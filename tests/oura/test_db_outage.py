@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,3 +132,22 @@ def test_db_stop_reports_not_running_after_a_kill_and_stops_a_live_server(home):
     assert stopped.returncode == 0 and "stopped" in stopped.stdout, stopped.stderr
     assert _postmaster(pgdata) is None
     assert "not running" in _oura(env, "db", "stop").stdout
+
+
+def test_releasing_a_server_that_was_killed_neither_fails_nor_waits(home):
+    from oura.db.embedded import EmbeddedPostgres
+
+    embedded = EmbeddedPostgres(home / "pgdata")
+    embedded.start()
+    pgdata = embedded.pgdata
+    _kill_server(_postmaster(pgdata))
+    for _ in range(WAIT_S * 10):  # bounded: until the kill has landed
+        if _postmaster(pgdata) is None:
+            break
+        time.sleep(0.1)
+    embedded.stop()  # was: pgserver waited for the dead postmaster to stop, then raised NoSuchProcess
+    assert json.loads((pgdata / ".handle_pids.json").read_text()) == []
+    dsn = embedded.start()  # and it starts again over what the killed server left
+    assert dsn and _postmaster(pgdata) is not None
+    embedded.stop()
+    assert _postmaster(pgdata) is None
