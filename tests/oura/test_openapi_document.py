@@ -115,3 +115,66 @@ def test_the_suite_check_validates_formats():
     assert checker.check("GET", "/probe/1", 200, json_type, b'{"n": 1, "at": "2025-03-05T08:00:00+01:00"}') == []
     assert checker.check("GET", "/probe/1", 200, json_type, b'{"n": 1, "at": "2025-03-05T08:00:00"}')  # no offset
     assert checker.check("GET", "/probe/1", 200, json_type, b'{"n": 1, "at": "5 March"}')
+
+
+pytest_plugins = ["pytester"]
+
+_PROBE_TESTS = '''
+import asyncio
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from oura.http import RouteTable, json_response, reply
+from oura.http.openapi import build_openapi
+from oura.http.system import OPENAPI
+
+
+def _app():
+    table = RouteTable(tag="probe")
+
+    @table.get("/probe", summary="probe", responses={200: reply("n", {"type": "object", "required": ["n"]})})
+    async def probe(request):
+        return json_response({"m": 1} if request.query.get("bad") else {"n": 1})
+
+    app = web.Application()
+    for spec in table:
+        app.router.add_get(spec.path, spec.handler)
+    app[OPENAPI] = build_openapi(list(table), title="t", version="1")
+    return app
+
+
+async def _status(query):
+    async with TestClient(TestServer(_app())) as client:
+        return (await client.get("/probe", params=query)).status
+
+
+def test_documented():
+    assert asyncio.run(_status({})) == 200
+
+
+def test_undocumented():
+    assert asyncio.run(_status({"bad": "1"})) == 200
+
+
+@pytest.mark.openapi_unchecked(reason="a probe of the opt-out")
+def test_opted_out():
+    assert asyncio.run(_status({"bad": "1"})) == 200
+
+
+@pytest.mark.openapi_unchecked
+def test_opted_out_without_a_reason():
+    pass
+'''
+
+
+@pytest.mark.openapi_unchecked(reason="the inner run receives undocumented responses on purpose")
+def test_the_suite_fails_a_test_that_receives_an_undocumented_response(pytester):
+    pytester.makeconftest("from tests.conftest import openapi_checked_responses  # noqa: F401\n")
+    pytester.makepyfile(test_probe=_PROBE_TESTS)
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-W", "ignore::pytest.PytestUnknownMarkWarning",
+                                          "-o", "asyncio_default_fixture_loop_scope=function")
+    result.assert_outcomes(passed=3, errors=2)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_undocumented*", "*do not match the OpenAPI document*",
+                                 "*ERROR at setup of test_opted_out_without_a_reason*"])
