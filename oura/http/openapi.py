@@ -215,6 +215,13 @@ def render_docs_page(document: dict[str, Any]) -> str:
                         f"<td>{esc(str(p['schema'].get('type', '')))}</td><td>{esc(p['description'])}</td></tr>"
                     )
                 parts.append("</table>")
+            answers = []
+            for status, response in op["responses"].items():
+                schemas = [c.get("schema", {}) for c in response.get("content", {}).values()]
+                ref = next((s["$ref"].rsplit("/", 1)[-1] for s in schemas if "$ref" in s), "")
+                answers.append(f"<code>{esc(status)}</code> {esc(response['description'])}"
+                               + (f" (<code>{esc(ref)}</code>)" if ref else ""))
+            parts.append("<p><small>" + " · ".join(answers) + "</small></p>")
             parts.append("</div>")
     parts.append("</body></html>")
     return "".join(parts)
