@@ -125,7 +125,7 @@ async def list_authorities(request: web.Request) -> web.Response:
                     query("versions", "integer", description="recent versions listed per network (default 5)",
                           minimum=0, maximum=100)],
             responses={200: reply("One entry per network", {
-                "type": "object", "required": ["feeds"],
+                "type": "object", "required": ["feeds"], "additionalProperties": False,
                 "properties": {"feeds": {"type": "array", "items": schema_ref("NetworkFeeds")}}}),
                 404: "Unknown authority or network"})
 async def list_feeds(request: web.Request) -> web.Response:

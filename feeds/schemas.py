@@ -123,6 +123,7 @@ REALTIME_COMPONENTS: dict[str, Any] = {
             "active_periods": array_of(object_of({"start": nullable(DATE_TIME), "end": nullable(DATE_TIME)})),
             "informed_entities": array_of({
                 "type": "object",
+                "additionalProperties": False,
                 "properties": {
                     "agency_id": STRING, "route_id": STRING, "route_type": INTEGER,
                     "direction_id": INTEGER, "stop_id": STRING, "trip_id": STRING,

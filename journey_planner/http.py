@@ -89,7 +89,7 @@ async def get_journeys(request: web.Request) -> web.Response:
                   "is required)"),
             query("near", pattern=LATLON_PATTERN, description="'lat,lon': nearest stops first"),
             query("limit", "integer", minimum=1, maximum=100, description="1-100, default 20")],
-    responses={200: reply("Stops", {"type": "object", "required": ["stops"],
+    responses={200: reply("Stops", {"type": "object", "required": ["stops"], "additionalProperties": False,
                                     "properties": {"stops": {"type": "array", "items": schema_ref("StopMatch")}}}),
                400: "Bad parameters", 503: "Timetable still loading"},
 )

@@ -145,7 +145,7 @@ def quote_json(result) -> dict[str, Any]:  # noqa: ANN001
         query("media", maxLength=200, description="fare media id, e.g. oura-card"),
     ],
     responses={200: reply("Fare products (one row per product, rider category and media)", {
-        "type": "object", "required": ["products"],
+        "type": "object", "required": ["products"], "additionalProperties": False,
         "properties": {"products": {"type": "array", "items": schema_ref("FareProduct")}}})},
 )
 async def list_products(request: web.Request) -> web.Response:
@@ -347,9 +347,7 @@ async def get_medium(request: web.Request) -> web.Response:
 @routes.post("/v1/media/{serial}/declare", summary="Declare a medium lost or stolen (deny-lists it)",
              roles=[Role.SALES_POINT, Role.ADMIN], params=[path_param("serial")],
              body=schemas.DECLARE_REQUEST,
-             responses={200: reply("The medium and the deny-list version", {"allOf": [
-                 schema_ref("Medium"),
-                 {"type": "object", "required": ["denylist_version"], "properties": {"denylist_version": {"type": "integer"}}}]}),
+             responses={200: reply("The medium and the deny-list version", schema_ref("DeclaredMedium")),
                  403: "Another authority's card, without the holder's proof (not_card_issuer)",
                  404: "Unknown medium", 409: "Already declared, or replaced"})
 async def declare_medium(request: web.Request) -> web.Response:
@@ -458,7 +456,7 @@ _RATE_ID = path_param("selling_authority_id", description="an authority that own
 
 @routes.get("/v1/commission-rates", summary="Commission rates of selling authorities", roles=[Role.AUTHORITY, Role.ADMIN],
             responses={200: reply("The default ('*') first, then each authority's own rate (an authority key: its own only)", {
-                "type": "object", "required": ["rates"],
+                "type": "object", "required": ["rates"], "additionalProperties": False,
                 "properties": {"rates": {"type": "array", "items": schema_ref("CommissionRate")}}})})
 async def list_commission_rates(request: web.Request) -> web.Response:
     """The permille of another authority's part of a sale that the selling authority keeps."""

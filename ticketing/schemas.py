@@ -28,6 +28,21 @@ def _strings() -> dict[str, Any]:
     return {"type": "array", "items": _STR}
 
 
+_MEDIUM_PROPERTIES: dict[str, Any] = {
+    "serial": _STR,
+    "kind": {"type": "string", "description": "smartcard, wallet or paper"},
+    "fare_media_id": _STR,
+    "status": {"type": "string", "description": "active, lost or stolen"},
+    "anonymous": {"type": "boolean"},
+    "issuing_authority_id": _STR,
+    "replaced_by": _nullable(_STR),
+    "contracts": {"type": "array", "items": schema_ref("Contract")},
+    "entitlements": {"type": "array", "items": schema_ref("Entitlement")},
+    "card_secret": {"type": "string", "description": "a new anonymous card's printed secret: shown once"},
+    "holder": _object({"account_number": _STR}, description="a new registered medium's holder account: shown once"),
+}
+_MEDIUM_OPTIONAL = ("contracts", "entitlements", "card_secret", "holder")
+
 COMPONENTS: dict[str, Any] = {
     "FareProduct": _object({
         "fare_product_id": _STR,
@@ -145,20 +160,11 @@ COMPONENTS: dict[str, Any] = {
         "last_route_id": _nullable(_STR),
         "reconstituted_from": _nullable(_INT),
     }),
-    "Medium": _object({
-        "serial": _STR,
-        "kind": {"type": "string", "description": "smartcard, wallet or paper"},
-        "fare_media_id": _STR,
-        "status": {"type": "string", "description": "active, lost or stolen"},
-        "anonymous": {"type": "boolean"},
-        "issuing_authority_id": _STR,
-        "replaced_by": _nullable(_STR),
-        "contracts": {"type": "array", "items": schema_ref("Contract")},
-        "entitlements": {"type": "array", "items": schema_ref("Entitlement")},
-        "card_secret": {"type": "string", "description": "a new anonymous card's printed secret: shown once"},
-        "holder": _object({"account_number": _STR}, description="a new registered medium's holder account: shown once"),
-    }, optional=("contracts", "entitlements", "card_secret", "holder"),
-       description="a card, wallet or paper ticket (with its contracts and entitlements when read)"),
+    "Medium": _object(_MEDIUM_PROPERTIES, optional=_MEDIUM_OPTIONAL,
+                      description="a card, wallet or paper ticket (with its contracts and entitlements when read)"),
+    "DeclaredMedium": _object({**_MEDIUM_PROPERTIES, "denylist_version": {
+        "type": "integer", "description": "the deny-list version that lists it"}}, optional=_MEDIUM_OPTIONAL,
+        description="a medium just declared lost or stolen"),
     "Entitlement": _object({
         "rider_category_id": _STR,
         "valid_until": _TIME,
@@ -218,8 +224,8 @@ COMPONENTS: dict[str, Any] = {
         "refunded": _INT,
         "unanswered": _INT,
         "failed": _INT,
-        "failures": {"type": "array", "items": {"type": "object", "required": ["order_id"],
-                                                "properties": {"order_id": _INT}}},
+        "failures": {"type": "array", "items": _object({"order_id": _INT, "error": _STR, "detail": _STR},
+                                                       description="an order the pass could not close")},
     }),
 }
 

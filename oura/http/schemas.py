@@ -2,7 +2,7 @@
 
 Packages keep their shapes in their own ``schemas.py``; these only spell the common parts the same
 way everywhere: an object lists every property it always emits as required (a value that may be
-absent is ``nullable``, not optional), times are ISO 8601 with an offset (``date-time``).
+absent is ``nullable``, not optional) and no other, times are ISO 8601 with an offset (``date-time``).
 """
 
 from __future__ import annotations
@@ -32,8 +32,12 @@ def array_of(items: dict[str, Any], **keywords: Any) -> dict[str, Any]:
     return {"type": "array", "items": items, **keywords}
 
 
-def object_of(properties: dict[str, Any], *, optional: tuple[str, ...] = (), description: str = "") -> dict[str, Any]:
-    """An object whose every property is required (they may be null), except the ``optional`` ones."""
+def object_of(
+    properties: dict[str, Any], *, optional: tuple[str, ...] = (), description: str = "", closed: bool = True
+) -> dict[str, Any]:
+    """An object whose every property is required (they may be null), except the ``optional`` ones;
+    ``closed`` (the default): no other property, so a field a handler adds undocumented fails the
+    suite's response check and schemathesis."""
     unknown = set(optional) - set(properties)
     if unknown:
         raise ValueError(f"optional properties not in the object: {sorted(unknown)}")
@@ -42,6 +46,8 @@ def object_of(properties: dict[str, Any], *, optional: tuple[str, ...] = (), des
         "required": [name for name in properties if name not in optional],
         "properties": properties,
     }
+    if closed:
+        schema["additionalProperties"] = False
     if description:
         schema["description"] = description
     return schema
