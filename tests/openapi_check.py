@@ -57,6 +57,10 @@ def _is_uri(value: object) -> bool:
     return not isinstance(value, str) or bool(_URI.match(value))
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")  # Python writes NaN and Infinity; no JSON parser reads them
+
+
 def _pointer(*parts: str) -> str:
     return "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
 
@@ -142,9 +146,9 @@ class OpenApiChecker:
         if method.upper() == "HEAD":
             return []
         try:
-            instance = json.loads(body)
+            instance = json.loads(body, parse_constant=_refuse_constant)
         except ValueError as error:
-            return [f"{label}: the body is not JSON: {error}"]
+            return [f"{label}: the body is not JSON (RFC 8259): {error}"]
         errors = sorted(self._validator(*pointer).iter_errors(instance), key=lambda e: list(e.absolute_path))
         return [
             f"{label}: at /{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}"

@@ -97,6 +97,7 @@ def test_the_suite_check_catches_a_body_status_or_media_type_the_document_does_n
     assert checker.check("GET", "/probe/1", 200, json_type, b'{"n": 1}') == []
     assert checker.check("GET", "/probe/1", 200, json_type, b'{"n": "one"}')  # wrong type
     assert checker.check("GET", "/probe/1", 200, json_type, b"{}")  # required property missing
+    assert checker.check("GET", "/probe/1", 200, json_type, b'{"n": NaN}')  # not JSON, though Python writes it
     assert checker.check("GET", "/probe/1", 409, {"Content-Type": PROBLEM}, b"{}")  # undocumented status
     assert checker.check("GET", "/probe/1", 200, {"Content-Type": "text/html"}, b"<p>")  # undocumented media type
     problem = (b'{"type": "https://oura.example/problems/x", "title": "Not found", "status": 404, "code": "x",'
