@@ -47,6 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "fares",
         help="Fares v2 tools on GTFS folders or zips (no database needed)",
         description="Fares v2 tools on GTFS folders or zips.",
+        epilog="example:\n  oura fares quote --gtfs ter=var/demo/gtfs/ter --legs legs.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = fares.add_subparsers(dest="fares_command", metavar="ACTION", required=True)
     parser = sub.add_parser(
