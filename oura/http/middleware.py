@@ -19,7 +19,7 @@ from aiohttp import web
 
 from ..auth import PrincipalCache
 from ..db.pool import DATABASE_UNAVAILABLE, DatabaseUnavailable
-from ..errors import BadRequest, Forbidden, OuraError, PayloadTooLarge, Unauthorized
+from ..errors import BadRequest, Forbidden, OuraError, PayloadTooLarge, ServiceUnavailable, Unauthorized
 from .responses import dumps
 from .routing import PRINCIPAL_KEY, RouteSpec
 
@@ -88,7 +88,9 @@ def make_error_middleware(metrics, max_body_bytes: int):  # noqa: ANN001, ANN201
             return response
         except OuraError as error:
             status = error.status
-            if status >= 500:
+            if isinstance(error, ServiceUnavailable):  # expected while starting: the client retries
+                log.info("not ready: %s", error, extra={"request_id": request_id})
+            elif status >= 500:
                 log.error("request failed: %s", error, extra={"request_id": request_id})
             response = problem_response(error.to_problem(), request_id, error.headers())
             if error.close_connection:  # e.g. a body that did not arrive in time: do not wait for the rest
