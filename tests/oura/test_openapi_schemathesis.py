@@ -22,13 +22,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+import schemathesis
 
 from oura.app import create_app
 from oura.auth import UNSCOPED_ROLES, Role, create_key
 from oura.clock import FixedClock
 from oura.keys import POOL
-
-schemathesis = pytest.importorskip("schemathesis")
 
 pytestmark = pytest.mark.slow
 
