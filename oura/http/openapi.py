@@ -64,6 +64,12 @@ FOUNDATION_SCHEMAS: dict[str, Any] = {
     },
 }
 
+_REQUEST_ID = {
+    "X-Request-Id": {
+        "description": "the request's id (the client's own X-Request-Id, else a new one): quote it to support",
+        "schema": {"type": "string", "maxLength": 64},
+    }
+}
 _RETRY_AFTER = {
     "Retry-After": {
         "description": "seconds after which to retry (RFC 9110)",
@@ -110,7 +116,7 @@ def _response(status: int, declared: Any, spec: RouteSpec) -> dict[str, Any]:
         "description": answer.description,
         "content": {content_type: {} if schema is None else {"schema": dict(schema)}},
     }
-    headers = dict(answer.headers)
+    headers = {**_REQUEST_ID, **answer.headers}
     if status == 503 and content_type == PROBLEM_CONTENT_TYPE:
         headers = {**_RETRY_AFTER, **headers}
     if headers:
