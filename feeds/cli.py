@@ -119,7 +119,7 @@ def _cmd_list(args: argparse.Namespace, config) -> int:
 def _cmd_ingest(args: argparse.Namespace, config) -> int:
     import aiohttp
 
-    from feeds.ingest import Outcome, archive_limits, ingest_networks
+    from feeds.ingest import Outcome, archive_limits, fetch_limits, ingest_networks
     from feeds.progress import TerminalProgress
     from feeds.store import FeedStore
     from oura.clock import SystemClock
@@ -139,7 +139,7 @@ def _cmd_ingest(args: argparse.Namespace, config) -> int:
         async with aiohttp.ClientSession() as session:
             outcomes = await ingest_networks(
                 pool, networks, store=store, session=session, clock=SystemClock(), work_dir=store.work_dir,
-                archive_limits=archive_limits(config.feeds), progress_for=lambda network: progress.callback(network.id),
+                limits=fetch_limits(config.feeds), archive_limits=archive_limits(config.feeds), progress_for=lambda network: progress.callback(network.id),
                 force=args.force,
             )
         return outcomes

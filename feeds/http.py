@@ -23,7 +23,7 @@ from feeds.adapters import read_network_feed
 from feeds.authorities import Registry, load_registry
 from feeds.errors import HubsNotReady, UnknownFeedVersion, UnknownNetwork
 from feeds.hubs import HUB_INPUT_FILES, Hub, HubMember, list_hubs, select_hubs
-from feeds.ingest import archive_limits
+from feeds.ingest import archive_limits, fetch_limits
 from feeds.scheduler import FeedScheduler, follow_versions
 from feeds.schemas import COMPONENTS
 from feeds.status import NetworkStatus, list_network_statuses
@@ -270,7 +270,7 @@ async def feeds_context(app: web.Application) -> AsyncIterator[None]:
     scheduler = None
     if config.ingest_on_start:
         scheduler = FeedScheduler(app[POOL], registry, store=store, session=app[HTTP_CLIENT], clock=app[CLOCK],
-                                  archive_limits=archive_limits(config))
+                                  limits=fetch_limits(config), archive_limits=archive_limits(config))
         app[SCHEDULER] = scheduler
         app[READINESS].expect("feeds", "first ingestion round running")
         scheduler.start()

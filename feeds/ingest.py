@@ -48,7 +48,7 @@ from oura.concurrency import run_blocking
 from oura.config import FeedsConfig
 from oura.db.pool import transaction
 
-__all__ = ["IngestOutcome", "Outcome", "archive_limits", "ingest_network", "ingest_networks"]
+__all__ = ["IngestOutcome", "Outcome", "archive_limits", "fetch_limits", "ingest_network", "ingest_networks"]
 
 
 class Outcome(enum.StrEnum):
@@ -220,6 +220,11 @@ async def ingest_networks(
             )
 
     return list(await asyncio.gather(*(one(network) for network in networks)))
+
+
+def fetch_limits(config: FeedsConfig) -> FetchLimits:
+    """The configured bound on one download (the other fetch settings keep their defaults)."""
+    return FetchLimits(max_bytes=config.max_download_bytes)
 
 
 def archive_limits(config: FeedsConfig) -> ArchiveLimits:

@@ -80,6 +80,7 @@ class FeedsConfig:
     max_feed_uncompressed_bytes: int = 4 << 30
     max_compression_ratio: float = 200.0
     max_members: int = 200
+    max_download_bytes: int = 512 << 20  # a download larger than this is refused before it is stored
 
 
 @dataclass(frozen=True)

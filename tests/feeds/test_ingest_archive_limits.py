@@ -134,3 +134,22 @@ async def test_the_server_ingests_with_the_configured_limits(app_config, make_cl
     assert (issue.code, issue.file) == ("member_too_large", "shapes.txt")
     body = await (await client.get("/v1/feeds")).json()
     assert {feed["network_id"]: feed["health"] for feed in body["feeds"]} == {"bullrunner": "missing"}
+
+
+
+async def test_the_download_limit_is_the_configured_one(
+    db_pool, app_config, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    from feeds.ingest import fetch_limits
+
+    body = real_feed_path("bullrunner").read_bytes()
+    network = load_registry(_registry(tmp_path, feed_server.serve("usf.zip", body=body))).find_network("bullrunner")
+    feeds_config = replace(app_config.feeds, max_download_bytes=len(body) - 1)
+    limits = replace(fetch_limits(feeds_config), retries=0)
+    async with aiohttp.ClientSession() as session:
+        outcome = await ingest_network(db_pool, network, session=session, store=FeedStore(tmp_path / "store"),
+                                       clock=FixedClock(dt.datetime(2017, 9, 13, 12, tzinfo=dt.UTC)),
+                                       work_dir=tmp_path / "work", limits=limits)
+    assert outcome.outcome is not Outcome.ACCEPTED
+    assert f"over the {len(body) - 1} bytes limit" in outcome.message or f"exceeds the {len(body) - 1}" in outcome.message
+    assert fetch_limits(replace(feeds_config, max_download_bytes=len(body))).max_bytes == len(body)
