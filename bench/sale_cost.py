@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/sale_cost.py [--sales 2000]
 
-Sells ``--sales`` paper singles one after the other through `ticketing.sales.sell` (no HTTP) on a
+Sells ``--sales`` paper singles one after the other through `ticketing.selling.sell` (no HTTP) on a
 pool of one connection to an embedded PostgreSQL in a temporary folder, and reads that backend's
 CPU time (/proc) around every statement: the CPU one sale's statements cost the database when no
 other backend competes for the cores. bench/ticketing.py measures the same under 50 concurrent
@@ -36,7 +36,7 @@ async def main_async(count: int) -> None:
     from oura.db.migrate import apply_migrations
     from oura.db.pool import create_pool
     from oura.demo.generate import generate_region
-    from ticketing import sales
+    from ticketing import selling
     from ticketing.catalogue import DEMO_REGION_VALIDITY, FARE_FILES, build_catalogue, load_regional_fares
     from ticketing.payments import TestPaymentProvider
     from ticketing.repository import load_queries
@@ -73,7 +73,7 @@ async def main_async(count: int) -> None:
         provider = TestPaymentProvider()
 
         async def sell(key: str) -> None:
-            await sales.sell(pool, catalogue, authorities, provider, sales_point_key_id="bench", selling_authority_id="sytral",
+            await selling.sell(pool, catalogue, authorities, provider, sales_point_key_id="bench", selling_authority_id="sytral",
                              idempotency_key=key, body=ORDER, now=datetime.now(UTC))
 
         for i in range(50):  # warm-up: prepared statements, caches

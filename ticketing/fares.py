@@ -38,7 +38,7 @@ How it works (GTFS Fares v2 vocabulary):
 A leg no rule prices is reported as an issue (`FareIssueCode.NO_FARE_FOR_LEG`) and the quote is
 marked incomplete rather than failing: a journey planner still shows the rest of the price.
 
-Callers: `ticketing.sales` (quotes and the price check of an order) and the journey planner
+Callers: `ticketing.selling` (quotes and the price check of an order) and the journey planner
 (`price_itinerary`, through its pricing extension point). Parallel implementation: none; the
 validators do not price, they check contracts (`ticketing.validation`).
 """

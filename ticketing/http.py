@@ -31,7 +31,7 @@ from ticketing.fares import FareLeg, quote
 from ticketing.payments import PaymentProvider, TestPaymentProvider
 from ticketing.products import Catalogue, FareProduct, get_calendar_days
 from ticketing.media import parse_holder_proof
-from ticketing.sales import parse_refund_body
+from ticketing.refunds import parse_refund_body
 from ticketing import schemas
 from ticketing.schemas import COMPONENTS
 from ticketing.service import CatalogueHolder, TicketingService

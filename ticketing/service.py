@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from oura.clock import Clock
-from ticketing import clearing, commissions, media, sales, validation
+from ticketing import clearing, commissions, media, orders, reconciliation, refunds, selling, validation
 from ticketing.payments import PaymentProvider
 from ticketing.products import Catalogue
 from ticketing.repository import Q
@@ -53,7 +53,7 @@ class TicketingService:
     clock: Clock
     lock_contracts: bool = True  # debug flag: False only in the race-demonstration test
     race_delay_s: float = 0.0  # widens the validation read-modify-write window; tests only
-    abandon_after_s: float = sales.DEFAULT_ABANDON_AFTER_S  # a pending order older than this is abandoned
+    abandon_after_s: float = reconciliation.DEFAULT_ABANDON_AFTER_S  # a pending order older than this is abandoned
     reconcile_every_s: float = 300.0  # period of the app's reconciliation task; 0 disables it
 
     @property
@@ -64,7 +64,7 @@ class TicketingService:
         return {self.network_authority[n] for n in network_ids if n in self.network_authority}
 
     async def sell(self, *, sales_point_key_id: str, selling_authority_id: str, idempotency_key: str | None, body: Any):
-        return await sales.sell(
+        return await selling.sell(
             self.pool, self.catalogue, self.network_authority, self.provider,
             sales_point_key_id=sales_point_key_id, selling_authority_id=selling_authority_id,
             idempotency_key=idempotency_key, body=body, now=self.clock.now(),
@@ -72,13 +72,13 @@ class TicketingService:
 
     async def refund(self, *, order_id: int, actor_key_id: str, authority_id: str | None,
                      contract_ids: list[int] | None = None):
-        return await sales.refund(self.pool, self.provider, order_id=order_id, actor_key_id=actor_key_id,
-                                  authority_id=authority_id, now=self.clock.now(), contract_ids=contract_ids)
+        return await refunds.refund(self.pool, self.provider, order_id=order_id, actor_key_id=actor_key_id,
+                                    authority_id=authority_id, now=self.clock.now(), contract_ids=contract_ids)
 
-    async def reconcile_pending(self, abandon_after_s: float | None = None) -> sales.Reconciliation:
+    async def reconcile_pending(self, abandon_after_s: float | None = None) -> reconciliation.Reconciliation:
         """Close the orders left pending longer than ``abandon_after_s`` (default: the service's)."""
-        return await sales.reconcile_pending(self.pool, self.provider, self.clock.now(),
-                                             self.abandon_after_s if abandon_after_s is None else abandon_after_s)
+        return await reconciliation.reconcile_pending(self.pool, self.provider, self.clock.now(),
+                                                      self.abandon_after_s if abandon_after_s is None else abandon_after_s)
 
     async def list_commission_rates(self, *, authority_id: str | None):
         return await commissions.list_commission_rates(self.pool, authority_id=authority_id)
@@ -94,7 +94,7 @@ class TicketingService:
             actor_key_id=actor_key_id, now=self.clock.now())
 
     async def get_order(self, order_id: int):
-        return await sales.get_order_view(self.pool, order_id)
+        return await orders.get_order_view(self.pool, order_id)
 
     async def issue_medium(self, *, kind: str, authority_id: str, actor_key_id: str | None, holder: dict | None):
         return await media.issue_medium(self.pool, kind=kind, authority_id=authority_id, actor_key_id=actor_key_id,

@@ -30,7 +30,8 @@ import ticketing.media as media_module
 from ticketing.media import HolderProof
 from ticketing.payments import ChargeStatus, PaymentResult, TestPaymentProvider
 from ticketing.repository import Q
-from ticketing.sales import PricedLine, _fulfilment_arguments
+from ticketing.orders import PricedLine
+from ticketing.selling import fulfilment_arguments
 
 WAIT_S = 10  # an upper bound for a step that should take milliseconds: a hang fails, it never blocks CI
 CLOSED_REFUSED = ("refunded", "failed")
@@ -66,9 +67,9 @@ async def _fulfilment(h, order_id: int) -> list:
     lines = [PricedLine.from_json(line) for line in order["request"]["lines"]]
     commission = await pool.fetchval(Q.get_commission_permille, order["selling_authority_id"])
     charge = PaymentResult(ChargeStatus.APPROVED, "ch_race", order["total_minor"], order["currency"])
-    return _fulfilment_arguments(order_id, lines, charge, "test", order["currency"], order["total_minor"], h.clock.now(),
-                                 order["sales_point_key_id"], order["selling_authority_id"], h.service.network_authority,
-                                 commission or 0)
+    return fulfilment_arguments(order_id, lines, charge, "test", order["currency"], order["total_minor"], h.clock.now(),
+                                order["sales_point_key_id"], order["selling_authority_id"], h.service.network_authority,
+                                commission or 0)
 
 
 def _without_share_lock(sql: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ticketing.payments import PaymentResult, TestPaymentProvider
-from ticketing.sales import Reconciliation
+from ticketing.reconciliation import Reconciliation
 
 ABANDON_S = 900
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from ticketing.payments import PaymentResult, PaymentUnavailable, TestPaymentProvider
-from ticketing.sales import Reconciliation
+from ticketing.reconciliation import Reconciliation
 
 WAIT_S = 10  # an upper bound for a step that should take milliseconds: a hang fails, it never blocks CI
 ABANDON_S = 900

@@ -1,4 +1,4 @@
-"""Sales: quote, sell and refund. Each use case owns its transactions and writes audit rows.
+"""Selling: price an order and sell it, exactly once. Each step owns its transaction and writes its audit row.
 
 Selling exactly once, with a payment provider in the middle:
 
@@ -26,7 +26,7 @@ every later one answer 409 ``medium_not_active``. This is what a fare-collection
 with a load for a hot-listed card: refuse the load, reverse the payment, never leave money taken
 without a right.
 
-A pending order whose client never comes back is closed by reconciliation (`reconcile_pending`)
+A pending order whose client never comes back is closed by `ticketing.reconciliation`
 once older than ``abandon_after_s``: under the order's row lock the provider is asked whether it
 charged the key ``order-<id>`` (it never charges then); a charge is refunded (``refund-<id>``) and
 both are recorded; the order becomes *failed* (``abandoned``), with no ledger row and no contract.
@@ -36,7 +36,7 @@ failed after charging, and refunds that charge itself with the same key ``refund
 provider's idempotency makes it at most one refund, and the charge is recorded once. If that
 refund does not answer (503), the next retry looks the charge up (never charging) and refunds it.
 
-Refunds (`refund`) return unused contracts of a paid order, some or all: see its docstring.
+Refunds of unused contracts of a paid order, some or all, are `ticketing.refunds`.
 
 The priced order is stored with the order (``request.lines``, and the seller's commission rate as
 ``request.commission_permille``), so resuming never re-prices with a catalogue or a commission rate
@@ -49,17 +49,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from ticketing.clearing import apportion_line, apportion_refund, book
-from oura.db.pool import DATABASE_UNAVAILABLE
+from ticketing.clearing import apportion_line
 from oura.errors import OuraError
 from ticketing.errors import (
     EntitlementRequired,
@@ -70,31 +67,27 @@ from ticketing.errors import (
     PaymentDeclined,
     PaymentPending,
     PriceMismatch,
-    RefundNotAllowed,
     UnknownMedium,
-    UnknownOrder,
     UnknownProduct,
     UnregisteredAuthority,
 )
 from ticketing.media import MEDIA_KINDS, new_serial
+from ticketing.orders import (
+    MAX_LINES,
+    MAX_QUANTITY,
+    OrderView,
+    PricedLine,
+    claimed_commission_permille,
+    get_order_view,
+    order_view_from_record,
+    reverse_charge,
+)
 from ticketing.payments import ChargeStatus, PaymentProvider, PaymentResult, PaymentUnavailable
 from ticketing.products import Catalogue
 from ticketing.repository import Q, audit
 
-__all__ = [
-    "CHANNELS",
-    "OrderView",
-    "PricedLine",
-    "Reconciliation",
-    "price_order",
-    "sell",
-    "refund",
-    "parse_refund_body",
-    "reconcile_pending",
-    "get_order_view",
-]
+__all__ = ["CHANNELS", "fulfilment_arguments", "price_order", "request_hash", "sell"]
 
-log = logging.getLogger(__name__)
 CHANNELS = ("vending_machine", "desk", "web", "app")
 MINOR_UNITS = "integer minor units of the currency: 1900 for 19.00 EUR"
 
@@ -102,44 +95,6 @@ MINOR_UNITS = "integer minor units of the currency: 1900 for 19.00 EUR"
 def _is_int(value: Any) -> bool:
     """A JSON integer (not a boolean, which Python counts as one) that fits PostgreSQL's bigint."""
     return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
-MAX_QUANTITY = 50
-MAX_LINES = 20
-
-
-@dataclass(frozen=True)
-class PricedLine:
-    line_no: int
-    fare_product_id: str
-    rider_category_id: str | None
-    fare_media_id: str | None
-    quantity: int
-    unit_price_minor: int
-    amount_minor: int
-    currency: str
-    network_ids: tuple[str, ...]
-    owning_authority_ids: tuple[str, ...]
-    shares_permille: tuple[tuple[str, int], ...]
-    medium_serial: str | None
-    duration_s: int | None
-    trips: int | None
-    transfer_window_s: int
-    area_ids: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """Stored with the order's claim, so resuming it never re-prices."""
-        data = dict(self.__dict__)
-        for name in ("network_ids", "owning_authority_ids", "area_ids"):
-            data[name] = list(data[name])
-        data["shares_permille"] = [[network, share] for network, share in self.shares_permille]
-        return data
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> PricedLine:
-        values = dict(data)
-        for name in ("network_ids", "owning_authority_ids", "area_ids"):
-            values[name] = tuple(values[name])
-        values["shares_permille"] = tuple((n, int(s)) for n, s in values["shares_permille"])
-        return cls(**values)
 
 
 def price_order(catalogue: Catalogue, network_authority: Mapping[str, str], body: Any) -> tuple[str, list[PricedLine], str]:
@@ -191,12 +146,7 @@ def price_order(catalogue: Catalogue, network_authority: Mapping[str, str], body
         needs_medium = media_id in (MEDIA_KINDS["smartcard"][0], MEDIA_KINDS["wallet"][0])
         if needs_medium and not isinstance(medium_serial, str):
             raise InvalidOrder(f"item {line_no}: a product on '{media_id}' needs the serial of the medium ('medium')", code="medium_required")
-        owners = []
-        for network_id in offer.network_ids:
-            owner = network_authority.get(network_id)
-            if owner is None:
-                raise InvalidOrder(f"item {line_no}: no authority owns network '{network_id}'", code="unowned_network")
-            owners.append(owner)
+        owners = _owners(line_no, offer.network_ids, network_authority)
         lines.append(
             PricedLine(
                 line_no=line_no,
@@ -226,56 +176,20 @@ def price_order(catalogue: Catalogue, network_authority: Mapping[str, str], body
     return channel, lines, token
 
 
+def _owners(line_no: int, network_ids: tuple[str, ...], network_authority: Mapping[str, str]) -> list[str]:
+    """The authority owning each network of a line's product (every one must have one)."""
+    owners = []
+    for network_id in network_ids:
+        owner = network_authority.get(network_id)
+        if owner is None:
+            raise InvalidOrder(f"item {line_no}: no authority owns network '{network_id}'", code="unowned_network")
+        owners.append(owner)
+    return owners
+
+
 def request_hash(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
-
-@dataclass(frozen=True)
-class OrderView:
-    order_id: int
-    status: str
-    selling_authority_id: str
-    sales_point_key_id: str
-    channel: str
-    total_minor: int
-    currency: str
-    refunded_minor: int
-    created_at: datetime
-    lines: tuple[dict[str, Any], ...]
-    payments: tuple[dict[str, Any], ...]
-    ledger: tuple[dict[str, Any], ...]
-    failure: dict[str, Any] | None = None  # a failed order's reason: {code, detail}
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-async def get_order_view(conn: asyncpg.Connection | asyncpg.Pool, order_id: int) -> OrderView:
-    """The order as the API shows it, read in one query."""
-    record = await conn.fetchrow(Q.get_order_view, order_id)
-    if record is None:
-        raise UnknownOrder()
-    return _order_view(record)
-
-
-def _order_view(record: asyncpg.Record) -> OrderView:
-    """An ``OrderView`` from a record of ``get_order_view`` (or of ``fulfil_paid_order``, which
-    returns the same columns for the order it paid)."""
-    return OrderView(
-        order_id=record["order_id"],
-        status=record["status"],
-        selling_authority_id=record["selling_authority_id"],
-        sales_point_key_id=record["sales_point_key_id"],
-        channel=record["channel"],
-        total_minor=record["total_minor"],
-        currency=record["currency"],
-        refunded_minor=record["refunded_minor"],
-        created_at=record["created_at"],
-        lines=tuple(record["lines"]),
-        payments=tuple(record["payments"]),
-        ledger=tuple(record["ledger"]),
-        failure=record["failure"],
-    )
 
 
 def _answer(view: OrderView, created: bool) -> tuple[OrderView, bool]:
@@ -333,6 +247,20 @@ async def _check_entitlements(conn: asyncpg.Connection, lines: list[PricedLine],
                                              "medium": line.medium_serial})
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """An order this sale claimed, or the pending order a retry resumes: what charging and
+    fulfilling it need (for a resumed order, read from its claim: never re-priced)."""
+
+    order_id: int
+    lines: tuple[PricedLine, ...]
+    token: str
+    total_minor: int
+    currency: str
+    commission_permille: int
+    created: bool  # whether this call claimed it
+
+
 async def sell(
     pool: asyncpg.Pool,
     catalogue: Catalogue,
@@ -351,86 +279,129 @@ async def sell(
     if selling_authority_id not in network_authority.values():  # a key made for an authority the registry lacks
         raise UnregisteredAuthority(f"'{selling_authority_id}' owns no network of the registry: it cannot sell")
     digest = request_hash(body)
-    created = False
-    order_id = None
-    existing = None
-    try:
-        channel, lines, token = price_order(catalogue, network_authority, body)
-    except OuraError:
-        # A retry of an order priced with an older catalogue must still find its order.
-        async with pool.acquire() as conn:
-            existing = await conn.fetchrow(Q.find_order_by_key, sales_point_key_id, idempotency_key)
-        if existing is None:
-            raise
-    if existing is None:
-        total, currency = sum(line.amount_minor for line in lines), lines[0].currency
-        stored = {"token": token, "lines": [line.to_json() for line in lines]}
-        async with pool.acquire() as conn:
-            try:
-                await _check_media(conn, lines)
-                await _check_entitlements(conn, lines, catalogue.default_rider_category_id, now)
-            except OuraError:
-                # A retry whose medium died while its payment was pending must resume its order
-                # (to refund it), not be refused as a new sale would be.
-                existing = await conn.fetchrow(Q.find_order_by_key, sales_point_key_id, idempotency_key)
-                if existing is None:
-                    raise
-    if existing is None:
-        async with pool.acquire() as conn:
-            claim = await conn.fetchrow(  # one statement: the claim and its audit row together
-                Q.insert_order_audited, sales_point_key_id, idempotency_key, digest, selling_authority_id, channel,
-                total, currency, stored, now, {"total_minor": total, "currency": currency, "channel": channel},
-            )
-            if claim is not None:
-                order_id, commission_permille = claim["order_id"], claim["commission_permille"]
-                created = True
-            else:  # the key was claimed before (a retry, or a concurrent request)
-                existing = await conn.fetchrow(Q.find_order_by_key, sales_point_key_id, idempotency_key)
+    claim, existing = await _claim_order(pool, catalogue, network_authority, sales_point_key_id=sales_point_key_id,
+                                         selling_authority_id=selling_authority_id, idempotency_key=idempotency_key,
+                                         body=body, digest=digest, now=now)
     if existing is not None:
         if existing["request_hash"] != digest:
             raise IdempotencyKeyReused()
-        order_id = existing["order_id"]
         if existing["status"] != "pending":
-            view = await get_order_view(pool, order_id)
-            if view.status == "failed" and view.total_minor > 0 and not view.payments:
-                view = await _refund_unrecorded_charge(pool, provider, view, now, sales_point_key_id)
-            return _answer(view, False)
-        async with pool.acquire() as conn:  # resuming: the priced order and its rate come from the claim
-            order = await conn.fetchrow(Q.get_order, order_id)
-            commission_permille = await _claimed_commission_permille(conn, order)
-        stored, total, currency = order["request"], order["total_minor"], order["currency"]
-        lines = [PricedLine.from_json(line) for line in stored["lines"]]
+            return await _answer_closed_order(pool, provider, existing["order_id"], now, sales_point_key_id)
+        claim = await _resume_order(pool, existing["order_id"])
+    charge = await _charge(pool, provider, claim, now, sales_point_key_id, selling_authority_id)
+    return await _record_outcome(pool, provider, network_authority, claim, charge, now, sales_point_key_id,
+                                 selling_authority_id)
 
-    charge = None
-    if total > 0:
+
+async def _claim_order(
+    pool: asyncpg.Pool,
+    catalogue: Catalogue,
+    network_authority: Mapping[str, str],
+    *,
+    sales_point_key_id: str,
+    selling_authority_id: str,
+    idempotency_key: str,
+    body: Any,
+    digest: str,
+    now: datetime,
+) -> tuple[_Claim | None, asyncpg.Record | None]:
+    """Price the body, check its media and claim the key: (the claim, None); or (None, the order
+    the key already claimed: a retry, or a concurrent request). A retry still finds its order when
+    its body no longer prices (an older catalogue) or its medium died while its payment was
+    pending (it must resume its order, to refund it, not be refused as a new sale would be)."""
+    async with pool.acquire() as conn:
         try:
-            charge = await provider.charge(amount_minor=total, currency=currency, token=stored["token"], idempotency_key=f"order-{order_id}")
-        except PaymentUnavailable as error:
-            async with pool.acquire() as conn:
-                await audit(conn, "ticketing.order.payment_unknown", actor_key_id=sales_point_key_id, authority_id=selling_authority_id,
-                            subject=f"order:{order_id}", data={"error": str(error)}, now=now)
-            raise PaymentPending(extra={"order_id": order_id}) from error
+            channel, lines, token = price_order(catalogue, network_authority, body)
+            await _check_media(conn, lines)
+            await _check_entitlements(conn, lines, catalogue.default_rider_category_id, now)
+        except OuraError:
+            existing = await conn.fetchrow(Q.find_order_by_key, sales_point_key_id, idempotency_key)
+            if existing is None:
+                raise
+            return None, existing
+        total, currency = sum(line.amount_minor for line in lines), lines[0].currency
+        stored = {"token": token, "lines": [line.to_json() for line in lines]}
+        claim = await conn.fetchrow(  # one statement: the claim and its audit row together
+            Q.insert_order_audited, sales_point_key_id, idempotency_key, digest, selling_authority_id, channel,
+            total, currency, stored, now, {"total_minor": total, "currency": currency, "channel": channel},
+        )
+        if claim is None:  # the key was claimed before (a retry, or a concurrent request)
+            return None, await conn.fetchrow(Q.find_order_by_key, sales_point_key_id, idempotency_key)
+    return _Claim(claim["order_id"], tuple(lines), token, total, currency, claim["commission_permille"] or 0, True), None
 
-    # The outcome, each in one statement (one implicit transaction, one round trip) that locks the
-    # order row and writes only while it is pending: concurrent retries serialise on that lock.
+
+async def _resume_order(pool: asyncpg.Pool, order_id: int) -> _Claim:
+    """A pending order resumed by a retry: the priced order and its rate come from the claim."""
+    async with pool.acquire() as conn:
+        order = await conn.fetchrow(Q.get_order, order_id)
+        commission_permille = await claimed_commission_permille(conn, order)
+    stored = order["request"]
+    return _Claim(order_id, tuple(PricedLine.from_json(line) for line in stored["lines"]), stored["token"],
+                  order["total_minor"], order["currency"], commission_permille or 0, False)
+
+
+async def _answer_closed_order(
+    pool: asyncpg.Pool, provider: PaymentProvider, order_id: int, now: datetime, sales_point_key_id: str
+) -> tuple[OrderView, bool]:
+    """A retry of an order no longer pending: the same answer as the attempt that closed it (after
+    refunding a charge that arrived once it had failed)."""
+    view = await get_order_view(pool, order_id)
+    if view.status == "failed" and view.total_minor > 0 and not view.payments:
+        view = await _refund_unrecorded_charge(pool, provider, view, now, sales_point_key_id)
+    return _answer(view, False)
+
+
+async def _charge(
+    pool: asyncpg.Pool, provider: PaymentProvider, claim: _Claim, now: datetime, sales_point_key_id: str,
+    selling_authority_id: str,
+) -> PaymentResult | None:
+    """Ask the provider to charge the order (key ``order-<id>``: a retry gets the charge already
+    made); None for a free order. A provider that does not answer leaves the order pending (503)."""
+    if claim.total_minor <= 0:
+        return None
+    try:
+        return await provider.charge(amount_minor=claim.total_minor, currency=claim.currency, token=claim.token,
+                                     idempotency_key=f"order-{claim.order_id}")
+    except PaymentUnavailable as error:
+        async with pool.acquire() as conn:
+            await audit(conn, "ticketing.order.payment_unknown", actor_key_id=sales_point_key_id,
+                        authority_id=selling_authority_id, subject=f"order:{claim.order_id}", data={"error": str(error)},
+                        now=now)
+        raise PaymentPending(extra={"order_id": claim.order_id}) from error
+
+
+async def _record_outcome(
+    pool: asyncpg.Pool,
+    provider: PaymentProvider,
+    network_authority: Mapping[str, str],
+    claim: _Claim,
+    charge: PaymentResult | None,
+    now: datetime,
+    sales_point_key_id: str,
+    selling_authority_id: str,
+) -> tuple[OrderView, bool]:
+    """The outcome, each in one statement (one implicit transaction, one round trip) that locks the
+    order row and writes only while it is pending: concurrent retries serialise on that lock."""
+    order_id, lines = claim.order_id, list(claim.lines)
     async with pool.acquire() as conn:
         if charge is not None and charge.status is ChargeStatus.DECLINED:
             await conn.fetchval(Q.decline_pending_order, order_id, now, sales_point_key_id,
                                 {"provider": provider.name, "reference": charge.reference})
         else:
-            outcome = await conn.fetchrow(Q.fulfil_paid_order, *_fulfilment_arguments(
-                order_id, lines, charge, provider.name, currency, total, now, sales_point_key_id, selling_authority_id,
-                network_authority, commission_permille or 0,
+            outcome = await conn.fetchrow(Q.fulfil_paid_order, *fulfilment_arguments(
+                order_id, lines, charge, provider.name, claim.currency, claim.total_minor, now, sales_point_key_id,
+                selling_authority_id, network_authority, claim.commission_permille,
             ))
             if outcome["paid"]:
-                return _order_view(outcome), created  # the statement returns what it wrote: no read back
+                return order_view_from_record(outcome), claim.created  # the statement returns what it wrote
             if outcome["dead_media"]:
                 await _refuse_for_dead_medium(conn, provider, order_id, lines, charge, outcome["dead_media"][0],
-                                              total, currency, now, sales_point_key_id, selling_authority_id)
+                                              claim.total_minor, claim.currency, now, sales_point_key_id,
+                                              selling_authority_id)
             elif charge is not None:  # closed meanwhile: paid by a concurrent retry, or failed
                 await _refund_charge_of_failed_order(conn, provider, order_id, charge, now, sales_point_key_id)
         view = await get_order_view(conn, order_id)
-    return _answer(view, created)
+    return _answer(view, claim.created)
 
 
 async def _refuse_for_dead_medium(
@@ -462,7 +433,7 @@ async def _refuse_for_dead_medium(
         refunded = None
         if charge is not None:
             try:
-                refunded = await _reverse_charge(conn, provider, order_id, charge, now)
+                refunded = await reverse_charge(conn, provider, order_id, charge, now)
             except PaymentUnavailable as error:
                 raise PaymentPending(extra={"order_id": order_id}) from error
         await conn.fetchval(Q.fail_pending_order, order_id, now, refunded.amount_minor if refunded else 0,
@@ -472,22 +443,6 @@ async def _refuse_for_dead_medium(
                     data={**detail, "total_minor": total, "currency": currency,
                           "charge_reference": charge.reference if charge else None,
                           "refund_reference": refunded.reference if refunded else None}, now=now)
-
-
-async def _reverse_charge(
-    conn: asyncpg.Connection, provider: PaymentProvider, order_id: int, charge: PaymentResult, now: datetime
-) -> PaymentResult:
-    """Refund an order's whole charge and record the charge and the refund, in the caller's
-    transaction (which holds the order's row lock). The key ``refund-<id>`` is the one every path
-    that returns an order's charge uses, so the provider makes at most one such refund. Raises
-    PaymentUnavailable when the provider does not answer (nothing is recorded then)."""
-    refunded = await provider.refund(charge_reference=charge.reference, amount_minor=charge.amount_minor,
-                                     currency=charge.currency, idempotency_key=f"refund-{order_id}")
-    await conn.execute(Q.insert_payment, order_id, "charge", provider.name, charge.reference, charge.amount_minor,
-                       charge.currency, now)
-    await conn.execute(Q.insert_payment, order_id, "refund", provider.name, refunded.reference, refunded.amount_minor,
-                       charge.currency, now)
-    return refunded
 
 
 async def _refund_charge_of_failed_order(
@@ -510,7 +465,7 @@ async def _refund_charge_of_failed_order(
         if order["status"] != "failed" or any(p["provider_reference"] == charge.reference for p in payments):
             return
         try:
-            refunded = await _reverse_charge(conn, provider, order_id, charge, now)
+            refunded = await reverse_charge(conn, provider, order_id, charge, now)
         except PaymentUnavailable as error:
             raise PaymentPending(extra={"order_id": order_id}) from error
         await conn.execute(Q.add_refunded_minor, order_id, now, refunded.amount_minor)
@@ -538,7 +493,7 @@ async def _refund_unrecorded_charge(
         return await get_order_view(conn, view.order_id)
 
 
-def _fulfilment_arguments(
+def fulfilment_arguments(
     order_id: int,
     lines: list[PricedLine],
     charge: Any,
@@ -589,206 +544,3 @@ def _fulfilment_arguments(
         sorted({line.medium_serial for line in lines if line.medium_serial is not None}),
     ]
 
-
-async def _claimed_commission_permille(conn: asyncpg.Connection, order: asyncpg.Record) -> int:
-    """The seller's commission rate stored with the order's claim (a later rate change never
-    applies to it); for an order claimed before rates were stored, the seller's current rate."""
-    commission_permille = order["request"].get("commission_permille")
-    if commission_permille is None:
-        commission_permille = await conn.fetchval(Q.get_commission_permille, order["selling_authority_id"])
-    return commission_permille or 0
-
-
-REFUNDABLE = ("paid", "partially_refunded", "refunded")
-MAX_REFUND_CONTRACTS = MAX_LINES * MAX_QUANTITY  # every contract an order can have
-
-
-def parse_refund_body(body: Any) -> list[int] | None:
-    """The contracts a refund names (``{"contract_ids": [...]}``); None (no body, or no
-    ``contract_ids``) asks for every contract of the order not refunded yet."""
-    if body is None:
-        return None
-    if not isinstance(body, dict):
-        raise InvalidOrder("the body must be a JSON object", code="invalid_refund")
-    contract_ids = body.get("contract_ids")
-    if contract_ids is None:
-        return None
-    if (not isinstance(contract_ids, list) or not 1 <= len(contract_ids) <= MAX_REFUND_CONTRACTS
-            or not all(isinstance(i, int) and not isinstance(i, bool) for i in contract_ids)):
-        raise InvalidOrder(f"contract_ids must be a list of 1 to {MAX_REFUND_CONTRACTS} contract ids", code="invalid_refund")
-    return list(dict.fromkeys(contract_ids))
-
-
-async def refund(
-    pool: asyncpg.Pool,
-    provider: PaymentProvider,
-    *,
-    order_id: int,
-    actor_key_id: str,
-    authority_id: str | None,
-    now: datetime,
-    contract_ids: list[int] | None = None,
-) -> OrderView:
-    """Refund contracts of a paid order that were never used: those ``contract_ids`` names, or
-    (None) every contract not refunded yet, which is the whole order the first time. Only active,
-    never-used contracts can be refunded; one that is not makes the whole request a 409 naming
-    it. Idempotent: contracts already refunded are not refunded again, so repeating a refund
-    (the same ids, or a whole refund) returns the order unchanged. The provider is called inside
-    the transaction that holds the order and contract locks (refunds are rare; this keeps "used
-    meanwhile" impossible)."""
-    async with pool.acquire() as conn, conn.transaction():
-        order = await conn.fetchrow(Q.lock_order, order_id)
-        if order is None or (authority_id is not None and order["selling_authority_id"] != authority_id):
-            raise UnknownOrder()
-        if order["status"] not in REFUNDABLE:
-            raise RefundNotAllowed(f"order {order_id} is {order['status']}")
-        contracts = await conn.fetch(Q.lock_contracts_of_order, order_id)
-        chosen = _contracts_to_refund(order_id, contracts, contract_ids)
-        if chosen:
-            await _refund_contracts(conn, provider, order, contracts, chosen, actor_key_id, now)
-        return await get_order_view(conn, order_id)
-
-
-def _contracts_to_refund(order_id: int, contracts: list[asyncpg.Record], contract_ids: list[int] | None) -> list[asyncpg.Record]:
-    """The contracts a refund request returns: none when every one it names is refunded already
-    (a repeated request); else every one must be an active, never-used contract of the order."""
-    by_id = {c["contract_id"]: c for c in contracts}
-    if contract_ids is None:
-        wanted = [c for c in contracts if c["status"] != "refunded"]
-    else:
-        strangers = [i for i in contract_ids if i not in by_id]
-        if strangers:
-            raise RefundNotAllowed(f"contracts {strangers} are not contracts of order {order_id}",
-                                   extra={"order_id": order_id, "contract_ids": strangers})
-        wanted = [by_id[i] for i in contract_ids]
-        if all(c["status"] == "refunded" for c in wanted):
-            return []
-    refused = [c["contract_id"] for c in wanted if c["status"] != "active" or c["first_used_at"] is not None]
-    if refused:
-        raise RefundNotAllowed(f"contracts {refused} were used, moved or refunded",
-                               extra={"order_id": order_id, "contract_ids": refused})
-    return wanted
-
-
-async def _refund_contracts(
-    conn: asyncpg.Connection,
-    provider: PaymentProvider,
-    order: asyncpg.Record,
-    contracts: list[asyncpg.Record],
-    chosen: list[asyncpg.Record],
-    actor_key_id: str,
-    now: datetime,
-) -> None:
-    """Refund ``chosen`` (locked, active, never-used contracts of the locked ``order``): one
-    provider refund of the unit prices of their lines (key ``refund-<id>-<n>``, the order's n-th
-    refund, so a retry after a provider timeout reuses it), the ledger rows apportioned with each
-    line's clearing key, owners and the commission rate of the sale (so the order's ledger still
-    sums to the money taken), the contracts and the order's status, the audit row."""
-    order_id, currency = order["order_id"], order["currency"]
-    lines = {line["line_no"]: PricedLine.from_json(line) for line in order["request"]["lines"]}
-    commission_permille = await _claimed_commission_permille(conn, order)
-    refunded_before = Counter(c["line_no"] for c in contracts if c["status"] == "refunded")
-    refunding = Counter(c["line_no"] for c in chosen)
-    rows = [
-        row
-        for line_no, count in sorted(refunding.items())
-        for row in apportion_refund(
-            line_no=line_no, amount_minor=lines[line_no].unit_price_minor * count,
-            refunded_before_minor=lines[line_no].unit_price_minor * refunded_before[line_no],
-            shares_permille=lines[line_no].shares_permille,
-            network_authority=dict(zip(lines[line_no].network_ids, lines[line_no].owning_authority_ids)),
-            selling_authority_id=order["selling_authority_id"], commission_permille=commission_permille)
-    ]
-    amount = sum(lines[line_no].unit_price_minor * count for line_no, count in refunding.items())
-    payments = await conn.fetch(Q.list_payments, order_id)
-    charge = next((p for p in payments if p["kind"] == "charge"), None)
-    refund_no = sum(p["kind"] == "refund" for p in payments) + 1
-    if charge is not None and amount > 0:
-        try:
-            result = await provider.refund(charge_reference=charge["provider_reference"], amount_minor=amount,
-                                           currency=currency, idempotency_key=f"refund-{order_id}-{refund_no}")
-        except PaymentUnavailable as error:
-            raise PaymentPending(extra={"order_id": order_id}) from error
-        await conn.execute(Q.insert_payment, order_id, "refund", provider.name, result.reference, amount, currency, now)
-    await book(conn, order_id, currency, rows, now)
-    await conn.execute(Q.set_contracts_status, [c["contract_id"] for c in chosen], "refunded")
-    refunded_minor = order["refunded_minor"] + amount
-    status = "refunded" if refunded_minor >= order["total_minor"] else "partially_refunded"
-    await conn.execute(Q.set_order_status, order_id, status, now, refunded_minor)
-    await audit(conn, "ticketing.order.refunded", actor_key_id=actor_key_id, authority_id=order["selling_authority_id"],
-                subject=f"order:{order_id}",
-                data={"amount_minor": amount, "currency": currency, "contract_ids": [c["contract_id"] for c in chosen],
-                      "refund_no": refund_no, "status": status}, now=now)
-
-
-ABANDONED = "abandoned"  # the failure_code of an order reconciliation closed
-DEFAULT_ABANDON_AFTER_S = 900
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    """What one reconciliation run did."""
-
-    abandoned: int  # pending orders closed as failed
-    refunded: int  # of those, the ones the provider had charged: the charge was refunded
-    unanswered: int  # left pending because the provider did not answer; the next run retries them
-    failed: int = 0  # left pending because closing them raised an error (logged); the next run retries them
-    failures: tuple[dict[str, Any], ...] = ()  # one {order_id, error, detail} per failed order
-
-
-async def reconcile_pending(
-    pool: asyncpg.Pool, provider: PaymentProvider, now: datetime, abandon_after_s: float = DEFAULT_ABANDON_AFTER_S
-) -> Reconciliation:
-    """Close every order still pending ``abandon_after_s`` after its claim: its client never came
-    back (see the module docstring). Each order in its own transaction holding its row lock, the
-    provider asked inside it: a retry finishing the order at the same time either commits first
-    (the order is paid or declined: left alone) or waits and then finds the order failed.
-
-    One bad order never aborts the pass: an order whose closing raises is rolled back (it stays
-    pending), logged and reported in ``failures``, and the pass goes on with the next one. Only a
-    database that cannot be reached stops the pass (every other order would fail the same way)."""
-    cutoff = now - timedelta(seconds=abandon_after_s)
-    async with pool.acquire() as conn:
-        order_ids = [r["order_id"] for r in await conn.fetch(Q.list_abandoned_orders, cutoff)]
-    abandoned = refunded = unanswered = 0
-    failures: list[dict[str, Any]] = []
-    for order_id in order_ids:
-        try:
-            charged = await _abandon_order(pool, provider, order_id, cutoff, now, abandon_after_s)
-        except PaymentUnavailable:
-            unanswered += 1
-            continue
-        except DATABASE_UNAVAILABLE:
-            raise
-        except Exception as error:  # noqa: BLE001 - one order's failure is reported, not fatal to the pass
-            log.exception("reconciling order %s failed; it stays pending", order_id)
-            failures.append({"order_id": order_id, "error": type(error).__name__, "detail": str(error)[:200]})
-            continue
-        if charged is not None:
-            abandoned += 1
-            refunded += charged
-    return Reconciliation(abandoned, refunded, unanswered, len(failures), tuple(failures))
-
-
-async def _abandon_order(
-    pool: asyncpg.Pool, provider: PaymentProvider, order_id: int, cutoff: datetime, now: datetime, abandon_after_s: float
-) -> bool | None:
-    """Close one abandoned order as failed: refund the charge the provider made for it, if any,
-    and record both; no ledger row, no contract. Returns whether there was a charge; None when
-    the order is no longer pending (finished meanwhile). A provider that does not answer rolls
-    everything back (PaymentUnavailable): the order stays pending for the next run."""
-    async with pool.acquire() as conn, conn.transaction():
-        order = await conn.fetchrow(Q.lock_order, order_id)
-        if order["status"] != "pending" or order["created_at"] >= cutoff:
-            return None
-        charge = await provider.find_charge(f"order-{order_id}")
-        refunded = None
-        if charge is not None and charge.status is ChargeStatus.APPROVED:
-            refunded = await _reverse_charge(conn, provider, order_id, charge, now)
-        detail = {"abandon_after_s": abandon_after_s, "charge_reference": charge.reference if refunded else None,
-                  "refund_reference": refunded.reference if refunded else None}
-        await conn.fetchval(Q.fail_pending_order, order_id, now, refunded.amount_minor if refunded else 0, ABANDONED, detail)
-        await audit(conn, "ticketing.order.abandoned", actor_key_id=None, authority_id=order["selling_authority_id"],
-                    subject=f"order:{order_id}",
-                    data={**detail, "total_minor": order["total_minor"], "currency": order["currency"]}, now=now)
-        return refunded is not None
