@@ -16,7 +16,7 @@ import pandas as pd
 from feeds.authorities import Registry
 from feeds.gtfs.issues import Issue, IssueCode, Severity, issues_for_rows
 from feeds.gtfs.reader import GtfsReadError, GtfsTables, read_gtfs
-from feeds.gtfs.rules._common import not_in, to_numbers
+from feeds.gtfs.rules import not_in, to_numbers
 from feeds.gtfs.rules.fares import check_fares_v2
 from feeds.gtfs.rules.files import check_required_files_and_fields
 from feeds.gtfs.rules.identifiers import check_duplicate_ids

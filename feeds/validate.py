@@ -16,7 +16,7 @@ from pathlib import Path
 
 from feeds.gtfs.issues import Issue, IssueCode, Severity
 from feeds.gtfs.reader import ArchiveLimits, ArchiveRejected, GtfsReadError, GtfsTables
-from feeds.gtfs.rules._common import shared_factorizations
+from feeds.gtfs.rules import shared_factorizations
 from feeds.gtfs.rules import (
     check_calendar,
     check_duplicate_ids,

@@ -27,7 +27,7 @@ from feeds.authorities import Registry, load_registry
 from feeds.http import REGISTRY, SCHEDULER, feeds_context
 from feeds.realtime.match import StaticTripIndex
 from feeds.realtime.wiring import REALTIME_SINK, STATIC_INDEX_FINDER, realtime_context
-from feeds.repository import CurrentFeed, list_current_feeds
+from feeds import CurrentFeed, list_current_feeds
 from feeds.scheduler import follow_versions
 from journey_planner.compile import FeedSource, load_network
 from journey_planner.http import PLANNER, planner_context

@@ -1,6 +1,6 @@
 """Build the region's fare `Catalogue` from the ingested feeds and the regional products folder.
 
-Input is what `feeds.gtfs.reader.read_gtfs` returns for each network's feed (so the lead can wire
+Input is what `feeds.gtfs.model.read_gtfs` returns for each network's feed (so the lead can wire
 "the feeds currently ingested" straight in) plus, optionally, the regional combined products
 folder named by the registry's ``region.regional_fares``. Output is one immutable `Catalogue` and
 the list of data problems met on the way, as values: a bad row is reported and skipped, it never
@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from feeds.gtfs.reader import GtfsTables, read_gtfs
+from feeds.gtfs.model import GtfsTables, read_gtfs
 from ticketing.products import (
     Area,
     Catalogue,

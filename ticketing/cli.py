@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from feeds.gtfs.reader import GtfsReadError, GtfsTables, read_gtfs
+from feeds.gtfs.model import GtfsReadError, GtfsTables, read_gtfs
 from ticketing.catalogue import FARE_FILES, build_catalogue, load_regional_fares
 from ticketing.fares import FareLeg, quote
 from ticketing.products import DEFAULT_TIMEZONE, Catalogue

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from google.transit import gtfs_realtime_pb2 as rt
 
-from feeds.gtfs.reader import parse_gtfs_dates, parse_gtfs_times, read_gtfs
+from feeds.gtfs.model import parse_gtfs_dates, parse_gtfs_times, read_gtfs
 
 __all__ = [
     "NetworkTimetable",

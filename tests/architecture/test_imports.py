@@ -1,7 +1,11 @@
-"""The dependency table of ../shared/STYLE.md, enforced (OTP's RaptorArchitectureTest).
+"""The import table of ARCHITECTURE.md (STYLE's dependency table), enforced exactly.
 
-Each rule names a group of modules and the imports it must not make. Imports are read from the
-source with `ast`, so the test sees lazy imports inside functions too.
+Following OTP's RaptorArchitectureTest, each rule names a group of modules and what it may (or must
+not) import; the test reads the imports from the source with `ast`, so lazy imports inside
+functions count too. Three rules hold for every module besides the table: no module imports
+another package's `repository`, no module imports a `_private` name of another module (a private
+module is private to the package that holds it), and every module is covered by a rule. A rule
+that names a module that does not exist fails, so the table cannot rot as code moves.
 """
 
 from __future__ import annotations
@@ -15,8 +19,32 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("oura", "feeds", "journey_planner", "ticketing", "nfc_gateway")
-FOUNDATION = ("oura.config", "oura.clock", "oura.errors", "oura.secrets", "oura.db", "oura.http",
-              "oura.auth", "oura.keys", "oura.concurrency", "oura.logs")
+FOUNDATION = ("oura.config", "oura.clock", "oura.errors", "oura.db", "oura.http", "oura.auth", "oura.keys",
+              "oura.concurrency", "oura.logs")
+ASSEMBLY = ("oura", "oura.__main__", "oura.app", "oura.cli", "oura.wiring")  # `oura` itself: __version__ only
+DEMO = ("oura.demo",)
+FEEDS_PUBLIC_MODELS = ("feeds.gtfs.model", "feeds.gtfs.service_days", "feeds.realtime.model")
+
+# TEMPORARY (issue 11): journey_planner imports that break the table, left to the planner's rewrite
+# of compile/mapping/cli. Each entry is (importing module or package, imported module): it excuses
+# that import from anywhere inside the first. Fix: import GtfsTables, read_gtfs, GtfsReadError,
+# parse_gtfs_times and find_stop_links from `feeds.gtfs.model`; make `_fifo_split` a public function
+# of its module. Delete an entry when its import is gone (a stale entry fails the test); the list
+# must end up empty.
+PLANNER_IMPORTS_PENDING_REWRITE: tuple[tuple[str, str], ...] = (
+    ("journey_planner.cli", "feeds.gtfs.reader"),
+    ("journey_planner.cli", "feeds.realtime.decode"),
+    ("journey_planner.cli", "feeds.realtime.match"),
+    ("journey_planner.compile", "feeds.gtfs.reader"),
+    ("journey_planner.compile", "feeds.merge"),
+    ("journey_planner.mapping", "feeds.gtfs.reader"),
+    ("journey_planner.realtime", "journey_planner.compile._fifo_split"),
+)
+
+
+def _pending(module: str, name: str) -> bool:
+    return any(_within(module, (importer,)) and _within(name, (imported,))
+               for importer, imported in PLANNER_IMPORTS_PENDING_REWRITE)
 
 
 def _module_name(path: Path) -> str:
@@ -53,6 +81,12 @@ def _all_modules() -> dict[str, list[str]]:
     return modules
 
 
+def _packages() -> set[str]:
+    """Module names that are packages (a folder with __init__.py)."""
+    return {_module_name(path.parent / "__init__.py") for package in PACKAGES
+            for path in (ROOT / package).rglob("__init__.py")}
+
+
 def _within(name: str, prefixes: tuple[str, ...]) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
@@ -66,27 +100,44 @@ class Rule:
     third_party: tuple[str, ...] | None = None  # when set: non-stdlib imports must be in here
     exempt: tuple[str, ...] = ()
 
+    def modules_named(self) -> tuple[str, ...]:
+        return self.applies_to + self.forbidden + (self.allowed_only or ()) + self.exempt
+
 
 RULES = [
-    Rule("the foundation imports no domain package and no assembly module", FOUNDATION,
-         forbidden=("feeds", "journey_planner", "ticketing", "nfc_gateway", "oura.app", "oura.cli", "oura.demo", "oura.wiring")),
-    Rule("feeds imports no other domain package", ("feeds",),
-         forbidden=("journey_planner", "ticketing", "nfc_gateway", "oura.app", "oura.cli", "oura.demo", "oura.wiring")),
-    Rule("journey_planner uses only feeds' public models and ticketing's pricing", ("journey_planner",),
-         allowed_only=FOUNDATION + ("journey_planner", "feeds.gtfs", "feeds.realtime.model",
-                                    "feeds.realtime.decode", "feeds.realtime.match", "feeds.merge",
-                                    "ticketing.fares", "ticketing.products")),
+    Rule("the foundation imports only the foundation", FOUNDATION,
+         allowed_only=FOUNDATION, third_party=("aiohttp", "asyncpg", "pgserver", "psutil", "prometheus_client")),
+    Rule("the assembly (oura.app, oura.cli, oura.wiring) may import every package", ASSEMBLY,
+         allowed_only=PACKAGES),
+    Rule("nothing outside the assembly imports it", PACKAGES, exempt=ASSEMBLY,
+         forbidden=("oura.app", "oura.cli", "oura.wiring", "oura.__main__")),
+    Rule("feeds imports the foundation only", ("feeds",),
+         allowed_only=FOUNDATION + ("feeds",)),
+    Rule("journey_planner uses the foundation, feeds' public models and ticketing's fare engine", ("journey_planner",),
+         exempt=("journey_planner.core",),
+         allowed_only=FOUNDATION + ("journey_planner",) + FEEDS_PUBLIC_MODELS + ("ticketing.fares",)),
     Rule("the planner core is pure: stdlib, numpy and numba only", ("journey_planner.core",),
          allowed_only=("journey_planner.core",), third_party=("numpy", "numba")),
-    Rule("ticketing never imports the planner or the NFC gateway", ("ticketing",),
-         forbidden=("journey_planner", "nfc_gateway", "oura.app", "oura.cli", "oura.demo", "oura.wiring")),
+    Rule("ticketing uses the foundation and feeds' public GTFS model only", ("ticketing",),
+         allowed_only=FOUNDATION + ("ticketing", "feeds.gtfs.model", "feeds.gtfs.service_days")),
     Rule("the fare engine is pure", ("ticketing.fares", "ticketing.products"),
          allowed_only=("ticketing.fares", "ticketing.products"), third_party=("ortools", "numpy")),
-    Rule("the NFC gateway uses ticketing's public service API only", ("nfc_gateway",),
-         forbidden=("journey_planner", "feeds", "ticketing.repository", "oura.app", "oura.cli", "oura.wiring")),
+    Rule("the NFC gateway uses the foundation and ticketing's public service API only", ("nfc_gateway",),
+         allowed_only=FOUNDATION + ("nfc_gateway", "ticketing.media", "ticketing.validation", "ticketing.errors")),
+    Rule("the demo region generator uses the clock, run_blocking and feeds' public GTFS model only", DEMO,
+         allowed_only=DEMO + ("oura.clock", "oura.concurrency", "feeds.gtfs.model"),
+         third_party=("numpy", "pandas", "aiohttp", "google")),
+    Rule("only oura.cli imports the demo region generator (and bench/, tests/)", PACKAGES,
+         exempt=DEMO + ("oura.cli",), forbidden=DEMO),
 ]
 
 PROJECT = PACKAGES
+
+
+def _is_allowed(name: str, allowed: tuple[str, ...]) -> bool:
+    # `from feeds.gtfs import model` also yields "feeds.gtfs": a parent of an allowed module is fine
+    # by itself (the name imported from it is checked on its own).
+    return _within(name, allowed) or any(a.startswith(name + ".") for a in allowed)
 
 
 def _violations(rule: Rule, modules: dict[str, list[str]]) -> list[str]:
@@ -99,13 +150,42 @@ def _violations(rule: Rule, modules: dict[str, list[str]]) -> list[str]:
             if top in PROJECT:
                 if rule.forbidden and _within(name, rule.forbidden):
                     problems.append(f"{module} imports {name}")
-                elif rule.allowed_only is not None and not _within(name, rule.allowed_only):
-                    # importing a package __init__ that re-exports is allowed if the package itself is allowed
-                    if not any(a.startswith(name + ".") for a in rule.allowed_only):
+                elif rule.allowed_only is not None and not _is_allowed(name, rule.allowed_only):
+                    if not _pending(module, name):
                         problems.append(f"{module} imports {name}")
             elif rule.third_party is not None and top and top not in sys.stdlib_module_names:
                 if top not in rule.third_party and top != "__future__":
                     problems.append(f"{module} imports third-party {name}")
+    return sorted(set(problems))
+
+
+def _private_violations(modules: dict[str, list[str]], packages: set[str]) -> list[str]:
+    """A `_name` (not a dunder) is private to where it is defined: a private module to the modules of
+    its package, a private name inside a module to that module."""
+    problems = []
+    for module, imports in sorted(modules.items()):
+        for name in imports:
+            if name.split(".")[0] not in PROJECT:
+                continue
+            parts = name.split(".")
+            for index, part in enumerate(parts):
+                if part.startswith("_") and not part.startswith("__"):
+                    owner = ".".join(parts[:index])
+                    inside = _within(module, (owner,)) if owner in packages else module == owner
+                    if not inside and not _pending(module, name):
+                        problems.append(f"{module} imports {name}")
+                    break
+    return sorted(set(problems))
+
+
+def _repository_violations(modules: dict[str, list[str]]) -> list[str]:
+    """`repository` (and the queries it loads) belongs to its top-level package."""
+    problems = []
+    for module, imports in sorted(modules.items()):
+        for name in imports:
+            parts = name.split(".")
+            if parts[0] in PROJECT and "repository" in parts and parts[0] != module.split(".")[0]:
+                problems.append(f"{module} imports {name}")
     return sorted(set(problems))
 
 
@@ -115,10 +195,66 @@ def test_dependency_rule(rule: Rule):
     assert not problems, f"{rule.description}:\n  " + "\n  ".join(problems)
 
 
+def test_no_private_name_of_another_module_is_imported():
+    problems = _private_violations(_all_modules(), _packages())
+    assert not problems, "private names imported from outside their module or package:\n  " + "\n  ".join(problems)
+
+
+def test_no_package_imports_another_packages_repository():
+    problems = _repository_violations(_all_modules())
+    assert not problems, "another package's repository imported:\n  " + "\n  ".join(problems)
+
+
+def test_every_module_a_rule_names_exists():
+    modules = set(_all_modules())
+    missing = sorted({name for rule in RULES for name in rule.modules_named() if name not in modules})
+    assert not missing, f"the import table names modules that do not exist: {missing}"
+
+
+def test_every_module_is_covered_by_a_rule():
+    # "nothing imports the assembly" covers every module; the others must each fall under a rule
+    # saying what they may import.
+    positive = [rule for rule in RULES if rule.allowed_only is not None]
+    uncovered = sorted(module for module in _all_modules()
+                       if not any(_within(module, r.applies_to) and not _within(module, r.exempt) for r in positive))
+    assert not uncovered, f"modules no rule of the table says anything about: {uncovered}"
+
+
+def test_the_pending_list_names_only_imports_that_still_exist():
+    modules = _all_modules()
+    stale = [entry for entry in PLANNER_IMPORTS_PENDING_REWRITE
+             if not any(_within(module, (entry[0],)) and _within(name, (entry[1],))
+                        for module, imports in modules.items() for name in imports)]
+    assert not stale, f"delete these from PLANNER_IMPORTS_PENDING_REWRITE, their imports are gone: {stale}"
+
+
+def _rule(description_start: str) -> Rule:
+    return next(rule for rule in RULES if rule.description.startswith(description_start))
+
+
 def test_the_checker_catches_a_violation():
-    fake = {"journey_planner.core.raptor": ["aiohttp", "feeds.repository"], "feeds.x": ["ticketing.sales"]}
-    assert _violations(RULES[3], fake) == [
+    fake = {
+        "journey_planner.core.raptor": ["aiohttp", "feeds.repository"],
+        "feeds.x": ["ticketing.sales"],
+        "journey_planner.places": ["feeds.gtfs.reader", "feeds.gtfs.model", "feeds.gtfs", "feeds.merge"],
+        "ticketing.http": ["oura.demo.region", "oura.wiring", "feeds.gtfs.rules._common"],
+        "feeds.regional": ["feeds.gtfs.rules._common", "feeds.ingest._private_helper"],
+        "feeds.gtfs.rules.calendar": ["feeds.gtfs.rules._common.blank"],
+    }
+    assert _violations(_rule("the planner core"), fake) == [
         "journey_planner.core.raptor imports feeds.repository",
         "journey_planner.core.raptor imports third-party aiohttp",
     ]
-    assert _violations(RULES[1], fake) == ["feeds.x imports ticketing.sales"]
+    assert _violations(_rule("feeds imports"), fake) == ["feeds.x imports ticketing.sales"]
+    assert _violations(_rule("journey_planner uses"), fake) == [
+        "journey_planner.places imports feeds.gtfs.reader",
+        "journey_planner.places imports feeds.merge",
+    ]
+    assert _violations(_rule("only oura.cli"), fake) == ["ticketing.http imports oura.demo.region"]
+    assert _violations(_rule("nothing outside"), fake) == ["ticketing.http imports oura.wiring"]
+    assert _private_violations(fake, {"feeds", "feeds.gtfs", "feeds.gtfs.rules"}) == [
+        "feeds.regional imports feeds.gtfs.rules._common",
+        "feeds.regional imports feeds.ingest._private_helper",
+        "ticketing.http imports feeds.gtfs.rules._common",
+    ]
+    assert _repository_violations(fake) == ["journey_planner.core.raptor imports feeds.repository"]

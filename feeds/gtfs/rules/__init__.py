@@ -1,9 +1,12 @@
 """Validation rules: one module per rule family, each a function (GtfsTables) -> list[Issue].
 
 Rules are independent and vectorised (pandas/numpy over whole columns, one Python call per
-distinct value at most). `feeds.validate.validate_feed` runs them all.
+distinct value at most). `feeds.validate.validate_feed` runs them all. `shared_factorizations`,
+`to_numbers` and `not_in` are the helpers of `_common` that feeds' own whole-feed checks
+(`feeds.validate`, `feeds.regional`) share with the rules.
 """
 
+from feeds.gtfs.rules._common import not_in, shared_factorizations, to_numbers
 from feeds.gtfs.rules.calendar import check_calendar, get_validity_range
 from feeds.gtfs.rules.fares import check_fares_v2
 from feeds.gtfs.rules.files import check_required_files_and_fields
@@ -26,4 +29,7 @@ __all__ = [
     "check_transfers",
     "find_flex_rows",
     "get_validity_range",
+    "not_in",
+    "shared_factorizations",
+    "to_numbers",
 ]
