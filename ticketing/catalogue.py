@@ -37,10 +37,11 @@ import enum
 import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 from feeds.gtfs.model import GtfsTables, read_gtfs
+from feeds.gtfs.service_days import FeedTimezoneError, read_service_days, resolve_timezone
 from ticketing.products import (
     Area,
     Catalogue,
@@ -116,6 +117,7 @@ class CatalogueIssueCode(enum.StrEnum):
     MISSING_COLUMN = "missing_column"
     BAD_SHARES = "bad_shares"
     DEFAULT_SHARES = "default_shares"
+    NO_TIMEZONE = "no_timezone"
 
 
 @dataclass(frozen=True)
@@ -171,42 +173,11 @@ def _gtfs_time_s(text: str, default: int) -> int:
     return hours * 3600 + minutes * 60 + seconds
 
 
-def _gtfs_date(text: str) -> date:
-    return datetime.strptime(text, "%Y%m%d").date()
-
-
 def _service_dates(tables: GtfsTables, service_ids: set[str]) -> dict[str, set[date]]:
-    """Active dates of the few service ids timeframes reference (calendar + calendar_dates)."""
-    dates: dict[str, set[date]] = {s: set() for s in service_ids}
-    weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    for row in _rows(tables, "calendar"):
-        service_id = _cell(row, "service_id")
-        if service_id not in service_ids:
-            continue
-        try:
-            start = _gtfs_date(_cell(row, "start_date"))
-            end = _gtfs_date(_cell(row, "end_date"))
-        except ValueError:
-            continue
-        active = {i for i, name in enumerate(weekdays) if _cell(row, name) == "1"}
-        day = start
-        while day <= end:
-            if day.weekday() in active:
-                dates[service_id].add(day)
-            day += timedelta(days=1)
-    for row in _rows(tables, "calendar_dates"):
-        service_id = _cell(row, "service_id")
-        if service_id not in service_ids:
-            continue
-        try:
-            day = _gtfs_date(_cell(row, "date"))
-        except ValueError:
-            continue
-        if _cell(row, "exception_type") == "1":
-            dates[service_id].add(day)
-        elif _cell(row, "exception_type") == "2":
-            dates[service_id].discard(day)
-    return dates
+    """Active dates of the few service ids timeframes reference (`feeds.gtfs.service_days`, the
+    reading the planner and realtime matching use too)."""
+    service_days = read_service_days(tables)
+    return {service_id: set(service_days.list_active_dates(service_id)) for service_id in service_ids}
 
 
 class _FeedBuilder:
@@ -554,13 +525,6 @@ def _equal_shares(networks: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
     return tuple((n, base + (remainder if i == 0 else 0)) for i, n in enumerate(networks))
 
 
-def _feed_timezone(tables: GtfsTables, fallback: str) -> str:
-    column = tables.column("agency", "agency_timezone")
-    if column is not None and len(column) and column.iloc[0].strip():
-        return column.iloc[0].strip()
-    return fallback
-
-
 def build_catalogue(
     feeds: Mapping[str, GtfsTables],
     *,
@@ -572,7 +536,9 @@ def build_catalogue(
     """One catalogue for the whole region: each network's Fares v2 files + the combined products.
 
     ``feeds`` maps feed id (== registry network id) to its tables; ``timezones`` (feed id ->
-    IANA name, from the registry) overrides agency.txt.
+    IANA name, from the registry) overrides agency.txt (`feeds.gtfs.service_days.resolve_timezone`);
+    a feed with neither is skipped with a ``no_timezone`` issue. ``region_timezone`` is the
+    regional folder's zone.
     """
     issues: list[CatalogueIssue] = []
     products: list[FareProduct] = []
@@ -588,7 +554,11 @@ def build_catalogue(
     stop_timezones: dict[str, str] = {}
     for feed_id in sorted(feeds):
         tables = feeds[feed_id]
-        timezone = (timezones or {}).get(feed_id) or _feed_timezone(tables, region_timezone)
+        try:
+            timezone = resolve_timezone(tables, (timezones or {}).get(feed_id))
+        except FeedTimezoneError as error:  # its times cannot be read: none of its products is sold
+            issues.append(CatalogueIssue(CatalogueIssueCode.NO_TIMEZONE, feed_id, "agency.txt", None, "", str(error)))
+            continue
         builder = _FeedBuilder(feed_id, tables, timezone, issues, validity_patterns)
         routes, names = builder.route_networks()
         route_network.update(routes)
