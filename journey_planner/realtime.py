@@ -28,7 +28,7 @@ import numpy as np
 
 from feeds.realtime.model import ResolvedTripUpdate, RtError, RtErrorType
 
-from .compile import Network, _fifo_split
+from .compile import Network, fifo_split
 from .core.timetable import NO_DROP_OFF, NO_PICKUP, build_stop_patterns
 
 __all__ = ["RealtimeOverlay", "apply_trip_updates"]
@@ -246,7 +246,7 @@ def _rebuild(static: Network, removed_days: dict[int, set[int]], new_trips: Sequ
         members = sorted(members, key=lambda i: (int(new_trips[i][4][0]), int(new_trips[i][3][-1])))
         arr = np.stack([new_trips[i][3] for i in members])
         dep = np.stack([new_trips[i][4] for i in members])
-        sub = _fifo_split(arr, dep)
+        sub = fifo_split(arr, dep)
         for g in range(int(sub.max()) + 1):
             chosen = [members[j] for j in np.flatnonzero(sub == g)]
             first = new_trips[chosen[0]]
