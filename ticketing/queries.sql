@@ -330,11 +330,13 @@ FROM ticketing_orders o WHERE o.order_id = $1;
 -- name: fulfil_paid_order
 -- The end of a sale, in one statement (so one atomic transaction and one round trip): lock the
 -- order row and go on only while it is still pending (a concurrent retry waits on the lock, then
--- finds it paid and writes nothing); the paper tickets and the contracts (arrays, one element per
+-- finds it paid and writes nothing); the paper tickets and the contracts (one element per
 -- contract: its medium's serial, a new paper ticket's or an existing card's); the order lines and
--- the charge (when there is one); the ledger rows (arrays, one element per row); the status and
--- the audit row. Contracts are never loaded on a card or wallet that is not active: the media the
--- lines name ($37) are share-locked after the order row (a declaration or reconstitution waits for
+-- the charge (when there is one); the ledger rows (one element per row); the status and the audit
+-- row. Everything with many rows comes in one jsonb argument, $10: {"paper": [{serial,
+-- fare_media_id}], "contracts": [...], "lines": [...], "ledger": [...], "media": [serial]}, read
+-- with jsonb_to_recordset. Contracts are never loaded on a card or wallet that is not active: the
+-- media the lines name ($10 -> 'media') are share-locked after the order row (a declaration or reconstitution waits for
 -- this sale to commit, or this sale sees its outcome) and, when one of them is lost, stolen or
 -- replaced, nothing is written. Returns paid = 1 when this statement paid the order, 0 when it did
 -- not, dead_media: the media that stopped it (null when none), and, when it paid, the order as
@@ -344,7 +346,7 @@ WITH locked AS (
     SELECT order_id FROM ticketing_orders WHERE order_id = $1 AND status = 'pending' FOR UPDATE
 ), media AS (
     SELECT m.serial, m.status, m.replaced_by FROM ticketing_media m
-    WHERE m.serial = ANY($37::text[]) AND EXISTS (SELECT 1 FROM locked)
+    WHERE m.serial = ANY(ARRAY(SELECT jsonb_array_elements_text($10::jsonb -> 'media'))) AND EXISTS (SELECT 1 FROM locked)
     ORDER BY m.medium_id FOR SHARE
 ), dead AS (
     SELECT serial, status, replaced_by IS NOT NULL AS replaced FROM media
@@ -353,8 +355,8 @@ WITH locked AS (
     SELECT order_id FROM locked WHERE NOT EXISTS (SELECT 1 FROM dead)
 ), paper AS (
     INSERT INTO ticketing_media (serial, kind, fare_media_id, issuing_authority_id, created_at)
-    SELECT p.serial, 'paper', p.fare_media_id, $25, $2
-    FROM unnest($26::text[], $27::text[]) AS p(serial, fare_media_id)
+    SELECT p.serial, 'paper', p.fare_media_id, $8, $2
+    FROM jsonb_to_recordset($10::jsonb -> 'paper') AS p(serial text, fare_media_id text)
     WHERE EXISTS (SELECT 1 FROM ready)
     RETURNING medium_id, serial
 ), contracts AS (
@@ -364,10 +366,9 @@ WITH locked AS (
     SELECT coalesce(p.medium_id, m.medium_id), $1, c.line_no, c.fare_product_id, c.rider_category_id,
            string_to_array(c.network_ids, ','), coalesce(string_to_array(nullif(c.area_ids, ''), ','), '{}'),
            $2, c.duration_s, c.trips, c.trips, c.transfer_window_s, $2
-    FROM unnest($28::text[], $29::integer[], $30::text[], $31::text[], $32::text[], $33::text[], $34::integer[],
-                $35::integer[], $36::integer[])
-         AS c(serial, line_no, fare_product_id, rider_category_id, network_ids, area_ids, duration_s, trips,
-              transfer_window_s)
+    FROM jsonb_to_recordset($10::jsonb -> 'contracts')
+         AS c(serial text, line_no integer, fare_product_id text, rider_category_id text, network_ids text,
+              area_ids text, duration_s integer, trips integer, transfer_window_s integer)
     LEFT JOIN paper p ON p.serial = c.serial
     LEFT JOIN ticketing_media m ON m.serial = c.serial
     WHERE EXISTS (SELECT 1 FROM ready)
@@ -379,10 +380,10 @@ WITH locked AS (
     SELECT $1, l.line_no, l.fare_product_id, l.rider_category_id, l.fare_media_id, l.quantity, l.unit_price_minor,
            l.amount_minor, $7, string_to_array(l.network_ids, ','), string_to_array(l.owning_authority_ids, ','),
            (SELECT m.medium_id FROM ticketing_media m WHERE m.serial = l.medium_serial)
-    FROM unnest($15::integer[], $16::text[], $17::text[], $18::text[], $19::integer[], $20::bigint[], $21::bigint[],
-                $22::text[], $23::text[], $24::text[])
-         AS l(line_no, fare_product_id, rider_category_id, fare_media_id, quantity, unit_price_minor, amount_minor,
-              network_ids, owning_authority_ids, medium_serial)
+    FROM jsonb_to_recordset($10::jsonb -> 'lines')
+         AS l(line_no integer, fare_product_id text, rider_category_id text, fare_media_id text, quantity integer,
+              unit_price_minor bigint, amount_minor bigint, network_ids text, owning_authority_ids text,
+              medium_serial text)
     WHERE EXISTS (SELECT 1 FROM ready)
     RETURNING line_no, fare_product_id, rider_category_id, fare_media_id, quantity, unit_price_minor, amount_minor,
               currency, network_ids, owning_authority_ids
@@ -394,8 +395,8 @@ WITH locked AS (
     INSERT INTO ticketing_ledger (order_id, line_no, kind, collector_authority_id, beneficiary_authority_id, network_id,
                                   amount_minor, currency, booked_at)
     SELECT $1, g.line_no, g.kind, g.collector, g.beneficiary, g.network_id, g.amount_minor, $7, $2
-    FROM unnest($8::integer[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[])
-         AS g(line_no, kind, collector, beneficiary, network_id, amount_minor)
+    FROM jsonb_to_recordset($10::jsonb -> 'ledger')
+         AS g(line_no integer, kind text, collector text, beneficiary text, network_id text, amount_minor bigint)
     WHERE EXISTS (SELECT 1 FROM ready)
     RETURNING entry_id, line_no, kind, collector_authority_id, beneficiary_authority_id, network_id, amount_minor
 ), moved AS (
@@ -409,10 +410,11 @@ WITH locked AS (
     SELECT c.line_no, c.contract_id, s.serial
     FROM contracts c
     JOIN (SELECT medium_id, serial FROM paper
-          UNION ALL SELECT medium_id, serial FROM ticketing_media WHERE serial = ANY($37::text[])) AS s USING (medium_id)
+          UNION ALL SELECT medium_id, serial FROM ticketing_media
+                    WHERE serial = ANY(ARRAY(SELECT jsonb_array_elements_text($10::jsonb -> 'media')))) AS s USING (medium_id)
 ), audited AS (
     INSERT INTO audit_log (action, actor_key_id, authority_id, subject, data, created_at)
-    SELECT 'ticketing.order.paid', $3, selling_authority_id, 'order:' || order_id, $14, $2 FROM moved
+    SELECT 'ticketing.order.paid', $3, selling_authority_id, 'order:' || order_id, $9, $2 FROM moved
 )
 SELECT (SELECT count(*) FROM moved)::integer AS paid,
        (SELECT json_agg(json_build_object('serial', serial, 'status', status, 'replaced', replaced) ORDER BY serial)

@@ -496,7 +496,7 @@ async def _refund_unrecorded_charge(
 def fulfilment_arguments(
     order_id: int,
     lines: list[PricedLine],
-    charge: Any,
+    charge: PaymentResult | None,
     provider_name: str,
     currency: str,
     total: int,
@@ -506,14 +506,45 @@ def fulfilment_arguments(
     network_authority: Mapping[str, str],
     commission_permille: int,
 ) -> list[Any]:
-    """The parameters of ``fulfil_paid_order``: one contract per unit, on the card or wallet the
-    line names, or on a new paper ticket each; the ledger rows of every line (pure)."""
-    rows = [
-        row
+    """The parameters of ``fulfil_paid_order``: the order's scalars, then one jsonb document of its
+    rows: one contract per unit, on the card or wallet the line names, or on a new paper ticket
+    each; the order lines; the ledger rows of every line; the media the lines name (pure)."""
+    ledger = [
+        {"line_no": row.line_no, "kind": row.kind, "collector": row.collector_authority_id,
+         "beneficiary": row.beneficiary_authority_id, "network_id": row.network_id, "amount_minor": row.amount_minor}
         for line in lines
         for row in apportion_line(line_no=line.line_no, amount_minor=line.amount_minor,
                                   shares_permille=line.shares_permille, network_authority=network_authority,
                                   selling_authority_id=selling_authority_id, commission_permille=commission_permille)
+    ]
+    paper: list[dict[str, Any]] = []
+    contracts: list[dict[str, Any]] = []
+    for line in lines:
+        for _ in range(line.quantity):
+            serial = line.medium_serial
+            if serial is None:
+                serial = new_serial("paper")
+                paper.append({"serial": serial, "fare_media_id": line.fare_media_id or "paper"})
+            contracts.append({"serial": serial, "line_no": line.line_no, "fare_product_id": line.fare_product_id,
+                              "rider_category_id": line.rider_category_id, "network_ids": ",".join(line.network_ids),
+                              "area_ids": ",".join(line.area_ids), "duration_s": line.duration_s, "trips": line.trips,
+                              "transfer_window_s": line.transfer_window_s})
+    order_lines = [
+        {"line_no": l.line_no, "fare_product_id": l.fare_product_id, "rider_category_id": l.rider_category_id,
+         "fare_media_id": l.fare_media_id, "quantity": l.quantity, "unit_price_minor": l.unit_price_minor,
+         "amount_minor": l.amount_minor, "network_ids": ",".join(l.network_ids),
+         "owning_authority_ids": ",".join(l.owning_authority_ids), "medium_serial": l.medium_serial}
+        for l in lines
+    ]
+    media = sorted({line.medium_serial for line in lines if line.medium_serial is not None})
+    audit_data = {"total_minor": total, "currency": currency,
+                  "owning_networks": sorted({n for line in lines for n in line.network_ids}),
+                  "reference": charge.reference if charge else None}
+    return [
+        order_id, now, sales_point_key_id, provider_name,
+        charge.reference if charge else None, charge.amount_minor if charge else None, currency,
+        selling_authority_id, audit_data,
+        {"paper": paper, "contracts": contracts, "lines": order_lines, "ledger": ledger, "media": media},
     ]
     paper_serials: list[str] = []
     paper_media: list[str] = []
