@@ -12,6 +12,10 @@ __all__ = [
     "WindowTooLarge",
     "TimetableNotReady",
     "OutsideTimetable",
+    "PlaceError",
+    "InvalidCoordinate",
+    "NoStopNearby",
+    "EmptyStation",
 ]
 
 
@@ -57,3 +61,35 @@ class TimetableNotReady(ServiceUnavailable):
     """The timetable is still loading; retry in a moment."""
 
     code = "timetable_not_ready"
+
+
+class PlaceError(ValueError):
+    """The text names no stop, station or valid coordinate.
+
+    Raised by `journey_planner.places` while resolving a place; the service answers it as
+    `UnknownPlace` (code ``unknown_place``), so the subclasses' codes only tell callers of
+    `resolve_place` (the CLI, tests) which case it was.
+    """
+
+    code = "unknown_place"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__class__.__doc__ or "").strip().splitlines()[0])
+
+
+class InvalidCoordinate(PlaceError):
+    """The latitude/longitude is out of range."""
+
+    code = "invalid_coordinate"
+
+
+class NoStopNearby(PlaceError):
+    """No stop is within walking distance of the coordinate."""
+
+    code = "no_stop_nearby"
+
+
+class EmptyStation(PlaceError):
+    """The station has no platforms."""
+
+    code = "empty_station"

@@ -99,9 +99,9 @@ async def get_stops(request: web.Request) -> web.Response:
     q = query_str(params, "q", max_length=200)
     near = query_latlon(params, "near")
     if not q and near is None:
-        from oura.errors import InvalidParameter
+        from oura.errors import MissingParameter
 
-        raise InvalidParameter("q", "give q (a name) or near (lat,lon)", code="missing_parameter")
+        raise MissingParameter("q", "give q (a name) or near (lat,lon)")
     limit = query_int(params, "limit", default=20, minimum=1, maximum=100)
     return json_response({"stops": await service.search_stops(q, near, limit)})
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from .compile import Network
 from .core import Place
+from .errors import EmptyStation, InvalidCoordinate, NoStopNearby, PlaceError
 
 __all__ = [
     "PlaceError",
@@ -28,14 +29,6 @@ __all__ = [
 EARTH_RADIUS_M = 6_371_008.8
 
 
-class PlaceError(ValueError):
-    """The text names no stop, station or valid coordinate."""
-
-    def __init__(self, message: str, *, code: str = "unknown_place") -> None:
-        super().__init__(message)
-        self.code = code
-
-
 def parse_coordinate(text: str) -> tuple[float, float] | None:
     """``"45.76,4.86"`` -> (lat, lon); None when the text is not a coordinate pair."""
     m = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*", text)
@@ -43,7 +36,7 @@ def parse_coordinate(text: str) -> tuple[float, float] | None:
         return None
     lat, lon = float(m.group(1)), float(m.group(2))
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise PlaceError(f"{text}: latitude/longitude out of range", code="invalid_coordinate")
+        raise InvalidCoordinate(f"{text}: latitude/longitude out of range")
     return lat, lon
 
 
@@ -97,7 +90,7 @@ def resolve_place(
         index = spatial or StopSpatialIndex.of(network)
         stops, dist = index.list_within(coordinate[0], coordinate[1], radius_m, max_stops)
         if stops.size == 0:
-            raise PlaceError(f"no stop within {radius_m:.0f} m of {text}", code="no_stop_nearby")
+            raise NoStopNearby(f"no stop within {radius_m:.0f} m of {text}")
         walk = np.ceil(dist / walk_speed_mps).astype(np.int32)
         return Place(stops.astype(np.int32), walk, dist.astype(np.float64))
     s = network.find_stop(text.strip())
@@ -105,7 +98,7 @@ def resolve_place(
         raise PlaceError(f"unknown stop or station: {text}")
     stops = network.list_station_stops(s)
     if stops.size == 0:
-        raise PlaceError(f"station {text} has no platforms", code="empty_station")
+        raise EmptyStation(f"station {text} has no platforms")
     return Place.of_stops(stops)
 
 

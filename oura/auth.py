@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from .errors import Forbidden
+from .errors import OtherAuthority
 
 __all__ = [
     "Role",
@@ -181,11 +181,8 @@ class PrincipalCache:
 
 
 def require_authority(principal: Principal, authority_id: str) -> None:
-    """Raise Forbidden unless the principal may act for ``authority_id`` (admins may)."""
+    """Raise OtherAuthority (403) unless the principal may act for ``authority_id`` (admins may)."""
     if principal.role is Role.ADMIN:
         return
     if principal.authority_id != authority_id:
-        raise Forbidden(
-            f"this key acts for authority '{principal.authority_id}', not '{authority_id}'",
-            code="other_authority",
-        )
+        raise OtherAuthority(f"this key acts for authority '{principal.authority_id}', not '{authority_id}'")

@@ -26,6 +26,17 @@ __all__ = [
     "HeadersTooLarge",
     "UnprocessableEntity",
     "ServiceUnavailable",
+    "MissingParameter",
+    "MalformedValue",
+    "InvalidCharacter",
+    "InvalidJson",
+    "JsonTooDeep",
+    "MalformedRequest",
+    "InvalidApiKey",
+    "WrongRole",
+    "OtherAuthority",
+    "HandlerTimeout",
+    "ComponentNotReady",
 ]
 
 
@@ -174,3 +185,85 @@ class ServiceUnavailable(OuraError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after_s)}
+
+
+# The foundation's own codes: what oura.http and oura.auth refuse before any package sees a request.
+
+
+class MissingParameter(InvalidParameter):
+    """A required request parameter is missing."""
+
+    code = "missing_parameter"
+
+    def __init__(self, name: str, reason: str = "is required") -> None:
+        super().__init__(name, reason)
+
+
+class MalformedValue(BadRequest):
+    """A value in the request is out of range or malformed (the database refused it)."""
+
+    code = "invalid_parameter"  # the code of InvalidParameter, without the parameter's name
+
+
+class InvalidCharacter(BadRequest):
+    """The request path or query contains a NUL character."""
+
+    code = "invalid_character"
+
+
+class InvalidJson(BadRequest):
+    """The request body is not valid JSON, or is missing."""
+
+    code = "invalid_json"
+
+
+class JsonTooDeep(BadRequest):
+    """The request body nests arrays or objects too deeply."""
+
+    code = "json_too_deep"
+
+
+class MalformedRequest(BadRequest):
+    """The request is not valid HTTP/1.1."""
+
+    code = "malformed_request"
+
+
+class InvalidApiKey(Unauthorized):
+    """The API key is unknown, malformed or revoked."""
+
+    code = "invalid_api_key"
+
+
+class WrongRole(Forbidden):
+    """This endpoint is not for your key's role."""
+
+    code = "wrong_role"
+
+
+class OtherAuthority(Forbidden):
+    """This key acts for another authority."""
+
+    code = "other_authority"
+
+
+class HandlerTimeout(OuraError):
+    """The request took too long."""
+
+    status = 504
+    code = "timeout"
+
+
+class ComponentNotReady(ServiceUnavailable):
+    """This part of the service is still loading; retry in a moment.
+
+    The code names the component a route requires (``requires="timetable"`` -> ``timetable_not_ready``,
+    ``"catalogue"`` -> ``catalogue_not_ready``): one code per readiness component, built here only.
+    """
+
+    code = "not_ready"
+    retry_after_s = 2
+
+    def __init__(self, component: str, detail: str | None = None) -> None:
+        super().__init__(detail, code=f"{component}_not_ready")
+        self.component = component

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from ticketing.errors import InvalidOrder
+from ticketing.errors import UnownedNetwork
 from ticketing.products import DEFAULT_TIMEZONE
 from ticketing.repository import Q
 
@@ -81,7 +81,7 @@ def apportion_line(
     for network_id, part in split_by_shares(amount_minor, shares_permille):
         owner = network_authority.get(network_id)
         if owner is None:
-            raise InvalidOrder(f"no authority owns network '{network_id}'", code="unowned_network")
+            raise UnownedNetwork(f"no authority owns network '{network_id}'")
         if owner == selling_authority_id:
             rows.append(LedgerRow(line_no, "revenue", selling_authority_id, owner, network_id, part))
             continue

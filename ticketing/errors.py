@@ -37,6 +37,22 @@ __all__ = [
     "NotCardIssuer",
     "ReconstitutionProofRequired",
     "PaperNotReconstitutable",
+    "UnownedNetwork",
+    "InvalidChannel",
+    "InvalidPayment",
+    "InvalidPrice",
+    "InvalidQuantity",
+    "MediumRequired",
+    "MixedCurrency",
+    "MediumDenied",
+    "MediumMismatch",
+    "IdempotencyKeyRequired",
+    "InvalidRefund",
+    "AuthorityRequired",
+    "InvalidLegs",
+    "InvalidMedium",
+    "InvalidProof",
+    "InvalidDeclaration",
 ]
 
 
@@ -211,3 +227,103 @@ class UnregisteredAuthority(Forbidden):
     """This key acts for an authority that owns no network of the registry: it cannot sell."""
 
     code = "unregistered_authority"
+
+
+# Malformed orders and bodies: each a stable code under InvalidOrder (400), the detail says which
+# field or line.
+
+
+class UnownedNetwork(InvalidOrder):
+    """No authority of the registry owns this network: nothing on it can be sold or cleared."""
+
+    code = "unowned_network"
+
+
+class InvalidChannel(InvalidOrder):
+    """The sales channel is not one of the known channels."""
+
+    code = "invalid_channel"
+
+
+class InvalidPayment(InvalidOrder):
+    """The payment token is missing or is not a non-empty string."""
+
+    code = "invalid_payment"
+
+
+class InvalidPrice(InvalidOrder):
+    """A price is missing or is not an integer amount of minor units."""
+
+    code = "invalid_price"
+
+
+class InvalidQuantity(InvalidOrder):
+    """A quantity is not an integer in the allowed range."""
+
+    code = "invalid_quantity"
+
+
+class MediumRequired(InvalidOrder):
+    """This product is loaded onto a card or wallet: the order line needs the medium's serial."""
+
+    code = "medium_required"
+
+
+class MixedCurrency(InvalidOrder):
+    """One order, one currency: these products are priced in several."""
+
+    code = "mixed_currency"
+
+
+class MediumDenied(InvalidOrder):
+    """The card or wallet is on the deny list."""
+
+    code = "medium_denied"
+
+
+class MediumMismatch(InvalidOrder):
+    """The medium is not of the fare media the product is sold on."""
+
+    code = "medium_mismatch"
+
+
+class IdempotencyKeyRequired(InvalidOrder):
+    """The Idempotency-Key header (1 to 200 characters) is required."""
+
+    code = "idempotency_key_required"
+
+
+class InvalidRefund(InvalidOrder):
+    """The refund body must be a JSON object with a list of contract ids."""
+
+    code = "invalid_refund"
+
+
+class InvalidMedium(InvalidOrder):
+    """The medium body is malformed (kind, holder)."""
+
+    code = "invalid_medium"
+
+
+class InvalidProof(InvalidOrder):
+    """The holder proof is malformed: a string of 1 to 200 characters."""
+
+    code = "invalid_proof"
+
+
+class InvalidDeclaration(InvalidOrder):
+    """A card or wallet is declared 'lost' or 'stolen'."""
+
+    code = "invalid_declaration"
+
+
+class InvalidLegs(BadRequest):
+    """The body must be an object with 1 to 12 'legs', and string rider_category_id and fare_media_id."""
+
+    code = "invalid_legs"
+
+
+class AuthorityRequired(Forbidden):
+    """This operation acts for an authority; use a key bound to one."""
+
+    code = "authority_required"

@@ -20,13 +20,13 @@ from aiohttp import web
 
 from oura.auth import Role
 from oura.concurrency import run_blocking
-from oura.errors import BadRequest, Forbidden, InvalidParameter
+from oura.errors import InvalidParameter
 from oura.http import (RouteTable, get_principal, header, json_response, path_param, query, query_int, query_str, read_json,
                        reply, schema_ref)
 from oura.http.schemas import ID_MAXIMUM
 from oura.keys import CLOCK, POOL
 from ticketing import commissions
-from ticketing.errors import InvalidOrder, UnknownOrder
+from ticketing.errors import AuthorityRequired, InvalidLegs, InvalidMedium, UnknownOrder
 from ticketing.fares import FareLeg, quote
 from ticketing.payments import PaymentProvider, TestPaymentProvider
 from ticketing.products import Catalogue, FareProduct, get_calendar_days
@@ -105,7 +105,7 @@ def _service(request: web.Request) -> TicketingService:
 def _authority(request: web.Request) -> str:
     principal = get_principal(request)
     if principal.authority_id is None:
-        raise Forbidden("this operation acts for an authority; use a key bound to one", code="authority_required")
+        raise AuthorityRequired("this operation acts for an authority; use a key bound to one")
     return principal.authority_id
 
 
@@ -173,7 +173,7 @@ def _parse_time(value: Any, name: str) -> datetime:
 
 def _parse_legs(body: Any) -> list[FareLeg]:
     if not isinstance(body, dict) or not isinstance(body.get("legs"), list) or not 1 <= len(body["legs"]) <= 12:
-        raise BadRequest("the body must be an object with 1 to 12 'legs'", code="invalid_legs")
+        raise InvalidLegs("the body must be an object with 1 to 12 'legs'")
     legs = []
     for i, raw in enumerate(body["legs"]):
         if not isinstance(raw, dict):
@@ -210,7 +210,7 @@ async def quote_fare(request: web.Request) -> web.Response:
     rider = body.get("rider_category_id")
     media = body.get("fare_media_id")
     if rider is not None and not isinstance(rider, str) or media is not None and not isinstance(media, str):
-        raise BadRequest("rider_category_id and fare_media_id must be strings", code="invalid_legs")
+        raise InvalidLegs("rider_category_id and fare_media_id must be strings")
     result = await run_blocking(quote, _service(request).catalogue, legs, rider, media)
     return json_response(quote_json(result))
 
@@ -330,7 +330,7 @@ async def issue_medium(request: web.Request) -> web.Response:
     principal = get_principal(request)
     body = await read_json(request)
     if not isinstance(body, dict):
-        raise InvalidOrder("the body must be an object", code="invalid_medium")
+        raise InvalidMedium("the body must be an object")
     medium = await _service(request).issue_medium(
         kind=body.get("kind", "smartcard"), authority_id=_authority(request), actor_key_id=principal.key_id, holder=body.get("holder")
     )

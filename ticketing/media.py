@@ -40,8 +40,10 @@ import asyncpg
 from ticketing.errors import (
     AlreadyReconstituted,
     AnonymousMedium,
+    InvalidDeclaration,
     InvalidEntitlement,
-    InvalidOrder,
+    InvalidMedium,
+    InvalidProof,
     MediumNotActive,
     MediumNotDeclared,
     NotCardIssuer,
@@ -132,12 +134,12 @@ def parse_holder_proof(body: Any) -> HolderProof:
     if body is None:
         return HolderProof()
     if not isinstance(body, dict):
-        raise InvalidOrder("the body must be a JSON object", code="invalid_proof")
+        raise InvalidProof("the body must be a JSON object")
     values = {}
     for name in ("card_secret", "holder_account"):
         value = body.get(name)
         if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= 200):
-            raise InvalidOrder(f"{name} must be a string of 1 to 200 characters", code="invalid_proof")
+            raise InvalidProof(f"{name} must be a string of 1 to 200 characters")
         values[name] = value
     return HolderProof(**values)
 
@@ -178,10 +180,10 @@ async def issue_medium(
     """A new card or wallet, with its proof of holding returned once (`MediumView.card_secret`
     for an anonymous one, `MediumView.account_number` for a registered one)."""
     if kind not in ("smartcard", "wallet"):
-        raise InvalidOrder("kind must be 'smartcard' or 'wallet'", code="invalid_medium")
+        raise InvalidMedium("kind must be 'smartcard' or 'wallet'")
     if holder is not None:
         if not isinstance(holder, dict) or not isinstance(holder.get("display_name", ""), str) or not isinstance(holder.get("email", ""), (str, type(None))):  # False or {} are no email
-            raise InvalidOrder("holder must be {display_name, email?}", code="invalid_medium")
+            raise InvalidMedium("holder must be {display_name, email?}")
     async with pool.acquire() as conn, conn.transaction():
         account_id = account_number = None
         if holder:
@@ -287,7 +289,7 @@ async def declare_medium(
     from home can still declare it at the nearest desk with their account number or the
     secret printed on the card."""
     if reason not in ("lost", "stolen"):
-        raise InvalidOrder("reason must be 'lost' or 'stolen'", code="invalid_declaration")
+        raise InvalidDeclaration("reason must be 'lost' or 'stolen'")
     async with pool.acquire() as conn, conn.transaction():
         record = await conn.fetchrow(Q.lock_medium, serial)
         if record is None:

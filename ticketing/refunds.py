@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from ticketing.clearing import apportion_refund, book
-from ticketing.errors import InvalidOrder, PaymentPending, RefundNotAllowed, UnknownOrder
+from ticketing.errors import InvalidRefund, PaymentPending, RefundNotAllowed, UnknownOrder
 from ticketing.orders import MAX_LINES, MAX_QUANTITY, OrderView, PricedLine, claimed_commission_permille, get_order_view
 from ticketing.payments import PaymentProvider, PaymentUnavailable
 from ticketing.repository import Q, audit
@@ -28,13 +28,13 @@ def parse_refund_body(body: Any) -> list[int] | None:
     if body is None:
         return None
     if not isinstance(body, dict):
-        raise InvalidOrder("the body must be a JSON object", code="invalid_refund")
+        raise InvalidRefund("the body must be a JSON object")
     contract_ids = body.get("contract_ids")
     if contract_ids is None:
         return None
     if (not isinstance(contract_ids, list) or not 1 <= len(contract_ids) <= MAX_REFUND_CONTRACTS
             or not all(isinstance(i, int) and not isinstance(i, bool) for i in contract_ids)):
-        raise InvalidOrder(f"contract_ids must be a list of 1 to {MAX_REFUND_CONTRACTS} contract ids", code="invalid_refund")
+        raise InvalidRefund(f"contract_ids must be a list of 1 to {MAX_REFUND_CONTRACTS} contract ids")
     return list(dict.fromkeys(contract_ids))
 
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from ..errors import ServiceUnavailable
+from ..errors import ComponentNotReady
 
-__all__ = ["Readiness", "NotReady", "require_ready"]
+__all__ = ["Readiness", "require_ready"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -45,13 +45,6 @@ class Readiness:
         return all(ok for ok, _ in self.components.values())
 
 
-class NotReady(ServiceUnavailable):
-    """This part of the service is still loading; retry in a moment."""
-
-    code = "not_ready"
-    retry_after_s = 2
-
-
 def require_ready(handler: Handler, component: str, readiness_of: Callable[[web.Request], Readiness]) -> Handler:
     """``handler``, answering 503 ``<component>_not_ready`` (Retry-After) while ``component`` is not ready."""
 
@@ -59,7 +52,7 @@ def require_ready(handler: Handler, component: str, readiness_of: Callable[[web.
         readiness = readiness_of(request)
         if not readiness.is_ready(component):
             _, detail = readiness.components[component]
-            raise NotReady(f"the {component} is still loading ({detail}); retry in a moment", code=f"{component}_not_ready")
+            raise ComponentNotReady(component, f"the {component} is still loading ({detail}); retry in a moment")
         return await handler(request)
 
     gated.__name__ = handler.__name__

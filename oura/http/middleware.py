@@ -19,7 +19,16 @@ from aiohttp import web
 
 from ..auth import PrincipalCache
 from ..db.pool import DATABASE_UNAVAILABLE, DatabaseUnavailable
-from ..errors import BadRequest, Forbidden, OuraError, PayloadTooLarge, ServiceUnavailable, Unauthorized
+from ..errors import (
+    InvalidApiKey,
+    InvalidCharacter,
+    MalformedValue,
+    OuraError,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthorized,
+    WrongRole,
+)
 from .responses import dumps
 from .routing import PRINCIPAL_KEY, RouteSpec
 
@@ -75,14 +84,14 @@ def make_error_middleware(metrics, max_body_bytes: int):  # noqa: ANN001, ANN201
                 raise PayloadTooLarge(f"request body larger than {max_body_bytes} bytes")
             if "\x00" in request.path or any("\x00" in v for v in request.query.values()):
                 # no identifier or text here may hold NUL (PostgreSQL text cannot): refuse it whole
-                raise BadRequest("the request path or query contains a NUL character", code="invalid_character")
+                raise InvalidCharacter("the request path or query contains a NUL character")
             try:
                 response = await handler(request)
             except asyncpg.DataError as error:
                 # Safety net: a value the database cannot take (an id beyond bigint, say) is the
                 # client's input, not our failure. Handlers should validate first; log to find them.
                 log.warning("database refused a request value: %s", error, extra={"request_id": request_id})
-                raise BadRequest("a value in the request is out of range or malformed", code="invalid_parameter") from error
+                raise MalformedValue("a value in the request is out of range or malformed") from error
             status = response.status
             response.headers["X-Request-Id"] = request_id
             return response
@@ -153,11 +162,11 @@ def auth_guard(spec: RouteSpec, pool_getter, principal_cache: PrincipalCache | N
             raise Unauthorized()
         principal = await cache.authenticate(pool_getter(request), token)
         if principal is None:
-            raise Unauthorized("the API key is unknown, malformed or revoked", code="invalid_api_key")
+            raise InvalidApiKey("the API key is unknown, malformed or revoked")
         assert spec.roles is not None
         if principal.role not in spec.roles:
             allowed = ", ".join(sorted(spec.roles))
-            raise Forbidden(f"this endpoint is for {allowed} keys; yours is a {principal.role} key", code="wrong_role")
+            raise WrongRole(f"this endpoint is for {allowed} keys; yours is a {principal.role} key")
         request[PRINCIPAL_KEY] = principal
         return await spec.handler(request)
 

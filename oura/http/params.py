@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
-from ..errors import InvalidParameter
+from ..errors import InvalidParameter, MissingParameter
 
 __all__ = [
     "query_str",
@@ -25,7 +25,7 @@ def _raw(params: Mapping[str, str], name: str, required: bool) -> str | None:
     value = params.get(name)
     if value is None or value == "":
         if required:
-            raise InvalidParameter(name, "is required", code="missing_parameter")
+            raise MissingParameter(name)
         return None
     return value
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..errors import BadRequest, PayloadTooLarge, RequestTimeout
+from ..errors import InvalidJson, JsonTooDeep, PayloadTooLarge, RequestTimeout
 
 __all__ = ["json_response", "read_json", "parse_json", "to_jsonable", "dumps", "MAX_JSON_DEPTH"]
 
@@ -86,14 +86,14 @@ def parse_json(raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     Refuses nesting deeper than ``max_depth`` (``json_too_deep``), and NaN/Infinity and integers
     longer than Python converts (``invalid_json``); no RecursionError or ValueError escapes."""
     if not raw:
-        raise BadRequest("a JSON request body is required", code="invalid_json")
-    too_deep = BadRequest(f"the request body nests arrays or objects deeper than {max_depth} levels", code="json_too_deep")
+        raise InvalidJson("a JSON request body is required")
+    too_deep = JsonTooDeep(f"the request body nests arrays or objects deeper than {max_depth} levels")
     try:
         value = json.loads(raw, parse_constant=_refuse_constant)
     except RecursionError:  # the C scanner stops at the interpreter's recursion limit (~1000)
         raise too_deep from None
     except (UnicodeDecodeError, ValueError) as error:  # JSONDecodeError, int digits limit, NaN
-        raise BadRequest(f"the request body is not valid JSON: {error}", code="invalid_json") from None
+        raise InvalidJson(f"the request body is not valid JSON: {error}") from None
     if isinstance(value, (dict, list)) and _deeper_than(value, max_depth):
         raise too_deep
     return value

@@ -30,7 +30,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage, HttpProcessingError, LineTooLong
 
 from ..config import HttpConfig
-from ..errors import BadRequest, HeadersTooLarge, OuraError, UriTooLong
+from ..errors import HandlerTimeout, HeadersTooLarge, MalformedRequest, OuraError, UriTooLong
 from .middleware import problem_response
 
 __all__ = ["handler_args", "ProblemRequestHandler", "OuraAppRunner", "serve"]
@@ -74,7 +74,7 @@ class ProblemRequestHandler(web.RequestHandler):
             return HeadersTooLarge(f"a request header field is longer than {self.max_field_size} bytes")
         if isinstance(exc, BadHttpMessage) and exc.message == "Too many headers received":
             return HeadersTooLarge(f"more than {self.max_headers} request header fields")
-        return BadRequest("the request is not valid HTTP/1.1", code="malformed_request")
+        return MalformedRequest("the request is not valid HTTP/1.1")
 
     def handle_error(
         self,
@@ -93,7 +93,7 @@ class ProblemRequestHandler(web.RequestHandler):
                      request.remote, type(exc).__name__, error.status)
         else:  # a handler failed outside the error middleware, or timed out (504): aiohttp's log
             self.log_exception("Error handling request from %s", request.remote, exc_info=exc)
-            error = OuraError("the request took too long", code="timeout") if status == 504 else OuraError()
+            error = HandlerTimeout("the request took too long") if status == 504 else OuraError()
             problem = {**error.to_problem(), "status": status}
         response = problem_response(problem, None, error.headers())
         response.force_close()
