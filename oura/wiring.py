@@ -25,7 +25,7 @@ from aiohttp import web
 from feeds.adapters import get_adapter, read_network_feed
 from feeds.authorities import Registry, load_registry
 from feeds.http import REGISTRY, SCHEDULER, feeds_context
-from feeds.realtime.match import StaticTripIndex
+from feeds.realtime.indexes import TripIndexes, current_feed_sources
 from feeds.realtime.wiring import REALTIME_SINK, STATIC_INDEX_FINDER, realtime_context
 from feeds import CurrentFeed, list_current_feeds
 from feeds.scheduler import follow_versions
@@ -48,43 +48,10 @@ __all__ = ["package_contexts", "price_journey"]
 log = logging.getLogger(__name__)
 REALTIME_COALESCE_S = 1.0  # trip updates of all networks arriving within 1 s: one new snapshot
 Context = Callable[[web.Application], AsyncIterator[None]]
-_INDEX_FILES = ["agency", "trips", "stop_times", "stops", "routes", "calendar", "calendar_dates", "frequencies"]
 
 
-class IngestedTripIndexes:
-    """Realtime matching against the feed versions actually served (not the registry's sources).
-
-    Rebuilt per network when its current version changes, so trip updates are matched against
-    the same timetable the planner compiled, remote (URL) feeds included.
-    """
-
-    def __init__(self) -> None:
-        self._by_feed: dict[str, tuple[str, StaticTripIndex]] = {}
-
-    def find(self, feed_id: str) -> StaticTripIndex | None:
-        entry = self._by_feed.get(feed_id)
-        return entry[1] if entry is not None else None
-
-    def refresh(self, current: list[CurrentFeed], adapters: dict[str, str]) -> int:
-        """Index the versions not indexed yet (sync, disk- and CPU-bound); return how many."""
-        built = 0
-        for feed in current:
-            known = self._by_feed.get(feed.feed_id)
-            if known is not None and known[0] == feed.sha256:
-                continue
-            try:
-                tables = read_network_feed(feed.content_path, adapters.get(feed.feed_id), only=_INDEX_FILES)
-                index = StaticTripIndex.from_gtfs(feed.feed_id, tables, timezone=feed.timezone or None,
-                                                 version=feed.sha256)
-            except Exception:  # one unreadable version must not stop the others
-                log.exception("cannot index feed %s for realtime matching", feed.feed_id)
-                continue
-            self._by_feed[feed.feed_id] = (feed.sha256, index)  # one reference swap per feed
-            built += 1
-        return built
-
-
-INDEXES = web.AppKey("oura.wiring.trip_indexes", IngestedTripIndexes)
+# realtime matching against the feed versions actually served (not the registry's sources)
+INDEXES = web.AppKey("oura.wiring.trip_indexes", TripIndexes)
 
 
 def price_journey(holder: CatalogueHolder) -> Callable[[dict, str | None], dict | None]:
@@ -151,7 +118,7 @@ async def _publish(app: web.Application, registry: Registry) -> None:
     readiness.set("timetable", True, f"{len(network.feed_ids)} feeds, {network.timetable.trip_count} trips")
     log.info("timetable published", extra={"feeds": len(network.feed_ids), "trips": network.timetable.trip_count})
     if INDEXES in app:  # realtime matching follows the versions just published
-        built = await run_blocking(app[INDEXES].refresh, current, adapters)
+        built = await run_blocking(app[INDEXES].refresh, current_feed_sources(current, adapters))
         log.info("realtime trip indexes refreshed", extra={"built": built})
 
 
@@ -163,7 +130,7 @@ async def _connect_planner(app: web.Application) -> AsyncIterator[None]:
         if app[CONFIG].feeds.realtime and app[CONFIG].feeds.registry is not None:  # pollers will run
             app[PLANNER].coalesce_s = REALTIME_COALESCE_S
     if app[CONFIG].feeds.ingest_on_start and STATIC_INDEX_FINDER not in app:
-        app[INDEXES] = IngestedTripIndexes()
+        app[INDEXES] = TripIndexes()
         app[STATIC_INDEX_FINDER] = app[INDEXES].find
     yield
 

@@ -8,8 +8,9 @@ in other packages without this package importing them:
 - ``app[REALTIME_SINK]`` (optional, set before this context runs): the planner's single writer,
   which then receives every trip update set next to the alert store and the vehicle store;
 - ``app[STATIC_INDEX_FINDER]`` (optional): ``feed_id -> StaticTripIndex | None``, when another
-  component already holds the static feeds; otherwise indexes are built here from the registry's
-  local static paths (in the executor, in the background).
+  component already holds the static feeds (the assembly's `TripIndexes` of the ingested
+  versions); otherwise a `TripIndexes` is filled here from the registry's local static paths (in
+  the executor, in the background). `feeds.realtime.indexes` is the one builder either way.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 from aiohttp import web
 
+from feeds.realtime.indexes import TripIndexes, local_static_sources
 from feeds.realtime.match import StaticTripIndex
 from feeds.realtime.model import Alert, ResolvedTripUpdate, ResolvedVehiclePosition
 from feeds.realtime.poller import FanOutSink, RealtimePoller, RealtimeSink, list_realtime_sources
@@ -97,35 +99,6 @@ REALTIME_SINK = web.AppKey("feeds.realtime.sink", RealtimeSink)
 STATIC_INDEX_FINDER = web.AppKey("feeds.realtime.static_index_finder", Callable[[str], StaticTripIndex | None])
 
 
-class _LocalIndexes:
-    """Indexes built from the registry's local static feeds, filled in the background."""
-
-    def __init__(self) -> None:
-        self.indexes: dict[str, StaticTripIndex] = {}
-
-    def find(self, feed_id: str) -> StaticTripIndex | None:
-        return self.indexes.get(feed_id)
-
-    async def load(self, networks: Sequence[object]) -> None:
-        from pathlib import Path
-
-        from feeds.gtfs.reader import read_gtfs
-
-        wanted = ["agency", "trips", "stop_times", "stops", "routes", "calendar", "calendar_dates", "frequencies"]
-        for network in networks:
-            static = getattr(network, "static", "")
-            if static.startswith(("http://", "https://")) or not Path(static).exists():
-                log.warning("realtime: no local static feed for %s (%s)", network.id, static)  # type: ignore[attr-defined]
-                continue
-            try:
-                tables = await run_blocking(read_gtfs, static, only=wanted)
-                self.indexes[network.id] = await run_blocking(  # type: ignore[attr-defined]
-                    StaticTripIndex.from_gtfs, network.id, tables, timezone=getattr(network, "timezone", None)  # type: ignore[attr-defined]
-                )
-            except Exception:  # one broken feed must not stop the others
-                log.exception("realtime: cannot index static feed of %s", network.id)  # type: ignore[attr-defined]
-
-
 async def _save_statuses(repository: AlertRepository, status: RealtimeStatus, clock: Clock) -> None:
     while True:
         await asyncio.sleep(STATUS_SAVE_INTERVAL_S)
@@ -153,10 +126,11 @@ async def realtime_context(app: web.Application) -> AsyncIterator[None]:
         networks = registry.list_networks()
         sources = list_realtime_sources(networks)
         finder = app.get(STATIC_INDEX_FINDER)
-        if finder is None:
-            local = _LocalIndexes()
+        if finder is None:  # nothing ingested: index the registry's local static feeds
+            local = TripIndexes()
             finder = local.find
-            tasks.append(asyncio.create_task(local.load([n for n in networks if n.realtime is not None])))
+            with_realtime = local_static_sources(n for n in networks if n.realtime is not None)
+            tasks.append(asyncio.create_task(run_blocking(local.refresh, with_realtime)))
         sinks: list[RealtimeSink] = [AlertStoreSink(repository), vehicles]
         if REALTIME_SINK in app:
             sinks.append(app[REALTIME_SINK])

@@ -4,7 +4,7 @@ FEATURE UNDER TEST: a publisher keeps serving the same TripUpdates bytes (or ans
 new static version of its network is published. The payload was matched against the old
 version's trips; it must be matched again against the new one on the next poll, not only when
 the realtime bytes change. Everything is real: the inline ``demo-2024-03-31`` feed is ingested
-into PostgreSQL, indexed by the assembly's `IngestedTripIndexes`, and polled over HTTP.
+into PostgreSQL, indexed by `feeds.realtime.indexes.TripIndexes` (the assembly's builder), and polled over HTTP.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from aiohttp.test_utils import TestServer
 from feeds import repository
 from feeds.authorities import parse_registry
 from feeds.ingest import Outcome, ingest_network
+from feeds.realtime.indexes import TripIndexes, current_feed_sources
 from feeds.realtime.model import FeedKind, RtErrorType
 from feeds.realtime.poller import RealtimePoller, RealtimeSource
 from feeds.store import FeedStore
 from oura.clock import FixedClock
-from oura.wiring import IngestedTripIndexes
 from tests.feeds.realtime.conftest import DEMO_FEED, rt_payload
 
 HEADER = int(dt.datetime(2024, 4, 2, 8, 5, tzinfo=ZoneInfo("Europe/Paris")).timestamp())
@@ -108,14 +108,14 @@ async def test_an_unchanged_payload_is_matched_again_after_a_new_static_version(
     )
     network = registry.list_networks()[0]
     clock = FixedClock(dt.datetime.fromtimestamp(HEADER, dt.UTC))
-    indexes = IngestedTripIndexes()
+    indexes = TripIndexes()
 
     async def publish_static() -> None:
         outcome = await ingest_network(db_pool, network, store=FeedStore(tmp_path / "store"), session=None,
                                        clock=clock, work_dir=tmp_path / "work")
         assert outcome.outcome is Outcome.ACCEPTED, outcome.message
-        assert indexes.refresh(await repository.list_current_feeds(db_pool, timezones={"demo": "Europe/Paris"}),
-                               {}) == 1
+        current = await repository.list_current_feeds(db_pool, timezones={"demo": "Europe/Paris"})
+        assert indexes.refresh(current_feed_sources(current, {})) == 1
 
     sink = LastTripUpdates()
     source = RealtimeSource("demo", FeedKind.TRIP_UPDATES, url, poll_s=30)
