@@ -1,12 +1,13 @@
 # OùRA — two commands on a fresh machine with Python 3.11+:
 #   make run    install, start the embedded database, migrate, ingest the feeds, serve on :8080
 #   make test   install with test extras and run the whole suite
+# and, while working: make test-fast   the unit tier only (no database, no server; under 30 s)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PIP_FLAGS := --disable-pip-version-check --quiet
 
-.PHONY: run test install install-test lock bench clean
+.PHONY: run test test-fast install install-test lock bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,10 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest
+
+# Tiers (unit, db, http, slow) are assigned in tests/conftest.py.
+test-fast: install-test
+	$(BIN)/python -m pytest -m "unit and not slow"
 
 # Refresh the lock file after changing dependencies in pyproject.toml.
 lock: $(BIN)/python

@@ -3,6 +3,13 @@
 Real feeds are read from ../shared/data (next to the repository). Where that folder is absent (a
 user's fresh clone) the tests that need it skip and say why; under CI (``CI=true``) they fail
 instead, because CI must exercise the real data.
+
+Tests are split by cost into tiers, assigned here at collection (see `pytest_collection_modifyitems`)
+so a new test gets its tier without anyone remembering: ``db`` (its fixtures reach PostgreSQL),
+``http`` (its fixtures serve or call an HTTP server on loopback), ``unit`` (neither); ``slow``
+is set by hand and combines with any tier. ``make test-fast`` runs ``-m "unit and not slow"``.
+A unit test that opens a database connection or starts a server fails (`unit_tier_guard`):
+request the fixture, or mark the test ``db``/``http`` by hand.
 """
 
 from __future__ import annotations
@@ -167,3 +174,57 @@ def openapi_checked_responses(request, monkeypatch):
     if failures:
         shown = "\n".join(failures[:20])
         pytest.fail(f"{len(failures)} response(s) do not match the OpenAPI document:\n{shown}", pytrace=False)
+
+
+# --- tiers by cost: unit, db, http (slow is set by hand) ----------------------------------------
+
+# A test whose fixture closure holds one of these reaches PostgreSQL (app_config, client, api_key
+# and every package fixture built on them follow through the closure).
+DB_FIXTURES = frozenset({"pg_server", "pg_template", "db_dsn", "db_pool"})
+# ... or serves or calls HTTP on loopback (aiohttp test clients, the feeds' test servers).
+HTTP_FIXTURES = frozenset({"make_client", "client", "aiohttp_client", "feed_server", "gated_server",
+                           "publisher", "session", "serve"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        marked = {mark.name for mark in item.iter_markers()}
+        tiers = set()
+        if "db" in marked or fixtures & DB_FIXTURES:
+            tiers.add("db")
+        if "http" in marked or fixtures & HTTP_FIXTURES:
+            tiers.add("http")
+        if not tiers:
+            tiers.add("unit")
+        for tier in sorted(tiers - marked):
+            item.add_marker(tier)
+
+
+class TierViolation(AssertionError):
+    """A unit-tier test reached a database or started a server."""
+
+
+@pytest.fixture(autouse=True)
+def unit_tier_guard(request, monkeypatch):
+    """In the unit tier, connecting to PostgreSQL, starting the embedded server or starting an HTTP
+    server fails the test loudly instead of quietly making it a db or http test."""
+    if request.node.get_closest_marker("unit") is None:
+        yield
+        return
+    import asyncpg
+    from aiohttp import web_runner
+
+    from oura.db.embedded import EmbeddedPostgres
+
+    def refuse(what: str):
+        def refused(*args, **kwargs):
+            raise TierViolation(f"{request.node.nodeid} is in the unit tier but {what}: request the "
+                                "fixture that provides it, or mark the test db/http")
+        return refused
+
+    monkeypatch.setattr(asyncpg, "connect", refuse("connects to PostgreSQL"))
+    monkeypatch.setattr(asyncpg, "create_pool", refuse("opens a PostgreSQL pool"))
+    monkeypatch.setattr(EmbeddedPostgres, "start", refuse("starts the embedded PostgreSQL"))
+    monkeypatch.setattr(web_runner.BaseSite, "start", refuse("starts an HTTP server"))
+    yield

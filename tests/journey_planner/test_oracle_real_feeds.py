@@ -33,15 +33,17 @@ SLACK_S = 120
 QUERIES = int(os.environ.get("OURA_ORACLE_QUERIES", "40"))
 HORIZON_NEXT_DAY_S = 10 * 3600  # connections of the next service day are built up to 10:00
 
+# The large feeds take one to five seconds each: slow, so `make test-fast` keeps the small ones.
+SLOW_FEED = pytest.mark.slow
 FEEDS = [
-    ("kaunas", ("kaunas-2018", "kaunas.zip"), date(2018, 6, 7)),
-    ("hart", ("hart-tampa-2021", "hart.zip"), date(2021, 3, 3)),
-    ("wmata", ("wmata-rail-2026", "wmata.zip"), date(2026, 5, 6)),
-    ("peri", ("perigueux-perimouv-2025",), date(2025, 11, 4)),
-    ("cdmx", ("cdmx-2018", "cdmx.zip"), date(2018, 6, 6)),
-    ("ct", ("caltrain-2023-rt", "ct.zip"), date(2023, 11, 8)),
-    ("bull", ("bullrunner-usf", "bullrunner-gtfs.zip"), date(2017, 9, 13)),
-    ("tc", ("transcollines-faresv2",), date(2026, 1, 7)),
+    pytest.param("kaunas", ("kaunas-2018", "kaunas.zip"), date(2018, 6, 7), marks=SLOW_FEED, id="kaunas"),
+    pytest.param("hart", ("hart-tampa-2021", "hart.zip"), date(2021, 3, 3), marks=SLOW_FEED, id="hart"),
+    pytest.param("wmata", ("wmata-rail-2026", "wmata.zip"), date(2026, 5, 6), marks=SLOW_FEED, id="wmata"),
+    pytest.param("peri", ("perigueux-perimouv-2025",), date(2025, 11, 4), id="peri"),
+    pytest.param("cdmx", ("cdmx-2018", "cdmx.zip"), date(2018, 6, 6), marks=SLOW_FEED, id="cdmx"),
+    pytest.param("ct", ("caltrain-2023-rt", "ct.zip"), date(2023, 11, 8), id="ct"),
+    pytest.param("bull", ("bullrunner-usf", "bullrunner-gtfs.zip"), date(2017, 9, 13), id="bull"),
+    pytest.param("tc", ("transcollines-faresv2",), date(2026, 1, 7), id="tc"),
 ]
 
 
@@ -224,7 +226,7 @@ def check_legs(net: Network, raw: RawFeed, journey) -> None:
         assert leg.board_pos < leg.alight_pos
 
 
-@pytest.mark.parametrize("feed_id,parts,day", FEEDS, ids=[f[0] for f in FEEDS])
+@pytest.mark.parametrize("feed_id,parts,day", FEEDS)
 def test_planner_matches_connection_scan(feed_id, parts, day, tmp_path_factory):
     path = require_shared_data(*parts)
     net = load_network([FeedSource(feed_id, path)], cache_dir=tmp_path_factory.mktemp("cache"))

@@ -21,7 +21,7 @@ import pytest
 
 from oura.config import Config, DatabaseConfig, FeedsConfig, PlannerConfig
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.db]  # each test runs its own embedded PostgreSQL
 
 WAIT_S = 60  # an upper bound for the watchdog to bring the server back: a hang fails, never blocks CI
 

@@ -222,6 +222,8 @@ def test_server_limits_must_be_positive(tmp_path, name):
 
 
 @pytest.mark.slow
+@pytest.mark.db  # oura serve, with its own embedded PostgreSQL
+@pytest.mark.http
 def test_oura_serve_answers_an_over_long_header_with_a_problem_and_logs_no_key(tmp_path):
     """The command itself, as a user runs it: its runner and its log formatting."""
     import os

@@ -170,6 +170,7 @@ def test_opted_out_without_a_reason():
 '''
 
 
+@pytest.mark.http  # the inner run serves an app on loopback (no fixture says so)
 @pytest.mark.openapi_unchecked(reason="the inner run receives undocumented responses on purpose")
 def test_the_suite_fails_a_test_that_receives_an_undocumented_response(pytester):
     pytester.makeconftest("from tests.conftest import openapi_checked_responses  # noqa: F401\n")

@@ -36,7 +36,7 @@ import asyncpg
 import psutil
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.db, pytest.mark.http]  # oura serve and its own PostgreSQL
 
 START_TIMEOUT_S = 60  # bounds, not expectations: a hang fails the test, it never blocks CI
 RETRY_TIMEOUT_S = 60

@@ -57,6 +57,8 @@ def _cli(env: dict[str, str], *args: str) -> str:
     ).stdout
 
 
+@pytest.mark.db  # oura serve, with its own embedded PostgreSQL
+@pytest.mark.http
 def test_sigterm_stops_the_embedded_database_and_restart_reuses_its_data(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "OURA_CONFIG"}}
     env.update(OURA_DATA_DIR=str(tmp_path / "var"), OURA_LOG_FORMAT="text")

@@ -44,6 +44,7 @@ def write_legs(tmp_path: Path, legs) -> Path:
     return path
 
 
+@pytest.mark.slow  # starts the `oura` command in a new interpreter (one to two seconds)
 def test_oura_fares_quote_prints_the_quote_as_json(tmp_path, region):
     # End to end through the `oura` command: two feeds namespaced by --gtfs NAME, the regional
     # folder, a legs file; the day pass covers every leg.

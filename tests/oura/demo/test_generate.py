@@ -119,6 +119,7 @@ def test_trips_have_blocks_and_accessibility(small_region):
     assert set(trips["wheelchair_accessible"]) <= {"1", "2"}
 
 
+@pytest.mark.slow  # validates 27 feeds (about a second)
 def test_every_feed_passes_the_project_validator(small_region):
     from feeds.validate import validate_path
 
@@ -129,6 +130,7 @@ def test_every_feed_passes_the_project_validator(small_region):
         assert not counts.get("fatal") and not counts.get("warning"), (feed.network_id, counts)
 
 
+@pytest.mark.slow  # gtfs_kit reads 27 feeds (one to two seconds)
 def test_every_feed_loads_in_gtfs_kit(small_region):
     gk = pytest.importorskip("gtfs_kit")
     for feed, path in _feeds(small_region):
@@ -250,6 +252,7 @@ def test_generation_is_deterministic(tmp_path):
     assert (tmp_path / "c" / "gtfs" / "cars-ain" / "stops.txt").read_bytes() != (first / "stops.txt").read_bytes()
 
 
+@pytest.mark.slow  # generates a second region (about a second)
 def test_zip_format_writes_one_archive_per_network(tmp_path):
     summary = generate_region(tmp_path, seed=SEED, scale=0.05, start_date=TODAY, fmt="zip", days=14)
     assert sorted(p.name for p in (tmp_path / "gtfs").iterdir()) == sorted(f"{f.network_id}.zip" for f in summary.feeds)
