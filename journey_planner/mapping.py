@@ -7,7 +7,7 @@ the lookup tables of the `Network` and the realtime overlay of the snapshot the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from .core import Journey, TransitLeg, WalkLeg
 from .core.timetable import NO_DROP_OFF, NO_PICKUP
 from .realtime import RealtimeOverlay
 
-__all__ = ["ShapeStore", "Mapper", "route_mode", "DELAY_THRESHOLD_S"]
+__all__ = ["Mapper", "route_mode", "DELAY_THRESHOLD_S"]
 
 DELAY_THRESHOLD_S = 60  # a leg at least this late is "delayed", otherwise "on_time"
 
@@ -39,54 +39,12 @@ def route_mode(route_type: int) -> str:
 
 
 @dataclass
-class ShapeStore:
-    """shape_id -> (lat, lon) arrays, read lazily per feed from its shapes.txt."""
-
-    network: Network
-    _shapes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    _loaded_feeds: set[int] = field(default_factory=set)
-
-    def find_shape(self, shape_id: str) -> tuple[np.ndarray, np.ndarray] | None:
-        if not shape_id:
-            return None
-        feed_id = shape_id.split(":", 1)[0]
-        if feed_id not in self.network.feed_ids:
-            return None
-        f = self.network.feed_ids.index(feed_id)
-        if f not in self._loaded_feeds:
-            self._load(f)
-        return self._shapes.get(shape_id)
-
-    def _load(self, f: int) -> None:
-        from feeds.gtfs.reader import GtfsReadError, read_gtfs
-
-        self._loaded_feeds.add(f)
-        try:
-            table = read_gtfs(self.network.feed_paths[f], only=["shapes"]).find("shapes")
-        except GtfsReadError:
-            return
-        if table is None or not len(table) or "shape_id" not in table:
-            return
-        lat = np.asarray(table["shape_pt_lat"], dtype=float)
-        lon = np.asarray(table["shape_pt_lon"], dtype=float)
-        seq = np.asarray(table["shape_pt_sequence"].astype(float))
-        ids = table["shape_id"].to_numpy(dtype=object)
-        order = np.lexsort((seq, ids))
-        ids, lat, lon = ids[order], lat[order], lon[order]
-        bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
-        prefix = self.network.feed_ids[f]
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            self._shapes[f"{prefix}:{ids[a]}"] = (lat[a:b], lon[a:b])
-
-
-@dataclass
 class Mapper:
     """Renders journeys of one snapshot."""
 
     network: Network
     overlay: RealtimeOverlay
     realtime: bool
-    shapes: ShapeStore | None = None
     price_itinerary: Callable[[dict, str | None], object] | None = None
     rider_category: str | None = None  # whose price the itineraries carry (None: the default category)
 
@@ -190,7 +148,7 @@ class Mapper:
 
     def _geometry(self, leg: TransitLeg, stops: list[dict]) -> dict:
         line = [[st["lon"], st["lat"]] for st in stops]
-        shape = self.shapes.find_shape(str(self.network.trip_shape_ids[leg.trip])) if self.shapes else None
+        shape = self.network.find_shape(str(self.network.trip_shape_ids[leg.trip]))
         if shape is not None and len(shape[0]) >= 2:
             lat, lon = shape
             cos = np.cos(np.radians(float(np.nanmean(lat))))

@@ -25,7 +25,7 @@ from .compile import Network
 from .core import MAX_WINDOW_S, PlanRequest, plan
 from .core.timetable import NO_PICKUP
 from .errors import OutsideTimetable, SamePlace, TimetableNotReady, UnknownPlace, UnknownStop, WindowTooLarge
-from .mapping import Mapper, ShapeStore, route_mode
+from .mapping import Mapper, route_mode
 from .places import PlaceError, StopSpatialIndex, fold_text, parse_coordinate, resolve_place, search_stops
 from .realtime import RealtimeOverlay, apply_trip_updates
 from .snapshot import Snapshot, SnapshotHolder
@@ -52,11 +52,10 @@ class JourneyQuery:
 
 @dataclass
 class _Lookups:
-    """Per-network helpers built once (spatial index, folded names, shapes)."""
+    """Per-network helpers built once (spatial index, folded names)."""
 
     spatial: StopSpatialIndex
     folded_names: list[str]
-    shapes: ShapeStore
 
 
 @dataclass
@@ -90,8 +89,7 @@ class PlannerService:
         key = id(network.stop_ids)  # lookups depend on stops only, shared by realtime networks
         found = self._lookups.get(key)
         if found is None:
-            found = _Lookups(StopSpatialIndex.of(network), [fold_text(str(n)) for n in network.stop_names],
-                             ShapeStore(network))
+            found = _Lookups(StopSpatialIndex.of(network), [fold_text(str(n)) for n in network.stop_names])
             self._lookups[key] = found
         return found
 
@@ -126,7 +124,7 @@ class PlannerService:
         )
         reversed_tt = snapshot.reversed_timetable(use_rt) if query.arrive_by else None
         result = plan(tt, request, reversed_tt)
-        mapper = Mapper(network, snapshot.overlay if use_rt else _NO_OVERLAY, use_rt, lookups.shapes,
+        mapper = Mapper(network, snapshot.overlay if use_rt else _NO_OVERLAY, use_rt,
                         self.price_itinerary, query.rider_category)
         place_from = self._place_json(query.origin)
         place_to = self._place_json(query.destination)

@@ -14,14 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from feeds.gtfs.reader import GtfsTables
+from feeds.gtfs.model import GtfsTables
 
 from ..core.timetable import SLACK_DEFAULT, Timetable, build_stop_patterns
-from .calendars import FeedServices, ServiceCalendar, day_bases, feed_services, feed_timezone, merge_services
+from .calendars import ServiceCalendar, ServiceDays, day_bases, feed_services, feed_timezone, merge_services
 from .columns import column, int_cells, namespaced, optional_namespaced
 from .footpaths import Footpaths, StopGeometry, footpaths
 from .network import CompileOptions, CompileReport, Network
 from .patterns import PatternLayout, StopTimeStore, TripRuns, build_patterns
+from .shapes import feed_shapes, merge_shapes
 from .transfer_rules import TransferRules, TripStops, transfer_rules
 from .trips import FeedTrips, feed_trips, stop_coordinates
 
@@ -74,7 +75,7 @@ class _FeedParts:
     tz: int  # index into the network's time zones
     stops: _FeedStops
     routes: _FeedRoutes
-    services: FeedServices
+    services: ServiceDays
     trips: FeedTrips
     route_offset: int  # RouteIdx of the feed's first route
 
@@ -107,14 +108,16 @@ def _feed_routes(feed_id: str, tables: GtfsTables) -> _FeedRoutes:
     )
 
 
-def _read_feeds(feeds: Sequence[tuple[str, GtfsTables]]) -> tuple[list[_FeedParts], list[str]]:
+def _read_feeds(
+    feeds: Sequence[tuple[str, GtfsTables]], registry_zones: Sequence[str],
+) -> tuple[list[_FeedParts], list[str]]:
     """Each feed's stops, routes, services and trips, and the time zones they use."""
     timezones: list[str] = []
     parts: list[_FeedParts] = []
     stop_offset = 0
     route_offset = 0
-    for feed_id, tables in feeds:
-        tz = feed_timezone(tables)
+    for (feed_id, tables), registry_zone in zip(feeds, registry_zones):
+        tz = feed_timezone(tables, registry_zone)
         if tz not in timezones:
             timezones.append(tz)
         stops = _feed_stops(feed_id, tables)
@@ -179,8 +182,9 @@ def _merge_trips(parts: Sequence[_FeedParts], calendar: ServiceCalendar) -> _Tri
         trips_table = part.tables.find("trips")
         feed = part.trips
         dropped += feed.dropped
-        service_row = {service_id: i for i, service_id in enumerate(part.services.ids)}
-        service = np.array([service_row.get(v, -1) for v in column(trips_table, "service_id").tolist()], dtype=np.int64)
+        service_row = part.services.service_index
+        service = np.array([service_row.get(str(v).strip(), -1) for v in column(trips_table, "service_id").tolist()],
+                           dtype=np.int64)
         route = pd.Index(part.routes.raw_ids).get_indexer(column(trips_table, "route_id"))
         rows = feed.trip_row
         known = (service[rows] >= 0) & (route[rows] >= 0)
@@ -263,10 +267,16 @@ def compile_network(
     options: CompileOptions = CompileOptions(),
     hashes: Sequence[str] | None = None,
     paths: Sequence[str] | None = None,
+    registry_zones: Sequence[str] | None = None,
 ) -> Network:
-    """Merge and compile several feeds (each with its namespace) into one network."""
+    """Merge and compile several feeds (each with its namespace) into one network.
+
+    ``registry_zones`` (one per feed, "" for none) overrides the feeds' agency_timezone: the
+    registry owns zones (`feeds.gtfs.service_days.resolve_timezone`). A feed with neither a
+    registry zone nor a valid agency_timezone raises `FeedTimezoneError`.
+    """
     started = time.perf_counter()
-    parts, timezones = _read_feeds(feeds)
+    parts, timezones = _read_feeds(feeds, registry_zones or [""] * len(feeds))
     stops = _merge_stops(parts)
     calendar = merge_services([p.services for p in parts])
     trips = _merge_trips(parts, calendar)
@@ -282,6 +292,7 @@ def compile_network(
         feeds, stops.geometry, pd.Index(route_ids),
         TripStops(trip_ids, layout.trip_pattern, layout.pattern_stop_offsets, layout.pattern_stops),
     )
+    shapes = merge_shapes([feed_shapes(feed_id, tables) for feed_id, tables in feeds])
     timetable = _timetable(stops, calendar, trips, layout, pattern_tz, timezones, slack, walks, rules)
     report = CompileReport(
         trips_dropped=trips.dropped, frequency_trips=trips.frequency_trips, patterns_split=layout.patterns_split,
@@ -310,5 +321,9 @@ def compile_network(
         trip_routes=trips.runs.route[order],
         trip_headsigns=trips.headsigns[order],
         trip_shape_ids=trips.shape_ids[order],
+        shape_ids=shapes.ids,
+        shape_point_offsets=shapes.point_offsets,
+        shape_lat=shapes.lat,
+        shape_lon=shapes.lon,
         report=report,
     )

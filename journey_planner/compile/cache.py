@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from feeds.gtfs.reader import read_gtfs
+from feeds.gtfs.model import read_gtfs
 
 from ..core.timetable import Timetable
 from .build import compile_network
@@ -22,10 +22,10 @@ from .network import CompileOptions, CompileReport, FeedSource, Network
 
 __all__ = ["COMPILE_VERSION", "GTFS_FILES", "feed_content_hash", "load_network"]
 
-COMPILE_VERSION = "jp-compile-8"
+COMPILE_VERSION = "jp-compile-9"  # 9: shapes in the network, zones from feeds.gtfs.service_days
 GTFS_FILES = (
     "agency", "stops", "routes", "trips", "stop_times", "calendar", "calendar_dates",
-    "frequencies", "transfers", "feed_info",
+    "frequencies", "transfers", "feed_info", "shapes",
 )
 READ_CHUNK_BYTES = 1 << 20
 
@@ -52,16 +52,18 @@ def _cache_key(hashes: Sequence[str], feed_ids: Sequence[str], options: CompileO
 
 _STRING_FIELDS = (
     "stop_ids", "stop_names", "route_ids", "route_short_names", "route_long_names", "route_colors",
-    "route_text_colors", "trip_ids", "trip_headsigns", "trip_shape_ids",
+    "route_text_colors", "trip_ids", "trip_headsigns", "trip_shape_ids", "shape_ids",
 )
-_INT_FIELDS = ("stop_feed", "stop_is_station", "route_types", "trip_routes")
+_NUMERIC_FIELDS = (
+    "stop_feed", "stop_is_station", "route_types", "trip_routes", "shape_point_offsets", "shape_lat", "shape_lon",
+)
 
 
 def _save_cache(network: Network, path: Path) -> None:
     arrays: dict[str, np.ndarray] = {f"tt__{k}": v for k, v in network.timetable.arrays().items()}
     for name in _STRING_FIELDS:
         arrays[f"net__{name}"] = np.asarray(getattr(network, name), dtype=str)
-    for name in _INT_FIELDS:
+    for name in _NUMERIC_FIELDS:
         arrays[f"net__{name}"] = getattr(network, name)
     meta = {
         "feed_ids": network.feed_ids, "feed_paths": network.feed_paths,
@@ -100,6 +102,12 @@ def _load_cache(path: Path) -> Network:
     )
 
 
+def _source_key(source: FeedSource) -> str:
+    """What names a feed in the cache key besides its content: its id, adapter and registry zone."""
+    key = f"{source.feed_id}|{source.adapter_name}" if source.adapter_name else source.feed_id
+    return f"{key}|tz={source.timezone}" if source.timezone else key
+
+
 def load_network(
     sources: Sequence[FeedSource],
     *,
@@ -111,8 +119,7 @@ def load_network(
     hashes = [feed_content_hash(Path(s.path)) for s in sources]
     cache_path = None
     if cache_dir is not None:
-        key = _cache_key(hashes, [f"{s.feed_id}|{s.adapter_name}" if s.adapter_name else s.feed_id
-                                  for s in sources], options)
+        key = _cache_key(hashes, [_source_key(s) for s in sources], options)
         cache_path = Path(cache_dir) / f"timetable-{key}.npz"
         if cache_path.exists():
             try:
@@ -123,7 +130,8 @@ def load_network(
     for s in sources:
         tables = read_gtfs(s.path, only=GTFS_FILES)
         feeds.append((s.feed_id, s.adapt(tables) if s.adapt is not None else tables))
-    network = compile_network(feeds, options=options, hashes=hashes, paths=[str(s.path) for s in sources])
+    network = compile_network(feeds, options=options, hashes=hashes, paths=[str(s.path) for s in sources],
+                              registry_zones=[s.timezone for s in sources])
     network = network.with_timetable(
         network.timetable,
         report=CompileReport(**{**network.report.__dict__, "seconds": time.perf_counter() - started}),

@@ -16,8 +16,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from feeds.gtfs.reader import GtfsTables
-from feeds.merge import find_stop_links
+from feeds.gtfs.model import GtfsTables, find_stop_links
 
 from ..core.timetable import SLACK_FORBIDDEN
 from .columns import column, int_cells, namespaced

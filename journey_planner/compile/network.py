@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from feeds.gtfs.reader import GtfsTables
+from feeds.gtfs.model import GtfsTables
 
 from ..core.timetable import Timetable
 
@@ -33,13 +33,14 @@ class FeedSource:
 
     ``adapt`` (optional) rewrites the tables after reading: the feeds package's per-authority
     adapters, passed in by the assembly. ``adapter_name`` names it in the cache key, so a change
-    of adapter recompiles.
+    of adapter recompiles. ``timezone``, the registry's zone, overrides the feed's agency_timezone.
     """
 
     feed_id: str
     path: Path
     adapt: Callable[[GtfsTables], GtfsTables] | None = None
     adapter_name: str = ""
+    timezone: str = ""  # the registry's zone for the feed's network; "" reads agency_timezone
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,14 @@ class Network:
     trip_routes: np.ndarray  # TripIdx -> RouteIdx (int32)
     trip_headsigns: np.ndarray
     trip_shape_ids: np.ndarray  # TripIdx -> namespaced shape_id or ""
+    shape_ids: np.ndarray  # shape -> namespaced shape_id
+    shape_point_offsets: np.ndarray  # shape -> first point in shape_lat/shape_lon, CSR (int64 [n+1])
+    shape_lat: np.ndarray  # point -> latitude, in shape_pt_sequence order (float64)
+    shape_lon: np.ndarray  # point -> longitude (float64)
     report: CompileReport = field(default_factory=CompileReport)
     _stop_index: dict[str, int] = field(default_factory=dict, repr=False)
     _trip_index: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _shape_index: dict[str, int] = field(default_factory=dict, repr=False)
 
     # --- lookups ---------------------------------------------------------------------------
     def find_stop(self, stop_id: str) -> int | None:
@@ -99,6 +105,18 @@ class Network:
                 index.setdefault(t, []).append(i)
             self._trip_index.update(index)
         return self._trip_index.get(trip_id, [])
+
+    def find_shape(self, shape_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The (lat, lon) points of a namespaced shape_id, or None when the network has no such shape."""
+        if not shape_id:
+            return None
+        if not self._shape_index and self.shape_ids.size:
+            self._shape_index.update({s: i for i, s in enumerate(self.shape_ids.tolist())})
+        shape = self._shape_index.get(shape_id)
+        if shape is None:
+            return None
+        first, end = int(self.shape_point_offsets[shape]), int(self.shape_point_offsets[shape + 1])
+        return self.shape_lat[first:end], self.shape_lon[first:end]
 
     def list_station_stops(self, station: int) -> np.ndarray:
         """The boarding stops of a station (the stop itself when it is not a station)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from feeds.gtfs.reader import GtfsTables
+from feeds.gtfs.model import GtfsTables
 
 from ..core.timetable import SLACK_DEFAULT, SLACK_FORBIDDEN, build_rule_index
 from .columns import column, int_cells

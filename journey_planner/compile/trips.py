@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from feeds.gtfs.reader import GtfsTables, parse_gtfs_times
+from feeds.gtfs.model import EARTH_RADIUS_M, GtfsTables, parse_gtfs_times
 
 from ..core.timetable import NO_DROP_OFF, NO_PICKUP
 from .columns import column, int_cells
@@ -26,7 +26,6 @@ from .columns import column, int_cells
 __all__ = ["FeedTrips", "feed_trips", "haversine_m", "stop_coordinates"]
 
 NOT_ALLOWED = 1  # pickup_type / drop_off_type: no pickup / no drop off
-EARTH_RADIUS_M = 6_371_008.8
 
 
 @dataclass

@@ -35,10 +35,6 @@ PLANNER_IMPORTS_PENDING_REWRITE: tuple[tuple[str, str], ...] = (
     ("journey_planner.cli", "feeds.gtfs.reader"),
     ("journey_planner.cli", "feeds.realtime.decode"),
     ("journey_planner.cli", "feeds.realtime.match"),
-    ("journey_planner.compile", "feeds.gtfs.reader"),
-    ("journey_planner.compile", "feeds.merge"),
-    ("journey_planner.mapping", "feeds.gtfs.reader"),
-    ("journey_planner.realtime", "journey_planner.compile._fifo_split"),
 )
 
 

@@ -1,0 +1,64 @@
+"""shapes.txt -> the points of every shape, compiled into the network (and its cache) so that
+rendering an itinerary's geometry reads arrays and never a feed file during a request."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from feeds.gtfs.model import GtfsTables
+
+from .columns import column
+
+__all__ = ["Shapes", "feed_shapes", "merge_shapes"]
+
+
+@dataclass(frozen=True)
+class Shapes:
+    ids: np.ndarray  # shape -> namespaced shape_id (object)
+    point_offsets: np.ndarray  # shape -> first point in shape_lat/shape_lon, CSR (int64 [n+1])
+    lat: np.ndarray  # point -> latitude, in shape_pt_sequence order (float64)
+    lon: np.ndarray  # point -> longitude (float64)
+
+
+def _no_shapes() -> Shapes:
+    return Shapes(np.zeros(0, dtype=object), np.zeros(1, dtype=np.int64), np.zeros(0), np.zeros(0))
+
+
+def _numbers(values: np.ndarray) -> np.ndarray:
+    return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+
+
+def feed_shapes(feed_id: str, tables: GtfsTables) -> Shapes:
+    """One feed's shapes, points sorted by shape_id then shape_pt_sequence."""
+    table = tables.find("shapes")
+    if table is None or not len(table) or "shape_id" not in table:
+        return _no_shapes()
+    ids = column(table, "shape_id")
+    lat, lon = _numbers(column(table, "shape_pt_lat")), _numbers(column(table, "shape_pt_lon"))
+    sequence = _numbers(column(table, "shape_pt_sequence"))
+    order = np.lexsort((sequence, ids))
+    ids, lat, lon = ids[order], lat[order], lon[order]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    return Shapes(
+        ids=np.array([f"{feed_id}:{ids[a]}" for a in starts.tolist()], dtype=object),
+        point_offsets=np.r_[starts, ids.size].astype(np.int64),
+        lat=lat, lon=lon,
+    )
+
+
+def merge_shapes(shapes: Sequence[Shapes]) -> Shapes:
+    """The feeds' shapes end to end (point offsets shifted)."""
+    if not shapes:
+        return _no_shapes()
+    point_starts = np.cumsum([0] + [s.lat.size for s in shapes])
+    offsets = [s.point_offsets[:-1] + start for s, start in zip(shapes, point_starts)]
+    return Shapes(
+        ids=np.concatenate([s.ids for s in shapes]),
+        point_offsets=np.r_[np.concatenate(offsets), point_starts[-1]].astype(np.int64),
+        lat=np.concatenate([s.lat for s in shapes]),
+        lon=np.concatenate([s.lon for s in shapes]),
+    )
