@@ -37,6 +37,13 @@ __all__ = [
     "OtherAuthority",
     "HandlerTimeout",
     "ComponentNotReady",
+    "DatabaseUnavailable",
+    "MethodNotAllowed",
+    "NotAcceptable",
+    "LengthRequired",
+    "UnsupportedMediaType",
+    "HttpError",
+    "HTTP_STATUS_CODES",
 ]
 
 
@@ -267,3 +274,61 @@ class ComponentNotReady(ServiceUnavailable):
     def __init__(self, component: str, detail: str | None = None) -> None:
         super().__init__(detail, code=f"{component}_not_ready")
         self.component = component
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached right now; retry in a moment."""
+
+    code = "database_unavailable"
+    retry_after_s = 2
+
+
+# Refusals aiohttp makes itself (no route for the method, a body it will not read, ...): the error
+# middleware answers them as problem+json with these codes.
+
+
+class MethodNotAllowed(OuraError):
+    """This resource does not answer this method."""
+
+    status = 405
+    code = "method_not_allowed"
+    title = "Method not allowed"
+
+
+class NotAcceptable(OuraError):
+    """No representation of this resource matches the Accept header."""
+
+    status = 406
+    code = "not_acceptable"
+    title = "Not acceptable"
+
+
+class LengthRequired(OuraError):
+    """This request needs a Content-Length."""
+
+    status = 411
+    code = "length_required"
+    title = "Length required"
+
+
+class UnsupportedMediaType(OuraError):
+    """The request body's media type is not accepted here."""
+
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
+class HttpError(OuraError):
+    """The HTTP request was refused."""
+
+    status = 400
+    code = "http_error"
+    title = "HTTP error"
+
+
+HTTP_STATUS_CODES: dict[int, str] = {  # an HTTP status aiohttp refuses with -> our code (else HttpError's)
+    error.status: error.code
+    for error in (BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, NotAcceptable, RequestTimeout,
+                  LengthRequired, PayloadTooLarge, UriTooLong, UnsupportedMediaType, HeadersTooLarge)
+}

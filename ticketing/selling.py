@@ -60,15 +60,25 @@ from ticketing.clearing import apportion_line
 from oura.errors import OuraError
 from ticketing.errors import (
     EntitlementRequired,
+    IdempotencyKeyRequired,
     IdempotencyKeyReused,
+    InvalidChannel,
     InvalidOrder,
+    InvalidPayment,
+    InvalidPrice,
+    InvalidQuantity,
+    MediumDenied,
+    MediumMismatch,
     MediumNotActive,
+    MediumRequired,
+    MixedCurrency,
     OrderFailed,
     PaymentDeclined,
     PaymentPending,
     PriceMismatch,
     UnknownMedium,
     UnknownProduct,
+    UnownedNetwork,
     UnregisteredAuthority,
 )
 from ticketing.media import MEDIA_KINDS, new_serial
@@ -103,21 +113,21 @@ def price_order(catalogue: Catalogue, network_authority: Mapping[str, str], body
         raise InvalidOrder("the body must be a JSON object")
     channel = body.get("channel")
     if channel not in CHANNELS:
-        raise InvalidOrder(f"channel must be one of {', '.join(CHANNELS)}", code="invalid_channel")
+        raise InvalidChannel(f"channel must be one of {', '.join(CHANNELS)}")
     payment = body.get("payment")
     token = payment.get("token") if isinstance(payment, dict) else None
     if token is None:
-        raise InvalidOrder("payment.token is required", code="invalid_payment")
+        raise InvalidPayment("payment.token is required")
     if not isinstance(token, str) or not token:
-        raise InvalidOrder("payment.token must be a non-empty string", code="invalid_payment")
+        raise InvalidPayment("payment.token must be a non-empty string")
     items = body.get("items")
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_LINES:
         raise InvalidOrder(f"items must hold 1 to {MAX_LINES} lines")
     expected = body.get("expected_total_minor")
     if expected is None:
-        raise InvalidOrder(f"expected_total_minor (the total shown to the rider, {MINOR_UNITS}) is required", code="invalid_price")
+        raise InvalidPrice(f"expected_total_minor (the total shown to the rider, {MINOR_UNITS}) is required")
     if not _is_int(expected) or expected < 0:
-        raise InvalidOrder(f"expected_total_minor must be an integer from 0 ({MINOR_UNITS})", code="invalid_price")
+        raise InvalidPrice(f"expected_total_minor must be an integer from 0 ({MINOR_UNITS})")
     lines: list[PricedLine] = []
     for line_no, item in enumerate(items, start=1):
         if not isinstance(item, dict):
@@ -130,7 +140,7 @@ def price_order(catalogue: Catalogue, network_authority: Mapping[str, str], body
             if item.get(name) is not None and not isinstance(item[name], str):
                 raise InvalidOrder(f"item {line_no}: {name} must be a string")
         if not _is_int(quantity) or not 1 <= quantity <= MAX_QUANTITY:
-            raise InvalidOrder(f"item {line_no}: quantity must be an integer from 1 to {MAX_QUANTITY}", code="invalid_quantity")
+            raise InvalidQuantity(f"item {line_no}: quantity must be an integer from 1 to {MAX_QUANTITY}")
         rider = item.get("rider_category_id") or catalogue.default_rider_category_id
         media = item.get("fare_media_id")
         offer = catalogue.find_offer(product_id, rider, media)
@@ -138,14 +148,14 @@ def price_order(catalogue: Catalogue, network_authority: Mapping[str, str], body
             raise UnknownProduct(f"item {line_no}: no product '{product_id}' for rider category '{rider}' on media '{media}'")
         unit = item.get("unit_price_minor")
         if unit is not None and not _is_int(unit):
-            raise InvalidOrder(f"item {line_no}: unit_price_minor must be an integer ({MINOR_UNITS})", code="invalid_price")
+            raise InvalidPrice(f"item {line_no}: unit_price_minor must be an integer ({MINOR_UNITS})")
         if unit is not None and unit != offer.price_minor:
             raise PriceMismatch(f"item {line_no}: unit_price_minor is {offer.price_minor} (minor units of {offer.currency}), not {unit}")
         medium_serial = item.get("medium")
         media_id = media or offer.fare_media_id
         needs_medium = media_id in (MEDIA_KINDS["smartcard"][0], MEDIA_KINDS["wallet"][0])
         if needs_medium and not isinstance(medium_serial, str):
-            raise InvalidOrder(f"item {line_no}: a product on '{media_id}' needs the serial of the medium ('medium')", code="medium_required")
+            raise MediumRequired(f"item {line_no}: a product on '{media_id}' needs the serial of the medium ('medium')")
         owners = _owners(line_no, offer.network_ids, network_authority)
         lines.append(
             PricedLine(
@@ -169,7 +179,7 @@ def price_order(catalogue: Catalogue, network_authority: Mapping[str, str], body
         )
     currencies = {line.currency for line in lines}
     if len(currencies) != 1:
-        raise InvalidOrder("one order, one currency", code="mixed_currency")
+        raise MixedCurrency("one order, one currency")
     total = sum(line.amount_minor for line in lines)
     if expected != total:
         raise PriceMismatch(f"expected_total_minor: the total is {total} (minor units of {currencies.pop()}), not {expected}")
@@ -182,7 +192,7 @@ def _owners(line_no: int, network_ids: tuple[str, ...], network_authority: Mappi
     for network_id in network_ids:
         owner = network_authority.get(network_id)
         if owner is None:
-            raise InvalidOrder(f"item {line_no}: no authority owns network '{network_id}'", code="unowned_network")
+            raise UnownedNetwork(f"item {line_no}: no authority owns network '{network_id}'")
         owners.append(owner)
     return owners
 
@@ -217,9 +227,9 @@ async def _check_media(conn: asyncpg.Connection, lines: list[PricedLine]) -> Non
         if record is None:
             raise UnknownMedium(f"item {line.line_no}: no medium '{line.medium_serial}'")
         if record["status"] != "active" or record["replaced_by"] is not None:
-            raise InvalidOrder(f"item {line.line_no}: medium '{line.medium_serial}' is deny-listed", code="medium_denied")
+            raise MediumDenied(f"item {line.line_no}: medium '{line.medium_serial}' is deny-listed")
         if record["fare_media_id"] != line.fare_media_id:
-            raise InvalidOrder(f"item {line.line_no}: medium '{line.medium_serial}' is a {record['fare_media_id']}, not a {line.fare_media_id}", code="medium_mismatch")
+            raise MediumMismatch(f"item {line.line_no}: medium '{line.medium_serial}' is a {record['fare_media_id']}, not a {line.fare_media_id}")
 
 
 async def _check_entitlements(conn: asyncpg.Connection, lines: list[PricedLine], default_rider_category_id: str | None,
@@ -275,7 +285,7 @@ async def sell(
 ) -> tuple[OrderView, bool]:
     """Sell once per idempotency key. Returns the order and whether this call created it."""
     if not idempotency_key or len(idempotency_key) > 200:
-        raise InvalidOrder("the Idempotency-Key header (1 to 200 characters) is required", code="idempotency_key_required")
+        raise IdempotencyKeyRequired("the Idempotency-Key header (1 to 200 characters) is required")
     if selling_authority_id not in network_authority.values():  # a key made for an authority the registry lacks
         raise UnregisteredAuthority(f"'{selling_authority_id}' owns no network of the registry: it cannot sell")
     digest = request_hash(body)

@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from ..errors import ServiceUnavailable
+from ..errors import DatabaseUnavailable
 
 __all__ = [
     "create_pool",
@@ -45,13 +45,6 @@ DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.InternalClientError,
     ConnectionError,  # DatabaseUnreachable, and a reset socket
 )
-
-
-class DatabaseUnavailable(ServiceUnavailable):
-    """The database cannot be reached right now; retry in a moment."""
-
-    code = "database_unavailable"
-    retry_after_s = 2
 
 
 async def _connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:

@@ -20,6 +20,8 @@ from aiohttp import web
 from ..auth import PrincipalCache
 from ..db.pool import DATABASE_UNAVAILABLE, DatabaseUnavailable
 from ..errors import (
+    HTTP_STATUS_CODES,
+    HttpError,
     InvalidApiKey,
     InvalidCharacter,
     MalformedValue,
@@ -37,22 +39,6 @@ __all__ = ["problem_response", "error_middleware", "auth_guard", "REQUEST_ID_KEY
 log = logging.getLogger("oura.http")
 REQUEST_ID_KEY = web.RequestKey("oura.request_id", str)
 PROBLEM_TYPE = "application/problem+json"
-
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    408: "request_timeout",
-    411: "length_required",
-    413: "payload_too_large",
-    414: "uri_too_long",
-    415: "unsupported_media_type",
-    431: "headers_too_large",
-}
-
 
 def problem_response(problem: dict, request_id: str | None, headers: dict[str, str] | None = None) -> web.Response:
     if request_id:
@@ -109,7 +95,7 @@ def make_error_middleware(metrics, max_body_bytes: int):  # noqa: ANN001, ANN201
             status = error.status
             if status < 400:
                 raise
-            code = _HTTP_CODES.get(status, "http_error")
+            code = HTTP_STATUS_CODES.get(status, HttpError.code)
             detail = error.text if error.text and not error.text.startswith(f"{status}:") else error.reason
             headers = {}
             if status == 405 and "Allow" in error.headers:
