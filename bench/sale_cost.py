@@ -37,7 +37,7 @@ async def main_async(count: int) -> None:
     from oura.db.pool import create_pool
     from oura.demo.generate import generate_region
     from ticketing import selling
-    from ticketing.catalogue import DEMO_REGION_VALIDITY, FARE_FILES, build_catalogue, load_regional_fares
+    from ticketing.catalogue import FARE_FILES, build_catalogue, load_regional_fares
     from ticketing.payments import TestPaymentProvider
     from ticketing.repository import load_queries
     from ticketing.service import network_authorities
@@ -47,7 +47,7 @@ async def main_async(count: int) -> None:
     registry = load_registry(work / "demo" / "registry.toml")
     feeds = {n.id: read_gtfs(n.static, only=FARE_FILES) for a in registry.authorities for n in a.networks}
     catalogue, _ = build_catalogue(feeds, regional=load_regional_fares(registry.regional_fares),
-                                   region_timezone=registry.timezone, validity_patterns=DEMO_REGION_VALIDITY)
+                                   region_timezone=registry.timezone)
     authorities = network_authorities(registry)
     pg = EmbeddedPostgres(work / "pgdata")
     dsn = pg.start()

@@ -58,7 +58,7 @@ def serve(dsn: str, region: Path, port: int) -> None:
     from feeds.gtfs.reader import read_gtfs
     from oura.app import create_app
     from oura.config import Config, DatabaseConfig, FeedsConfig, HttpConfig
-    from ticketing.catalogue import DEMO_REGION_VALIDITY, FARE_FILES, build_catalogue, load_regional_fares
+    from ticketing.catalogue import FARE_FILES, build_catalogue, load_regional_fares
     from ticketing.http import make_ticketing_context, routes
     from ticketing.service import network_authorities
 
@@ -66,7 +66,7 @@ def serve(dsn: str, region: Path, port: int) -> None:
     registry = load_registry(region / "registry.toml")
     feeds = {n.id: read_gtfs(n.static, only=FARE_FILES) for a in registry.authorities for n in a.networks}
     catalogue, _ = build_catalogue(feeds, regional=load_regional_fares(registry.regional_fares),
-                                   region_timezone=registry.timezone, validity_patterns=DEMO_REGION_VALIDITY)
+                                   region_timezone=registry.timezone)
     config = Config(
         data_dir=region,
         database=DatabaseConfig(url=dsn, pool_min_size=4, pool_max_size=20),

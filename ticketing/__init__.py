@@ -3,7 +3,7 @@
 The public API is what this module lists (see README.md); `repository` and `queries.sql` are private.
 """
 
-from ticketing.catalogue import DEMO_REGION_VALIDITY, CatalogueIssue, build_catalogue, load_catalogue, load_regional_fares
+from ticketing.catalogue import CatalogueIssue, build_catalogue, load_catalogue, load_regional_fares
 from ticketing.fares import FareLeg, FareQuote, price_itinerary, quote
 from ticketing.payments import PaymentProvider, TestPaymentProvider
 from ticketing.products import Catalogue, FareProduct
@@ -11,7 +11,6 @@ from ticketing.service import CatalogueHolder, TicketingService, network_authori
 from ticketing.validation import Decision, Reason
 
 __all__ = [
-    "DEMO_REGION_VALIDITY",
     "Catalogue",
     "CatalogueHolder",
     "CatalogueIssue",

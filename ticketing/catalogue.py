@@ -16,10 +16,8 @@ Decisions taken here (they matter to sales and clearing):
   and ``trips`` (empty: unlimited when a duration is set, else 1). Without them a product is a
   single journey whose free-transfer window is the longest ``duration_limit`` of the feed's
   transfer rules that start from a leg group the product prices.
-- Feeds that do not carry those columns (the demo region, most real feeds) can be given
-  ``validity_patterns``: (glob on the un-namespaced fare_product_id, duration_s, trips) rows, the
-  first match wins. `DEMO_REGION_VALIDITY` states the demo region's product conventions as such
-  data. Columns in the file always win over patterns.
+- Validity is read from the fare files only (the demo region's carry both columns): the catalogue
+  knows no product naming convention.
 - A route in none of the networks its feed declares belongs to no network (no fare); a feed
   that declares none is one network named after the feed. A station in stop_areas.txt covers its
   platforms (unless a platform is listed itself), and a platform takes its station's
@@ -34,7 +32,6 @@ Sync and cheap (the Fares v2 files are small); reading the feeds is the caller's
 from __future__ import annotations
 
 import enum
-import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -61,8 +58,6 @@ from ticketing.products import (
 )
 
 __all__ = [
-    "DEMO_REGION_VALIDITY",
-    "ValidityPattern",
     "CatalogueIssue",
     "CatalogueIssueCode",
     "REGIONAL_FEED_ID",
@@ -74,20 +69,7 @@ __all__ = [
 
 REGIONAL_FEED_ID = "regional"
 
-# (glob on the un-namespaced fare_product_id, duration_s or None, trips or None)
-ValidityPattern = tuple[str, int | None, int | None]
-DAY_S = 86_400
 
-# The demo region's product kinds (oura.demo.fares): single journeys, 10-trip carnets, 24-hour
-# passes and 30-day passes, per network and for the regional combined products.
-DEMO_REGION_VALIDITY: tuple[ValidityPattern, ...] = (
-    ("single*", None, 1),
-    ("10-trips*", None, 10),
-    ("day-pass*", DAY_S, None),
-    ("oura-day", DAY_S, None),
-    ("monthly-pass*", 30 * DAY_S, None),
-    ("*-monthly", 30 * DAY_S, None),
-)
 FARE_FILES = (
     "networks",
     "route_networks",
@@ -185,9 +167,7 @@ class _FeedBuilder:
 
     def __init__(
         self, feed_id: str, tables: GtfsTables, timezone: str, issues: list[CatalogueIssue],
-        validity_patterns: tuple[ValidityPattern, ...] = (),
     ) -> None:
-        self.validity_patterns = validity_patterns
         self.feed_id = feed_id
         self.tables = tables
         self.timezone = timezone
@@ -427,11 +407,6 @@ class _FeedBuilder:
                 self.issue(CatalogueIssueCode.BAD_NUMBER, "fare_products.txt", index, str(error), "duration_s/trips not a number")
                 continue
             if trips is None and duration_s is None:
-                for pattern, pattern_duration_s, pattern_trips in self.validity_patterns:
-                    if fnmatch.fnmatchcase(raw_id, pattern):
-                        duration_s, trips = pattern_duration_s, pattern_trips
-                        break
-            if trips is None and duration_s is None:
                 trips = 1
             groups = groups_of.get(product_id, set())
             window = max(
@@ -531,7 +506,6 @@ def build_catalogue(
     regional: GtfsTables | None = None,
     timezones: Mapping[str, str] | None = None,
     region_timezone: str = "Europe/Paris",
-    validity_patterns: tuple[ValidityPattern, ...] = (),
 ) -> tuple[Catalogue, tuple[CatalogueIssue, ...]]:
     """One catalogue for the whole region: each network's Fares v2 files + the combined products.
 
@@ -559,7 +533,7 @@ def build_catalogue(
         except FeedTimezoneError as error:  # its times cannot be read: none of its products is sold
             issues.append(CatalogueIssue(CatalogueIssueCode.NO_TIMEZONE, feed_id, "agency.txt", None, "", str(error)))
             continue
-        builder = _FeedBuilder(feed_id, tables, timezone, issues, validity_patterns)
+        builder = _FeedBuilder(feed_id, tables, timezone, issues)
         routes, names = builder.route_networks()
         route_network.update(routes)
         network_names.update({k: v for k, v in names.items() if v or k not in network_names})
@@ -579,7 +553,7 @@ def build_catalogue(
         for category in builder.rider_categories():
             categories.setdefault(category.rider_category_id, category)
     if regional is not None:
-        builder = _FeedBuilder(REGIONAL_FEED_ID, regional, region_timezone, issues, validity_patterns)
+        builder = _FeedBuilder(REGIONAL_FEED_ID, regional, region_timezone, issues)
         _, names = builder.route_networks()
         for network_id, name in names.items():
             network_names.setdefault(network_id, name)
@@ -618,7 +592,6 @@ def load_catalogue(
     registry,  # feeds.authorities.Registry (duck-typed: authorities -> networks with id, static, timezone)
     *,
     feeds: Mapping[str, GtfsTables] | None = None,
-    validity_patterns: tuple[ValidityPattern, ...] = (),
 ) -> tuple[Catalogue, tuple[CatalogueIssue, ...]]:
     """The catalogue of a registry's region. ``feeds`` (network id -> tables already read, e.g.
     the ingested ones) is used where given; other networks' local static files are read (fare
@@ -639,5 +612,5 @@ def load_catalogue(
                                              "remote static feed not ingested yet: its products are not sold"))
     regional = load_regional_fares(registry.regional_fares) if registry.regional_fares else None
     catalogue, more = build_catalogue(tables, regional=regional, timezones=timezones,
-                                      region_timezone=registry.timezone, validity_patterns=validity_patterns)
+                                      region_timezone=registry.timezone)
     return catalogue, tuple(issues) + more

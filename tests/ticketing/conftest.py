@@ -193,7 +193,7 @@ def demo_region(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_catalogue(demo_region):
     from feeds.authorities import load_registry
-    from ticketing.catalogue import DEMO_REGION_VALIDITY, build_catalogue, load_regional_fares
+    from ticketing.catalogue import build_catalogue, load_regional_fares
 
     registry = load_registry(demo_region / "registry.toml")
     feeds = {n.id: read_fares(Path(n.static)) for a in registry.authorities for n in a.networks}
@@ -202,5 +202,4 @@ def demo_catalogue(demo_region):
         regional=load_regional_fares(registry.regional_fares),
         timezones={n.id: n.timezone for a in registry.authorities for n in a.networks},
         region_timezone=registry.timezone,
-        validity_patterns=DEMO_REGION_VALIDITY,
     ), registry

@@ -77,9 +77,9 @@ def test_demo_day_with_rail_and_urban_legs_takes_the_regional_day_pass(demo_cata
 
 def test_load_catalogue_from_the_registry_matches_the_feed_by_feed_build(demo_region, demo_catalogue):
     from feeds.authorities import load_registry
-    from ticketing.catalogue import DEMO_REGION_VALIDITY, load_catalogue
+    from ticketing.catalogue import load_catalogue
 
     (expected, _), _ = demo_catalogue
-    catalogue, issues = load_catalogue(load_registry(demo_region / "registry.toml"), validity_patterns=DEMO_REGION_VALIDITY)
+    catalogue, issues = load_catalogue(load_registry(demo_region / "registry.toml"))
     assert issues == ()
     assert catalogue.products == expected.products and catalogue.network_feed == expected.network_feed
