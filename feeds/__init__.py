@@ -1,7 +1,7 @@
 """GTFS and GTFS-realtime ingestion for the region's authorities (see feeds/README.md).
 
 Public API (what other packages may import): the registry model, the validation report, the
-current-version listing for the planner, id namespacing, and the merge (walking transfers, hubs).
+current-version listing for the planner, id namespacing, and the links between networks (walking transfers, hubs).
 `repository`, `queries.sql` and `gtfs.rules` internals are private to the package.
 """
 

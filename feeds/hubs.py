@@ -1,4 +1,4 @@
-"""Cross-network merge: walking transfers between stops of all feeds, and interchange hubs.
+"""Across networks: walking transfers between stops of all feeds, and interchange hubs.
 
 Thirty feeds describe the same places independently: a TER station, the tram stop in front of it
 and the coach bays around the corner are three unrelated stop ids in three feeds. This module
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from feeds.gtfs.reader import GtfsTables
-from feeds.merge import find_stop_links
+from feeds.stop_links import find_stop_links
 from feeds.namespace import namespace_column
 
 __all__ = ["Hub", "HubMember", "StopTable", "TransferTable", "collect_stops", "list_hubs", "list_walking_transfers",

@@ -23,7 +23,7 @@ from feeds.gtfs.reader import (
     parse_gtfs_times,
     read_gtfs,
 )
-from feeds.merge import EARTH_RADIUS_M, StopLinks, find_stop_links
+from feeds.stop_links import EARTH_RADIUS_M, StopLinks, find_stop_links
 
 __all__ = [
     "EARTH_RADIUS_M",

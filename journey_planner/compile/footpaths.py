@@ -1,6 +1,6 @@
 """Walking transfers and change times at stops.
 
-`feeds.merge.find_stop_links` links stops within ``max_walk_s`` of straight walk, plus all
+`feeds.gtfs.model.find_stop_links` (feeds.stop_links) links stops within ``max_walk_s`` of straight walk, plus all
 platforms of one station whatever their distance; chains through such long station links are
 closed with networkx (up to the longest station link + max_walk_s), so one footpath is always
 enough. transfers.txt stop-to-stop rows win: type 3 removes the footpath (or forbids changing at

@@ -232,7 +232,7 @@ def test_the_checker_catches_a_violation():
     fake = {
         "journey_planner.core.raptor": ["aiohttp", "feeds.repository"],
         "feeds.x": ["ticketing.sales"],
-        "journey_planner.places": ["feeds.gtfs.reader", "feeds.gtfs.model", "feeds.gtfs", "feeds.merge"],
+        "journey_planner.places": ["feeds.gtfs.reader", "feeds.gtfs.model", "feeds.gtfs", "feeds.stop_links"],
         "ticketing.http": ["oura.demo.region", "oura.wiring", "feeds.gtfs.rules._common"],
         "feeds.regional": ["feeds.gtfs.rules._common", "feeds.ingest._private_helper"],
         "feeds.gtfs.rules.calendar": ["feeds.gtfs.rules._common.blank"],
@@ -244,7 +244,7 @@ def test_the_checker_catches_a_violation():
     assert _violations(_rule("feeds imports"), fake) == ["feeds.x imports ticketing.sales"]
     assert _violations(_rule("journey_planner uses"), fake) == [
         "journey_planner.places imports feeds.gtfs.reader",
-        "journey_planner.places imports feeds.merge",
+        "journey_planner.places imports feeds.stop_links",
     ]
     assert _violations(_rule("only oura.cli"), fake) == ["ticketing.http imports oura.demo.region"]
     assert _violations(_rule("nothing outside"), fake) == ["ticketing.http imports oura.wiring"]

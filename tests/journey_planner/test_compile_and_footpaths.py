@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from feeds.merge import find_stop_links
+from feeds.stop_links import find_stop_links
 from journey_planner.compile import FeedSource, load_network
 from tests.journey_planner._data import write_feed
 
