@@ -21,7 +21,7 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from feeds.http import HUBS, REGISTRY, SCHEDULER
+from feeds.startup import HUBS, REGISTRY, SCHEDULER
 from feeds.ingest import Outcome
 from oura.app import create_app
 from oura.clock import FixedClock
@@ -195,10 +195,12 @@ async def test_hubs_are_503_until_the_first_round_then_computed_once_per_version
     rail = next(n for n in client.app[REGISTRY].list_networks() if n.id == "rail")
     outcome = await client.app[SCHEDULER].ingest_once(rail)
     assert outcome.outcome is Outcome.ACCEPTED
-    for _ in range(400):
+    for _ in range(400):  # bounded: the recomputation runs in the background
         if client.app[HUBS].current is not first:
             break
         await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the hubs were not recomputed after the new rail version")
     body = await (await client.get("/v1/hubs")).json()
     assert [hub["hub_id"] for hub in body["hubs"]] == ["hub:rail:BC", "hub:rail:PD", "hub:rail:PE"]
     assert [s["stop_id"] for s in body["hubs"][0]["stops"]] == ["rail:BC", "tram:T4", "tram:T5"]

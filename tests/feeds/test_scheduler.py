@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from feeds.authorities import load_registry
-from feeds.http import SCHEDULER, feeds_context, routes
+from feeds.http import routes
+from feeds.startup import SCHEDULER, feeds_context
 from feeds.scheduler import FeedScheduler
 from feeds.store import FeedStore
 from oura.clock import FixedClock
@@ -56,7 +57,9 @@ async def test_app_ingests_on_start_and_becomes_ready(app_config, make_client, t
     client = await make_client(app)
     scheduler = app[SCHEDULER]
     await asyncio.wait_for(scheduler.first_round.wait(), timeout=60)
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(10):  # the readiness task runs after the round: wait for it, bounded
+        while not app[READINESS].is_ready("feeds"):
+            await asyncio.sleep(0.01)
     assert app[READINESS].components["feeds"][0] is True
     body = await (await client.get("/v1/feeds")).json()
     health = {feed["network_id"]: feed["health"] for feed in body["feeds"]}

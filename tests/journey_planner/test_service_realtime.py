@@ -28,11 +28,12 @@ T2,09:10:00,09:10:00,B,2
 """
 
 
-async def _wait_version(service: PlannerService, version: int) -> None:
-    for _ in range(200):  # bounded: at most 10 s on a loaded machine
-        if service.get_snapshot().version >= version:
-            return
-        await asyncio.sleep(0.05)
+async def _writer_done(service: PlannerService) -> None:
+    """Wait (bounded) until the coalescing writer has finished: every rebuild the updates so far
+    asked for has been published, and no other is coming until the next update."""
+    task = service._rebuild_task
+    assert task is not None, "an update with coalescing starts the writer"
+    await asyncio.wait_for(asyncio.shield(task), timeout=30)
 
 
 def _delay(trip: str, at: str, delay_s: int) -> ResolvedTripUpdate:
@@ -52,12 +53,11 @@ async def test_a_burst_of_feeds_gives_one_snapshot_and_late_updates_another(tmp_
     await service.on_trip_updates("u", [], received)
     await service.on_trip_updates("v", [], received)
     assert service.get_snapshot().version == start, "coalesced: nothing rebuilt yet"
-    await _wait_version(service, start + 1)
-    await asyncio.sleep(0.1)  # a second rebuild, if the burst wrongly caused one, would land here
+    await _writer_done(service)  # a second rebuild, if the burst wrongly caused one, is done too
     first = service.get_snapshot()
     assert first.version == start + 1 and first.has_realtime()
     await service.on_trip_updates("t", [_delay("T2", "2024-03-04 09:00", 300)], received)
-    await _wait_version(service, start + 2)
+    await _writer_done(service)
     assert service.get_snapshot().version == start + 2, "an update after the burst is applied too"
 
 

@@ -64,10 +64,12 @@ async def test_a_validator_polling_the_denylist_never_misses_a_declaration(make_
     second = (await (await h.client.post("/v1/media", json={}, headers=desk)).json())["serial"]
 
     stalled, release = asyncio.Event(), asyncio.Event()
+    stalled_pid: list[int] = []
     real_audit = media_module.audit
 
     async def slow_audit(conn, action, **kwargs):  # the first declaration stalls inside its transaction
         if kwargs.get("subject") == f"medium:{first}":
+            stalled_pid.append(conn.get_server_pid())
             stalled.set()
             await release.wait()
         await real_audit(conn, action, **kwargs)
@@ -76,7 +78,14 @@ async def test_a_validator_polling_the_denylist_never_misses_a_declaration(make_
     slow = asyncio.create_task(h.client.post(f"/v1/media/{first}/declare", json={"reason": "stolen"}, headers=desk))
     await stalled.wait()
     fast = asyncio.create_task(h.client.post(f"/v1/media/{second}/declare", json={"reason": "lost"}, headers=desk))
-    await asyncio.wait([fast], timeout=1.0)  # lets the second declaration commit if nothing orders them
+    # The second declaration either commits (nothing orders them) or waits on a lock the stalled one
+    # holds: wait for one of the two, not for a delay a slow machine could outlast.
+    async with asyncio.timeout(30):
+        while not fast.done() and not await h.service.pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND $1 = ANY(pg_blocking_pids(pid))",
+            stalled_pid[0],
+        ):
+            await asyncio.sleep(0.01)
 
     seen: set[str] = set()
     poll = await (await h.client.get("/v1/denylist", params={"since": 0}, headers=device)).json()
