@@ -35,11 +35,11 @@ _DATE_FORMAT = "%Y%m%d"
 
 
 def _planner_trips(
-    tables: GtfsTables, feed_id: str
+    tables: GtfsTables, feed_id: str, registry_zone: str | None
 ) -> tuple[str, int, range, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """(zone, trips dropped, its day axis as ordinals, namespaced trip_id -> (active day ordinals,
     first departure instants)) of the planner; for a frequency trip, the instants of its earliest run."""
-    network = compile_network([(feed_id, tables)])
+    network = compile_network([(feed_id, tables)], registry_zones=[registry_zone or ""])
     tt = network.timetable
     planner_zone = network.timezones[network.feed_tz[0]]
     trips: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -65,7 +65,7 @@ def _assert_agreement(feed_id: str, tables: GtfsTables, registry_zone: str | Non
     catalogue, issues = build_catalogue({feed_id: tables}, timezones={feed_id: registry_zone} if registry_zone else None)
     assert not [i for i in issues if i.code == "no_timezone"], issues
     assert [rule_set.timezone for rule_set in catalogue.rule_sets] == [zone], "ticketing reads another zone"
-    planner_zone, planner_dropped, axis, planner = _planner_trips(tables, feed_id)
+    planner_zone, planner_dropped, axis, planner = _planner_trips(tables, feed_id, registry_zone)
     assert planner_zone == zone, "the planner reads another zone"
 
     ticketing_dates = _service_dates(tables, set(index.trip_service_ids))
