@@ -9,10 +9,15 @@ protobuf (json_format), encoded to real protobuf bytes, and go through `decode_f
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from google.protobuf import json_format
 from google.transit import gtfs_realtime_pb2 as pb
 
@@ -90,3 +95,29 @@ def rt_payload(entities: list[dict[str, Any]], *, timestamp: int | None = None) 
 
 def rt_message(entities: list[dict[str, Any]], *, timestamp: int | None = None) -> FeedMessage:
     return decode_feed_message(rt_payload(entities, timestamp=timestamp), feed_id="demo")
+
+
+@dataclass
+class FakePublisher:
+    responses: dict[str, tuple[int, bytes, str]] = field(default_factory=dict)  # path -> status, body, etag
+    requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, If-None-Match)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.requests.append((request.path, request.headers.get("If-None-Match")))
+        status, body, etag = self.responses[request.path]
+        if status == 200 and etag and request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        content_type = "text/html" if body.lstrip().startswith(b"<") else "application/x-protobuf"
+        headers = {"ETag": etag} if etag else {}
+        return web.Response(status=status, body=body, content_type=content_type, headers=headers)
+
+
+@pytest_asyncio.fixture
+async def publisher() -> AsyncIterator[tuple[FakePublisher, str]]:
+    fake = FakePublisher()
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", fake.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield fake, f"http://127.0.0.1:{server.port}"
+    await server.close()

@@ -10,8 +10,6 @@ import datetime as dt
 
 import aiohttp
 import pytest_asyncio
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from feeds.realtime.http import routes
 from feeds.realtime.model import FeedKind, RtErrorType
@@ -22,7 +20,6 @@ from oura.auth import create_key
 from oura.clock import FixedClock
 from oura.keys import POOL
 from tests.feeds.realtime.conftest import rt_payload
-from tests.feeds.realtime.test_poller import FakePublisher
 
 NOW = 1711962000  # 2024-04-01 09:00 UTC
 
@@ -47,17 +44,6 @@ async def realtime_client(app_config, make_client):
     app = create_app(app_config, clock=clock, extra_routes=[routes], extra_contexts=[realtime_context])
     client = await make_client(app)
     return client, clock
-
-
-@pytest_asyncio.fixture
-async def publisher():
-    fake = FakePublisher()
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield fake, f"http://127.0.0.1:{server.port}"
-    await server.close()
 
 
 async def test_alerts_polled_stored_replaced_and_filtered(realtime_client, publisher) -> None:

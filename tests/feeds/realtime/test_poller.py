@@ -26,25 +26,11 @@ from feeds.realtime.poller import RealtimePoller, RealtimeSource, list_realtime_
 from feeds.realtime.status import PrometheusCollector, RealtimeStatus
 from oura.clock import FixedClock
 from tests.conftest import require_shared_data
+from tests.feeds.realtime.conftest import FakePublisher
 
 pytestmark = pytest.mark.realdata
 
 CALTRAIN_HEADER = 1699405534
-
-
-@dataclass
-class FakePublisher:
-    responses: dict[str, tuple[int, bytes, str]] = field(default_factory=dict)  # path -> status, body, etag
-    requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, If-None-Match)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.requests.append((request.path, request.headers.get("If-None-Match")))
-        status, body, etag = self.responses[request.path]
-        if status == 200 and etag and request.headers.get("If-None-Match") == etag:
-            return web.Response(status=304, headers={"ETag": etag})
-        content_type = "text/html" if body.lstrip().startswith(b"<") else "application/x-protobuf"
-        headers = {"ETag": etag} if etag else {}
-        return web.Response(status=status, body=body, content_type=content_type, headers=headers)
 
 
 @dataclass
@@ -62,17 +48,6 @@ class RecordingSink:
 
     async def on_vehicle_positions(self, feed_id, vehicles, received_at) -> None:
         self.vehicles.append((feed_id, list(vehicles)))
-
-
-@pytest_asyncio.fixture
-async def publisher() -> AsyncIterator[tuple[FakePublisher, str]]:
-    fake = FakePublisher()
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield fake, f"http://127.0.0.1:{server.port}"
-    await server.close()
 
 
 @pytest_asyncio.fixture
