@@ -140,9 +140,7 @@ async def planner_context(app: web.Application) -> AsyncIterator[None]:
         sources: list[FeedSource] = list(app.get(PLANNER_SOURCES, []))
         if sources:
             network = await run_blocking(load_network, sources, cache_dir=config.planner.cache_dir)
-            from .snapshot import Snapshot, SnapshotHolder
-
-            service.holder = SnapshotHolder(Snapshot(static=network))
+            await service.publish(network)
     if service.holder is not None:
         net = service.holder.get().static
         readiness.set("timetable", True, f"{len(net.feed_ids)} feeds, {net.timetable.trip_count} trips")

@@ -6,7 +6,6 @@ the lookup tables of the `Network` and the realtime overlay of the snapshot the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -16,6 +15,7 @@ import numpy as np
 from .compile import Network
 from .core import Journey, TransitLeg, WalkLeg
 from .core.timetable import NO_DROP_OFF, NO_PICKUP
+from .pricing import JourneyPricing
 from .realtime import RealtimeOverlay
 
 __all__ = ["Mapper", "route_mode", "DELAY_THRESHOLD_S"]
@@ -45,7 +45,7 @@ class Mapper:
     network: Network
     overlay: RealtimeOverlay
     realtime: bool
-    price_itinerary: Callable[[dict, str | None], object] | None = None
+    pricing: JourneyPricing | None = None  # None: itineraries carry no fare
     rider_category: str | None = None  # whose price the itineraries carry (None: the default category)
 
     def zone(self, stop: int) -> ZoneInfo:
@@ -205,8 +205,8 @@ class Mapper:
             "legs": legs,
             "fare": None,
         }
-        if self.price_itinerary is not None:
-            itinerary["fare"] = self.price_itinerary(itinerary, self.rider_category)
+        if self.pricing is not None:
+            itinerary["fare"] = self.pricing.price(self.network, journey, self.rider_category)
         return itinerary
 
 

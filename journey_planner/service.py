@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +27,7 @@ from .core.timetable import NO_PICKUP
 from .errors import OutsideTimetable, SamePlace, TimetableNotReady, UnknownPlace, UnknownStop, WindowTooLarge
 from .mapping import Mapper, route_mode
 from .places import PlaceError, StopSpatialIndex, fold_text, parse_coordinate, resolve_place, search_stops
+from .pricing import JourneyPricing
 from .realtime import RealtimeOverlay, apply_trip_updates
 from .snapshot import Snapshot, SnapshotHolder
 
@@ -64,8 +65,7 @@ class PlannerService:
     clock: Clock
     walk_radius_m: float = 800.0
     max_window_s: int = MAX_WINDOW_S
-    # (itinerary JSON, rider_category_id) -> fare JSON; set by the assembly to ticketing's pricing
-    price_itinerary: Callable[[dict, str | None], object] | None = None
+    pricing: JourneyPricing | None = None  # `set_pricing`: ticketing's fares; None: no fares
     _lookups: dict[int, _Lookups] = field(default_factory=dict)
     # Seconds to gather trip updates of several feeds into one rebuild (0: rebuild on each call).
     # With 30 networks polled every 30 s, rebuilding per feed would spend a core on copies.
@@ -78,6 +78,21 @@ class PlannerService:
     @staticmethod
     def of_network(network: Network, clock: Clock, **kwargs: object) -> PlannerService:
         return PlannerService(SnapshotHolder(Snapshot(static=network)), clock, **kwargs)
+
+    # --- what the assembly hands in ---------------------------------------------------------
+    def set_pricing(self, pricing: JourneyPricing | None) -> None:
+        """Price itineraries with this (None: itineraries carry no fare)."""
+        self.pricing = pricing
+
+    async def publish(self, network: Network) -> Snapshot:
+        """Serve a new static network (the first one, or new feed versions), with the latest trip
+        updates re-applied to it; requests keep the previous snapshot until it is published."""
+        async with self._writer:
+            if self.holder is None:
+                self.holder = SnapshotHolder(Snapshot(static=network))
+            else:
+                self.holder.publish(Snapshot(static=network))
+        return await self.rebuild_realtime()
 
     # --- snapshot --------------------------------------------------------------------------
     def get_snapshot(self) -> Snapshot:
@@ -125,7 +140,7 @@ class PlannerService:
         reversed_tt = snapshot.reversed_timetable(use_rt) if query.arrive_by else None
         result = plan(tt, request, reversed_tt)
         mapper = Mapper(network, snapshot.overlay if use_rt else _NO_OVERLAY, use_rt,
-                        self.price_itinerary, query.rider_category)
+                        self.pricing, query.rider_category)
         place_from = self._place_json(query.origin)
         place_to = self._place_json(query.destination)
         return {

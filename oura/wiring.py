@@ -7,8 +7,8 @@ that into what the other packages serve, without them knowing each other:
   compiles the planner's timetable and rebuilds the ticketing catalogue from the current versions,
   and publishes both atomically (requests keep the previous ones until then);
 - the planner is the sink of the realtime pollers (its single writer applies trip updates);
-- itineraries are priced by ticketing's fare engine through a small adapter (`price_journey`),
-  so `journey_planner` never imports `ticketing`.
+- itineraries are priced by the planner's pricing adapter (`journey_planner.pricing`) over
+  ticketing's current catalogue.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -31,19 +30,17 @@ from feeds import CurrentFeed, list_current_feeds
 from feeds.scheduler import follow_versions
 from journey_planner.compile import FeedSource, load_network
 from journey_planner.http import PLANNER, planner_context
-from journey_planner.snapshot import Snapshot, SnapshotHolder
+from journey_planner.pricing import JourneyPricing
 from ticketing.catalogue import FARE_FILES, build_catalogue, load_catalogue
-from ticketing.fares import FareLeg, price_itinerary
 from ticketing.http import TICKETING, make_ticketing_context
 from ticketing.payments import TestPaymentProvider
-from ticketing.service import CatalogueHolder, network_authorities
+from ticketing.service import network_authorities
 
 from .concurrency import run_blocking
 from .config import Config
-from .errors import InvalidParameter
 from .keys import CONFIG, POOL, READINESS
 
-__all__ = ["package_contexts", "price_journey"]
+__all__ = ["package_contexts"]
 
 log = logging.getLogger(__name__)
 REALTIME_COALESCE_S = 1.0  # trip updates of all networks arriving within 1 s: one new snapshot
@@ -52,32 +49,6 @@ Context = Callable[[web.Application], AsyncIterator[None]]
 
 # realtime matching against the feed versions actually served (not the registry's sources)
 INDEXES = web.AppKey("oura.wiring.trip_indexes", TripIndexes)
-
-
-def price_journey(holder: CatalogueHolder) -> Callable[[dict, str | None], dict | None]:
-    """The planner's pricing hook: an itinerary's transit legs priced with the current catalogue."""
-
-    def price(itinerary: dict, rider_category: str | None) -> dict | None:
-        catalogue = holder.current
-        if rider_category is not None and catalogue.rider_categories and rider_category not in catalogue.rider_categories:
-            known = ", ".join(sorted(catalogue.rider_categories))
-            raise InvalidParameter("rider_category", f"unknown rider category {rider_category!r} (known: {known})")
-        legs = [
-            FareLeg(
-                route_id=leg["route"]["id"],
-                departure=datetime.fromisoformat(leg["departure"]),
-                arrival=datetime.fromisoformat(leg["arrival"]),
-                from_stop_id=leg["from"]["id"],
-                to_stop_id=leg["to"]["id"],
-            )
-            for leg in itinerary["legs"]
-            if leg.get("type") == "transit"
-        ]
-        if not legs or not catalogue.products:
-            return None  # walking only, or no fares loaded yet
-        return price_itinerary(catalogue, legs, rider_category).to_json()
-
-    return price
 
 
 def _catalogue_from(registry: Registry, current: list[CurrentFeed], adapters: dict[str, str]) -> Any:
@@ -107,14 +78,10 @@ async def _publish(app: web.Application, registry: Registry) -> None:
     for feed in current:
         adapter = adapters.get(feed.feed_id, "")
         sources.append(FeedSource(feed.feed_id, feed.content_path,
-                                  adapt=get_adapter(adapter) if adapter else None, adapter_name=adapter))
+                                  adapt=get_adapter(adapter) if adapter else None, adapter_name=adapter,
+                                  timezone=feed.timezone or ""))
     network = await run_blocking(load_network, sources, cache_dir=app[CONFIG].planner.cache_dir)
-    planner = app[PLANNER]
-    if planner.holder is None:
-        planner.holder = SnapshotHolder(Snapshot(static=network))
-    else:
-        planner.holder.publish(Snapshot(static=network))
-    await planner.rebuild_realtime()  # re-apply the latest trip updates to the new timetable
+    await app[PLANNER].publish(network)  # the latest trip updates are re-applied to it
     readiness.set("timetable", True, f"{len(network.feed_ids)} feeds, {network.timetable.trip_count} trips")
     log.info("timetable published", extra={"feeds": len(network.feed_ids), "trips": network.timetable.trip_count})
     if INDEXES in app:  # realtime matching follows the versions just published
@@ -136,7 +103,7 @@ async def _connect_planner(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _connect_pricing(app: web.Application) -> AsyncIterator[None]:
-    app[PLANNER].price_itinerary = price_journey(app[TICKETING].catalogues)
+    app[PLANNER].set_pricing(JourneyPricing(app[TICKETING].catalogues))
     yield
 
 
