@@ -1,68 +1,35 @@
 """REST routes of the feeds package: authorities, feed versions and health, validation reports,
 interchange hubs.
 
-All are public: the registry and the quality of open data are open data. The package's startup
-(`feeds_context`) loads the registry once and, when configured, starts the periodic ingestion
-(`FeedScheduler`) and keeps the hubs of the served versions computed (`HubSet`).
+All are public: the registry and the quality of open data are open data. The state they read
+(the registry, the feed store, the hubs) is put on the app by the package's start-up,
+`feeds.startup`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import math
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from feeds import repository
-from feeds.adapters import read_network_feed
-from feeds.authorities import Registry, load_registry
+from feeds.authorities import Registry
 from feeds.errors import HubsNotReady, UnknownFeedVersion, UnknownNetwork
-from feeds.hubs import HUB_INPUT_FILES, Hub, HubMember, list_hubs, select_hubs
-from feeds.ingest import archive_limits, fetch_limits
-from feeds.scheduler import FeedScheduler, follow_versions
+from feeds.hubs import Hub, HubMember, select_hubs
 from feeds.schemas import COMPONENTS
+from feeds.startup import HUBS, REGISTRY, SCHEDULER, feeds_context  # noqa: F401 - SCHEDULER, feeds_context: re-exported until every importer uses feeds.startup
 from feeds.status import NetworkStatus, list_network_statuses
-from feeds.store import FeedStore
-from oura.concurrency import run_blocking
 from oura.errors import InvalidParameter
 from oura.http import (RouteTable, json_response, path_param, query, query_bool, query_float, query_int,
                        query_latlon, query_str, reply, schema_ref)
 from oura.http.schemas import ID_MAXIMUM, LATLON_PATTERN
-from oura.keys import CLOCK, CONFIG, HTTP_CLIENT, POOL, READINESS
+from oura.keys import CLOCK, POOL
 
-__all__ = ["routes", "feeds_context", "REGISTRY", "SCHEDULER", "STORE", "HUBS", "HubSet"]
-
-log = logging.getLogger(__name__)
+__all__ = ["routes"]
 
 routes = RouteTable(tag="feeds", components=COMPONENTS)
-REGISTRY = web.AppKey("feeds.registry", Registry)
-STORE = web.AppKey("feeds.store", FeedStore)
-SCHEDULER = web.AppKey("feeds.scheduler", FeedScheduler)
-
 _EMPTY_REGISTRY = Registry(source="", region_name="", timezone="")
-
-
-@dataclass(frozen=True)
-class HubSet:
-    """The hubs of one set of served versions, replaced whole when a new version is published."""
-
-    versions: tuple[tuple[str, str], ...]  # (network id, sha256) of each served version, sorted
-    hubs: tuple[Hub, ...]
-
-
-@dataclass
-class HubHolder:
-    """The current `HubSet`: None until the first computation, then swapped by reference."""
-
-    current: HubSet | None = None
-
-
-HUBS = web.AppKey("feeds.hubs", HubHolder)
 
 
 def _registry(request: web.Request) -> Registry:
@@ -221,72 +188,3 @@ async def list_interchange_hubs(request: web.Request) -> web.Response:
     selected = select_hubs(holder.current.hubs, interchanges_only=interchanges_only, feed_id=network, near=near,
                            radius_m=radius_m)
     return json_response({"total": len(selected), "hubs": [_hub_json(hub, d) for hub, d in selected[:limit]]})
-
-
-def _compute_hubs(served: list[repository.CurrentFeed], adapters: dict[str, str]) -> tuple[Hub, ...]:
-    """Read each served version's hub inputs (its adapter applied) and cluster them; sync, CPU-bound."""
-    tables = {feed.feed_id: read_network_feed(feed.content_path, adapters.get(feed.feed_id),
-                                              only=list(HUB_INPUT_FILES))
-              for feed in served}
-    return tuple(list_hubs(tables))
-
-
-async def _refresh_hubs(app: web.Application, registry: Registry) -> None:
-    """Compute the hubs unless the served versions are those of the current `HubSet`."""
-    networks = registry.list_networks()
-    known = {network.id for network in networks}
-    served = [feed for feed in await repository.list_current_feeds(app[POOL]) if feed.feed_id in known]
-    versions = tuple(sorted((feed.feed_id, feed.sha256) for feed in served))
-    holder = app[HUBS]
-    if holder.current is not None and holder.current.versions == versions:
-        return
-    adapters = {network.id: network.adapter for network in networks if network.adapter}
-    hubs = await run_blocking(_compute_hubs, served, adapters)
-    holder.current = HubSet(versions=versions, hubs=hubs)
-    log.info("interchange hubs computed", extra={"feeds": len(served), "hubs": len(hubs)})
-
-
-async def _keep_hubs_current(app: web.Application, registry: Registry, scheduler: FeedScheduler | None) -> None:
-    """Compute the hubs after the first ingestion round, then again after accepted versions."""
-    await follow_versions(scheduler, lambda: _refresh_hubs(app, registry), what="the interchange hubs")
-
-
-async def feeds_context(app: web.Application) -> AsyncIterator[None]:
-    """Load the registry; start periodic ingestion when `FeedsConfig.ingest_on_start` is set; keep
-    the hubs of the served versions computed."""
-    config = app[CONFIG].feeds
-    store = FeedStore(config.store_dir)
-    removed = store.remove_leftovers()
-    if removed:
-        log.info("removed %d abandoned download(s) from the feed store", removed)
-    app[STORE] = store
-    app[HUBS] = HubHolder()
-    if config.registry is None:
-        app[HUBS].current = HubSet(versions=(), hubs=())  # no networks, so no hubs and nothing to wait for
-        yield
-        return
-    registry = load_registry(config.registry)
-    app[REGISTRY] = registry
-    scheduler = None
-    if config.ingest_on_start:
-        scheduler = FeedScheduler(app[POOL], registry, store=store, session=app[HTTP_CLIENT], clock=app[CLOCK],
-                                  limits=fetch_limits(config), archive_limits=archive_limits(config))
-        app[SCHEDULER] = scheduler
-        app[READINESS].expect("feeds", "first ingestion round running")
-        scheduler.start()
-
-        async def mark_ready() -> None:
-            await scheduler.first_round.wait()
-            app[READINESS].set("feeds", True, f"{len(registry.list_networks())} networks checked")
-
-        ready_task = asyncio.create_task(mark_ready())
-    hubs_task = asyncio.create_task(_keep_hubs_current(app, registry, scheduler))
-    try:
-        yield
-    finally:
-        hubs_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await hubs_task
-        if scheduler is not None:
-            ready_task.cancel()
-            await scheduler.stop()

@@ -17,6 +17,8 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
+from feeds.startup import load_registry_into
+
 from . import __version__
 from .auth import PrincipalCache
 from .clock import Clock, SystemClock
@@ -157,6 +159,7 @@ def create_app(
     app[CLOCK] = clock or SystemClock()
     app[METRICS] = metrics
     app[READINESS] = Readiness()
+    load_registry_into(app, config)  # the one load of the registry in this process
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_http_client)
     # a table or context passed again in extra_* (tests written before it was wired) counts once

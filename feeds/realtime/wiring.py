@@ -28,6 +28,7 @@ from feeds.realtime.model import Alert, ResolvedTripUpdate, ResolvedVehiclePosit
 from feeds.realtime.poller import FanOutSink, RealtimePoller, RealtimeSink, list_realtime_sources
 from feeds.realtime.repository import AlertRepository
 from feeds.realtime.status import PrometheusCollector, RealtimeStatus
+from feeds.startup import REGISTRY
 from oura.clock import Clock
 from oura.concurrency import run_blocking
 from oura.keys import CLOCK, CONFIG, HTTP_CLIENT, METRICS, POOL, READINESS
@@ -119,10 +120,8 @@ async def realtime_context(app: web.Application) -> AsyncIterator[None]:
     app[METRICS].registry.register(collector)
     config = app[CONFIG]
     tasks: list[asyncio.Task] = []
-    if config.feeds.realtime and config.feeds.registry is not None:
-        from feeds.authorities import load_registry
-
-        registry = await run_blocking(load_registry, config.feeds.registry)
+    registry = app.get(REGISTRY)  # loaded once by the assembly (feeds.startup)
+    if config.feeds.realtime and registry is not None:
         networks = registry.list_networks()
         sources = list_realtime_sources(networks)
         finder = app.get(STATIC_INDEX_FINDER)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from feeds.authorities import load_registry
-from feeds.http import feeds_context, routes
+from feeds.http import routes
+from feeds.startup import feeds_context
 from feeds.ingest import Outcome, ingest_network
 from feeds.store import FeedStore
 from oura.app import create_app

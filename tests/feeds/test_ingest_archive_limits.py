@@ -18,7 +18,8 @@ from feeds import repository
 from feeds.authorities import load_registry
 from feeds.cli import register
 from feeds.fetch import FetchLimits
-from feeds.http import SCHEDULER, feeds_context, routes
+from feeds.http import routes
+from feeds.startup import SCHEDULER, feeds_context
 from feeds.ingest import Outcome, ingest_network
 from feeds.store import FeedStore
 from oura.app import create_app
