@@ -11,6 +11,7 @@ that names a module that does not exist fails, so the table cannot rot as code m
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,7 @@ def _imports(path: Path) -> list[str]:
     return found
 
 
+@functools.cache  # parsed once per run, not once per rule (make test-fast's budget); read-only
 def _all_modules() -> dict[str, list[str]]:
     modules = {}
     for package in PACKAGES:
