@@ -159,11 +159,11 @@ def create_app(
     app[CLOCK] = clock or SystemClock()
     app[METRICS] = metrics
     app[READINESS] = Readiness()
-    load_registry_into(app, config)  # the one load of the registry in this process
+    registry = load_registry_into(app, config)  # the one load of the registry in this process
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_http_client)
     # a table or context passed again in extra_* (tests written before it was wired) counts once
-    app.cleanup_ctx.extend(dict.fromkeys([*package_contexts(config), *extra_contexts]))
+    app.cleanup_ctx.extend(dict.fromkeys([*package_contexts(config, registry), *extra_contexts]))
     specs = _mount(app, list(dict.fromkeys([*route_tables(), *extra_routes])))
     app[OPENAPI] = build_openapi(specs, title="OùRA", version=__version__)
     return app

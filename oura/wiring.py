@@ -21,13 +21,13 @@ from typing import Any
 
 from aiohttp import web
 
+from feeds import CurrentFeed, list_current_feeds
 from feeds.adapters import get_adapter, read_network_feed
-from feeds.authorities import Registry, load_registry
-from feeds.http import REGISTRY, SCHEDULER, feeds_context
+from feeds.authorities import Registry
 from feeds.realtime.indexes import TripIndexes, current_feed_sources
 from feeds.realtime.wiring import REALTIME_SINK, STATIC_INDEX_FINDER, realtime_context
-from feeds import CurrentFeed, list_current_feeds
 from feeds.scheduler import follow_versions
+from feeds.startup import REGISTRY, SCHEDULER, feeds_context
 from journey_planner.compile import FeedSource, load_network
 from journey_planner.http import PLANNER, planner_context
 from journey_planner.pricing import JourneyPricing
@@ -94,7 +94,7 @@ async def _connect_planner(app: web.Application) -> AsyncIterator[None]:
     when feeds are ingested, updates are matched against the ingested versions."""
     if REALTIME_SINK not in app:
         app[REALTIME_SINK] = app[PLANNER]
-        if app[CONFIG].feeds.realtime and app[CONFIG].feeds.registry is not None:  # pollers will run
+        if app[CONFIG].feeds.realtime and REGISTRY in app:  # pollers will run
             app[PLANNER].coalesce_s = REALTIME_COALESCE_S
     if app[CONFIG].feeds.ingest_on_start and STATIC_INDEX_FINDER not in app:
         app[INDEXES] = TripIndexes()
@@ -125,12 +125,13 @@ async def _reload_on_new_versions(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
-def package_contexts(config: Config) -> list[Context]:
-    """Every package's startup/shutdown generator, in dependency order (after the database)."""
-    authorities = network_authorities(load_registry(config.feeds.registry)) if config.feeds.registry else {}
+def package_contexts(config: Config, registry: Registry | None) -> list[Context]:
+    """Every package's startup/shutdown generator, in dependency order (after the database);
+    ``registry`` is the one loaded into ``app[REGISTRY]`` (None: no feeds are served)."""
+    authorities = network_authorities(registry) if registry is not None else {}
     empty, _ = build_catalogue({})
     return [
-        feeds_context,  # registry + scheduler
+        feeds_context,  # feed store, scheduler, hubs (the registry is already on the app)
         planner_context,  # the planner service (timetable published later by _reload_on_new_versions)
         _connect_planner,
         realtime_context,  # pollers, writing into the planner
