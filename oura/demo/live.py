@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 from google.transit import gtfs_realtime_pb2 as rt
 
-from feeds.gtfs.model import parse_gtfs_dates, parse_gtfs_times, read_gtfs
+from feeds.gtfs.model import parse_gtfs_times, read_gtfs
+from feeds.gtfs.service_days import read_service_days, service_day_origin_s
 
 __all__ = [
     "NetworkTimetable",
@@ -173,32 +174,12 @@ def _numbers(series: pd.Series) -> np.ndarray:
 
 
 def _services_by_date(tables) -> dict[date, frozenset[str]]:
+    """date -> the services running that day (`feeds.gtfs.service_days`, as every consumer reads them)."""
+    service_days = read_service_days(tables)
     active: dict[date, set[str]] = {}
-    calendar = tables.find("calendar")
-    weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    if calendar is not None and len(calendar):
-        starts = parse_gtfs_dates(calendar["start_date"])
-        ends = parse_gtfs_dates(calendar["end_date"])
-        for i, service_id in enumerate(calendar["service_id"]):
-            if pd.isna(starts.iloc[i]) or pd.isna(ends.iloc[i]):
-                continue
-            flags = [calendar[w].iloc[i] == "1" for w in weekdays]
-            day, end = starts.iloc[i].date(), ends.iloc[i].date()
-            while day <= end:
-                if flags[day.weekday()]:
-                    active.setdefault(day, set()).add(service_id)
-                day += timedelta(days=1)
-    exceptions = tables.find("calendar_dates")
-    if exceptions is not None and len(exceptions):
-        days = parse_gtfs_dates(exceptions["date"])
-        for service_id, day, kind in zip(exceptions["service_id"], days, exceptions["exception_type"]):
-            if pd.isna(day):
-                continue
-            bucket = active.setdefault(day.date(), set())
-            if kind == "1":
-                bucket.add(service_id)
-            elif kind == "2":
-                bucket.discard(service_id)
+    for service, service_id in enumerate(service_days.service_ids):
+        for offset in np.flatnonzero(service_days.days[service]):
+            active.setdefault(date.fromordinal(service_days.first_ordinal + int(offset)), set()).add(service_id)
     return {d: frozenset(s) for d, s in active.items()}
 
 
@@ -228,8 +209,7 @@ def _service_days(now: datetime, timezone: str) -> list[_ServiceDay]:
     local_day = now.astimezone(zone).date()
     out = []
     for day in (local_day - timedelta(days=1), local_day):
-        noon = datetime(day.year, day.month, day.day, 12, tzinfo=zone)
-        out.append(_ServiceDay(day, (noon - timedelta(hours=12)).astimezone(UTC)))
+        out.append(_ServiceDay(day, datetime.fromtimestamp(service_day_origin_s(zone, day), UTC)))
     return out
 
 

@@ -123,7 +123,7 @@ RULES = [
     Rule("the NFC gateway uses the foundation and ticketing's public service API only", ("nfc_gateway",),
          allowed_only=FOUNDATION + ("nfc_gateway", "ticketing.media", "ticketing.validation", "ticketing.errors")),
     Rule("the demo region generator uses the clock, run_blocking and feeds' public GTFS model only", DEMO,
-         allowed_only=DEMO + ("oura.clock", "oura.concurrency", "feeds.gtfs.model"),
+         allowed_only=DEMO + ("oura.clock", "oura.concurrency", "feeds.gtfs.model", "feeds.gtfs.service_days"),
          third_party=("numpy", "pandas", "aiohttp", "google")),
     Rule("only oura.cli imports the demo region generator (and bench/, tests/)", PACKAGES,
          exempt=DEMO + ("oura.cli",), forbidden=DEMO),
