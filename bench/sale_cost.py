@@ -37,6 +37,7 @@ async def main_async(count: int) -> None:
     from oura.db.pool import create_pool
     from oura.demo.generate import generate_region
     from ticketing import selling
+    from ticketing.requests import parse_sale_request
     from ticketing.catalogue import FARE_FILES, build_catalogue, load_regional_fares
     from ticketing.payments import TestPaymentProvider
     from ticketing.repository import load_queries
@@ -74,7 +75,7 @@ async def main_async(count: int) -> None:
 
         async def sell(key: str) -> None:
             await selling.sell(pool, catalogue, authorities, provider, sales_point_key_id="bench", selling_authority_id="sytral",
-                             idempotency_key=key, body=ORDER, now=datetime.now(UTC))
+                               request=parse_sale_request(ORDER, key), now=datetime.now(UTC))
 
         for i in range(50):  # warm-up: prepared statements, caches
             await sell(f"warm-{i}")

@@ -31,7 +31,7 @@ from ticketing.fares import FareLeg, quote
 from ticketing.payments import PaymentProvider, TestPaymentProvider
 from ticketing.products import Catalogue, FareProduct, get_calendar_days
 from ticketing.media import parse_holder_proof
-from ticketing.refunds import parse_refund_body
+from ticketing.requests import parse_refund_request, parse_sale_request
 from ticketing import schemas
 from ticketing.schemas import COMPONENTS
 from ticketing.service import CatalogueHolder, TicketingService
@@ -233,11 +233,10 @@ async def create_order(request: web.Request) -> web.Response:
     """Sell any product of any network from a sales point of its authority."""
     principal = get_principal(request)
     body = await read_json(request)
+    selling_authority_id = _authority(request)
+    sale = parse_sale_request(body, request.headers.get("Idempotency-Key"))
     order, created = await _service(request).sell(
-        sales_point_key_id=principal.key_id,
-        selling_authority_id=_authority(request),
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        body=body,
+        sales_point_key_id=principal.key_id, selling_authority_id=selling_authority_id, request=sale,
     )
     return json_response(order.to_json(), status=201 if created else 200)
 
@@ -280,7 +279,7 @@ async def refund_order(request: web.Request) -> web.Response:
     order = await _service(request).refund(
         order_id=_order_id(request), actor_key_id=principal.key_id,
         authority_id=None if principal.role is Role.ADMIN else principal.authority_id,
-        contract_ids=parse_refund_body(body),
+        request=parse_refund_request(body),
     )
     return json_response(order.to_json())
 

@@ -5,37 +5,19 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
 from ticketing.clearing import apportion_refund, book
-from ticketing.errors import InvalidRefund, PaymentPending, RefundNotAllowed, UnknownOrder
-from ticketing.orders import MAX_LINES, MAX_QUANTITY, OrderView, PricedLine, claimed_commission_permille, get_order_view
+from ticketing.errors import PaymentPending, RefundNotAllowed, UnknownOrder
+from ticketing.orders import OrderView, PricedLine, claimed_commission_permille, get_order_view
 from ticketing.payments import PaymentProvider, PaymentUnavailable
 from ticketing.repository import Q, audit
+from ticketing.requests import RefundRequest
 
-__all__ = ["MAX_REFUND_CONTRACTS", "parse_refund_body", "refund"]
-
+__all__ = ["refund"]
 
 REFUNDABLE = ("paid", "partially_refunded", "refunded")
-MAX_REFUND_CONTRACTS = MAX_LINES * MAX_QUANTITY  # every contract an order can have
-
-
-def parse_refund_body(body: Any) -> list[int] | None:
-    """The contracts a refund names (``{"contract_ids": [...]}``); None (no body, or no
-    ``contract_ids``) asks for every contract of the order not refunded yet."""
-    if body is None:
-        return None
-    if not isinstance(body, dict):
-        raise InvalidRefund("the body must be a JSON object")
-    contract_ids = body.get("contract_ids")
-    if contract_ids is None:
-        return None
-    if (not isinstance(contract_ids, list) or not 1 <= len(contract_ids) <= MAX_REFUND_CONTRACTS
-            or not all(isinstance(i, int) and not isinstance(i, bool) for i in contract_ids)):
-        raise InvalidRefund(f"contract_ids must be a list of 1 to {MAX_REFUND_CONTRACTS} contract ids")
-    return list(dict.fromkeys(contract_ids))
 
 
 async def refund(
@@ -46,9 +28,9 @@ async def refund(
     actor_key_id: str,
     authority_id: str | None,
     now: datetime,
-    contract_ids: list[int] | None = None,
+    request: RefundRequest = RefundRequest(),
 ) -> OrderView:
-    """Refund contracts of a paid order that were never used: those ``contract_ids`` names, or
+    """Refund contracts of a paid order that were never used: those ``request.contract_ids`` names, or
     (None) every contract not refunded yet, which is the whole order the first time. Only active,
     never-used contracts can be refunded; one that is not makes the whole request a 409 naming
     it. Idempotent: contracts already refunded are not refunded again, so repeating a refund
@@ -62,13 +44,13 @@ async def refund(
         if order["status"] not in REFUNDABLE:
             raise RefundNotAllowed(f"order {order_id} is {order['status']}")
         contracts = await conn.fetch(Q.lock_contracts_of_order, order_id)
-        chosen = _contracts_to_refund(order_id, contracts, contract_ids)
+        chosen = _contracts_to_refund(order_id, contracts, request.contract_ids)
         if chosen:
             await _refund_contracts(conn, provider, order, contracts, chosen, actor_key_id, now)
         return await get_order_view(conn, order_id)
 
 
-def _contracts_to_refund(order_id: int, contracts: list[asyncpg.Record], contract_ids: list[int] | None) -> list[asyncpg.Record]:
+def _contracts_to_refund(order_id: int, contracts: list[asyncpg.Record], contract_ids: tuple[int, ...] | None) -> list[asyncpg.Record]:
     """The contracts a refund request returns: none when every one it names is refunded already
     (a repeated request); else every one must be an active, never-used contract of the order."""
     by_id = {c["contract_id"]: c for c in contracts}

@@ -47,8 +47,6 @@ also what a tampered price gets.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,13 +58,7 @@ from ticketing.clearing import apportion_line
 from oura.errors import OuraError
 from ticketing.errors import (
     EntitlementRequired,
-    IdempotencyKeyRequired,
     IdempotencyKeyReused,
-    InvalidChannel,
-    InvalidOrder,
-    InvalidPayment,
-    InvalidPrice,
-    InvalidQuantity,
     MediumDenied,
     MediumMismatch,
     MediumNotActive,
@@ -83,8 +75,6 @@ from ticketing.errors import (
 )
 from ticketing.media import MEDIA_KINDS, new_serial
 from ticketing.orders import (
-    MAX_LINES,
-    MAX_QUANTITY,
     OrderView,
     PricedLine,
     claimed_commission_permille,
@@ -95,63 +85,26 @@ from ticketing.orders import (
 from ticketing.payments import ChargeStatus, PaymentProvider, PaymentResult, PaymentUnavailable
 from ticketing.products import Catalogue
 from ticketing.repository import Q, audit
+from ticketing.requests import SaleRequest
 
-__all__ = ["CHANNELS", "fulfilment_arguments", "price_order", "request_hash", "sell"]
-
-CHANNELS = ("vending_machine", "desk", "web", "app")
-MINOR_UNITS = "integer minor units of the currency: 1900 for 19.00 EUR"
+__all__ = ["fulfilment_arguments", "price_order", "sell"]
 
 
-def _is_int(value: Any) -> bool:
-    """A JSON integer (not a boolean, which Python counts as one) that fits PostgreSQL's bigint."""
-    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
-
-
-def price_order(catalogue: Catalogue, network_authority: Mapping[str, str], body: Any) -> tuple[str, list[PricedLine], str]:
-    """Check and price an order body against the catalogue (pure). Returns (channel, lines, token)."""
-    if not isinstance(body, dict):
-        raise InvalidOrder("the body must be a JSON object")
-    channel = body.get("channel")
-    if channel not in CHANNELS:
-        raise InvalidChannel(f"channel must be one of {', '.join(CHANNELS)}")
-    payment = body.get("payment")
-    token = payment.get("token") if isinstance(payment, dict) else None
-    if token is None:
-        raise InvalidPayment("payment.token is required")
-    if not isinstance(token, str) or not token:
-        raise InvalidPayment("payment.token must be a non-empty string")
-    items = body.get("items")
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_LINES:
-        raise InvalidOrder(f"items must hold 1 to {MAX_LINES} lines")
-    expected = body.get("expected_total_minor")
-    if expected is None:
-        raise InvalidPrice(f"expected_total_minor (the total shown to the rider, {MINOR_UNITS}) is required")
-    if not _is_int(expected) or expected < 0:
-        raise InvalidPrice(f"expected_total_minor must be an integer from 0 ({MINOR_UNITS})")
+def price_order(catalogue: Catalogue, network_authority: Mapping[str, str], request: SaleRequest) -> list[PricedLine]:
+    """Price a sale's lines against the catalogue (pure): the product must exist for the rider
+    category and media, at the price the client showed, with the medium its media needs."""
     lines: list[PricedLine] = []
-    for line_no, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            raise InvalidOrder(f"item {line_no} must be an object")
-        product_id = item.get("fare_product_id")
-        quantity = item.get("quantity", 1)
-        if product_id is None:
-            raise InvalidOrder(f"item {line_no}: fare_product_id is required")
-        for name in ("fare_product_id", "rider_category_id", "fare_media_id", "medium"):
-            if item.get(name) is not None and not isinstance(item[name], str):
-                raise InvalidOrder(f"item {line_no}: {name} must be a string")
-        if not _is_int(quantity) or not 1 <= quantity <= MAX_QUANTITY:
-            raise InvalidQuantity(f"item {line_no}: quantity must be an integer from 1 to {MAX_QUANTITY}")
-        rider = item.get("rider_category_id") or catalogue.default_rider_category_id
-        media = item.get("fare_media_id")
+    for item in request.items:
+        line_no, product_id, quantity = item.line_no, item.fare_product_id, item.quantity
+        rider = item.rider_category_id or catalogue.default_rider_category_id
+        media = item.fare_media_id
         offer = catalogue.find_offer(product_id, rider, media)
         if offer is None:
             raise UnknownProduct(f"item {line_no}: no product '{product_id}' for rider category '{rider}' on media '{media}'")
-        unit = item.get("unit_price_minor")
-        if unit is not None and not _is_int(unit):
-            raise InvalidPrice(f"item {line_no}: unit_price_minor must be an integer ({MINOR_UNITS})")
+        unit = item.unit_price_minor
         if unit is not None and unit != offer.price_minor:
             raise PriceMismatch(f"item {line_no}: unit_price_minor is {offer.price_minor} (minor units of {offer.currency}), not {unit}")
-        medium_serial = item.get("medium")
+        medium_serial = item.medium
         media_id = media or offer.fare_media_id
         needs_medium = media_id in (MEDIA_KINDS["smartcard"][0], MEDIA_KINDS["wallet"][0])
         if needs_medium and not isinstance(medium_serial, str):
@@ -181,9 +134,10 @@ def price_order(catalogue: Catalogue, network_authority: Mapping[str, str], body
     if len(currencies) != 1:
         raise MixedCurrency("one order, one currency")
     total = sum(line.amount_minor for line in lines)
-    if expected != total:
-        raise PriceMismatch(f"expected_total_minor: the total is {total} (minor units of {currencies.pop()}), not {expected}")
-    return channel, lines, token
+    if request.expected_total_minor != total:
+        raise PriceMismatch(f"expected_total_minor: the total is {total} (minor units of {currencies.pop()}), "
+                            f"not {request.expected_total_minor}")
+    return lines
 
 
 def _owners(line_no: int, network_ids: tuple[str, ...], network_authority: Mapping[str, str]) -> list[str]:
@@ -195,10 +149,6 @@ def _owners(line_no: int, network_ids: tuple[str, ...], network_authority: Mappi
             raise UnownedNetwork(f"item {line_no}: no authority owns network '{network_id}'")
         owners.append(owner)
     return owners
-
-
-def request_hash(body: Any) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 
@@ -279,21 +229,16 @@ async def sell(
     *,
     sales_point_key_id: str,
     selling_authority_id: str,
-    idempotency_key: str | None,
-    body: Any,
+    request: SaleRequest,
     now: datetime,
 ) -> tuple[OrderView, bool]:
     """Sell once per idempotency key. Returns the order and whether this call created it."""
-    if not idempotency_key or len(idempotency_key) > 200:
-        raise IdempotencyKeyRequired("the Idempotency-Key header (1 to 200 characters) is required")
     if selling_authority_id not in network_authority.values():  # a key made for an authority the registry lacks
         raise UnregisteredAuthority(f"'{selling_authority_id}' owns no network of the registry: it cannot sell")
-    digest = request_hash(body)
     claim, existing = await _claim_order(pool, catalogue, network_authority, sales_point_key_id=sales_point_key_id,
-                                         selling_authority_id=selling_authority_id, idempotency_key=idempotency_key,
-                                         body=body, digest=digest, now=now)
+                                         selling_authority_id=selling_authority_id, request=request, now=now)
     if existing is not None:
-        if existing["request_hash"] != digest:
+        if existing["request_hash"] != request.request_hash:
             raise IdempotencyKeyReused()
         if existing["status"] != "pending":
             return await _answer_closed_order(pool, provider, existing["order_id"], now, sales_point_key_id)
@@ -310,34 +255,33 @@ async def _claim_order(
     *,
     sales_point_key_id: str,
     selling_authority_id: str,
-    idempotency_key: str,
-    body: Any,
-    digest: str,
+    request: SaleRequest,
     now: datetime,
 ) -> tuple[_Claim | None, asyncpg.Record | None]:
-    """Price the body, check its media and claim the key: (the claim, None); or (None, the order
+    """Price the request, check its media and claim the key: (the claim, None); or (None, the order
     the key already claimed: a retry, or a concurrent request). A retry still finds its order when
-    its body no longer prices (an older catalogue) or its medium died while its payment was
+    its request no longer prices (an older catalogue) or its medium died while its payment was
     pending (it must resume its order, to refund it, not be refused as a new sale would be)."""
     async with pool.acquire() as conn:
         try:
-            channel, lines, token = price_order(catalogue, network_authority, body)
+            lines = price_order(catalogue, network_authority, request)
             await _check_media(conn, lines)
             await _check_entitlements(conn, lines, catalogue.default_rider_category_id, now)
         except OuraError:
-            existing = await conn.fetchrow(Q.find_order_by_key, sales_point_key_id, idempotency_key)
+            existing = await conn.fetchrow(Q.find_order_by_key, sales_point_key_id, request.idempotency_key)
             if existing is None:
                 raise
             return None, existing
         total, currency = sum(line.amount_minor for line in lines), lines[0].currency
-        stored = {"token": token, "lines": [line.to_json() for line in lines]}
+        stored = {"token": request.payment_token, "lines": [line.to_json() for line in lines]}
         claim = await conn.fetchrow(  # one statement: the claim and its audit row together
-            Q.insert_order_audited, sales_point_key_id, idempotency_key, digest, selling_authority_id, channel,
-            total, currency, stored, now, {"total_minor": total, "currency": currency, "channel": channel},
+            Q.insert_order_audited, sales_point_key_id, request.idempotency_key, request.request_hash,
+            selling_authority_id, request.channel, total, currency, stored, now,
+            {"total_minor": total, "currency": currency, "channel": request.channel},
         )
         if claim is None:  # the key was claimed before (a retry, or a concurrent request)
-            return None, await conn.fetchrow(Q.find_order_by_key, sales_point_key_id, idempotency_key)
-    return _Claim(claim["order_id"], tuple(lines), token, total, currency, claim["commission_permille"] or 0, True), None
+            return None, await conn.fetchrow(Q.find_order_by_key, sales_point_key_id, request.idempotency_key)
+    return _Claim(claim["order_id"], tuple(lines), request.payment_token, total, currency, claim["commission_permille"] or 0, True), None
 
 
 async def _resume_order(pool: asyncpg.Pool, order_id: int) -> _Claim:
@@ -527,6 +471,23 @@ def fulfilment_arguments(
                                   shares_permille=line.shares_permille, network_authority=network_authority,
                                   selling_authority_id=selling_authority_id, commission_permille=commission_permille)
     ]
+    paper, contracts = _contract_rows(lines)
+    order_lines = [_line_row(line) for line in lines]
+    media = sorted({line.medium_serial for line in lines if line.medium_serial is not None})
+    audit_data = {"total_minor": total, "currency": currency,
+                  "owning_networks": sorted({n for line in lines for n in line.network_ids}),
+                  "reference": charge.reference if charge else None}
+    return [
+        order_id, now, sales_point_key_id, provider_name,
+        charge.reference if charge else None, charge.amount_minor if charge else None, currency,
+        selling_authority_id, audit_data,
+        {"paper": paper, "contracts": contracts, "lines": order_lines, "ledger": ledger, "media": media},
+    ]
+
+
+def _contract_rows(lines: list[PricedLine]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The new paper tickets and the contracts of ``fulfil_paid_order``: one contract per unit, on
+    the card or wallet the line names, or on a new paper ticket each."""
     paper: list[dict[str, Any]] = []
     contracts: list[dict[str, Any]] = []
     for line in lines:
@@ -539,49 +500,12 @@ def fulfilment_arguments(
                               "rider_category_id": line.rider_category_id, "network_ids": ",".join(line.network_ids),
                               "area_ids": ",".join(line.area_ids), "duration_s": line.duration_s, "trips": line.trips,
                               "transfer_window_s": line.transfer_window_s})
-    order_lines = [
-        {"line_no": l.line_no, "fare_product_id": l.fare_product_id, "rider_category_id": l.rider_category_id,
-         "fare_media_id": l.fare_media_id, "quantity": l.quantity, "unit_price_minor": l.unit_price_minor,
-         "amount_minor": l.amount_minor, "network_ids": ",".join(l.network_ids),
-         "owning_authority_ids": ",".join(l.owning_authority_ids), "medium_serial": l.medium_serial}
-        for l in lines
-    ]
-    media = sorted({line.medium_serial for line in lines if line.medium_serial is not None})
-    audit_data = {"total_minor": total, "currency": currency,
-                  "owning_networks": sorted({n for line in lines for n in line.network_ids}),
-                  "reference": charge.reference if charge else None}
-    return [
-        order_id, now, sales_point_key_id, provider_name,
-        charge.reference if charge else None, charge.amount_minor if charge else None, currency,
-        selling_authority_id, audit_data,
-        {"paper": paper, "contracts": contracts, "lines": order_lines, "ledger": ledger, "media": media},
-    ]
-    paper_serials: list[str] = []
-    paper_media: list[str] = []
-    contracts: list[tuple] = []
-    for line in lines:
-        for _ in range(line.quantity):
-            serial = line.medium_serial
-            if serial is None:
-                serial = new_serial("paper")
-                paper_serials.append(serial)
-                paper_media.append(line.fare_media_id or "paper")
-            contracts.append((serial, line.line_no, line.fare_product_id, line.rider_category_id, ",".join(line.network_ids),
-                              ",".join(line.area_ids), line.duration_s, line.trips, line.transfer_window_s))
-    return [
-        order_id, now, sales_point_key_id, provider_name,
-        charge.reference if charge else None, charge.amount_minor if charge else None, currency,
-        [r.line_no for r in rows], [r.kind for r in rows], [r.collector_authority_id for r in rows],
-        [r.beneficiary_authority_id for r in rows], [r.network_id for r in rows], [r.amount_minor for r in rows],
-        {"total_minor": total, "currency": currency,
-         "owning_networks": sorted({n for line in lines for n in line.network_ids}),
-         "reference": charge.reference if charge else None},
-        [l.line_no for l in lines], [l.fare_product_id for l in lines], [l.rider_category_id for l in lines],
-        [l.fare_media_id for l in lines], [l.quantity for l in lines], [l.unit_price_minor for l in lines],
-        [l.amount_minor for l in lines], [",".join(l.network_ids) for l in lines],
-        [",".join(l.owning_authority_ids) for l in lines], [l.medium_serial for l in lines],
-        selling_authority_id, paper_serials, paper_media,
-        *[list(column) for column in zip(*contracts)],
-        sorted({line.medium_serial for line in lines if line.medium_serial is not None}),
-    ]
+    return paper, contracts
 
+
+def _line_row(line: PricedLine) -> dict[str, Any]:
+    """An order line of ``fulfil_paid_order``."""
+    return {"line_no": line.line_no, "fare_product_id": line.fare_product_id, "rider_category_id": line.rider_category_id,
+            "fare_media_id": line.fare_media_id, "quantity": line.quantity, "unit_price_minor": line.unit_price_minor,
+            "amount_minor": line.amount_minor, "network_ids": ",".join(line.network_ids),
+            "owning_authority_ids": ",".join(line.owning_authority_ids), "medium_serial": line.medium_serial}

@@ -19,6 +19,7 @@ from ticketing import clearing, commissions, media, orders, reconciliation, refu
 from ticketing.payments import PaymentProvider
 from ticketing.products import Catalogue
 from ticketing.repository import Q
+from ticketing.requests import RefundRequest, SaleRequest
 
 __all__ = ["CatalogueHolder", "TicketingService", "network_authorities"]
 
@@ -63,17 +64,17 @@ class TicketingService:
     def authorities_of(self, network_ids: Iterable[str]) -> set[str]:
         return {self.network_authority[n] for n in network_ids if n in self.network_authority}
 
-    async def sell(self, *, sales_point_key_id: str, selling_authority_id: str, idempotency_key: str | None, body: Any):
+    async def sell(self, *, sales_point_key_id: str, selling_authority_id: str, request: SaleRequest):
         return await selling.sell(
             self.pool, self.catalogue, self.network_authority, self.provider,
             sales_point_key_id=sales_point_key_id, selling_authority_id=selling_authority_id,
-            idempotency_key=idempotency_key, body=body, now=self.clock.now(),
+            request=request, now=self.clock.now(),
         )
 
     async def refund(self, *, order_id: int, actor_key_id: str, authority_id: str | None,
-                     contract_ids: list[int] | None = None):
+                     request: RefundRequest = RefundRequest()):
         return await refunds.refund(self.pool, self.provider, order_id=order_id, actor_key_id=actor_key_id,
-                                    authority_id=authority_id, now=self.clock.now(), contract_ids=contract_ids)
+                                    authority_id=authority_id, now=self.clock.now(), request=request)
 
     async def reconcile_pending(self, abandon_after_s: float | None = None) -> reconciliation.Reconciliation:
         """Close the orders left pending longer than ``abandon_after_s`` (default: the service's)."""
