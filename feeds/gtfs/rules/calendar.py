@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 
 from feeds.gtfs.issues import Issue, IssueCode, Severity, issues_for_rows
 from feeds.gtfs.reader import GtfsTables, parse_gtfs_dates
 from feeds.gtfs.rules._common import blank
+from feeds.gtfs.service_days import read_service_days
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MIN_COVERAGE_DAYS = 7
@@ -42,7 +42,6 @@ def get_validity_range(tables: GtfsTables) -> tuple[dt.date | None, dt.date | No
 def check_calendar(tables: GtfsTables, *, today: dt.date | None = None) -> list[Issue]:
     issues: list[Issue] = []
     calendar = tables.find("calendar")
-    active_days: dict[str, int] = {}
     if calendar is not None and len(calendar) and {"service_id", "start_date", "end_date"} <= set(calendar.columns):
         start = parse_gtfs_dates(calendar["start_date"])
         end = parse_gtfs_dates(calendar["end_date"])
@@ -66,7 +65,6 @@ def check_calendar(tables: GtfsTables, *, today: dt.date | None = None) -> list[
                     field=day, entity_column="service_id",
                     message=lambda value, service, d=day: f"service {service} has {d}={value!r}; it must be 0 or 1",
                 )
-        active_days = _count_calendar_days(calendar, start, end)
 
     dates = tables.find("calendar_dates")
     if dates is not None and len(dates) and {"service_id", "date", "exception_type"} <= set(dates.columns):
@@ -82,31 +80,12 @@ def check_calendar(tables: GtfsTables, *, today: dt.date | None = None) -> list[
             file="calendar_dates.txt", field="exception_type", entity_column="service_id",
             message=lambda value, service: f"service {service} has exception_type {value!r}; it must be 1 or 2",
         )
-        added = dates.loc[kind == "1"].groupby("service_id").size()
-        removed = dates.loc[kind == "2"].groupby("service_id").size()
-        for service, count in added.items():
-            active_days[service] = active_days.get(service, 0) + int(count)
-        for service, count in removed.items():
-            if service in active_days:
-                active_days[service] = active_days[service] - int(count)
 
+    service_days = read_service_days(tables)  # the reading every consumer uses
+    active_days = dict(zip(service_days.service_ids, service_days.days.sum(axis=1).tolist(), strict=True))
     issues += _services_without_days(tables, active_days)
     issues += _coverage(tables, today)
     return issues
-
-
-def _count_calendar_days(calendar: pd.DataFrame, start: pd.Series, end: pd.Series) -> dict[str, int]:
-    """Service -> number of weekdays its calendar row switches on (one numpy call per row)."""
-    counts: dict[str, int] = {}
-    masks = ["".join("1" if str(v).strip() == "1" else "0" for v in row) for row in
-             zip(*(calendar[d] if d in calendar.columns else ["0"] * len(calendar) for d in WEEKDAYS), strict=True)]
-    for service, first, last, mask in zip(calendar["service_id"], start, end, masks, strict=True):
-        if pd.isna(first) or pd.isna(last) or last < first or mask == "0000000":
-            counts[service] = counts.get(service, 0)
-            continue
-        days = np.busday_count(first.date(), (last + pd.Timedelta(days=1)).date(), weekmask=mask)
-        counts[service] = counts.get(service, 0) + int(days)
-    return counts
 
 
 def _services_without_days(tables: GtfsTables, active_days: dict[str, int]) -> list[Issue]:
@@ -117,7 +96,7 @@ def _services_without_days(tables: GtfsTables, active_days: dict[str, int]) -> l
     if not idle:
         return []
     used = trips.drop_duplicates("service_id")
-    mask = used["service_id"].isin(idle).to_numpy() & ~blank(used["service_id"])
+    mask = used["service_id"].str.strip().isin(idle).to_numpy() & ~blank(used["service_id"])
     return issues_for_rows(
         used, mask, code=IssueCode.SERVICE_WITHOUT_DAYS, severity=Severity.WARNING, file="trips.txt",
         field="service_id", entity_column="trip_id",
