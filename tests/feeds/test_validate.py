@@ -19,7 +19,12 @@ def _occurrences(report, code: IssueCode) -> int:
     return sum(issue.count for issue in report.issues if issue.code is code)
 
 
-@pytest.mark.parametrize("name", sorted(REAL_FEEDS))
+# HART and WMATA take about a second each: slow, so `make test-fast` validates the smaller feeds.
+LARGE_FEEDS = {"hart", "wmata"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name in LARGE_FEEDS else name
+                                  for name in sorted(REAL_FEEDS)])
 def test_real_feed_is_accepted_with_the_counts_of_its_source(name: str) -> None:
     tables, report = validate_path(real_feed_path(name), feed_id=name)
     assert tables is not None
