@@ -1,33 +1,24 @@
 """HTTP routes of the planner: journeys, stop search, departures (thin handlers over the service).
 
-Wiring: `planner_context` is the ``cleanup_ctx`` generator. It uses ``app[PLANNER]`` when the
-assembly (or a test) already set a service; otherwise it compiles ``app[PLANNER_SOURCES]`` (the
-static feeds, as `FeedSource`s) in the executor, with the on-disk cache under
-``config.planner.cache_dir``, and marks readiness "timetable". The service is also the realtime
-sink the feeds poller writes to (``feeds.realtime.wiring.REALTIME_SINK``).
+The service they call is ``app[PLANNER]``, put on the app by the package's start-up,
+`journey_planner.startup`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from aiohttp import web
 
-from oura.concurrency import run_blocking
 from oura.http import RouteTable, json_response, path_param, query, reply, schema_ref
 from oura.http.schemas import LATLON_PATTERN
 from oura.http.params import query_bool, query_datetime, query_int, query_latlon, query_str
-from oura.keys import CLOCK, CONFIG, READINESS
 
-from .compile import FeedSource, load_network
 from .errors import TimetableNotReady
 from .schemas import COMPONENTS
 from .service import JourneyQuery, PlannerService
+from .startup import PLANNER
 
-__all__ = ["routes", "PLANNER", "PLANNER_SOURCES", "planner_context"]
+__all__ = ["routes"]
 
-PLANNER = web.AppKey("journey_planner.service", PlannerService)
-PLANNER_SOURCES = web.AppKey("journey_planner.sources", list)
 
 routes = RouteTable(tag="journeys", components=COMPONENTS)
 
@@ -125,23 +116,3 @@ async def get_departures(request: web.Request) -> web.Response:
         query_bool(params, "realtime", default=True),
     )
     return json_response(result)
-
-
-async def planner_context(app: web.Application) -> AsyncIterator[None]:
-    """Load the timetable (from the cache when the feed versions match) and expose the service."""
-    readiness = app[READINESS]
-    readiness.expect("timetable")
-    service = app.get(PLANNER)
-    if service is None:
-        config = app[CONFIG]
-        service = PlannerService(None, app[CLOCK], walk_radius_m=config.planner.walk_radius_m,
-                                 max_window_s=config.planner.max_window_s)
-        app[PLANNER] = service
-        sources: list[FeedSource] = list(app.get(PLANNER_SOURCES, []))
-        if sources:
-            network = await run_blocking(load_network, sources, cache_dir=config.planner.cache_dir)
-            await service.publish(network)
-    if service.holder is not None:
-        net = service.holder.get().static
-        readiness.set("timetable", True, f"{len(net.feed_ids)} feeds, {net.timetable.trip_count} trips")
-    yield

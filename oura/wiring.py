@@ -29,7 +29,7 @@ from feeds.realtime.wiring import REALTIME_SINK, STATIC_INDEX_FINDER, realtime_c
 from feeds.scheduler import follow_versions
 from feeds.startup import REGISTRY, SCHEDULER, feeds_context
 from journey_planner.compile import FeedSource, load_network
-from journey_planner.http import PLANNER, planner_context
+from journey_planner.startup import PLANNER, planner_context
 from journey_planner.pricing import JourneyPricing
 from ticketing.catalogue import FARE_FILES, build_catalogue, load_catalogue
 from ticketing.http import TICKETING, make_ticketing_context

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from feeds.realtime.model import ResolvedStopTimeUpdate, ResolvedTripUpdate
-from journey_planner.http import PLANNER, planner_context, routes
+from journey_planner.http import routes
+from journey_planner.startup import PLANNER, planner_context
 from journey_planner.service import PlannerService
 from oura.app import create_app
 from oura.clock import FixedClock
