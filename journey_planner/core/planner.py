@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .raptor import INF_TIME, SearchState, collect_departures, raptor_run
+from .raptor import FROM_ACCESS, INF_TIME, SearchState, collect_departures, raptor_run
 from .request import Place, PlanRequest
 from .result import Journey, PlanResult, TransitLeg, WalkLeg
 from .timetable import Timetable, reverse_timetable
@@ -73,7 +73,7 @@ def _reconstruct(
         t0 = int(st.tarr[k, frm])
         legs.append(WalkLeg(frm, s, t0, t0 + _fp_duration(tt, frm, s), _fp_duration(tt, frm, s)))
         s = frm
-    elif frm == -2:
+    elif frm == FROM_ACCESS:
         return _finish_access(legs, origin, s, int(st.arr[k, s]))
     while k > 0:
         trip = int(st.t_trip[k, s])
@@ -97,7 +97,7 @@ def _reconstruct(
         k -= 1
         s = board_stop
         rf = int(st.ready_from[k, s])
-        if rf == -2:
+        if rf == FROM_ACCESS:
             return _finish_access(legs, origin, s, int(st.ready[k, s]))
         if rf >= 0:
             d = _fp_duration(tt, rf, s)
@@ -224,36 +224,14 @@ def plan(timetable: Timetable, request: PlanRequest, reversed_timetable: Timetab
     rounds = max(1, int(request.max_transfers) + 1)
     if days.size == 0:
         return PlanResult((), 0, 0)
-    active = np.ascontiguousarray(tt.service_days[:, days].T[:, tt.trip_service])
-    if request.wheelchair:
-        active &= tt.trip_accessible[np.newaxis, :]
-        stop_ok = tt.stop_accessible.astype(np.uint8)
-    else:
-        stop_ok = np.ones(tt.stop_count, dtype=np.uint8)
-    base = np.ascontiguousarray(tt.day_base_s[days])
-    starts = tt.pattern_trip_offsets[:-1]
-    nonempty = np.flatnonzero(np.diff(tt.pattern_trip_offsets) > 0)
-    pattern_active = np.zeros((days.size, tt.pattern_count), dtype=np.uint8)
-    if nonempty.size:
-        pattern_active[:, nonempty] = np.maximum.reduceat(active, starts[nonempty], axis=1)
+    active, pattern_active, base, stop_ok = _query_masks(tt, days, request.wheelchair)
     origin = _filter_place(origin, stop_ok)
     dest = _filter_place(dest, stop_ok)
     if origin.stops.size == 0 or dest.stops.size == 0:
         return PlanResult((), 0, 0)
     tt_args = _kernel_args(tt)
     state = SearchState(rounds, tt.stop_count, tt.pattern_count)
-    if window > 0:
-        deps = collect_departures(
-            origin.stops, origin.walk_s, t_query, t_query + window, tt.pattern_stop_offsets,
-            tt.pattern_trip_offsets, tt.pattern_stop_time_offsets, tt.pattern_tz,
-            tt.stop_time_departure, tt.stop_time_flags, tt.stop_pattern_offsets,
-            tt.stop_pattern_pattern, tt.stop_pattern_pos, active, base, stop_ok,
-        )
-        run_times = np.unique(deps)[::-1]
-        if run_times.size == 0:
-            run_times = np.array([t_query], dtype=np.int64)
-    else:
-        run_times = np.array([t_query], dtype=np.int64)
+    run_times = _run_times(tt, origin, t_query, window, active, base, stop_ok)
     recorded = np.full(rounds + 1, INF_TIME, dtype=np.int64)
     found: list[Journey] = []
     seen: set[tuple] = set()
@@ -283,13 +261,65 @@ def plan(timetable: Timetable, request: PlanRequest, reversed_timetable: Timetab
     found = _pareto(found, request.arrive_by)
     if window == 0 and found:
         found = _trim_alternatives(found, request.arrive_by)
-    if request.arrive_by:
-        found.sort(key=lambda j: (-j.departure_s, j.arrival_s, j.transfers))
-    elif window > 0:
-        found.sort(key=lambda j: (j.departure_s, j.arrival_s, j.transfers))
-    else:
-        found.sort(key=lambda j: (j.arrival_s, j.transfers))
+    found.sort(key=_sort_key(request.arrive_by, window))
     return PlanResult(tuple(found[: max(1, request.max_journeys)]), rounds_run, int(run_times.size))
+
+
+def _query_masks(
+    tt: Timetable, days: np.ndarray, wheelchair: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(candidate day, trip) runs, (candidate day, pattern) runs, day origins, usable stops."""
+    active = np.ascontiguousarray(tt.service_days[:, days].T[:, tt.trip_service])
+    if wheelchair:
+        active &= tt.trip_accessible[np.newaxis, :]
+        stop_ok = tt.stop_accessible.astype(np.uint8)
+    else:
+        stop_ok = np.ones(tt.stop_count, dtype=np.uint8)
+    base = np.ascontiguousarray(tt.day_base_s[days])
+    starts = tt.pattern_trip_offsets[:-1]
+    nonempty = np.flatnonzero(np.diff(tt.pattern_trip_offsets) > 0)
+    pattern_active = np.zeros((days.size, tt.pattern_count), dtype=np.uint8)
+    if nonempty.size:
+        pattern_active[:, nonempty] = np.maximum.reduceat(active, starts[nonempty], axis=1)
+    return active, pattern_active, base, stop_ok
+
+
+def _run_times(
+    tt: Timetable, origin: Place, t_query: int, window: int,
+    active: np.ndarray, base: np.ndarray, stop_ok: np.ndarray,
+) -> np.ndarray:
+    """The departure times of the runs: the query time, or every departure of the window, latest first."""
+    if window <= 0:
+        return np.array([t_query], dtype=np.int64)
+    departures = collect_departures(
+        origin.stops, origin.walk_s, t_query, t_query + window, tt.pattern_stop_offsets,
+        tt.pattern_trip_offsets, tt.pattern_stop_time_offsets, tt.pattern_tz,
+        tt.stop_time_departure, tt.stop_time_flags, tt.stop_pattern_offsets,
+        tt.stop_pattern_pattern, tt.stop_pattern_pos, active, base, stop_ok,
+    )
+    run_times = np.unique(departures)[::-1]
+    if run_times.size == 0:
+        return np.array([t_query], dtype=np.int64)
+    return run_times
+
+
+def _latest_departure_first(j: Journey) -> tuple[int, int, int]:
+    return (-j.departure_s, j.arrival_s, j.transfers)
+
+
+def _earliest_departure_first(j: Journey) -> tuple[int, int, int]:
+    return (j.departure_s, j.arrival_s, j.transfers)
+
+
+def _earliest_arrival_first(j: Journey) -> tuple[int, int]:
+    return (j.arrival_s, j.transfers)
+
+
+def _sort_key(arrive_by: bool, window: int):
+    """Arrive-by: latest departure first; a window: by departure; else by arrival."""
+    if arrive_by:
+        return _latest_departure_first
+    return _earliest_departure_first if window > 0 else _earliest_arrival_first
 
 
 def _pareto(journeys: list[Journey], arrive_by: bool) -> list[Journey]:
