@@ -500,6 +500,17 @@ def _equal_shares(networks: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
     return tuple((n, base + (remainder if i == 0 else 0)) for i, n in enumerate(networks))
 
 
+def _find_feed_timezone(
+    feed_id: str, tables: GtfsTables, timezones: Mapping[str, str] | None, issues: list[CatalogueIssue]
+) -> str | None:
+    """The feed's zone (`feeds.gtfs.service_days.resolve_timezone`), or None with a ``no_timezone`` issue."""
+    try:
+        return resolve_timezone(tables, (timezones or {}).get(feed_id))
+    except FeedTimezoneError as error:
+        issues.append(CatalogueIssue(CatalogueIssueCode.NO_TIMEZONE, feed_id, "agency.txt", None, "", str(error)))
+        return None
+
+
 def build_catalogue(
     feeds: Mapping[str, GtfsTables],
     *,
@@ -528,10 +539,8 @@ def build_catalogue(
     stop_timezones: dict[str, str] = {}
     for feed_id in sorted(feeds):
         tables = feeds[feed_id]
-        try:
-            timezone = resolve_timezone(tables, (timezones or {}).get(feed_id))
-        except FeedTimezoneError as error:  # its times cannot be read: none of its products is sold
-            issues.append(CatalogueIssue(CatalogueIssueCode.NO_TIMEZONE, feed_id, "agency.txt", None, "", str(error)))
+        timezone = _find_feed_timezone(feed_id, tables, timezones, issues)
+        if timezone is None:  # its times cannot be read: none of its products is sold
             continue
         builder = _FeedBuilder(feed_id, tables, timezone, issues)
         routes, names = builder.route_networks()
