@@ -59,7 +59,8 @@ def serve(dsn: str, region: Path, port: int) -> None:
     from oura.app import create_app
     from oura.config import Config, DatabaseConfig, FeedsConfig, HttpConfig
     from ticketing.catalogue import FARE_FILES, build_catalogue, load_regional_fares
-    from ticketing.http import make_ticketing_context, routes
+    from ticketing.http import routes
+    from ticketing.startup import make_ticketing_context
     from ticketing.service import network_authorities
 
     logging.basicConfig(level=logging.WARNING)

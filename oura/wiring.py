@@ -32,7 +32,7 @@ from journey_planner.compile import FeedSource, load_network
 from journey_planner.startup import PLANNER, planner_context
 from journey_planner.pricing import JourneyPricing
 from ticketing.catalogue import FARE_FILES, build_catalogue, load_catalogue
-from ticketing.http import TICKETING, make_ticketing_context
+from ticketing.startup import TICKETING, make_ticketing_context
 from ticketing.payments import TestPaymentProvider
 from ticketing.service import network_authorities
 

@@ -1,4 +1,5 @@
-"""HTTP routes of ticketing. Handlers stay thin: parse, call the service, render.
+"""HTTP routes of ticketing. Handlers stay thin: parse, call the service, render. The service is
+``app[TICKETING]``, put on the app by the package's start-up, `ticketing.startup`.
 
 Roles: ``sales_point`` sells, issues and manages media of its authority; ``device`` posts
 validations and reads the deny list; ``authority`` reads the clearing and the commission rate of its
@@ -7,11 +8,6 @@ own authority; ``admin`` reads everything and sets the commission rates. Product
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import inspect
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -24,78 +20,22 @@ from oura.errors import InvalidParameter
 from oura.http import (RouteTable, get_principal, header, json_response, path_param, query, query_int, query_str, read_json,
                        reply, schema_ref)
 from oura.http.schemas import ID_MAXIMUM
-from oura.keys import CLOCK, POOL
 from ticketing import commissions
 from ticketing.errors import AuthorityRequired, InvalidLegs, InvalidMedium, UnknownOrder
 from ticketing.fares import FareLeg, quote
-from ticketing.payments import PaymentProvider, TestPaymentProvider
-from ticketing.products import Catalogue, FareProduct, get_calendar_days
+from ticketing.products import FareProduct, get_calendar_days
 from ticketing.media import parse_holder_proof
 from ticketing.requests import parse_refund_request, parse_sale_request
 from ticketing import schemas
 from ticketing.schemas import COMPONENTS
-from ticketing.service import CatalogueHolder, TicketingService
+from ticketing.service import TicketingService
+from ticketing.startup import TICKETING
 from ticketing.validation import parse_events
 
-__all__ = ["routes", "TICKETING", "make_ticketing_context", "product_json", "quote_json"]
+__all__ = ["routes", "product_json", "quote_json"]
 
 routes = RouteTable(tag="ticketing", components=COMPONENTS)
-TICKETING = web.AppKey("ticketing.service", TicketingService)
-log = logging.getLogger(__name__)
 MAX_OLDER_THAN_S = 366 * 86400  # reconciliation threshold: beyond a year it means "all", and overflows dates
-
-
-def make_ticketing_context(
-    catalogue: Catalogue | Callable[[web.Application], Catalogue | Awaitable[Catalogue]],
-    network_authority: Mapping[str, str],
-    provider: PaymentProvider | None = None,
-    **service_options: Any,
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A cleanup_ctx generator that puts the `TicketingService` on the app (register it after
-    the database one). ``catalogue`` is a catalogue, or a function of the app returning one (or
-    an awaitable of one, e.g. ``load_catalogue`` run with ``oura.concurrency.run_blocking``).
-    It also runs the reconciliation of abandoned orders every ``reconcile_every_s`` (a service
-    option; 0 disables it), stopped on shutdown."""
-
-    async def ticketing_context(app: web.Application) -> AsyncIterator[None]:
-        current = catalogue(app) if callable(catalogue) else catalogue
-        if inspect.isawaitable(current):
-            current = await current
-        app[TICKETING] = TicketingService(
-            pool=app[POOL],
-            catalogues=CatalogueHolder(current),
-            network_authority=dict(network_authority),
-            provider=provider or TestPaymentProvider(),
-            clock=app[CLOCK],
-            **service_options,
-        )
-        service = app[TICKETING]
-        task = asyncio.create_task(_reconcile_forever(service)) if service.reconcile_every_s > 0 else None
-        try:
-            yield
-        finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-
-    return ticketing_context
-
-
-async def _reconcile_forever(service: TicketingService) -> None:
-    """Close abandoned pending orders every ``reconcile_every_s``. A failed run is logged and the
-    next one tries again: the orders it could not close stay pending, never half-closed."""
-    while True:
-        await asyncio.sleep(service.reconcile_every_s)
-        try:
-            result = await service.reconcile_pending()
-        except Exception:  # a database or provider outage must not stop the next runs
-            log.exception("reconciling pending orders failed")
-            continue
-        if result.abandoned or result.unanswered or result.failed:
-            log.info("reconciled pending orders: %d abandoned (%d refunded), %d left pending (provider did not answer), "
-                     "%d left pending after an error (logged above)",
-                     result.abandoned, result.refunded, result.unanswered, result.failed)
 
 
 def _service(request: web.Request) -> TicketingService:

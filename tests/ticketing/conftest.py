@@ -161,7 +161,8 @@ async def make_harness(app_config, make_client, region_catalogue):
     """Build the app with the ticketing routes on this test's database: ``await make_harness()``."""
     from oura.app import create_app
     from oura.clock import FixedClock
-    from ticketing.http import TICKETING, make_ticketing_context, routes
+    from ticketing.http import routes
+    from ticketing.startup import TICKETING, make_ticketing_context
     from ticketing.payments import TestPaymentProvider
 
     async def make(**service_options) -> TicketingHarness:

@@ -34,7 +34,8 @@ async def test_routes_that_need_the_catalogue_answer_503_until_it_is_published(a
     from oura.clock import FixedClock
     from oura.keys import POOL, READINESS
     from ticketing.catalogue import build_catalogue
-    from ticketing.http import TICKETING, make_ticketing_context, routes
+    from ticketing.http import routes
+    from ticketing.startup import TICKETING, make_ticketing_context
 
     empty, _ = build_catalogue({})
     app = create_app(app_config, clock=FixedClock(datetime(2026, 3, 2, 6, 5, tzinfo=UTC)), extra_routes=[routes],
