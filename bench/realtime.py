@@ -36,10 +36,8 @@ def build_payload(index: StaticTripIndex, count: int, seed: int = 7) -> tuple[by
     rng = random.Random(seed)
     # The busiest day of the first weeks covered by the calendar.
     services = {s for s in index.trip_service_ids}
-    candidates = []
-    for cal in index.calendars.values():
-        candidates.append(cal.start_date)
-    day = dt.datetime.strptime(min(candidates), "%Y%m%d").date() if candidates else dt.date(2024, 1, 1)
+    service_days = index.service_days
+    day = dt.date.fromordinal(service_days.first_ordinal) if service_days.day_count else dt.date(2024, 1, 1)
     best_date, best_trips = None, []
     for offset in range(14):
         date = (day + dt.timedelta(days=offset)).strftime("%Y%m%d")
