@@ -14,10 +14,10 @@ import asyncpg
 
 from ticketing.errors import UnknownOrder
 from ticketing.payments import PaymentProvider, PaymentResult
-from ticketing.repository import Q
+from ticketing.repository import OrderRow, Q
 
 __all__ = ["MAX_LINES", "MAX_QUANTITY", "OrderView", "PricedLine", "claimed_commission_permille", "get_order_view",
-           "order_view_from_record", "reverse_charge"]
+           "order_view_from_row", "reverse_charge"]
 
 MAX_QUANTITY = 50
 MAX_LINES = 20
@@ -85,10 +85,10 @@ async def get_order_view(conn: asyncpg.Connection | asyncpg.Pool, order_id: int)
     record = await conn.fetchrow(Q.get_order_view, order_id)
     if record is None:
         raise UnknownOrder()
-    return order_view_from_record(record)
+    return order_view_from_row(record)
 
 
-def order_view_from_record(record: asyncpg.Record) -> OrderView:
+def order_view_from_row(record: Mapping[str, Any]) -> OrderView:
     """An ``OrderView`` from a record of ``get_order_view`` (or of ``fulfil_paid_order``, which
     returns the same columns for the order it paid)."""
     return OrderView(
@@ -126,11 +126,11 @@ async def reverse_charge(
 
 
 
-async def claimed_commission_permille(conn: asyncpg.Connection, order: asyncpg.Record) -> int:
+async def claimed_commission_permille(conn: asyncpg.Connection, order: OrderRow) -> int:
     """The seller's commission rate stored with the order's claim (a later rate change never
     applies to it); for an order claimed before rates were stored, the seller's current rate."""
-    commission_permille = order["request"].get("commission_permille")
+    commission_permille = order.request.get("commission_permille")
     if commission_permille is None:
-        commission_permille = await conn.fetchval(Q.get_commission_permille, order["selling_authority_id"])
+        commission_permille = await conn.fetchval(Q.get_commission_permille, order.selling_authority_id)
     return commission_permille or 0
 

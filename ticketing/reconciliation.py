@@ -13,7 +13,7 @@ import asyncpg
 from oura.db.pool import DATABASE_UNAVAILABLE
 from ticketing.orders import reverse_charge
 from ticketing.payments import ChargeStatus, PaymentProvider, PaymentUnavailable
-from ticketing.repository import Q, audit
+from ticketing.repository import Q, audit, lock_order
 
 __all__ = ["ABANDONED", "DEFAULT_ABANDON_AFTER_S", "Reconciliation", "reconcile_pending"]
 
@@ -77,8 +77,8 @@ async def _abandon_order(
     the order is no longer pending (finished meanwhile). A provider that does not answer rolls
     everything back (PaymentUnavailable): the order stays pending for the next run."""
     async with pool.acquire() as conn, conn.transaction():
-        order = await conn.fetchrow(Q.lock_order, order_id)
-        if order["status"] != "pending" or order["created_at"] >= cutoff:
+        order = await lock_order(conn, order_id)
+        if order.status != "pending" or order.created_at >= cutoff:
             return None
         charge = await provider.find_charge(f"order-{order_id}")
         refunded = None
@@ -87,7 +87,7 @@ async def _abandon_order(
         detail = {"abandon_after_s": abandon_after_s, "charge_reference": charge.reference if refunded else None,
                   "refund_reference": refunded.reference if refunded else None}
         await conn.fetchval(Q.fail_pending_order, order_id, now, refunded.amount_minor if refunded else 0, ABANDONED, detail)
-        await audit(conn, "ticketing.order.abandoned", actor_key_id=None, authority_id=order["selling_authority_id"],
+        await audit(conn, "ticketing.order.abandoned", actor_key_id=None, authority_id=order.selling_authority_id,
                     subject=f"order:{order_id}",
-                    data={**detail, "total_minor": order["total_minor"], "currency": order["currency"]}, now=now)
+                    data={**detail, "total_minor": order.total_minor, "currency": order.currency}, now=now)
         return refunded is not None

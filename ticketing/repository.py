@@ -16,7 +16,11 @@ from typing import Any
 
 import asyncpg
 
-__all__ = ["Q", "load_queries", "ContractRow", "MediumRow", "contract_from_record", "audit"]
+__all__ = [
+    "Q", "load_queries", "ClaimedKey", "ContractRow", "MediumRow", "OrderContract", "OrderRow", "PaymentRow", "audit",
+    "contract_from_record", "find_medium", "find_order", "find_order_by_key", "list_payments", "lock_contracts_of_order",
+    "lock_order",
+]
 
 _HEADER = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 
@@ -177,3 +181,85 @@ async def audit(
 ) -> None:
     """One audit row (dotted action name, e.g. ``ticketing.order.paid``), in the caller's transaction."""
     await conn.execute(Q.insert_audit, action, actor_key_id, authority_id, subject, dict(data), now)
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """An order as the sale, refund and reconciliation use cases read it (``request``: the priced
+    lines, payment token and commission rate stored with the claim)."""
+
+    order_id: int
+    sales_point_key_id: str
+    selling_authority_id: str
+    channel: str
+    status: str
+    total_minor: int
+    currency: str
+    refunded_minor: int
+    request: Mapping[str, Any]
+    created_at: datetime
+    failure_code: str | None = None
+
+
+@dataclass(frozen=True)
+class ClaimedKey:
+    """The order an idempotency key claimed: its id, the hash of the body it was claimed with, its status."""
+
+    order_id: int
+    request_hash: str
+    status: str
+
+
+@dataclass(frozen=True)
+class OrderContract:
+    """A contract of an order, as a refund checks it."""
+
+    contract_id: int
+    medium_id: int
+    line_no: int | None
+    trips_total: int | None
+    remaining_trips: int | None
+    first_used_at: datetime | None
+    status: str
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    kind: str  # charge | refund
+    provider: str
+    provider_reference: str
+    amount_minor: int
+    currency: str
+    created_at: datetime
+
+
+def _order_row(record: asyncpg.Record | None) -> OrderRow | None:
+    return None if record is None else OrderRow(**dict(record))
+
+
+async def lock_order(conn: asyncpg.Connection, order_id: int) -> OrderRow | None:
+    """The order row, locked (``FOR UPDATE``) until the caller's transaction ends."""
+    return _order_row(await conn.fetchrow(Q.lock_order, order_id))
+
+
+async def find_order(conn: asyncpg.Connection | asyncpg.Pool, order_id: int) -> OrderRow | None:
+    return _order_row(await conn.fetchrow(Q.get_order, order_id))
+
+
+async def find_order_by_key(conn: asyncpg.Connection, sales_point_key_id: str, idempotency_key: str) -> ClaimedKey | None:
+    record = await conn.fetchrow(Q.find_order_by_key, sales_point_key_id, idempotency_key)
+    return None if record is None else ClaimedKey(**dict(record))
+
+
+async def lock_contracts_of_order(conn: asyncpg.Connection, order_id: int) -> list[OrderContract]:
+    """The contracts an order created (and their copies by reconstitution), locked, in id order."""
+    return [OrderContract(**dict(r)) for r in await conn.fetch(Q.lock_contracts_of_order, order_id)]
+
+
+async def list_payments(conn: asyncpg.Connection, order_id: int) -> list[PaymentRow]:
+    return [PaymentRow(**dict(r)) for r in await conn.fetch(Q.list_payments, order_id)]
+
+
+async def find_medium(conn: asyncpg.Connection, serial: str) -> MediumRow | None:
+    record = await conn.fetchrow(Q.get_medium, serial)
+    return None if record is None else medium_from_record(record)

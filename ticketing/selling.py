@@ -79,12 +79,21 @@ from ticketing.orders import (
     PricedLine,
     claimed_commission_permille,
     get_order_view,
-    order_view_from_record,
+    order_view_from_row,
     reverse_charge,
 )
 from ticketing.payments import ChargeStatus, PaymentProvider, PaymentResult, PaymentUnavailable
 from ticketing.products import Catalogue
-from ticketing.repository import Q, audit
+from ticketing.repository import (
+    ClaimedKey,
+    Q,
+    audit,
+    find_medium,
+    find_order,
+    find_order_by_key,
+    list_payments,
+    lock_order,
+)
 from ticketing.requests import SaleRequest
 
 __all__ = ["fulfilment_arguments", "price_order", "sell"]
@@ -173,13 +182,13 @@ async def _check_media(conn: asyncpg.Connection, lines: list[PricedLine]) -> Non
     for line in lines:
         if line.medium_serial is None:
             continue
-        record = await conn.fetchrow(Q.get_medium, line.medium_serial)
+        record = await find_medium(conn, line.medium_serial)
         if record is None:
             raise UnknownMedium(f"item {line.line_no}: no medium '{line.medium_serial}'")
-        if record["status"] != "active" or record["replaced_by"] is not None:
+        if record.status != "active" or record.replaced_by is not None:
             raise MediumDenied(f"item {line.line_no}: medium '{line.medium_serial}' is deny-listed")
-        if record["fare_media_id"] != line.fare_media_id:
-            raise MediumMismatch(f"item {line.line_no}: medium '{line.medium_serial}' is a {record['fare_media_id']}, not a {line.fare_media_id}")
+        if record.fare_media_id != line.fare_media_id:
+            raise MediumMismatch(f"item {line.line_no}: medium '{line.medium_serial}' is a {record.fare_media_id}, not a {line.fare_media_id}")
 
 
 async def _check_entitlements(conn: asyncpg.Connection, lines: list[PricedLine], default_rider_category_id: str | None,
@@ -238,11 +247,11 @@ async def sell(
     claim, existing = await _claim_order(pool, catalogue, network_authority, sales_point_key_id=sales_point_key_id,
                                          selling_authority_id=selling_authority_id, request=request, now=now)
     if existing is not None:
-        if existing["request_hash"] != request.request_hash:
+        if existing.request_hash != request.request_hash:
             raise IdempotencyKeyReused()
-        if existing["status"] != "pending":
-            return await _answer_closed_order(pool, provider, existing["order_id"], now, sales_point_key_id)
-        claim = await _resume_order(pool, existing["order_id"])
+        if existing.status != "pending":
+            return await _answer_closed_order(pool, provider, existing.order_id, now, sales_point_key_id)
+        claim = await _resume_order(pool, existing.order_id)
     charge = await _charge(pool, provider, claim, now, sales_point_key_id, selling_authority_id)
     return await _record_outcome(pool, provider, network_authority, claim, charge, now, sales_point_key_id,
                                  selling_authority_id)
@@ -257,7 +266,7 @@ async def _claim_order(
     selling_authority_id: str,
     request: SaleRequest,
     now: datetime,
-) -> tuple[_Claim | None, asyncpg.Record | None]:
+) -> tuple[_Claim | None, ClaimedKey | None]:
     """Price the request, check its media and claim the key: (the claim, None); or (None, the order
     the key already claimed: a retry, or a concurrent request). A retry still finds its order when
     its request no longer prices (an older catalogue) or its medium died while its payment was
@@ -268,7 +277,7 @@ async def _claim_order(
             await _check_media(conn, lines)
             await _check_entitlements(conn, lines, catalogue.default_rider_category_id, now)
         except OuraError:
-            existing = await conn.fetchrow(Q.find_order_by_key, sales_point_key_id, request.idempotency_key)
+            existing = await find_order_by_key(conn, sales_point_key_id, request.idempotency_key)
             if existing is None:
                 raise
             return None, existing
@@ -280,18 +289,18 @@ async def _claim_order(
             {"total_minor": total, "currency": currency, "channel": request.channel},
         )
         if claim is None:  # the key was claimed before (a retry, or a concurrent request)
-            return None, await conn.fetchrow(Q.find_order_by_key, sales_point_key_id, request.idempotency_key)
+            return None, await find_order_by_key(conn, sales_point_key_id, request.idempotency_key)
     return _Claim(claim["order_id"], tuple(lines), request.payment_token, total, currency, claim["commission_permille"] or 0, True), None
 
 
 async def _resume_order(pool: asyncpg.Pool, order_id: int) -> _Claim:
     """A pending order resumed by a retry: the priced order and its rate come from the claim."""
     async with pool.acquire() as conn:
-        order = await conn.fetchrow(Q.get_order, order_id)
+        order = await find_order(conn, order_id)
         commission_permille = await claimed_commission_permille(conn, order)
-    stored = order["request"]
+    stored = order.request
     return _Claim(order_id, tuple(PricedLine.from_json(line) for line in stored["lines"]), stored["token"],
-                  order["total_minor"], order["currency"], commission_permille or 0, False)
+                  order.total_minor, order.currency, commission_permille or 0, False)
 
 
 async def _answer_closed_order(
@@ -347,7 +356,7 @@ async def _record_outcome(
                 selling_authority_id, network_authority, claim.commission_permille,
             ))
             if outcome["paid"]:
-                return order_view_from_record(outcome), claim.created  # the statement returns what it wrote
+                return order_view_from_row(dict(outcome)), claim.created  # the statement returns what it wrote
             if outcome["dead_media"]:
                 await _refuse_for_dead_medium(conn, provider, order_id, lines, charge, outcome["dead_media"][0],
                                               claim.total_minor, claim.currency, now, sales_point_key_id,
@@ -381,8 +390,8 @@ async def _refuse_for_dead_medium(
     medium_status = "replaced" if dead["replaced"] else dead["status"]
     detail = {"line_no": line_no, "medium": dead["serial"], "medium_status": medium_status}
     async with conn.transaction():
-        order = await conn.fetchrow(Q.lock_order, order_id)
-        if order["status"] != "pending":
+        order = await lock_order(conn, order_id)
+        if order.status != "pending":
             return
         refunded = None
         if charge is not None:
@@ -414,9 +423,9 @@ async def _refund_charge_of_failed_order(
     the provider makes at most one refund. A provider that does not answer rolls everything back
     (503): the next retry finds the order failed without a charge and looks the charge up."""
     async with conn.transaction():
-        order = await conn.fetchrow(Q.lock_order, order_id)
-        payments = await conn.fetch(Q.list_payments, order_id)
-        if order["status"] != "failed" or any(p["provider_reference"] == charge.reference for p in payments):
+        order = await lock_order(conn, order_id)
+        payments = await list_payments(conn, order_id)
+        if order.status != "failed" or any(p.provider_reference == charge.reference for p in payments):
             return
         try:
             refunded = await reverse_charge(conn, provider, order_id, charge, now)
@@ -424,8 +433,8 @@ async def _refund_charge_of_failed_order(
             raise PaymentPending(extra={"order_id": order_id}) from error
         await conn.execute(Q.add_refunded_minor, order_id, now, refunded.amount_minor)
         await audit(conn, "ticketing.order.late_charge_refunded", actor_key_id=actor_key_id,
-                    authority_id=order["selling_authority_id"], subject=f"order:{order_id}",
-                    data={"failure_code": order["failure_code"], "amount_minor": charge.amount_minor,
+                    authority_id=order.selling_authority_id, subject=f"order:{order_id}",
+                    data={"failure_code": order.failure_code, "amount_minor": charge.amount_minor,
                           "currency": charge.currency, "charge_reference": charge.reference,
                           "refund_reference": refunded.reference}, now=now)
 
