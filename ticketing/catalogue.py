@@ -1,7 +1,7 @@
 """Build the region's fare `Catalogue` from the ingested feeds and the regional products folder.
 
-Input is what `feeds.gtfs.model.read_gtfs` returns for each network's feed (so the lead can wire
-"the feeds currently ingested" straight in) plus, optionally, the regional combined products
+Input is what `feeds.gtfs.model.read_gtfs` returns for each network's feed (the assembly passes
+the feed versions currently served) plus, optionally, the regional combined products
 folder named by the registry's ``region.regional_fares``. Output is one immutable `Catalogue` and
 the list of data problems met on the way, as values: a bad row is reported and skipped, it never
 stops the region's other 29 networks from being sold.

@@ -1,8 +1,8 @@
 """Assembly of the realtime side inside the app: state keys, sinks, the poller's lifetime.
 
-`realtime_context` is the `cleanup_ctx` generator the lead adds to `oura/app.py`. It always sets
+`realtime_context` is the `cleanup_ctx` generator `oura/wiring.py` lists. It always sets
 up what the HTTP routes and /metrics need (status, vehicle store, alert repository); it starts the
-poller only when the config enables realtime and names a registry. Two hooks let the assembly plug
+poller only when the config enables realtime and the app has a registry (app[REGISTRY]). Two hooks let the assembly plug
 in other packages without this package importing them:
 
 - ``app[REALTIME_SINK]`` (optional, set before this context runs): the planner's single writer,
