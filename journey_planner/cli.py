@@ -83,7 +83,7 @@ def _parse_sources(values: Sequence[str]) -> list[FeedSource]:
 
 def apply_realtime_files(network: Network, paths: Sequence[str]) -> tuple[Network, int]:
     """Decode, match and apply GTFS-RT TripUpdates files; returns the network and updates applied."""
-    from feeds.gtfs.reader import read_gtfs
+    from feeds.gtfs.model import read_gtfs
     from feeds.realtime.decode import decode_feed_message
     from feeds.realtime.match import StaticTripIndex, resolve_trip_updates
 
