@@ -5,7 +5,7 @@
 lists static feeds (`FeedSource`s), compiles them in the executor (the on-disk cache under
 ``config.planner.cache_dir``) and publishes the timetable. It marks readiness "timetable" once a
 timetable is published. The service is also the realtime sink the feeds poller writes to
-(``feeds.realtime.wiring.REALTIME_SINK``), which the assembly connects.
+(``feeds.realtime.startup.REALTIME_SINK``), which the assembly connects.
 """
 
 from __future__ import annotations

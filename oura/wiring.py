@@ -25,7 +25,7 @@ from feeds import CurrentFeed, list_current_feeds
 from feeds.adapters import get_adapter, read_network_feed
 from feeds.authorities import Registry
 from feeds.realtime.indexes import TripIndexes, current_feed_sources
-from feeds.realtime.wiring import REALTIME_SINK, STATIC_INDEX_FINDER, realtime_context
+from feeds.realtime.startup import REALTIME_SINK, STATIC_INDEX_FINDER, realtime_context
 from feeds.scheduler import follow_versions
 from feeds.startup import REGISTRY, SCHEDULER, feeds_context
 from journey_planner.compile import FeedSource, load_network

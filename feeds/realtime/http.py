@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from feeds.realtime.repository import StoredAlert
-from feeds.realtime.wiring import ALERT_REPOSITORY, VEHICLES
+from feeds.realtime.startup import ALERT_REPOSITORY, VEHICLES
 from feeds.schemas import REALTIME_COMPONENTS
 from oura.http import RouteTable, json_response, query, query_datetime, query_int, query_str, reply, schema_ref
 from oura.keys import CLOCK, CONFIG

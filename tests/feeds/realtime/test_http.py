@@ -14,7 +14,7 @@ import pytest_asyncio
 from feeds.realtime.http import routes
 from feeds.realtime.model import FeedKind, RtErrorType
 from feeds.realtime.poller import RealtimePoller, RealtimeSource
-from feeds.realtime.wiring import ALERT_REPOSITORY, REALTIME_STATUS, VEHICLES, AlertStoreSink, realtime_context
+from feeds.realtime.startup import ALERT_REPOSITORY, REALTIME_STATUS, VEHICLES, AlertStoreSink, realtime_context
 from oura.app import create_app
 from oura.auth import create_key
 from oura.clock import FixedClock
@@ -161,7 +161,7 @@ async def test_realtime_context_polls_registry_sources_into_the_sink(app_config,
     import asyncio
     from dataclasses import replace
 
-    from feeds.realtime.wiring import REALTIME_SINK
+    from feeds.realtime.startup import REALTIME_SINK
     from tests.conftest import require_shared_data
     from tests.feeds.realtime.test_poller import CALTRAIN_HEADER, RecordingSink
 

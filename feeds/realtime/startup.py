@@ -1,4 +1,4 @@
-"""Assembly of the realtime side inside the app: state keys, sinks, the poller's lifetime.
+"""The start-up of realtime inside the app: state keys, sinks, the poller's lifetime.
 
 `realtime_context` is the `cleanup_ctx` generator `oura/wiring.py` lists. It always sets
 up what the HTTP routes and /metrics need (status, vehicle store, alert repository); it starts the
