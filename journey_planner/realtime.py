@@ -45,6 +45,21 @@ class RealtimeOverlay:
     errors: tuple[RtError, ...] = ()
 
 
+@dataclass(frozen=True)
+class _RealtimeTrip:
+    """A trip that runs one day in the realtime timetable: a static trip's copy, or an added one."""
+
+    source: int  # static TripIdx, -1 for an added trip
+    day: int
+    stops: np.ndarray  # StopIdx in travel order
+    arr: np.ndarray  # s since the day's noon minus 12 h
+    dep: np.ndarray
+    flags: np.ndarray
+    route: int
+    tz: int
+    trip_id: str
+
+
 def _parse_date(text: str) -> date | None:
     try:
         return date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
@@ -63,8 +78,7 @@ def apply_trip_updates(static: Network, updates: Iterable[ResolvedTripUpdate]) -
         latest[(u.trip_id, u.service_date, u.start_time_s if runs > 1 else None)] = u
     removed_days: dict[int, set[int]] = {}
     canceled: set[tuple[int, int]] = set()
-    # realtime trips: (source trip or -1, day, pattern key stops, arr, dep, flags, route, tz, trip id)
-    new_trips: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int, str]] = []
+    new_trips: list[_RealtimeTrip] = []
     applied = 0
     for (trip_id, service_date, _), u in latest.items():
         d = _parse_date(service_date)
@@ -78,18 +92,9 @@ def apply_trip_updates(static: Network, updates: Iterable[ResolvedTripUpdate]) -
                 new_trips.append(made)
                 applied += 1
             continue
-        candidates = static.list_trips(trip_id)
-        if not candidates:
-            errors.append(RtError(RtErrorType.UNKNOWN_TRIP, trip_id=trip_id))
+        t = _find_static_trip(static, u, day, errors)
+        if t is None:
             continue
-        if len(candidates) > 1:
-            t = _find_run(tt, candidates, day, u.start_time_s)
-            if t is None:
-                errors.append(RtError(RtErrorType.AMBIGUOUS_TRIP, trip_id=trip_id,
-                                      detail=f"frequency-based trip: no run starts at {u.start_time_s} s"))
-                continue
-        else:
-            t = candidates[0]
         if not tt.service_days[tt.trip_service[t], day]:
             errors.append(RtError(RtErrorType.NO_SERVICE_ON_DATE, trip_id=trip_id, detail=service_date))
             continue
@@ -98,45 +103,64 @@ def apply_trip_updates(static: Network, updates: Iterable[ResolvedTripUpdate]) -
         if u.canceled:
             canceled.add((t, day))
             continue
-        p = int(tt.trip_pattern[t])
-        s0, s1 = int(tt.pattern_stop_offsets[p]), int(tt.pattern_stop_offsets[p + 1])
-        n_s = s1 - s0
-        row0 = int(tt.pattern_stop_time_offsets[p]) + (t - int(tt.pattern_trip_offsets[p])) * n_s
-        arr = tt.stop_time_arrival[row0: row0 + n_s].astype(np.int64)
-        dep = tt.stop_time_departure[row0: row0 + n_s].astype(np.int64)
-        flags = tt.stop_time_flags[row0: row0 + n_s].copy()
-        base = int(tt.day_base_s[day, tt.pattern_tz[p]])
-        for stu in u.stop_time_updates:
-            i = stu.stop_index
-            if not 0 <= i < n_s:
-                errors.append(RtError(RtErrorType.INVALID_STOP_SEQUENCE, trip_id=trip_id, stop_id=stu.stop_id))
-                continue
-            if stu.arrival_time is not None:
-                arr[i] = stu.arrival_time - base
-            if stu.departure_time is not None:
-                dep[i] = stu.departure_time - base
-            if stu.arrival_time is not None and stu.departure_time is None:
-                dep[i] = max(dep[i], arr[i])
-            if stu.departure_time is not None and stu.arrival_time is None:
-                arr[i] = min(arr[i], dep[i])
-            if stu.skipped:
-                flags[i] |= NO_PICKUP | NO_DROP_OFF
-        dep = np.maximum(dep, arr)
-        fixed = np.maximum.accumulate(np.ravel(np.column_stack([arr, dep])))
-        if np.any(fixed != np.ravel(np.column_stack([arr, dep]))):
-            errors.append(RtError(RtErrorType.NEGATIVE_HOP_TIME, trip_id=trip_id, detail="times clamped"))
-            arr, dep = fixed[0::2], fixed[1::2]
-        stops = tt.pattern_stops[s0:s1]
-        new_trips.append(
-            (t, day, stops, arr, dep, flags, int(tt.pattern_route[p]), int(tt.pattern_tz[p]),
-             str(static.trip_ids[t]))
-        )
+        new_trips.append(_updated_trip(static, t, day, u, errors))
     network, replaced, added = _rebuild(static, removed_days, new_trips)
     overlay = RealtimeOverlay(
         canceled=frozenset(canceled), replaced=replaced, added_trips=tuple(added),
         applied=applied, errors=tuple(errors),
     )
     return network, overlay
+
+
+def _find_static_trip(static: Network, u: ResolvedTripUpdate, day: int, errors: list[RtError]) -> int | None:
+    """The static TripIdx an update names (the run its start time names, for frequency trips)."""
+    candidates = static.list_trips(u.trip_id)
+    if not candidates:
+        errors.append(RtError(RtErrorType.UNKNOWN_TRIP, trip_id=u.trip_id))
+        return None
+    if len(candidates) == 1:
+        return candidates[0]
+    t = _find_run(static.timetable, candidates, day, u.start_time_s)
+    if t is None:
+        errors.append(RtError(RtErrorType.AMBIGUOUS_TRIP, trip_id=u.trip_id,
+                              detail=f"frequency-based trip: no run starts at {u.start_time_s} s"))
+    return t
+
+
+def _updated_trip(static: Network, t: int, day: int, u: ResolvedTripUpdate, errors: list[RtError]) -> _RealtimeTrip:
+    """The realtime copy of static trip t on that day, with the update's times and skipped stops."""
+    tt = static.timetable
+    trip_id = u.trip_id
+    p = int(tt.trip_pattern[t])
+    s0, s1 = int(tt.pattern_stop_offsets[p]), int(tt.pattern_stop_offsets[p + 1])
+    n_s = s1 - s0
+    row0 = int(tt.pattern_stop_time_offsets[p]) + (t - int(tt.pattern_trip_offsets[p])) * n_s
+    arr = tt.stop_time_arrival[row0: row0 + n_s].astype(np.int64)
+    dep = tt.stop_time_departure[row0: row0 + n_s].astype(np.int64)
+    flags = tt.stop_time_flags[row0: row0 + n_s].copy()
+    base = int(tt.day_base_s[day, tt.pattern_tz[p]])
+    for stu in u.stop_time_updates:
+        i = stu.stop_index
+        if not 0 <= i < n_s:
+            errors.append(RtError(RtErrorType.INVALID_STOP_SEQUENCE, trip_id=trip_id, stop_id=stu.stop_id))
+            continue
+        if stu.arrival_time is not None:
+            arr[i] = stu.arrival_time - base
+        if stu.departure_time is not None:
+            dep[i] = stu.departure_time - base
+        if stu.arrival_time is not None and stu.departure_time is None:
+            dep[i] = max(dep[i], arr[i])
+        if stu.departure_time is not None and stu.arrival_time is None:
+            arr[i] = min(arr[i], dep[i])
+        if stu.skipped:
+            flags[i] |= NO_PICKUP | NO_DROP_OFF
+    dep = np.maximum(dep, arr)
+    fixed = np.maximum.accumulate(np.ravel(np.column_stack([arr, dep])))
+    if np.any(fixed != np.ravel(np.column_stack([arr, dep]))):
+        errors.append(RtError(RtErrorType.NEGATIVE_HOP_TIME, trip_id=trip_id, detail="times clamped"))
+        arr, dep = fixed[0::2], fixed[1::2]
+    return _RealtimeTrip(t, day, tt.pattern_stops[s0:s1], arr, dep, flags, int(tt.pattern_route[p]),
+                         int(tt.pattern_tz[p]), str(static.trip_ids[t]))
 
 
 def _find_run(tt, runs: list[int], day: int, start_time_s: int | None) -> int | None:
@@ -197,119 +221,128 @@ def _added_trip(static: Network, u: ResolvedTripUpdate, day: int, errors: list[R
     arr = np.asarray(times_a, dtype=np.int64) - base
     dep = np.asarray(times_d, dtype=np.int64) - base
     dep = np.maximum(dep, arr)
-    return (-1, day, np.asarray(stops, dtype=np.int32), arr, dep, np.zeros(len(stops), np.uint8),
-            route, tz, u.trip_id)
+    return _RealtimeTrip(-1, day, np.asarray(stops, dtype=np.int32), arr, dep, np.zeros(len(stops), np.uint8),
+                         route, tz, u.trip_id)
 
 
-def _rebuild(static: Network, removed_days: dict[int, set[int]], new_trips: Sequence[tuple]):
-    tt = static.timetable
+def _service_rows(
+    tt, removed_days: dict[int, set[int]], new_trips: Sequence[_RealtimeTrip],
+) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    """(service_days with extra rows, trip_service, day -> row running that day only).
+
+    A static trip that stops running some days moves to a copy of its service without them
+    (one copy per service and set of days); realtime trips run on a one-day row.
+    """
     service_days = tt.service_days
     trip_service = tt.trip_service.copy()
     extra_rows: list[np.ndarray] = []
     row_of: dict[tuple[int, frozenset[int]], int] = {}
     for t, days in removed_days.items():
-        svc = int(trip_service[t])
-        key = (svc, frozenset(days))
+        service = int(trip_service[t])
+        key = (service, frozenset(days))
         if key not in row_of:
-            row = service_days[svc].copy()
+            row = service_days[service].copy()
             row[list(days)] = 0
             row_of[key] = service_days.shape[0] + len(extra_rows)
             extra_rows.append(row)
         trip_service[t] = row_of[key]
     day_rows: dict[int, int] = {}
-    for item in new_trips:
-        day = item[1]
-        if day not in day_rows:
+    for trip in new_trips:
+        if trip.day not in day_rows:
             row = np.zeros(service_days.shape[1], dtype=np.uint8)
-            row[day] = 1
-            day_rows[day] = service_days.shape[0] + len(extra_rows)
+            row[trip.day] = 1
+            day_rows[trip.day] = service_days.shape[0] + len(extra_rows)
             extra_rows.append(row)
     if extra_rows:
         service_days = np.concatenate([service_days, np.stack(extra_rows)])
+    return service_days, trip_service, day_rows
+
+
+def _departure_then_arrival(trip: _RealtimeTrip) -> tuple[int, int]:
+    return int(trip.dep[0]), int(trip.arr[-1])
+
+
+def _realtime_patterns(new_trips: Sequence[_RealtimeTrip]) -> list[list[_RealtimeTrip]]:
+    """Realtime trips grouped by (route, day, stops), sorted by departure, split FIFO."""
+    groups: dict[bytes, list[_RealtimeTrip]] = {}
+    for trip in new_trips:
+        key = np.int64(trip.route).tobytes() + np.int64(trip.day).tobytes() + trip.stops.tobytes()
+        groups.setdefault(key, []).append(trip)
+    patterns = []
+    for members in groups.values():
+        members = sorted(members, key=_departure_then_arrival)
+        sub = fifo_split(np.stack([m.arr for m in members]), np.stack([m.dep for m in members]))
+        for group in range(int(sub.max()) + 1):
+            patterns.append([members[j] for j in np.flatnonzero(sub == group)])
+    return patterns
+
+
+def _rebuild(static: Network, removed_days: dict[int, set[int]], new_trips: Sequence[_RealtimeTrip]):
+    """The realtime network: static trips moved off their removed days, realtime trips appended
+    as new patterns (static arrays are copied, never written)."""
+    tt = static.timetable
+    service_days, trip_service, day_rows = _service_rows(tt, removed_days, new_trips)
     n_trips0 = tt.trip_count
     if not new_trips:
         timetable = tt.replace(trip_service=trip_service, service_days=service_days,
                                trip_source=np.arange(n_trips0, dtype=np.int64))
         return static.with_timetable(timetable), {}, []
-    # group realtime trips by (route, stops) then FIFO-split
-    groups: dict[bytes, list[int]] = {}
-    for i, item in enumerate(new_trips):
-        key = np.int64(item[6]).tobytes() + np.int64(item[1]).tobytes() + item[2].tobytes()
-        groups.setdefault(key, []).append(i)
-    p_stops, p_route, p_tz, p_ntrips = [], [], [], []
-    t_src, t_svc, t_acc, t_ids, t_routes, t_heads, t_shapes = [], [], [], [], [], [], []
-    st_arr, st_dep, st_flags = [], [], []
+    patterns = _realtime_patterns(new_trips)
+    trips = [trip for pattern in patterns for trip in pattern]
+    sources = np.array([trip.source for trip in trips], dtype=np.int64)
     replaced: dict[tuple[int, int], int] = {}
     added: list[int] = []
-    next_trip = n_trips0
-    for members in groups.values():
-        members = sorted(members, key=lambda i: (int(new_trips[i][4][0]), int(new_trips[i][3][-1])))
-        arr = np.stack([new_trips[i][3] for i in members])
-        dep = np.stack([new_trips[i][4] for i in members])
-        sub = fifo_split(arr, dep)
-        for g in range(int(sub.max()) + 1):
-            chosen = [members[j] for j in np.flatnonzero(sub == g)]
-            first = new_trips[chosen[0]]
-            p_stops.append(first[2])
-            p_route.append(first[6])
-            p_tz.append(first[7])
-            p_ntrips.append(len(chosen))
-            for i in chosen:
-                src, day, _, a, d, f, route, _, trip_id = new_trips[i]
-                st_arr.append(a)
-                st_dep.append(d)
-                st_flags.append(f)
-                t_src.append(src)
-                t_svc.append(day_rows[day])
-                t_acc.append(tt.trip_accessible[src] if src >= 0 else 0)
-                t_ids.append(trip_id)
-                t_routes.append(route)
-                t_heads.append(static.trip_headsigns[src] if src >= 0 else "")
-                t_shapes.append(static.trip_shape_ids[src] if src >= 0 else "")
-                if src >= 0:
-                    replaced[(src, day)] = next_trip
-                else:
-                    added.append(next_trip)
-                next_trip += 1
-    n_new_p = len(p_stops)
-    lens = np.array([s.size for s in p_stops], dtype=np.int64)
-    ntr = np.array(p_ntrips, dtype=np.int64)
+    for i, trip in enumerate(trips):
+        if trip.source >= 0:
+            replaced[(trip.source, trip.day)] = n_trips0 + i
+        else:
+            added.append(n_trips0 + i)
+    lens = np.array([pattern[0].stops.size for pattern in patterns], dtype=np.int64)
+    ntr = np.array([len(pattern) for pattern in patterns], dtype=np.int64)
     pattern_stop_offsets = np.r_[tt.pattern_stop_offsets, tt.pattern_stop_offsets[-1] + np.cumsum(lens)]
-    pattern_stops = np.concatenate([tt.pattern_stops, *p_stops]).astype(np.int32)
+    pattern_stops = np.concatenate([tt.pattern_stops, *(pattern[0].stops for pattern in patterns)]).astype(np.int32)
     pattern_trip_offsets = np.r_[tt.pattern_trip_offsets, tt.pattern_trip_offsets[-1] + np.cumsum(ntr)]
     pattern_stop_time_offsets = np.r_[
         tt.pattern_stop_time_offsets, tt.pattern_stop_time_offsets[-1] + np.cumsum(lens * ntr)
     ]
     n_p0 = tt.pattern_count
-    trip_pattern = np.r_[tt.trip_pattern, np.repeat(np.arange(n_p0, n_p0 + n_new_p), ntr)].astype(np.int32)
+    trip_pattern = np.r_[tt.trip_pattern, np.repeat(np.arange(n_p0, n_p0 + len(patterns)), ntr)].astype(np.int32)
     sp_off, sp_pat, sp_pos = build_stop_patterns(tt.stop_count, pattern_stop_offsets, pattern_stops)
     timetable = tt.replace(
         pattern_stop_offsets=pattern_stop_offsets.astype(np.int64),
         pattern_stops=pattern_stops,
         pattern_trip_offsets=pattern_trip_offsets.astype(np.int64),
         pattern_stop_time_offsets=pattern_stop_time_offsets.astype(np.int64),
-        pattern_route=np.r_[tt.pattern_route, p_route].astype(np.int32),
-        pattern_tz=np.r_[tt.pattern_tz, p_tz].astype(np.int32),
-        stop_time_arrival=np.concatenate([tt.stop_time_arrival, *st_arr]).astype(np.int32),
-        stop_time_departure=np.concatenate([tt.stop_time_departure, *st_dep]).astype(np.int32),
-        stop_time_flags=np.concatenate([tt.stop_time_flags, *st_flags]).astype(np.uint8),
+        pattern_route=np.r_[tt.pattern_route, [pattern[0].route for pattern in patterns]].astype(np.int32),
+        pattern_tz=np.r_[tt.pattern_tz, [pattern[0].tz for pattern in patterns]].astype(np.int32),
+        stop_time_arrival=np.concatenate([tt.stop_time_arrival, *(trip.arr for trip in trips)]).astype(np.int32),
+        stop_time_departure=np.concatenate([tt.stop_time_departure, *(trip.dep for trip in trips)]).astype(np.int32),
+        stop_time_flags=np.concatenate([tt.stop_time_flags, *(trip.flags for trip in trips)]).astype(np.uint8),
         trip_pattern=trip_pattern,
-        trip_service=np.r_[trip_service, t_svc].astype(np.int32),
-        trip_accessible=np.r_[tt.trip_accessible, t_acc].astype(np.uint8),
+        trip_service=np.r_[trip_service, [day_rows[trip.day] for trip in trips]].astype(np.int32),
+        trip_accessible=np.r_[tt.trip_accessible, [tt.trip_accessible[s] if s >= 0 else 0 for s in sources.tolist()]
+                              ].astype(np.uint8),
         service_days=service_days,
         stop_pattern_offsets=sp_off, stop_pattern_pattern=sp_pat, stop_pattern_pos=sp_pos,
-        trip_source=np.r_[np.arange(n_trips0), t_src].astype(np.int64),
-        trip_rule_key=_extend_rule_keys(tt, np.asarray(t_src, dtype=np.int64)),
-        max_stop_time_s=int(max(tt.max_stop_time_s, max(int(a.max()) for a in st_arr))),
+        trip_source=np.r_[np.arange(n_trips0), sources].astype(np.int64),
+        trip_rule_key=_extend_rule_keys(tt, sources),
+        max_stop_time_s=int(max(tt.max_stop_time_s, max(int(trip.arr.max()) for trip in trips))),
     )
-    network = static.with_timetable(
+    return _realtime_network(static, timetable, trips), replaced, added
+
+
+def _realtime_network(static: Network, timetable, trips: Sequence[_RealtimeTrip]) -> Network:
+    """The static network's lookups extended with the realtime trips (same TripIdx order)."""
+    def copied(values: np.ndarray, default: object) -> list:
+        return [values[trip.source] if trip.source >= 0 else default for trip in trips]
+
+    return static.with_timetable(
         timetable,
-        trip_ids=np.r_[static.trip_ids, np.array(t_ids, dtype=object)],
-        trip_routes=np.r_[static.trip_routes, t_routes].astype(np.int32),
-        trip_headsigns=np.r_[static.trip_headsigns, np.array(t_heads, dtype=object)],
-        trip_shape_ids=np.r_[static.trip_shape_ids, np.array(t_shapes, dtype=object)],
+        trip_ids=np.r_[static.trip_ids, np.array([trip.trip_id for trip in trips], dtype=object)],
+        trip_routes=np.r_[static.trip_routes, [trip.route for trip in trips]].astype(np.int32),
+        trip_headsigns=np.r_[static.trip_headsigns, np.array(copied(static.trip_headsigns, ""), dtype=object)],
+        trip_shape_ids=np.r_[static.trip_shape_ids, np.array(copied(static.trip_shape_ids, ""), dtype=object)],
     )
-    return network, replaced, added
 
 
 def _extend_rule_keys(tt, sources: np.ndarray) -> np.ndarray | None:
