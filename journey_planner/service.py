@@ -226,7 +226,6 @@ class PlannerService:
         stops = network.list_station_stops(s)
         mapper = Mapper(network, snapshot.overlay if use_rt else _NO_OVERLAY, use_rt)
         found: list[tuple[int, int, int, int, int, int]] = []  # (time, trip, day, pos, stop, sched)
-        static_tt = snapshot.static.timetable
         for stop in stops.tolist():
             for x in range(int(tt.stop_pattern_offsets[stop]), int(tt.stop_pattern_offsets[stop + 1])):
                 p, pos = int(tt.stop_pattern_pattern[x]), int(tt.stop_pattern_pos[x])
@@ -243,17 +242,7 @@ class PlannerService:
                                         & ((tt.stop_time_flags[rows] & NO_PICKUP) == 0))
                     found += [(int(dep[i]), t_first + int(i), d, pos, stop, 0) for i in ok]
         # cancelled trips still show, as cancelled, at their scheduled time
-        cancelled = []
-        if use_rt:
-            for trip, d in snapshot.overlay.canceled:
-                p = int(static_tt.trip_pattern[trip])
-                n_s = int(static_tt.pattern_stop_offsets[p + 1] - static_tt.pattern_stop_offsets[p])
-                pat_stops = static_tt.pattern_stops[static_tt.pattern_stop_offsets[p]: static_tt.pattern_stop_offsets[p + 1]]
-                for pos in np.flatnonzero(np.isin(pat_stops, stops)).tolist():
-                    row = int(static_tt.pattern_stop_time_offsets[p]) + (trip - int(static_tt.pattern_trip_offsets[p])) * n_s + pos
-                    dep = int(static_tt.day_base_s[d, static_tt.pattern_tz[p]]) + int(static_tt.stop_time_departure[row])
-                    if t0 <= dep <= t0 + horizon and pos < n_s - 1:
-                        cancelled.append((dep, trip, d, pos, int(pat_stops[pos])))
+        cancelled = _cancelled_departures(snapshot, stops, t0, horizon) if use_rt else []
         found.sort()
         out = []
         for dep, trip, d, pos, stop, _ in found[: limit * 2]:
@@ -339,6 +328,25 @@ class PlannerService:
 
 
 _NO_OVERLAY = RealtimeOverlay()
+
+
+def _cancelled_departures(
+    snapshot: Snapshot, stops: np.ndarray, t0: int, horizon_s: int,
+) -> list[tuple[int, int, int, int, int]]:
+    """(scheduled departure, static trip, day, position, stop) of the cancelled trips leaving
+    these stops within the horizon."""
+    static_tt = snapshot.static.timetable
+    out = []
+    for trip, d in snapshot.overlay.canceled:
+        p = int(static_tt.trip_pattern[trip])
+        n_s = int(static_tt.pattern_stop_offsets[p + 1] - static_tt.pattern_stop_offsets[p])
+        pat_stops = static_tt.pattern_stops[static_tt.pattern_stop_offsets[p]: static_tt.pattern_stop_offsets[p + 1]]
+        for pos in np.flatnonzero(np.isin(pat_stops, stops)).tolist():
+            row = int(static_tt.pattern_stop_time_offsets[p]) + (trip - int(static_tt.pattern_trip_offsets[p])) * n_s + pos
+            dep = int(static_tt.day_base_s[d, static_tt.pattern_tz[p]]) + int(static_tt.stop_time_departure[row])
+            if t0 <= dep <= t0 + horizon_s and pos < n_s - 1:
+                out.append((dep, trip, d, pos, int(pat_stops[pos])))
+    return out
 
 
 def _distances(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
