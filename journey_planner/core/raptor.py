@@ -116,6 +116,20 @@ def _earliest_trip(p, pos, t_min, p_stop_off, p_trip_off, p_st_off, p_tz, st_dep
 
 
 @njit(cache=True, nogil=True)
+def _first_at_or_after(st_dep, row0, n_s, n_trips, rel):
+    """Binary search: the first trip of the pattern whose departure (row0 + j * n_s) is >= rel."""
+    lo = 0
+    hi = n_trips
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if st_dep[row0 + mid * n_s] < rel:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
 def _earliest_trip_ruled(p, pos, r, t_left, left_stop, left_route, left_key, s, p_stop_off, p_trip_off,
                          p_st_off, p_tz, st_dep, st_flags, active, pattern_active, base, route,
                          rule_off, rule_from_stop, rule_from_route, rule_from_trip, rule_to_route,
@@ -157,16 +171,7 @@ def _earliest_trip_ruled(p, pos, r, t_left, left_stop, left_route, left_key, s, 
         if pattern_active[c, p] == 0:
             continue
         b = base[c, z]
-        rel = lo_time - b
-        lo = 0
-        hi = nt
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if st_dep[row0 + mid * n_s] < rel:
-                lo = mid + 1
-            else:
-                hi = mid
-        for j in range(lo, nt):
+        for j in range(_first_at_or_after(st_dep, row0, n_s, nt, lo_time - b), nt):
             row = row0 + j * n_s
             d = b + st_dep[row]
             if d >= best_abs:
@@ -200,25 +205,11 @@ def _earliest_trip_ruled(p, pos, r, t_left, left_stop, left_route, left_key, s, 
 
 
 @njit(cache=True, nogil=True)
-def raptor_run(
-    # timetable
-    p_stop_off, p_stops, p_trip_off, p_st_off, p_tz, st_arr, st_dep, st_flags,
-    s_pat_off, s_pat_pat, s_pat_pos, fp_off, fp_to, fp_dur, stop_slack,
-    rule_off, rule_from_stop, rule_from_route, rule_from_trip, rule_to_route, rule_to_trip,
-    rule_slack, trip_key, trip_pattern, pattern_route,
-    # query
-    active, pattern_active, base, stop_ok, access_stops, access_times, egress_stops, egress_walk,
-    max_rounds, default_slack,
-    # state
-    tarr, t_trip, t_day, t_board, t_alight, arr, arr_from, ready, ready_from,
-    best_tarr, best_arr, best_ready, dest_arr, dest_stop,
-    marked, marked_list, next_marked, next_list, transit_flag, transit_list,
-    pattern_first, pattern_list,
-):
-    """One RAPTOR run from the access stops at the given absolute times. Returns rounds run."""
+def _access_round(access_stops, access_times, tarr, t_trip, arr, arr_from, ready, ready_from,
+                  best_tarr, best_arr, best_ready, marked, marked_list, transit_flag, transit_list):
+    """Round 0: the access walks. Returns (marked stops, stops reached "by trip" to walk on from)."""
     n_marked = 0
     n_transit = 0
-    # ---- round 0: access walk, then footpaths from the access stops ----
     for a in range(access_stops.size):
         s = access_stops[a]
         t = access_times[a]
@@ -242,33 +233,208 @@ def raptor_run(
                 marked[s] = 1
                 marked_list[n_marked] = s
                 n_marked += 1
-    bound = dest_arr[0]
+    return n_marked, n_transit
+
+
+@njit(cache=True, nogil=True)
+def _walk_on(k, bound, n_transit, n_next, fp_off, fp_to, fp_dur, tarr, arr, arr_from, ready, ready_from,
+             best_arr, best_ready, transit_flag, transit_list, next_marked, next_list):
+    """Footpaths from the stops reached by a trip in round k (arrivals >= bound are useless).
+    Returns the new length of the next round's queue."""
     for i in range(n_transit):
         s = transit_list[i]
         transit_flag[s] = 0
-        ts = tarr[0, s]
+        ts = tarr[k, s]
+        if ts >= bound:
+            continue
         for f in range(fp_off[s], fp_off[s + 1]):
             u = fp_to[f]
             c = ts + fp_dur[f]
+            if c >= bound:
+                continue
             if c < best_arr[u]:
                 best_arr[u] = c
-                arr[0, u] = c
-                arr_from[0, u] = s
+                arr[k, u] = c
+                arr_from[k, u] = s
             if c < best_ready[u]:
                 best_ready[u] = c
-                ready[0, u] = c
-                ready_from[0, u] = s
-                if marked[u] == 0:
-                    marked[u] = 1
-                    marked_list[n_marked] = u
-                    n_marked += 1
+                ready[k, u] = c
+                ready_from[k, u] = s
+                if next_marked[u] == 0:
+                    next_marked[u] = 1
+                    next_list[n_next] = u
+                    n_next += 1
+    return n_next
+
+
+@njit(cache=True, nogil=True)
+def _reach_destination(k, egress_stops, egress_walk, arr, dest_arr, dest_stop):
     for e in range(egress_stops.size):
         s = egress_stops[e]
-        if arr[0, s] < INF_TIME:
-            c = arr[0, s] + egress_walk[e]
-            if c < dest_arr[0]:
-                dest_arr[0] = c
-                dest_stop[0] = e
+        if arr[k, s] < INF_TIME:
+            c = arr[k, s] + egress_walk[e]
+            if c < dest_arr[k]:
+                dest_arr[k] = c
+                dest_stop[k] = e
+
+
+@njit(cache=True, nogil=True)
+def _collect_patterns(n_marked, marked, marked_list, stop_ok, s_pat_off, s_pat_pat, s_pat_pos,
+                      pattern_active, pattern_first, pattern_list):
+    """Patterns through the marked stops (idle ones skipped), each from its earliest marked
+    position; the marks are cleared. Returns how many patterns are queued."""
+    n_pat = 0
+    for i in range(n_marked):
+        s = marked_list[i]
+        marked[s] = 0
+        if stop_ok[s] == 0:
+            continue
+        for x in range(s_pat_off[s], s_pat_off[s + 1]):
+            p = s_pat_pat[x]
+            pos = s_pat_pos[x]
+            idle = True
+            for c in range(pattern_active.shape[0]):
+                if pattern_active[c, p] != 0:
+                    idle = False
+            if idle:
+                continue
+            if pattern_first[p] == NOT_QUEUED:
+                pattern_list[n_pat] = p
+                n_pat += 1
+                pattern_first[p] = pos
+            elif pos < pattern_first[p]:
+                pattern_first[p] = pos
+    return n_pat
+
+
+@njit(cache=True, nogil=True)
+def _board_under_rules(k, p, pos, r, s, ready_from, t_trip, tarr, trip_pattern, pattern_route, trip_key,
+                       p_stop_off, p_trip_off, p_st_off, p_tz, st_dep, st_flags, active, pattern_active, base,
+                       rule_off, rule_from_stop, rule_from_route, rule_from_trip, rule_to_route, rule_to_trip,
+                       rule_slack):
+    """At a stop with transfer rules: find the trip the traveller changes from (the trip label of
+    the stop, or of the stop a footpath came from) and search under the rules; (NO_RULE_MATCH,
+    -1, INF_TIME) when the stop was reached otherwise or no row governs this change."""
+    came_from = ready_from[k - 1, s]
+    left = s if came_from == FROM_OWN_TRIP else came_from
+    if came_from < FROM_OWN_TRIP or t_trip[k - 1, left] < 0:
+        return NO_RULE_MATCH, -1, INF_TIME
+    left_trip = t_trip[k - 1, left]
+    return _earliest_trip_ruled(
+        p, pos, r, tarr[k - 1, left], left, pattern_route[trip_pattern[left_trip]],
+        trip_key[left_trip], s, p_stop_off, p_trip_off, p_st_off, p_tz, st_dep,
+        st_flags, active, pattern_active, base, pattern_route[p], rule_off,
+        rule_from_stop, rule_from_route, rule_from_trip, rule_to_route,
+        rule_to_trip, rule_slack, trip_key,
+    )
+
+
+@njit(cache=True, nogil=True)
+def _scan_patterns(
+    k, bound, default_slack, n_pat, pattern_list, pattern_first, p_stop_off, p_stops, p_trip_off, p_st_off, p_tz,
+    st_arr, st_dep, st_flags, stop_slack, rule_off, rule_from_stop, rule_from_route, rule_from_trip, rule_to_route,
+    rule_to_trip, rule_slack, trip_key, trip_pattern, pattern_route, active, pattern_active, base, stop_ok, tarr,
+    t_trip, t_day, t_board, t_alight, arr, arr_from, ready, ready_from, best_tarr, best_arr, best_ready,
+    next_marked, next_list, transit_flag, transit_list,
+):
+    """Round k: ride the queued patterns from their first marked position, boarding earlier trips where one can.
+    One loop, called once per round: helpers called per stop made queries several times slower."""
+    n_next = 0
+    n_transit = 0
+    for pi in range(n_pat):
+        p = pattern_list[pi]
+        start = pattern_first[p]
+        pattern_first[p] = NOT_QUEUED
+        s0 = p_stop_off[p]
+        n_s = p_stop_off[p + 1] - s0
+        z = p_tz[p]
+        cur_t, cur_c, cur_row0, cur_base, board_pos = NO_TRIP, -1, 0, np.int64(0), -1  # trip ridden, none yet
+        for pos in range(start, n_s):
+            s = p_stops[s0 + pos]
+            if cur_t >= 0:
+                row = cur_row0 + pos
+                if (st_flags[row] & DROP_OFF_FORBIDDEN_BIT) == 0 and stop_ok[s] != 0:
+                    a = cur_base + st_arr[row]
+                    if a < best_tarr[s] and a < bound:
+                        best_tarr[s] = a
+                        tarr[k, s] = a
+                        t_trip[k, s] = cur_t
+                        t_day[k, s] = cur_c
+                        t_board[k, s] = board_pos
+                        t_alight[k, s] = pos
+                        if transit_flag[s] == 0:
+                            transit_flag[s] = 1
+                            transit_list[n_transit] = s
+                            n_transit += 1
+                        if a < best_arr[s]:
+                            best_arr[s] = a
+                            arr[k, s] = a
+                            arr_from[k, s] = FROM_OWN_TRIP
+                        sl = stop_slack[s]
+                        if sl == USE_DEFAULT_SLACK:
+                            sl = default_slack
+                        if sl >= 0 and a + sl < best_ready[s]:
+                            best_ready[s] = a + sl
+                            ready[k, s] = a + sl
+                            ready_from[k, s] = FROM_OWN_TRIP
+                            if next_marked[s] == 0:
+                                next_marked[s] = 1
+                                next_list[n_next] = s
+                                n_next += 1
+            # can we catch an earlier trip here?
+            r = ready[k - 1, s]
+            if r < INF_TIME and stop_ok[s] != 0:
+                cur_dep = INF_TIME
+                if cur_t >= 0:
+                    cur_dep = cur_base + st_dep[cur_row0 + pos]
+                nt_, nc_, nd_ = NO_RULE_MATCH, -1, INF_TIME
+                if rule_off[s] != rule_off[s + 1]:  # transfers.txt rows naming routes/trips
+                    nt_, nc_, nd_ = _board_under_rules(
+                        k, p, pos, r, s, ready_from, t_trip, tarr, trip_pattern, pattern_route, trip_key,
+                        p_stop_off, p_trip_off, p_st_off, p_tz, st_dep, st_flags, active, pattern_active, base,
+                        rule_off, rule_from_stop, rule_from_route, rule_from_trip, rule_to_route, rule_to_trip,
+                        rule_slack,
+                    )
+                if nt_ == NO_RULE_MATCH and r <= cur_dep:
+                    nt_, nc_, nd_ = _earliest_trip(
+                        p, pos, r, p_stop_off, p_trip_off, p_st_off, p_tz, st_dep, st_flags,
+                        active, pattern_active, base,
+                    )
+                if nt_ != NO_RULE_MATCH:
+                    if nt_ >= 0 and nd_ < cur_dep:
+                        cur_t = nt_
+                        cur_c = nc_
+                        cur_base = base[nc_, z]
+                        cur_row0 = p_st_off[p] + (nt_ - p_trip_off[p]) * n_s
+                        board_pos = pos
+    return n_next, n_transit
+
+
+@njit(cache=True, nogil=True)
+def raptor_run(
+    # timetable
+    p_stop_off, p_stops, p_trip_off, p_st_off, p_tz, st_arr, st_dep, st_flags,
+    s_pat_off, s_pat_pat, s_pat_pos, fp_off, fp_to, fp_dur, stop_slack,
+    rule_off, rule_from_stop, rule_from_route, rule_from_trip, rule_to_route, rule_to_trip,
+    rule_slack, trip_key, trip_pattern, pattern_route,
+    # query
+    active, pattern_active, base, stop_ok, access_stops, access_times, egress_stops, egress_walk,
+    max_rounds, default_slack,
+    # state
+    tarr, t_trip, t_day, t_board, t_alight, arr, arr_from, ready, ready_from,
+    best_tarr, best_arr, best_ready, dest_arr, dest_stop,
+    marked, marked_list, next_marked, next_list, transit_flag, transit_list,
+    pattern_first, pattern_list,
+):
+    """One RAPTOR run from the access stops at the given absolute times. Returns rounds run."""
+    n_marked, n_transit = _access_round(
+        access_stops, access_times, tarr, t_trip, arr, arr_from, ready, ready_from,
+        best_tarr, best_arr, best_ready, marked, marked_list, transit_flag, transit_list,
+    )
+    # round 0 walks on from the access stops without a bound, into this round's marks
+    n_marked = _walk_on(0, INF_TIME, n_transit, n_marked, fp_off, fp_to, fp_dur, tarr, arr, arr_from,
+                        ready, ready_from, best_arr, best_ready, transit_flag, transit_list, marked, marked_list)
+    _reach_destination(0, egress_stops, egress_walk, arr, dest_arr, dest_stop)
     rounds_run = 0
     for k in range(1, max_rounds + 1):
         if n_marked == 0:
@@ -278,141 +444,19 @@ def raptor_run(
         for j in range(1, k + 1):
             if dest_arr[j] < bound:
                 bound = dest_arr[j]
-        # collect patterns through marked stops, earliest marked position first
-        n_pat = 0
-        for i in range(n_marked):
-            s = marked_list[i]
-            marked[s] = 0
-            if stop_ok[s] == 0:
-                continue
-            for x in range(s_pat_off[s], s_pat_off[s + 1]):
-                p = s_pat_pat[x]
-                pos = s_pat_pos[x]
-                idle = True
-                for c in range(pattern_active.shape[0]):
-                    if pattern_active[c, p] != 0:
-                        idle = False
-                if idle:
-                    continue
-                if pattern_first[p] == NOT_QUEUED:
-                    pattern_list[n_pat] = p
-                    n_pat += 1
-                    pattern_first[p] = pos
-                elif pos < pattern_first[p]:
-                    pattern_first[p] = pos
-        n_next = 0
-        n_transit = 0
-        # ---- scan patterns ----
-        for pi in range(n_pat):
-            p = pattern_list[pi]
-            start = pattern_first[p]
-            pattern_first[p] = NOT_QUEUED
-            s0 = p_stop_off[p]
-            n_s = p_stop_off[p + 1] - s0
-            z = p_tz[p]
-            cur_t = NO_TRIP
-            cur_c = -1
-            cur_row0 = 0
-            cur_base = np.int64(0)
-            board_pos = -1
-            for pos in range(start, n_s):
-                s = p_stops[s0 + pos]
-                if cur_t >= 0:
-                    row = cur_row0 + pos
-                    if (st_flags[row] & DROP_OFF_FORBIDDEN_BIT) == 0 and stop_ok[s] != 0:
-                        a = cur_base + st_arr[row]
-                        if a < best_tarr[s] and a < bound:
-                            best_tarr[s] = a
-                            tarr[k, s] = a
-                            t_trip[k, s] = cur_t
-                            t_day[k, s] = cur_c
-                            t_board[k, s] = board_pos
-                            t_alight[k, s] = pos
-                            if transit_flag[s] == 0:
-                                transit_flag[s] = 1
-                                transit_list[n_transit] = s
-                                n_transit += 1
-                            if a < best_arr[s]:
-                                best_arr[s] = a
-                                arr[k, s] = a
-                                arr_from[k, s] = FROM_OWN_TRIP
-                            sl = stop_slack[s]
-                            if sl == USE_DEFAULT_SLACK:
-                                sl = default_slack
-                            if sl >= 0 and a + sl < best_ready[s]:
-                                best_ready[s] = a + sl
-                                ready[k, s] = a + sl
-                                ready_from[k, s] = FROM_OWN_TRIP
-                                if next_marked[s] == 0:
-                                    next_marked[s] = 1
-                                    next_list[n_next] = s
-                                    n_next += 1
-                # can we catch an earlier trip here?
-                r = ready[k - 1, s]
-                if r < INF_TIME and stop_ok[s] != 0:
-                    cur_dep = INF_TIME
-                    if cur_t >= 0:
-                        cur_dep = cur_base + st_dep[cur_row0 + pos]
-                    nt_ = NO_RULE_MATCH
-                    nc_ = -1
-                    nd_ = INF_TIME
-                    if rule_off[s] != rule_off[s + 1]:
-                        # transfers.txt rows naming routes/trips: who do we change from?
-                        rf = ready_from[k - 1, s]
-                        left = s if rf == FROM_OWN_TRIP else rf
-                        if rf >= FROM_OWN_TRIP and t_trip[k - 1, left] >= 0:
-                            lt = t_trip[k - 1, left]
-                            nt_, nc_, nd_ = _earliest_trip_ruled(
-                                p, pos, r, tarr[k - 1, left], left, pattern_route[trip_pattern[lt]],
-                                trip_key[lt], s, p_stop_off, p_trip_off, p_st_off, p_tz, st_dep,
-                                st_flags, active, pattern_active, base, pattern_route[p], rule_off,
-                                rule_from_stop, rule_from_route, rule_from_trip, rule_to_route,
-                                rule_to_trip, rule_slack, trip_key,
-                            )
-                    if nt_ == NO_RULE_MATCH and r <= cur_dep:
-                        nt_, nc_, nd_ = _earliest_trip(
-                            p, pos, r, p_stop_off, p_trip_off, p_st_off, p_tz, st_dep, st_flags,
-                            active, pattern_active, base,
-                        )
-                    if nt_ != NO_RULE_MATCH:
-                        if nt_ >= 0 and nd_ < cur_dep:
-                            cur_t = nt_
-                            cur_c = nc_
-                            cur_base = base[nc_, z]
-                            cur_row0 = p_st_off[p] + (nt_ - p_trip_off[p]) * n_s
-                            board_pos = pos
-        # ---- footpaths from stops reached by a trip in this round ----
-        for i in range(n_transit):
-            s = transit_list[i]
-            transit_flag[s] = 0
-            ts = tarr[k, s]
-            if ts >= bound:
-                continue
-            for f in range(fp_off[s], fp_off[s + 1]):
-                u = fp_to[f]
-                c = ts + fp_dur[f]
-                if c >= bound:
-                    continue
-                if c < best_arr[u]:
-                    best_arr[u] = c
-                    arr[k, u] = c
-                    arr_from[k, u] = s
-                if c < best_ready[u]:
-                    best_ready[u] = c
-                    ready[k, u] = c
-                    ready_from[k, u] = s
-                    if next_marked[u] == 0:
-                        next_marked[u] = 1
-                        next_list[n_next] = u
-                        n_next += 1
-        # ---- destination ----
-        for e in range(egress_stops.size):
-            s = egress_stops[e]
-            if arr[k, s] < INF_TIME:
-                c = arr[k, s] + egress_walk[e]
-                if c < dest_arr[k]:
-                    dest_arr[k] = c
-                    dest_stop[k] = e
+        n_pat = _collect_patterns(n_marked, marked, marked_list, stop_ok, s_pat_off, s_pat_pat, s_pat_pos,
+                                  pattern_active, pattern_first, pattern_list)
+        n_next, n_transit = _scan_patterns(
+            k, bound, default_slack, n_pat, pattern_list, pattern_first,
+            p_stop_off, p_stops, p_trip_off, p_st_off, p_tz, st_arr, st_dep, st_flags, stop_slack,
+            rule_off, rule_from_stop, rule_from_route, rule_from_trip, rule_to_route, rule_to_trip,
+            rule_slack, trip_key, trip_pattern, pattern_route, active, pattern_active, base, stop_ok,
+            tarr, t_trip, t_day, t_board, t_alight, arr, arr_from, ready, ready_from,
+            best_tarr, best_arr, best_ready, next_marked, next_list, transit_flag, transit_list,
+        )
+        n_next = _walk_on(k, bound, n_transit, n_next, fp_off, fp_to, fp_dur, tarr, arr, arr_from, ready,
+                          ready_from, best_arr, best_ready, transit_flag, transit_list, next_marked, next_list)
+        _reach_destination(k, egress_stops, egress_walk, arr, dest_arr, dest_stop)
         # swap marked sets
         n_marked = 0
         for i in range(n_next):
