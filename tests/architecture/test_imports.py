@@ -208,6 +208,12 @@ def test_every_module_a_rule_names_exists():
     assert not missing, f"the import table names modules that do not exist: {missing}"
 
 
+def test_architecture_md_names_every_module_of_the_table():
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    missing = sorted({name for rule in RULES for name in rule.modules_named() if f"`{name}`" not in text})
+    assert not missing, f"ARCHITECTURE.md's import table does not name: {missing}"
+
+
 def test_every_module_is_covered_by_a_rule():
     # "nothing imports the assembly" covers every module; the others must each fall under a rule
     # saying what they may import.
