@@ -77,45 +77,6 @@ class SearchState:
 
 
 @njit(cache=True, nogil=True)
-def _earliest_trip(p, pos, t_min, p_stop_off, p_trip_off, p_st_off, p_tz, st_dep, st_flags,
-                   active, pattern_active, base):
-    """(trip, candidate day, absolute departure) of the first trip boardable at (p, pos) >= t_min."""
-    n_s = p_stop_off[p + 1] - p_stop_off[p]
-    t0 = p_trip_off[p]
-    nt = p_trip_off[p + 1] - t0
-    row0 = p_st_off[p] + pos
-    z = p_tz[p]
-    best_abs = INF_TIME
-    best_t = -1
-    best_c = -1
-    for c in range(base.shape[0]):
-        if pattern_active[c, p] == 0:
-            continue
-        b = base[c, z]
-        rel = t_min - b
-        lo = 0
-        hi = nt
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if st_dep[row0 + mid * n_s] < rel:
-                lo = mid + 1
-            else:
-                hi = mid
-        for j in range(lo, nt):
-            row = row0 + j * n_s
-            d = b + st_dep[row]
-            if d >= best_abs:
-                break
-            t = t0 + j
-            if active[c, t] != 0 and (st_flags[row] & PICKUP_FORBIDDEN_BIT) == 0:
-                best_abs = d
-                best_t = t
-                best_c = c
-                break
-    return best_t, best_c, best_abs
-
-
-@njit(cache=True, nogil=True)
 def _first_at_or_after(st_dep, row0, n_s, n_trips, rel):
     """Binary search: the first trip of the pattern whose departure (row0 + j * n_s) is >= rel."""
     lo = 0
@@ -127,6 +88,36 @@ def _first_at_or_after(st_dep, row0, n_s, n_trips, rel):
         else:
             hi = mid
     return lo
+
+
+@njit(cache=True, nogil=True)
+def _earliest_trip(p, pos, t_min, p_stop_off, p_trip_off, p_st_off, p_tz, st_dep, st_flags,
+                   active, pattern_active, base):
+    """(trip, candidate day, absolute departure) of the first trip boardable at (p, pos) >= t_min."""
+    n_s = p_stop_off[p + 1] - p_stop_off[p]
+    t0 = p_trip_off[p]
+    nt = p_trip_off[p + 1] - t0
+    row0 = p_st_off[p] + pos
+    z = p_tz[p]
+    best_abs = INF_TIME
+    best_t = NO_TRIP
+    best_c = -1
+    for c in range(base.shape[0]):
+        if pattern_active[c, p] == 0:
+            continue
+        b = base[c, z]
+        for j in range(_first_at_or_after(st_dep, row0, n_s, nt, t_min - b), nt):
+            row = row0 + j * n_s
+            d = b + st_dep[row]
+            if d >= best_abs:
+                break
+            t = t0 + j
+            if active[c, t] != 0 and (st_flags[row] & PICKUP_FORBIDDEN_BIT) == 0:
+                best_abs = d
+                best_t = t
+                best_c = c
+                break
+    return best_t, best_c, best_abs
 
 
 @njit(cache=True, nogil=True)
