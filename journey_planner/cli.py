@@ -19,21 +19,33 @@ import csv
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from feeds.realtime.model import ResolvedTripUpdate
 
 from .compile import FeedSource, Network, load_network
 from .core import Place, PlanRequest, TransitLeg, plan
 from .places import PlaceError, StopSpatialIndex, resolve_place
+from .realtime import apply_trip_updates
 
 __all__ = ["register", "main", "run_plan_command"]
 
 DEFAULT_CACHE_DIR = Path("var/cache/journey_planner")
 
 
-def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # noqa: SLF001
+# GTFS-RT files -> the network's resolved trip updates. Decoding and matching are feeds' work: the
+# assembly (oura.cli) hands the resolver in; without one, --realtime is refused.
+RealtimeResolver = Callable[[Network, Sequence[str]], Sequence[ResolvedTripUpdate]]
+
+
+def register(
+    subparsers: argparse._SubParsersAction,  # noqa: SLF001
+    resolve_realtime: RealtimeResolver | None = None,
+) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "plan",
         help="plan journeys on GTFS folders or zips (no database needed)",
@@ -45,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)
-    parser.set_defaults(func=lambda args, *_: run_plan_command(args))
+    parser.set_defaults(func=partial(_run_plan, resolve_realtime=resolve_realtime))
     return parser
 
 
@@ -81,27 +93,18 @@ def _parse_sources(values: Sequence[str]) -> list[FeedSource]:
     return out
 
 
-def apply_realtime_files(network: Network, paths: Sequence[str]) -> tuple[Network, int]:
-    """Decode, match and apply GTFS-RT TripUpdates files; returns the network and updates applied."""
-    from feeds.gtfs.model import read_gtfs
-    from feeds.realtime.decode import decode_feed_message
-    from feeds.realtime.match import StaticTripIndex, resolve_trip_updates
+def _run_plan(args: argparse.Namespace, *_: object, resolve_realtime: RealtimeResolver | None = None) -> int:
+    return run_plan_command(args, resolve_realtime=resolve_realtime)
 
-    from .realtime import apply_trip_updates
 
-    resolved = []
-    indexes = {}
-    for path in paths:
-        payload = Path(path).read_bytes()
-        for feed_id, feed_path in zip(network.feed_ids, network.feed_paths):
-            if feed_id not in indexes:
-                tables = read_gtfs(feed_path, only=["agency", "trips", "stop_times", "calendar",
-                                                    "calendar_dates", "frequencies", "stops", "routes"])
-                indexes[feed_id] = StaticTripIndex.from_gtfs(feed_id, tables)
-            message = decode_feed_message(payload, feed_id=feed_id)
-            updates, _errors = resolve_trip_updates(message, indexes[feed_id])
-            resolved.extend(updates)
-    realtime, overlay = apply_trip_updates(network, resolved)
+def apply_realtime_files(
+    network: Network, paths: Sequence[str], resolve_realtime: RealtimeResolver | None,
+) -> tuple[Network, int]:
+    """Apply GTFS-RT TripUpdates files (resolved by ``resolve_realtime``); returns the network and
+    the number of updates applied."""
+    if resolve_realtime is None:
+        raise SystemExit("--realtime needs GTFS-RT decoding and matching: use `oura plan`")
+    realtime, overlay = apply_trip_updates(network, list(resolve_realtime(network, paths)))
     return realtime, overlay.applied
 
 
@@ -162,12 +165,12 @@ def warm_up(network: Network) -> None:
         plan(tt, PlanRequest(Place.of_stops([s]), Place.of_stops([s]), t, arrive_by=arrive_by, window_s=60))
 
 
-def run_plan_command(args: argparse.Namespace, out=None) -> int:
+def run_plan_command(args: argparse.Namespace, out=None, resolve_realtime: RealtimeResolver | None = None) -> int:
     out = out or sys.stdout
     sources = _parse_sources(args.gtfs)
     network = load_network(sources, cache_dir=None if args.no_cache else args.cache_dir)
     if args.realtime:
-        network, _ = apply_realtime_files(network, args.realtime)
+        network, _ = apply_realtime_files(network, args.realtime, resolve_realtime)
     zones = [ZoneInfo(z) for z in network.timezones]
 
     def zone_of_stop(stop: int) -> ZoneInfo:
@@ -212,9 +215,9 @@ def run_plan_command(args: argparse.Namespace, out=None) -> int:
     return 1 if failures and not args.queries else 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, resolve_realtime: RealtimeResolver | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m journey_planner")
     sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
+    register(sub, resolve_realtime)
     args = parser.parse_args(argv)
     return args.func(args)

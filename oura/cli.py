@@ -18,7 +18,7 @@ from . import __version__
 from .config import Config, ConfigError, load_config
 from .db.session import database_dsn
 
-__all__ = ["main", "build_parser", "database_dsn"]
+__all__ = ["main", "build_parser", "database_dsn", "resolve_realtime_files"]
 
 Examples = Callable[[argparse._SubParsersAction], None]  # noqa: SLF001
 
@@ -198,8 +198,32 @@ def _cmd_keys_list(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def resolve_realtime_files(network, paths: Sequence[str]) -> list:
+    """GTFS-RT TripUpdates files decoded and matched to each feed of a compiled network: what
+    `oura plan --realtime` applies (feeds decodes and matches; the planner applies)."""
+    from pathlib import Path
+
+    from feeds.gtfs.model import read_gtfs
+    from feeds.realtime import StaticTripIndex, decode_feed_message, resolve_trip_updates
+
+    resolved = []
+    indexes = {}
+    for path in paths:
+        payload = Path(path).read_bytes()
+        for feed_id, feed_path in zip(network.feed_ids, network.feed_paths):
+            if feed_id not in indexes:
+                tables = read_gtfs(feed_path, only=["agency", "trips", "stop_times", "calendar",
+                                                    "calendar_dates", "frequencies", "stops", "routes"])
+                indexes[feed_id] = StaticTripIndex.from_gtfs(feed_id, tables)
+            updates, _errors = resolve_trip_updates(decode_feed_message(payload, feed_id=feed_id), indexes[feed_id])
+            resolved.extend(updates)
+    return resolved
+
+
 def _package_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:  # noqa: SLF001
     """The ``register`` functions of the packages' command lines."""
+    from functools import partial
+
     from feeds.cli import register as register_feeds
     from feeds.realtime.cli import register as register_realtime
     from journey_planner.cli import register as register_plan
@@ -207,7 +231,8 @@ def _package_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
 
     from .demo.cli import register as register_demo
 
-    return [register_plan, register_fares, register_feeds, register_realtime, register_demo]
+    register_plan_with_realtime = partial(register_plan, resolve_realtime=resolve_realtime_files)
+    return [register_plan_with_realtime, register_fares, register_feeds, register_realtime, register_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -28,13 +28,9 @@ FEEDS_PUBLIC_MODELS = ("feeds.gtfs.model", "feeds.gtfs.service_days", "feeds.rea
 
 # TEMPORARY (issue 11): journey_planner imports that break the table, left to the planner. Each
 # entry is (importing module or package, imported module): it excuses that import from anywhere
-# inside the first. Left: `oura plan --realtime` (journey_planner.cli.apply_realtime_files) decodes
-# and matches GTFS-RT files itself; the fix is for the assembly (oura.cli) to hand the planner CLI
-# resolved trip updates (feeds.realtime.model values), or for feeds to expose that step publicly.
-# Delete an entry when its import is gone (a stale entry fails the test); the list must end up empty.
+# inside the first. Empty: `oura plan --realtime` gets its GTFS-RT resolver from the assembly
+# (oura.cli.resolve_realtime_files). Delete an entry when its import is gone (a stale entry fails the test).
 PLANNER_IMPORTS_PENDING_REWRITE: tuple[tuple[str, str], ...] = (
-    ("journey_planner.cli", "feeds.realtime.decode"),
-    ("journey_planner.cli", "feeds.realtime.match"),
 )
 
 

@@ -7,12 +7,13 @@ import json
 from google.transit import gtfs_realtime_pb2
 
 from journey_planner.cli import main
+from oura.cli import resolve_realtime_files
 from tests.journey_planner._data import local_ts, write_feed
 from tests.journey_planner.moduletests.test_a06_transfers_txt import BASE
 
 
 def run_cli(capsys, *args: str) -> list[dict]:
-    assert main(["plan", *args]) == 0
+    assert main(["plan", *args], resolve_realtime=resolve_realtime_files) == 0  # as `oura plan` runs it
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
