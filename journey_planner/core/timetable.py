@@ -230,13 +230,12 @@ def build_rule_index(
     order = np.lexsort((-specificity, board_stop))
     offsets = np.zeros(stop_count + 1, dtype=np.int64)
     np.cumsum(np.bincount(board_stop.astype(np.int64), minlength=stop_count), out=offsets[1:])
-    i32 = lambda a: np.ascontiguousarray(a[order], dtype=np.int32)  # noqa: E731
-    return {
-        "transfer_rule_offsets": offsets, "transfer_rule_from_stop": i32(from_stop),
-        "transfer_rule_from_route": i32(from_route), "transfer_rule_from_trip": i32(from_trip),
-        "transfer_rule_to_route": i32(to_route), "transfer_rule_to_trip": i32(to_trip),
-        "transfer_rule_slack_s": i32(slack_s),
-    }
+    columns = {"from_stop": from_stop, "from_route": from_route, "from_trip": from_trip,
+               "to_route": to_route, "to_trip": to_trip, "slack_s": slack_s}
+    rules = {"transfer_rule_offsets": offsets}
+    for name, values in columns.items():
+        rules[f"transfer_rule_{name}"] = np.ascontiguousarray(values[order], dtype=np.int32)
+    return rules
 
 
 def _transpose_rules(tt: Timetable, trip_src: np.ndarray) -> dict[str, np.ndarray]:
