@@ -14,7 +14,7 @@ import asyncpg
 
 from ticketing.errors import UnknownOrder
 from ticketing.payments import PaymentProvider, PaymentResult
-from ticketing.repository import OrderRow, Q
+from ticketing.repository import OrderRow, Q, row_of
 
 __all__ = ["MAX_LINES", "MAX_QUANTITY", "OrderView", "PricedLine", "claimed_commission_permille", "get_order_view",
            "order_view_from_row", "reverse_charge"]
@@ -91,21 +91,8 @@ async def get_order_view(conn: asyncpg.Connection | asyncpg.Pool, order_id: int)
 def order_view_from_row(record: Mapping[str, Any]) -> OrderView:
     """An ``OrderView`` from a record of ``get_order_view`` (or of ``fulfil_paid_order``, which
     returns the same columns for the order it paid)."""
-    return OrderView(
-        order_id=record["order_id"],
-        status=record["status"],
-        selling_authority_id=record["selling_authority_id"],
-        sales_point_key_id=record["sales_point_key_id"],
-        channel=record["channel"],
-        total_minor=record["total_minor"],
-        currency=record["currency"],
-        refunded_minor=record["refunded_minor"],
-        created_at=record["created_at"],
-        lines=tuple(record["lines"]),
-        payments=tuple(record["payments"]),
-        ledger=tuple(record["ledger"]),
-        failure=record["failure"],
-    )
+    return row_of(OrderView, record, lines=tuple(record["lines"]), payments=tuple(record["payments"]),
+                  ledger=tuple(record["ledger"]))
 
 
 

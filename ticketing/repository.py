@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
 __all__ = [
     "Q", "load_queries", "ClaimedKey", "ContractRow", "MediumRow", "OrderContract", "OrderRow", "PaymentRow", "audit",
-    "contract_from_record", "find_medium", "find_order", "find_order_by_key", "list_payments", "lock_contracts_of_order",
+    "contract_from_record", "find_medium", "row_of", "find_order", "find_order_by_key", "list_payments", "lock_contracts_of_order",
     "lock_order",
 ]
+
+RowT = TypeVar("RowT")
 
 _HEADER = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 
@@ -58,20 +60,16 @@ class MediumRow:
     replaced_by_serial: str | None = None
 
 
-def medium_from_record(record: asyncpg.Record) -> MediumRow:
+def row_of(cls: type[RowT], record: Mapping[str, Any], **converted: Any) -> RowT:
+    """A frozen dataclass from a record: each field from the column of its name (a field the record
+    lacks keeps its default; columns no field names are ignored); ``converted`` gives the fields
+    whose type the column does not carry (a tuple for an array, say)."""
     data = dict(record)
-    return MediumRow(
-        medium_id=data["medium_id"],
-        serial=data["serial"],
-        kind=data["kind"],
-        fare_media_id=data["fare_media_id"],
-        account_id=data["account_id"],
-        issuing_authority_id=data["issuing_authority_id"],
-        status=data["status"],
-        replaced_by=data["replaced_by"],
-        created_at=data["created_at"],
-        replaced_by_serial=data.get("replaced_by_serial"),
-    )
+    return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data and f.name not in converted}, **converted)
+
+
+def medium_from_record(record: asyncpg.Record) -> MediumRow:
+    return row_of(MediumRow, record)
 
 
 @dataclass(frozen=True)
@@ -98,28 +96,7 @@ class ContractRow:
 
 
 def contract_from_record(record: asyncpg.Record) -> ContractRow:
-    data = dict(record)
-    return ContractRow(
-        contract_id=data["contract_id"],
-        medium_id=data["medium_id"],
-        order_id=data.get("order_id"),
-        line_no=data.get("line_no"),
-        fare_product_id=data["fare_product_id"],
-        rider_category_id=data.get("rider_category_id"),
-        network_ids=tuple(data["network_ids"]),
-        area_ids=tuple(data["area_ids"] or ()),
-        valid_from=data["valid_from"],
-        valid_until=data["valid_until"],
-        duration_s=data["duration_s"],
-        trips_total=data["trips_total"],
-        remaining_trips=data["remaining_trips"],
-        transfer_window_s=data["transfer_window_s"],
-        status=data.get("status", "active"),
-        first_used_at=data["first_used_at"],
-        last_counted_at=data["last_counted_at"],
-        last_route_id=data["last_route_id"],
-        reconstituted_from=data.get("reconstituted_from"),
-    )
+    return row_of(ContractRow, record, network_ids=tuple(record["network_ids"]), area_ids=tuple(record["area_ids"] or ()))
 
 
 @dataclass(frozen=True)

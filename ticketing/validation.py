@@ -59,7 +59,7 @@ import asyncpg
 
 from ticketing.errors import InvalidEvents
 from ticketing.products import DEFAULT_TIMEZONE, Catalogue, get_validity_end
-from ticketing.repository import Q
+from ticketing.repository import Q, row_of
 
 __all__ = [
     "Reason",
@@ -363,22 +363,8 @@ class BatchResult:
 
 
 def _contract_state(record: asyncpg.Record) -> ContractState:
-    return ContractState(
-        contract_id=record["contract_id"],
-        medium_id=record["medium_id"],
-        fare_product_id=record["fare_product_id"],
-        network_ids=frozenset(record["network_ids"]),
-        area_ids=frozenset(record["area_ids"] or ()),
-        valid_from=record["valid_from"],
-        valid_until=record["valid_until"],
-        duration_s=record["duration_s"],
-        trips_total=record["trips_total"],
-        remaining_trips=record["remaining_trips"],
-        transfer_window_s=record["transfer_window_s"],
-        first_used_at=record["first_used_at"],
-        last_counted_at=record["last_counted_at"],
-        last_route_id=record["last_route_id"],
-    )
+    return row_of(ContractState, record, network_ids=frozenset(record["network_ids"]),
+                  area_ids=frozenset(record["area_ids"] or ()))
 
 
 async def validate_batch(
