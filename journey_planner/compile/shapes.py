@@ -29,24 +29,27 @@ def _no_shapes() -> Shapes:
 
 
 def _numbers(values: np.ndarray) -> np.ndarray:
-    return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+    """Numeric cells as floats; when some cell is not a number, those cells are NaN."""
+    try:
+        return np.asarray(values, dtype=float)
+    except ValueError:
+        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
 
 
 def feed_shapes(feed_id: str, tables: GtfsTables) -> Shapes:
-    """One feed's shapes, points sorted by shape_id then shape_pt_sequence."""
+    """One feed's shapes, each one's points in shape_pt_sequence order."""
     table = tables.find("shapes")
     if table is None or not len(table) or "shape_id" not in table:
         return _no_shapes()
-    ids = column(table, "shape_id")
+    shape_of_point, shape_ids = pd.factorize(column(table, "shape_id"))  # shapes in order of appearance
     lat, lon = _numbers(column(table, "shape_pt_lat")), _numbers(column(table, "shape_pt_lon"))
     sequence = _numbers(column(table, "shape_pt_sequence"))
-    order = np.lexsort((sequence, ids))
-    ids, lat, lon = ids[order], lat[order], lon[order]
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    order = np.lexsort((sequence, shape_of_point))
+    counts = np.bincount(shape_of_point, minlength=len(shape_ids))
     return Shapes(
-        ids=np.array([f"{feed_id}:{ids[a]}" for a in starts.tolist()], dtype=object),
-        point_offsets=np.r_[starts, ids.size].astype(np.int64),
-        lat=lat, lon=lon,
+        ids=np.array([f"{feed_id}:{shape_id}" for shape_id in shape_ids], dtype=object),
+        point_offsets=np.r_[0, np.cumsum(counts)].astype(np.int64),
+        lat=lat[order], lon=lon[order],
     )
 
 
