@@ -26,18 +26,6 @@ ASSEMBLY = ("oura", "oura.__main__", "oura.app", "oura.cli", "oura.wiring")  # `
 DEMO = ("oura.demo",)
 FEEDS_PUBLIC_MODELS = ("feeds.gtfs.model", "feeds.gtfs.service_days", "feeds.realtime.model")
 
-# TEMPORARY (issue 11): journey_planner imports that break the table, left to the planner. Each
-# entry is (importing module or package, imported module): it excuses that import from anywhere
-# inside the first. Empty: `oura plan --realtime` gets its GTFS-RT resolver from the assembly
-# (oura.cli.resolve_realtime_files). Delete an entry when its import is gone (a stale entry fails the test).
-PLANNER_IMPORTS_PENDING_REWRITE: tuple[tuple[str, str], ...] = (
-)
-
-
-def _pending(module: str, name: str) -> bool:
-    return any(_within(module, (importer,)) and _within(name, (imported,))
-               for importer, imported in PLANNER_IMPORTS_PENDING_REWRITE)
-
 
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -144,8 +132,7 @@ def _violations(rule: Rule, modules: dict[str, list[str]]) -> list[str]:
                 if rule.forbidden and _within(name, rule.forbidden):
                     problems.append(f"{module} imports {name}")
                 elif rule.allowed_only is not None and not _is_allowed(name, rule.allowed_only):
-                    if not _pending(module, name):
-                        problems.append(f"{module} imports {name}")
+                    problems.append(f"{module} imports {name}")
             elif rule.third_party is not None and top and top not in sys.stdlib_module_names:
                 if top not in rule.third_party and top != "__future__":
                     problems.append(f"{module} imports third-party {name}")
@@ -165,7 +152,7 @@ def _private_violations(modules: dict[str, list[str]], packages: set[str]) -> li
                 if part.startswith("_") and not part.startswith("__"):
                     owner = ".".join(parts[:index])
                     inside = _within(module, (owner,)) if owner in packages else module == owner
-                    if not inside and not _pending(module, name):
+                    if not inside:
                         problems.append(f"{module} imports {name}")
                     break
     return sorted(set(problems))
@@ -217,14 +204,6 @@ def test_every_module_is_covered_by_a_rule():
     uncovered = sorted(module for module in _all_modules()
                        if not any(_within(module, r.applies_to) and not _within(module, r.exempt) for r in positive))
     assert not uncovered, f"modules no rule of the table says anything about: {uncovered}"
-
-
-def test_the_pending_list_names_only_imports_that_still_exist():
-    modules = _all_modules()
-    stale = [entry for entry in PLANNER_IMPORTS_PENDING_REWRITE
-             if not any(_within(module, (entry[0],)) and _within(name, (entry[1],))
-                        for module, imports in modules.items() for name in imports)]
-    assert not stale, f"delete these from PLANNER_IMPORTS_PENDING_REWRITE, their imports are gone: {stale}"
 
 
 def _rule(description_start: str) -> Rule:
