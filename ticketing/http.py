@@ -24,7 +24,7 @@ from ticketing import commissions
 from ticketing.errors import AuthorityRequired, InvalidLegs, InvalidMedium, UnknownOrder
 from ticketing.fares import FareLeg, quote
 from ticketing.products import FareProduct, get_calendar_days
-from ticketing.media import parse_holder_proof
+from ticketing.media import parse_entitlement_request, parse_holder_proof
 from ticketing.requests import parse_refund_request, parse_sale_request
 from ticketing import schemas
 from ticketing.schemas import COMPONENTS
@@ -329,9 +329,13 @@ async def record_entitlement(request: web.Request) -> web.Response:
     """A reduced fare is sold onto a card only while it holds a valid entitlement for its rider
     category; a sales point of the card's issuing authority records one after checking the proof."""
     principal = get_principal(request)
-    entitlement = await _service(request).record_entitlement(
-        serial=request.match_info["serial"], body=await read_json(request), authority_id=_authority(request),
-        actor_key_id=principal.key_id,
+    service = _service(request)
+    body = await read_json(request)
+    authority_id = _authority(request)
+    catalogue = service.catalogue
+    wanted = parse_entitlement_request(body, catalogue.rider_categories.keys(), catalogue.default_rider_category_id)
+    entitlement = await service.record_entitlement(
+        serial=request.match_info["serial"], request=wanted, authority_id=authority_id, actor_key_id=principal.key_id,
     )
     return json_response(asdict(entitlement), status=201)
 

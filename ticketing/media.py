@@ -70,6 +70,8 @@ __all__ = [
     "new_serial",
     "new_card_secret",
     "hash_card_secret",
+    "EntitlementRequest",
+    "parse_entitlement_request",
     "parse_holder_proof",
     "issue_medium",
     "record_entitlement",
@@ -210,8 +212,18 @@ async def get_medium_view(pool: asyncpg.Pool, serial: str, now: datetime) -> Med
 MAX_ENTITLEMENT_DAYS = 3660  # ten years: a proof is checked again at least that often
 
 
-def _parse_entitlement(body: Any, rider_categories: Collection[str], default_rider_category_id: str | None,
-                       now: datetime) -> tuple[str, datetime]:
+@dataclass(frozen=True)
+class EntitlementRequest:
+    """An entitlement a sales point records after checking the holder's proof (never stored)."""
+
+    rider_category_id: str
+    valid_until: datetime  # timezone-aware
+
+
+def parse_entitlement_request(body: Any, rider_categories: Collection[str],
+                              default_rider_category_id: str | None) -> EntitlementRequest:
+    """The entitlement a ``POST /v1/media/{serial}/entitlements`` asks for, or its 400 (the
+    catalogue's rider categories name the valid ones; the end's range is checked when recording)."""
     if not isinstance(body, dict):
         raise InvalidEntitlement()
     category = body.get("rider_category_id")
@@ -228,18 +240,14 @@ def _parse_entitlement(body: Any, rider_categories: Collection[str], default_rid
         valid_until = None
     if valid_until is None or valid_until.tzinfo is None:
         raise InvalidEntitlement("valid_until must be an ISO 8601 time with a UTC offset")
-    if not now < valid_until <= now + timedelta(days=MAX_ENTITLEMENT_DAYS):
-        raise InvalidEntitlement(f"valid_until must be later than now and at most {MAX_ENTITLEMENT_DAYS} days ahead")
-    return category, valid_until
+    return EntitlementRequest(category, valid_until)
 
 
 async def record_entitlement(
     pool: asyncpg.Pool,
     *,
     serial: str,
-    body: Any,
-    rider_categories: Collection[str],
-    default_rider_category_id: str | None,
+    request: EntitlementRequest,
     authority_id: str,
     actor_key_id: str | None,
     now: datetime,
@@ -248,7 +256,9 @@ async def record_entitlement(
     for a rider category, valid until ``valid_until``. Only the claim is stored, never the
     document. The medium row is locked (as reconstitution locks it): an entitlement is never
     recorded on a card being replaced, and a reconstitution copies every one recorded before."""
-    category, valid_until = _parse_entitlement(body, rider_categories, default_rider_category_id, now)
+    category, valid_until = request.rider_category_id, request.valid_until
+    if not now < valid_until <= now + timedelta(days=MAX_ENTITLEMENT_DAYS):
+        raise InvalidEntitlement(f"valid_until must be later than now and at most {MAX_ENTITLEMENT_DAYS} days ahead")
     async with pool.acquire() as conn, conn.transaction():
         record = await conn.fetchrow(Q.lock_medium, serial)
         if record is None:

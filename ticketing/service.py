@@ -104,12 +104,10 @@ class TicketingService:
     async def get_medium(self, serial: str):
         return await media.get_medium_view(self.pool, serial, self.clock.now())
 
-    async def record_entitlement(self, *, serial: str, body: Any, authority_id: str, actor_key_id: str | None):
-        catalogue = self.catalogue
-        return await media.record_entitlement(
-            self.pool, serial=serial, body=body, rider_categories=catalogue.rider_categories.keys(),
-            default_rider_category_id=catalogue.default_rider_category_id, authority_id=authority_id,
-            actor_key_id=actor_key_id, now=self.clock.now())
+    async def record_entitlement(self, *, serial: str, request: media.EntitlementRequest, authority_id: str,
+                                 actor_key_id: str | None):
+        return await media.record_entitlement(self.pool, serial=serial, request=request, authority_id=authority_id,
+                                              actor_key_id=actor_key_id, now=self.clock.now())
 
     async def declare_medium(self, *, serial: str, reason: str, actor_key_id: str | None, authority_id: str | None,
                              proof: media.HolderProof = media.HolderProof()):
