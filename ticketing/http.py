@@ -24,7 +24,7 @@ from ticketing import commissions
 from ticketing.errors import AuthorityRequired, InvalidLegs, InvalidMedium, UnknownOrder
 from ticketing.fares import FareLeg, quote
 from ticketing.products import FareProduct, get_calendar_days
-from ticketing.media import parse_entitlement_request, parse_holder_proof
+from ticketing.media import parse_entitlement_request, parse_holder_proof, parse_medium_request
 from ticketing.requests import parse_refund_request, parse_sale_request
 from ticketing import schemas
 from ticketing.schemas import COMPONENTS
@@ -270,8 +270,9 @@ async def issue_medium(request: web.Request) -> web.Response:
     body = await read_json(request)
     if not isinstance(body, dict):
         raise InvalidMedium("the body must be an object")
+    authority_id = _authority(request)
     medium = await _service(request).issue_medium(
-        kind=body.get("kind", "smartcard"), authority_id=_authority(request), actor_key_id=principal.key_id, holder=body.get("holder")
+        request=parse_medium_request(body), authority_id=authority_id, actor_key_id=principal.key_id,
     )
     return json_response(_medium_json(medium), status=201)
 

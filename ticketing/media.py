@@ -72,6 +72,9 @@ __all__ = [
     "hash_card_secret",
     "EntitlementRequest",
     "parse_entitlement_request",
+    "Holder",
+    "MediumRequest",
+    "parse_medium_request",
     "parse_holder_proof",
     "issue_medium",
     "record_entitlement",
@@ -170,28 +173,51 @@ async def _insert_medium(
     return MediumRow(medium_id, serial, kind, MEDIA_KINDS[kind][0], account_id, authority_id, "active", None, now), secret
 
 
+@dataclass(frozen=True)
+class Holder:
+    """The holder of a registered card or wallet."""
+
+    display_name: str = ""
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class MediumRequest:
+    kind: str = "smartcard"  # smartcard | wallet
+    holder: Holder | None = None  # None: an anonymous medium
+
+
+def parse_medium_request(body: Any) -> MediumRequest:
+    """The medium a ``POST /v1/media`` asks for, or its 400 (``invalid_medium``)."""
+    if not isinstance(body, dict):
+        raise InvalidMedium("the body must be an object")
+    kind = body.get("kind", "smartcard")
+    if kind not in ("smartcard", "wallet"):
+        raise InvalidMedium("kind must be 'smartcard' or 'wallet'")
+    holder = body.get("holder")
+    if holder is not None:
+        if not isinstance(holder, dict) or not isinstance(holder.get("display_name", ""), str) or not isinstance(holder.get("email", ""), (str, type(None))):  # False or {} are no email
+            raise InvalidMedium("holder must be {display_name, email?}")
+    # an empty holder object asks for an anonymous medium, as it always has
+    return MediumRequest(kind, Holder(holder.get("display_name", ""), holder.get("email")) if holder else None)
+
+
 async def issue_medium(
     pool: asyncpg.Pool,
     *,
-    kind: str,
+    request: MediumRequest,
     authority_id: str,
     actor_key_id: str | None,
-    holder: dict | None,
     now: datetime,
 ) -> MediumView:
     """A new card or wallet, with its proof of holding returned once (`MediumView.card_secret`
     for an anonymous one, `MediumView.account_number` for a registered one)."""
-    if kind not in ("smartcard", "wallet"):
-        raise InvalidMedium("kind must be 'smartcard' or 'wallet'")
-    if holder is not None:
-        if not isinstance(holder, dict) or not isinstance(holder.get("display_name", ""), str) or not isinstance(holder.get("email", ""), (str, type(None))):  # False or {} are no email
-            raise InvalidMedium("holder must be {display_name, email?}")
+    kind, holder = request.kind, request.holder
     async with pool.acquire() as conn, conn.transaction():
         account_id = account_number = None
-        if holder:
+        if holder is not None:
             account_number = new_account_number()
-            account_id = await conn.fetchval(Q.insert_account, holder.get("display_name", ""), holder.get("email"), now,
-                                             account_number)
+            account_id = await conn.fetchval(Q.insert_account, holder.display_name, holder.email, now, account_number)
         medium, secret = await _insert_medium(conn, kind, authority_id, account_id, now)
         await audit(conn, "ticketing.medium.issued", actor_key_id=actor_key_id, authority_id=authority_id,
                     subject=f"medium:{medium.serial}", data={"kind": kind, "anonymous": account_id is None}, now=now)

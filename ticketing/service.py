@@ -97,9 +97,9 @@ class TicketingService:
     async def get_order(self, order_id: int):
         return await orders.get_order_view(self.pool, order_id)
 
-    async def issue_medium(self, *, kind: str, authority_id: str, actor_key_id: str | None, holder: dict | None):
-        return await media.issue_medium(self.pool, kind=kind, authority_id=authority_id, actor_key_id=actor_key_id,
-                                        holder=holder, now=self.clock.now())
+    async def issue_medium(self, *, request: media.MediumRequest, authority_id: str, actor_key_id: str | None):
+        return await media.issue_medium(self.pool, request=request, authority_id=authority_id, actor_key_id=actor_key_id,
+                                        now=self.clock.now())
 
     async def get_medium(self, serial: str):
         return await media.get_medium_view(self.pool, serial, self.clock.now())
