@@ -18,7 +18,7 @@ from feeds.authorities import Registry
 from feeds.errors import HubsNotReady, UnknownFeedVersion, UnknownNetwork
 from feeds.hubs import Hub, HubMember, select_hubs
 from feeds.schemas import COMPONENTS
-from feeds.startup import HUBS, REGISTRY, SCHEDULER, feeds_context  # noqa: F401 - SCHEDULER, feeds_context: re-exported until every importer uses feeds.startup
+from feeds.startup import HUBS, REGISTRY
 from feeds.status import NetworkStatus, list_network_statuses
 from oura.errors import InvalidParameter
 from oura.http import (RouteTable, json_response, path_param, query, query_bool, query_float, query_int,
