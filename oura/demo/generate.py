@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from oura.demo.fares import list_feed_fare_tables, list_regional_fare_tables
-from oura.demo.network import FeedPlan, list_feed_builders
+from oura.demo.intercity import list_feed_builders
+from oura.demo.network import FeedPlan
 from oura.demo.registry import write_registry
 from oura.demo.service_calendar import SCHOOL_DAY, WEEKDAY, ServiceCalendar, build_calendar, get_service_start
 from oura.demo.timetable import list_route_trips

@@ -34,6 +34,37 @@ _COLUMNS = {"agencies": "agency", "routes": "routes", "stops": "stops", "trips":
             "stop_times rows": "stop_times", "rows past 24:00": "past_24h"}
 
 
+def bullrunner_registry(path: Path, static: str, *, extra: str = "") -> Path:
+    """A registry of one authority (usf) with one network (bullrunner) fetched from ``static``;
+    ``extra`` is appended as it is (more network keys, more authorities)."""
+    path.write_text(f"""
+[region]
+name = "r"
+timezone = "America/New_York"
+[[authorities]]
+id = "usf"
+name = "USF"
+kind = "urban"
+  [[authorities.networks]]
+  id = "bullrunner"
+  name = "Bull Runner"
+  static = "{static}"
+{extra}""", encoding="utf-8")
+    return path
+
+
+def run_feeds_cli(argv: list[str], config) -> int:  # noqa: ANN001 - an oura Config
+    """`oura feeds ...` in this process, as the CLI runs it."""
+    import argparse
+
+    from feeds.cli import register
+
+    parser = argparse.ArgumentParser(prog="oura")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args, config)
+
+
 def real_feed_path(name: str) -> Path:
     folder, file = REAL_FEEDS[name]
     return require_shared_data(folder, file) if file else require_shared_data(folder)

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from feeds.cli import register
-from tests.feeds.conftest import edit_cell, real_feed_path, rewrite_feed
+from tests.feeds.conftest import edit_cell, real_feed_path, rewrite_feed, run_feeds_cli
 
 pytestmark = pytest.mark.realdata
 
 
-def _run(argv: list[str], config) -> int:
-    parser = argparse.ArgumentParser(prog="oura")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args, config)
+_run = run_feeds_cli
 
 
 def test_ingest_list_report_and_hubs(app_config, tmp_path: Path, capsys) -> None:

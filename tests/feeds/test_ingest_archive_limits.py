@@ -5,7 +5,6 @@ member and its sizes, the last good version keeps serving, and the limits are th
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime as dt
 from dataclasses import replace
@@ -16,7 +15,6 @@ import pytest
 
 from feeds import repository
 from feeds.authorities import load_registry
-from feeds.cli import register
 from feeds.fetch import FetchLimits
 from feeds.http import routes
 from feeds.startup import SCHEDULER, feeds_context
@@ -25,7 +23,7 @@ from feeds.store import FeedStore
 from oura.app import create_app
 from oura.clock import FixedClock
 from oura.keys import POOL
-from tests.feeds.conftest import FeedServer, real_feed_path, rewrite_feed
+from tests.feeds.conftest import FeedServer, bullrunner_registry, real_feed_path, rewrite_feed, run_feeds_cli
 
 pytestmark = pytest.mark.realdata
 
@@ -45,21 +43,7 @@ def _bomb(tmp_path: Path) -> tuple[Path, int]:
 
 
 def _registry(tmp_path: Path, static: str) -> Path:
-    path = tmp_path / "registry.toml"
-    path.write_text(f"""
-[region]
-name = "r"
-timezone = "America/New_York"
-[[authorities]]
-id = "usf"
-name = "USF"
-kind = "urban"
-  [[authorities.networks]]
-  id = "bullrunner"
-  name = "Bull Runner"
-  static = "{static}"
-""", encoding="utf-8")
-    return path
+    return bullrunner_registry(tmp_path / "registry.toml", static)
 
 
 async def test_a_zip_bomb_is_rejected_and_the_last_good_version_keeps_serving(
@@ -91,11 +75,7 @@ async def test_a_zip_bomb_is_rejected_and_the_last_good_version_keeps_serving(
     assert state.last_outcome == "rejected"
 
 
-def _run(argv: list[str], config) -> int:
-    parser = argparse.ArgumentParser(prog="oura")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args, config)
+_run = run_feeds_cli
 
 
 def test_the_cli_rejects_a_bomb_and_applies_the_configured_limits(app_config, tmp_path: Path, capsys) -> None:

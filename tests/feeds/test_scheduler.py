@@ -18,26 +18,13 @@ from feeds.store import FeedStore
 from oura.clock import FixedClock
 from oura.app import create_app
 from oura.keys import READINESS
-from tests.feeds.conftest import real_feed_path
+from tests.feeds.conftest import bullrunner_registry, real_feed_path
 
 pytestmark = pytest.mark.realdata
 
 
 def _write_registry(tmp_path: Path) -> Path:
-    registry = tmp_path / "registry.toml"
-    registry.write_text(f"""
-[region]
-name = "r"
-timezone = "America/New_York"
-[[authorities]]
-id = "usf"
-name = "USF"
-kind = "urban"
-  [[authorities.networks]]
-  id = "bullrunner"
-  name = "Bull Runner"
-  static = "{real_feed_path('bullrunner')}"
-  static_poll_s = 3600
+    return bullrunner_registry(tmp_path / "registry.toml", str(real_feed_path("bullrunner")), extra=f"""  static_poll_s = 3600
 [[authorities]]
 id = "gone"
 name = "Gone"
@@ -46,8 +33,7 @@ kind = "urban"
   id = "gone"
   name = "Gone"
   static = "{tmp_path / 'missing.zip'}"
-""", encoding="utf-8")
-    return registry
+""")
 
 
 async def test_app_ingests_on_start_and_becomes_ready(app_config, make_client, tmp_path: Path) -> None:

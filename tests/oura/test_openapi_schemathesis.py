@@ -18,16 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 import schemathesis
 
-from oura.app import create_app
 from oura.auth import UNSCOPED_ROLES, Role, create_key
-from oura.clock import FixedClock
 from oura.keys import POOL
+from tests.oura.conftest import serve_ready_region
 
 pytestmark = pytest.mark.slow
 
@@ -54,15 +51,6 @@ SEMANTIC_REFUSALS = {
     "post_validations": ("422", "event_ids are unique within a batch"),
     "refund_order": ("400", "integers are written without a fraction (189, not 189.0)"),
 }
-
-
-@pytest.fixture(scope="module")
-def region(tmp_path_factory):
-    from oura.demo.generate import generate_region
-
-    out = tmp_path_factory.mktemp("schemathesis-region")
-    generate_region(out, seed=5, scale=0.1, start_date=datetime(2025, 3, 5).date(), fmt="zip")
-    return out / "registry.toml"
 
 
 def _run_schemathesis(
@@ -116,15 +104,8 @@ def _run_schemathesis(
 
 
 @pytest.mark.openapi_unchecked(reason="schemathesis sends its requests itself and checks them against the same document")
-async def test_schemathesis_finds_no_failure_on_any_operation_with_any_role(region, app_config, make_client):
-    config = replace(app_config, feeds=replace(app_config.feeds, registry=region, ingest_on_start=True, realtime=False))
-    client = await make_client(create_app(config, clock=FixedClock(datetime(2025, 3, 5, 7, 0, tzinfo=UTC))))
-    for _ in range(360):
-        if (await (await client.get("/readyz")).json())["status"] == "ready":
-            break
-        await asyncio.sleep(0.5)
-    else:
-        pytest.fail("the generated region never got ready")
+async def test_schemathesis_finds_no_failure_on_any_operation_with_any_role(small_region, app_config, make_client):
+    client = await serve_ready_region(small_region, app_config, make_client)
     pool = client.app[POOL]
     tokens = {role: (await create_key(pool, role, None if role in UNSCOPED_ROLES else AUTHORITY, label="schemathesis"))[1]
               for role in Role}
