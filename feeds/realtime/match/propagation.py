@@ -124,6 +124,10 @@ def _place_updates(
     return placed
 
 
+_SKIPPED = StopScheduleRelationship.SKIPPED
+_NO_DATA = StopScheduleRelationship.NO_DATA
+
+
 def _walk_trip(
     schedule: _TripSchedule,
     placed: dict[int, StopTimeUpdate],
@@ -133,16 +137,20 @@ def _walk_trip(
 ) -> list[ResolvedStopTimeUpdate]:
     """Predictions from stop index ``start`` on, carrying the last known delay downstream."""
     result: list[ResolvedStopTimeUpdate] = []
-    for i in range(start, len(schedule.stop_ids)):
-        stop_id = index.ns(schedule.stop_ids[i])
-        sched_arr = schedule.base_s + schedule.arrivals_s[i] if schedule.arrivals_s[i] >= 0 else None
-        sched_dep = schedule.base_s + schedule.departures_s[i] if schedule.departures_s[i] >= 0 else None
+    # the hot loop of realtime: every stop of every updated trip; attributes read once, not per stop
+    stop_ids, arrivals_s, departures_s, base_s = schedule.stop_ids, schedule.arrivals_s, schedule.departures_s, schedule.base_s
+    namespaced = index.ns
+    for i in range(start, len(stop_ids)):
+        stop_id = namespaced(stop_ids[i])
+        arrival_s, departure_s = arrivals_s[i], departures_s[i]
+        sched_arr = base_s + arrival_s if arrival_s >= 0 else None
+        sched_dep = base_s + departure_s if departure_s >= 0 else None
         stu = placed.get(i)
         if stu is not None:
-            if stu.schedule_relationship == StopScheduleRelationship.SKIPPED:
+            if stu.schedule_relationship == _SKIPPED:
                 result.append(ResolvedStopTimeUpdate(i, stop_id, None, None, None, None, skipped=True))
                 continue
-            if stu.schedule_relationship == StopScheduleRelationship.NO_DATA:
+            if stu.schedule_relationship == _NO_DATA:
                 delay = None
                 continue
             predicted = _predict_stop(stu, sched_arr, sched_dep, delay)
