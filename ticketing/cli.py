@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from feeds.gtfs.model import GtfsReadError, GtfsTables, read_gtfs
+from feeds.gtfs.service_days import FeedTimezoneError, resolve_timezone
 from ticketing.catalogue import FARE_FILES, build_catalogue, load_regional_fares
 from ticketing.fares import FareLeg, quote
 from ticketing.products import DEFAULT_TIMEZONE, Catalogue
@@ -92,10 +93,11 @@ def _parse_sources(values: Sequence[str]) -> list[tuple[str, Path]]:
 
 
 def _agency_timezone(tables: GtfsTables) -> str | None:
-    column = tables.column("agency", "agency_timezone")
-    if column is None or not len(column) or not str(column.iloc[0]).strip():
+    """The feed's own zone by the one GTFS rule (feeds.gtfs.service_days), None when it has none."""
+    try:
+        return resolve_timezone(tables)
+    except FeedTimezoneError:
         return None
-    return str(column.iloc[0]).strip()
 
 
 def load_quote_catalogue(sources: Sequence[tuple[str, Path]], regional: Path | None) -> tuple[Catalogue, tuple]:
