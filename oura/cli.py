@@ -203,20 +203,20 @@ def resolve_realtime_files(network, paths: Sequence[str]) -> list:
     `oura plan --realtime` applies (feeds decodes and matches; the planner applies)."""
     from pathlib import Path
 
-    from feeds.gtfs.model import read_gtfs
-    from feeds.realtime import StaticTripIndex, decode_feed_message, resolve_trip_updates
+    from feeds.realtime import decode_feed_message, resolve_trip_updates
+    from feeds.realtime.indexes import StaticFeedSource, TripIndexes
 
+    indexes = TripIndexes()  # the one builder of trip indexes (no registry here: no adapter, agency's zone)
+    indexes.refresh(StaticFeedSource(feed_id, Path(feed_path), adapter=None, timezone=None)
+                    for feed_id, feed_path in zip(network.feed_ids, network.feed_paths))
     resolved = []
-    indexes = {}
     for path in paths:
         payload = Path(path).read_bytes()
-        for feed_id, feed_path in zip(network.feed_ids, network.feed_paths):
-            if feed_id not in indexes:
-                tables = read_gtfs(feed_path, only=["agency", "trips", "stop_times", "calendar",
-                                                    "calendar_dates", "frequencies", "stops", "routes"])
-                indexes[feed_id] = StaticTripIndex.from_gtfs(feed_id, tables)
-            updates, _errors = resolve_trip_updates(decode_feed_message(payload, feed_id=feed_id), indexes[feed_id])
-            resolved.extend(updates)
+        for feed_id in network.feed_ids:
+            index = indexes.find(feed_id)
+            if index is not None:
+                updates, _errors = resolve_trip_updates(decode_feed_message(payload, feed_id=feed_id), index)
+                resolved.extend(updates)
     return resolved
 
 
