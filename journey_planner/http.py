@@ -14,7 +14,8 @@ from oura.http.params import query_bool, query_datetime, query_int, query_latlon
 
 from .errors import TimetableNotReady
 from .schemas import COMPONENTS
-from .service import JourneyQuery, PlannerService
+from .journeys import JourneyQuery
+from .service import PlannerService
 from .startup import PLANNER
 
 __all__ = ["routes"]

@@ -18,7 +18,7 @@ from .core.timetable import NO_DROP_OFF, NO_PICKUP
 from .pricing import JourneyPricing
 from .realtime import RealtimeOverlay
 
-__all__ = ["Mapper", "route_mode", "DELAY_THRESHOLD_S"]
+__all__ = ["NO_OVERLAY", "Mapper", "route_mode", "DELAY_THRESHOLD_S"]
 
 DELAY_THRESHOLD_S = 60  # a leg at least this late is "delayed", otherwise "on_time"
 
@@ -208,6 +208,9 @@ class Mapper:
         if self.pricing is not None:
             itinerary["fare"] = self.pricing.price(self.network, journey, self.rider_category)
         return itinerary
+
+
+NO_OVERLAY = RealtimeOverlay()  # the static network's overlay: nothing applied
 
 
 def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -2,13 +2,12 @@
 
 Coordinates get walking access to every stop within a radius (nearest first, at most
 ``max_stops``), found with a latitude-sorted index so a lookup reads only a thin band of stops.
-Name search folds accents and case: "part dieu" finds "Lyon Part-Dieu".
+Name search lives in `stop_search`.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,8 +21,7 @@ __all__ = [
     "StopSpatialIndex",
     "resolve_place",
     "parse_coordinate",
-    "fold_text",
-    "search_stops",
+    "distances_m",
 ]
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -102,28 +100,8 @@ def resolve_place(
     return Place.of_stops(stops)
 
 
-def fold_text(text: str) -> str:
-    """Lower case, accents removed, punctuation as spaces: the form names are compared in."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", bare).split())
-
-
-def search_stops(network: Network, query: str, folded_names: list[str] | None = None, limit: int = 20) -> list[int]:
-    """Stops whose folded name contains every folded word of the query; stations first."""
-    words = fold_text(query).split()
-    if not words:
-        return []
-    names = folded_names if folded_names is not None else [fold_text(str(n)) for n in network.stop_names]
-    hits = [i for i, name in enumerate(names) if all(w in name for w in words)]
-    hits.sort(key=lambda i: (
-        0 if network.stop_is_station[i] else 1,
-        0 if names[i].startswith(words[0]) else 1,
-        len(names[i]),
-        names[i],
-    ))
-    # a station's platforms add nothing when the station itself is listed
-    stations = {i for i in hits if network.stop_is_station[i]}
-    parent = network.timetable.stop_parent
-    hits = [i for i in hits if parent[i] < 0 or int(parent[i]) not in stations]
-    return hits[:limit]
+def distances_m(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
+    """Great-circle distances (m) from (lat0, lon0) to each point."""
+    p1, p2 = np.radians(lat0), np.radians(lat)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon - lon0) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))

@@ -11,6 +11,10 @@ from typing import Any
 from oura.http import schema_ref
 from oura.http.schemas import BOOLEAN, DATE, DATE_TIME, INTEGER, NUMBER, STRING, array_of, nullable, object_of
 
+from .explain import REASON_COMPONENTS
+from .journey_schemas import JOURNEY_COMPONENTS
+from .stop_search import STOP_SEARCH_COMPONENTS
+
 __all__ = ["COMPONENTS"]
 
 _MODE = {"type": "string", "description": "bus, tram, subway, rail, ferry, ... (from the GTFS route_type)"}
@@ -33,14 +37,8 @@ _CALL_PROPERTIES: dict[str, Any] = {
     "status": _STATUS,
 }
 
-COMPONENTS: dict[str, Any] = {
+_LEGS_AND_DEPARTURES: dict[str, Any] = {
     "Stop": object_of(_STOP_PROPERTIES),
-    "StopMatch": object_of({
-        **_STOP_PROPERTIES,
-        "location_type": {"enum": ["stop", "station"]},
-        "parent_station": nullable(STRING),
-        "distance_m": NUMBER,
-    }, optional=("distance_m",), description="a stop or station found by name or near a point (distance_m: near only)"),
     "Place": nullable(object_of({
         "id": nullable(STRING),
         "name": STRING,
@@ -86,39 +84,6 @@ COMPONENTS: dict[str, Any] = {
         "distance_m": NUMBER,
         "geometry": schema_ref("GeoJSONLineString"),
     }),
-    "Itinerary": object_of({
-        "departure": DATE_TIME,
-        "arrival": DATE_TIME,
-        "duration_s": INTEGER,
-        "transfers": INTEGER,
-        "walking_distance_m": NUMBER,
-        "realtime": BOOLEAN,
-        "legs": array_of({"oneOf": [schema_ref("TransitLeg"), schema_ref("WalkLeg")]}),
-        "fare": {
-            "type": ["object", "null"],
-            "description": "the fare of the transit legs, as POST /v1/fares/quote answers (null: walking only, no fares)",
-            "required": ["total_minor", "currency", "is_complete", "products", "legs"],
-            "properties": {"total_minor": INTEGER, "currency": STRING, "is_complete": BOOLEAN,
-                           "products": array_of({"type": "object"}), "legs": array_of({"type": "object"})},
-        },
-    }),
-    "Journeys": object_of({
-        "realtime": {"type": "boolean", "description": "realtime was applied"},
-        "realtime_at": nullable(DATE_TIME),
-        "snapshot_version": INTEGER,
-        "query": object_of({
-            "from": STRING,
-            "to": STRING,
-            "datetime": DATE_TIME,
-            "arrive_by": BOOLEAN,
-            "max_transfers": INTEGER,
-            "wheelchair": BOOLEAN,
-            "window_s": INTEGER,
-            "num": INTEGER,
-            "rider_category": nullable(STRING),
-        }),
-        "journeys": array_of(schema_ref("Itinerary")),
-    }),
     "Departures": object_of({
         "stop": schema_ref("Stop"),
         "realtime": BOOLEAN,
@@ -135,4 +100,11 @@ COMPONENTS: dict[str, Any] = {
             "realtime": BOOLEAN,
         })),
     }),
+}
+
+COMPONENTS: dict[str, Any] = {
+    **_LEGS_AND_DEPARTURES,
+    **JOURNEY_COMPONENTS,
+    **REASON_COMPONENTS,
+    **STOP_SEARCH_COMPONENTS,
 }

@@ -1,0 +1,50 @@
+"""JSON Schemas of the ``GET /v1/journeys`` answer (`Journeys`, `Itinerary`), merged into
+`journey_planner.schemas.COMPONENTS`; legs are described there, reasons in `explain`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oura.http import schema_ref
+from oura.http.schemas import BOOLEAN, DATE_TIME, INTEGER, NUMBER, STRING, array_of, nullable, object_of
+
+__all__ = ["JOURNEY_COMPONENTS"]
+
+JOURNEY_COMPONENTS: dict[str, Any] = {
+    "Itinerary": object_of({
+        "departure": DATE_TIME,
+        "arrival": DATE_TIME,
+        "duration_s": INTEGER,
+        "transfers": INTEGER,
+        "walking_distance_m": NUMBER,
+        "realtime": BOOLEAN,
+        "legs": array_of({"oneOf": [schema_ref("TransitLeg"), schema_ref("WalkLeg")]}),
+        "constraints": array_of(schema_ref("Reason"), description="what the request's constraints made it avoid"),
+        "fare": {
+            "type": ["object", "null"],
+            "description": "the fare of the transit legs, as POST /v1/fares/quote answers (null: walking only, no fares)",
+            "required": ["total_minor", "currency", "is_complete", "products", "legs"],
+            "properties": {"total_minor": INTEGER, "currency": STRING, "is_complete": BOOLEAN,
+                           "products": array_of({"type": "object"}), "legs": array_of({"type": "object"})},
+        },
+    }),
+    "Journeys": object_of({
+        "realtime": {"type": "boolean", "description": "realtime was applied"},
+        "realtime_at": nullable(DATE_TIME),
+        "snapshot_version": INTEGER,
+        "query": object_of({
+            "from": STRING,
+            "to": STRING,
+            "datetime": DATE_TIME,
+            "arrive_by": BOOLEAN,
+            "max_transfers": INTEGER,
+            "wheelchair": BOOLEAN,
+            "window_s": INTEGER,
+            "num": INTEGER,
+            "rider_category": nullable(STRING),
+        }),
+        "journeys": array_of(schema_ref("Itinerary")),
+        "reasons": array_of(schema_ref("Reason"), description="why there is no journey (empty when there are some)"),
+    }),
+}
