@@ -15,6 +15,8 @@ __all__ = [
     "PlaceError",
     "InvalidCoordinate",
     "NoStopNearby",
+    "NoStopWithinReach",
+    "InvalidCursor",
     "EmptyStation",
 ]
 
@@ -55,6 +57,33 @@ class OutsideTimetable(PlannerError):
     """The requested time is outside the loaded timetables' service days."""
 
     code = "outside_timetable"
+
+
+class NoStopWithinReach(InvalidParameter):
+    """No stop is within walking reach of the coordinate."""
+
+    def __init__(self, name: str, max_radius_m: float,
+                 nearest: tuple[str, str, float, float, float] | None) -> None:
+        """``nearest``: (stop id, name, lat, lon, straight-line distance in m) of the nearest stop."""
+        if nearest is None:
+            reason = "no stop served in the loaded timetables"
+        else:
+            reason = (f"no stop within {max_radius_m:.0f} m; the nearest, {nearest[1]} ({nearest[0]}), "
+                      f"is {nearest[4]:.0f} m away")
+        super().__init__(name, reason, code="no_stop_nearby")
+        self.extra.update({
+            "max_access_radius_m": max_radius_m,
+            "nearest_stop_m": None if nearest is None else round(nearest[4], 1),
+            "nearest_stop": None if nearest is None else {
+                "id": nearest[0], "name": nearest[1], "lat": nearest[2], "lon": nearest[3]},
+        })
+
+
+class InvalidCursor(InvalidParameter):
+    """The page cursor is not one this planner issued."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("cursor", reason, code="invalid_cursor")
 
 
 class TimetableNotReady(ServiceUnavailable):

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from oura.keys import CONFIG
 from oura.http import RouteTable, json_response, path_param, query, reply, schema_ref
 from oura.http.schemas import LATLON_PATTERN
 from oura.http.params import query_bool, query_datetime, query_int, query_latlon, query_str
 
 from .errors import TimetableNotReady
 from .schemas import COMPONENTS
+from .journey_pages import MAX_CURSOR_CHARS
 from .journeys import JourneyQuery
+from .places import WalkingRules
 from .service import PlannerService
 from .startup import PLANNER
 
@@ -49,9 +52,13 @@ def _service(request: web.Request) -> PlannerService:
         query("realtime", "boolean", description="apply realtime (default true); false: planned timetable"),
         query("rider_category", maxLength=64, description="Fares v2 rider_category_id the prices are for (adult, youth, "
               "senior, reduced; default: the default category)"),
+        query("cursor", maxLength=MAX_CURSOR_CHARS, description="the 'next' or 'previous' of an earlier answer (same "
+              "from and to): the page it names replaces datetime, arrive_by and window"),
     ],
     responses={200: reply("Itineraries (the response says whether realtime was applied)", schema_ref("Journeys")),
-               400: "Bad parameters, an unknown place, the same place twice, or a time outside the timetable",
+               400: "Bad parameters, an unknown place, a coordinate with no stop within walking reach "
+                    "(no_stop_nearby: nearest_stop and nearest_stop_m say which and how far), the same place twice, "
+                    "a time outside the timetable, or an invalid cursor",
                503: "Timetable still loading"},
 )
 async def get_journeys(request: web.Request) -> web.Response:
@@ -69,8 +76,20 @@ async def get_journeys(request: web.Request) -> web.Response:
         num=query_int(params, "num", default=5, minimum=1, maximum=50),
         realtime=query_bool(params, "realtime", default=True),
         rider_category=query_str(params, "rider_category", max_length=64),
+        cursor=query_str(params, "cursor", max_length=MAX_CURSOR_CHARS),
+        walking=_walking_rules(request.app),
     )
     return json_response(await service.plan_journeys(q))
+
+
+def _walking_rules(app: web.Application) -> WalkingRules:
+    config = app.get(CONFIG)
+    if config is None:
+        return WalkingRules()
+    p = config.planner
+    return WalkingRules(max_access_radius_m=p.max_access_radius_m, detour_factor=p.walk_detour_factor,
+                        speed_mps=p.walk_speed_mps, max_walk_only_m=p.max_walk_only_m,
+                        walk_only_margin_s=p.walk_only_margin_s)
 
 
 @routes.get(

@@ -43,8 +43,22 @@ JOURNEY_COMPONENTS: dict[str, Any] = {
             "window_s": INTEGER,
             "num": INTEGER,
             "rider_category": nullable(STRING),
+            "cursor": nullable(STRING),
         }),
-        "journeys": array_of(schema_ref("Itinerary")),
-        "reasons": array_of(schema_ref("Reason"), description="why there is no journey (empty when there are some)"),
+        "walking": object_of({
+            "method": {"type": "string", "enum": ["crow_fly_detour"],
+                       "description": "crow_fly_detour: the straight line times detour_factor (no street routing yet)"},
+            "detour_factor": NUMBER,
+            "speed_mps": NUMBER,
+            "max_access_radius_m": NUMBER,
+            "max_walk_only_m": NUMBER,
+        }, description="how the walks to, from and between places (walk-only journeys) were measured"),
+        "next": {"type": "string", "description": "cursor of the next page (journeys departing later): "
+                 "pass it as 'cursor' with the same from and to"},
+        "previous": {"type": "string", "description": "cursor of the previous page (journeys arriving earlier)"},
+        "journeys": array_of(schema_ref("Itinerary"), description="best first; a walk-only journey is one walk "
+                             "leg from place to place, proposed when walking is competitive"),
+        "reasons": array_of(schema_ref("Reason"), description="why there is no transit journey (empty when there "
+                            "are some; a walk-only journey may still be proposed)"),
     }),
 }

@@ -2,7 +2,9 @@
 
 Coordinates get walking access to every stop within a radius (nearest first, at most
 ``max_stops``), found with a latitude-sorted index so a lookup reads only a thin band of stops.
-Name search lives in `stop_search`.
+`resolve_access` (the journeys use case) grows that radius, 400 m, 800 m, 1.6 km ..., up to the
+`WalkingRules` maximum, and walks the straight line times a detour factor; beyond the maximum it
+raises `NoStopWithinReach` with the nearest stop. Name search lives in `stop_search`.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ import numpy as np
 
 from .compile import Network
 from .core import Place
-from .errors import EmptyStation, InvalidCoordinate, NoStopNearby, PlaceError
+from .errors import EmptyStation, InvalidCoordinate, NoStopNearby, NoStopWithinReach, PlaceError
 
 __all__ = [
     "PlaceError",
     "StopSpatialIndex",
+    "WalkingRules",
     "resolve_place",
+    "resolve_access",
+    "place_point",
     "parse_coordinate",
     "distances_m",
 ]
@@ -72,6 +77,55 @@ class StopSpatialIndex:
         order = np.argsort(dist, kind="stable")[:max_stops]
         return cand[order], dist[order]
 
+    def nearest(self, lat: float, lon: float) -> tuple[int, float] | None:
+        """(StopIdx, distance_m) of the nearest served stop anywhere (a full scan: for error answers)."""
+        if self.order.size == 0:
+            return None
+        dist = distances_m(self.lat[self.order], self.lon[self.order], lat, lon)
+        i = int(np.argmin(dist))
+        return int(self.order[i]), float(dist[i])
+
+
+@dataclass(frozen=True)
+class WalkingRules:
+    """How walks to, from and between places are measured until street routing exists.
+
+    Walking distance is the great-circle distance times ``detour_factor`` (streets are not
+    straight: 1.3 is the usual urban ratio), walked at ``speed_mps``. Access and egress stops are
+    searched in growing radii (``first_radius_m``, doubled each step, capped at
+    ``max_access_radius_m``, straight-line) until ``min_access_stops`` are found.
+    """
+
+    max_access_radius_m: float = 2000.0
+    detour_factor: float = 1.3
+    speed_mps: float = 1.2
+    first_radius_m: float = 400.0
+    min_access_stops: int = 5
+    max_access_stops: int = 30
+    max_walk_only_m: float = 2000.0  # walking distance of the longest walk-only journey proposed
+    walk_only_margin_s: int = 300  # a walk-only journey may arrive this much after the best transit one
+
+    METHOD = "crow_fly_detour"
+
+    def walk_m(self, straight_m: np.ndarray | float) -> np.ndarray | float:
+        return straight_m * self.detour_factor
+
+    def walk_s(self, straight_m: np.ndarray) -> np.ndarray:
+        return np.ceil(self.walk_m(np.asarray(straight_m, dtype=np.float64)) / self.speed_mps).astype(np.int32)
+
+    def radii(self) -> list[float]:
+        """400, 800, 1600, ..., the maximum (the last one always is the maximum)."""
+        out: list[float] = []
+        r = min(self.first_radius_m, self.max_access_radius_m)
+        while r < self.max_access_radius_m:
+            out.append(r)
+            r *= 2
+        return [*out, self.max_access_radius_m]
+
+    def as_json(self) -> dict:
+        return {"method": self.METHOD, "detour_factor": self.detour_factor, "speed_mps": self.speed_mps,
+                "max_access_radius_m": self.max_access_radius_m, "max_walk_only_m": self.max_walk_only_m}
+
 
 def resolve_place(
     network: Network,
@@ -98,6 +152,44 @@ def resolve_place(
     if stops.size == 0:
         raise EmptyStation(f"station {text} has no platforms")
     return Place.of_stops(stops)
+
+
+def resolve_access(
+    network: Network, lat: float, lon: float, rules: WalkingRules, spatial: StopSpatialIndex,
+    name: str = "place",
+) -> Place:
+    """The stops around a coordinate in growing radii, with walking times by ``rules``.
+
+    Stops at the first radius holding ``min_access_stops`` stops (or at the maximum with at
+    least one); raises `NoStopWithinReach`, naming the nearest stop, when none is within the maximum.
+    """
+    stops, dist = np.zeros(0, dtype=np.int32), np.zeros(0)
+    for radius in rules.radii():
+        stops, dist = spatial.list_within(lat, lon, radius, rules.max_access_stops)
+        if stops.size >= rules.min_access_stops:
+            break
+    if stops.size == 0:
+        nearest = spatial.nearest(lat, lon)
+        raise NoStopWithinReach(name, rules.max_access_radius_m, None if nearest is None else (
+            str(network.stop_ids[nearest[0]]), str(network.stop_names[nearest[0]]),
+            float(spatial.lat[nearest[0]]), float(spatial.lon[nearest[0]]), nearest[1]))
+    return Place(stops.astype(np.int32), rules.walk_s(dist), np.asarray(rules.walk_m(dist), dtype=np.float64))
+
+
+def place_point(network: Network, place: Place, text: str) -> tuple[float, float] | None:
+    """Where a place is: the coordinate typed, a station's own position, else the mean of its stops."""
+    coordinate = parse_coordinate(text)
+    if coordinate is not None:
+        return coordinate
+    tt = network.timetable
+    s = network.find_stop(text.strip())
+    if s is not None and np.isfinite(tt.stop_lat[s]) and np.isfinite(tt.stop_lon[s]):
+        return float(tt.stop_lat[s]), float(tt.stop_lon[s])
+    lat, lon = tt.stop_lat[place.stops], tt.stop_lon[place.stops]
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if not ok.any():
+        return None
+    return float(lat[ok].mean()), float(lon[ok].mean())
 
 
 def distances_m(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:

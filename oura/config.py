@@ -87,7 +87,15 @@ class FeedsConfig:
 class PlannerConfig:
     cache_dir: Path = Path("var/cache/planner")
     max_window_s: int = 6 * 3600
-    walk_radius_m: float = 800.0
+    walk_radius_m: float = 800.0  # nearest stops of /v1/stops?near= (twice this radius)
+    # Walking to and from a coordinate, and walk-only journeys (journey_planner.places.WalkingRules):
+    # access/egress stops are searched within 400 m, 800 m, 1.6 km ... up to max_access_radius_m;
+    # walking distance is the straight line times walk_detour_factor, walked at walk_speed_mps.
+    max_access_radius_m: float = 2000.0
+    walk_detour_factor: float = 1.3
+    walk_speed_mps: float = 1.2
+    max_walk_only_m: float = 2000.0  # a walk-only journey is proposed up to this walking distance
+    walk_only_margin_s: int = 300  # ... when it arrives at most this much after the best transit journey
 
 
 @dataclass(frozen=True)

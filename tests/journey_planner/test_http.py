@@ -105,7 +105,7 @@ async def test_coordinate_origin_walks_to_the_stop(planner_client):
     [
         ({"from": "t:NOPE", "to": "t:PER"}, "unknown_place"),
         ({"from": "t:PD", "to": "t:NOPE"}, "unknown_place"),
-        ({"from": "0.0,0.0", "to": "t:PER"}, "unknown_place"),  # no stop within walking radius
+        ({"from": "0.0,0.0", "to": "t:PER"}, "no_stop_nearby"),  # no stop within walking reach
         ({"from": "91.0,4.8", "to": "t:PER"}, "unknown_place"),  # latitude out of range
         ({"from": "t:PD", "to": "t:PER", "datetime": "yesterday"}, "invalid_parameter"),
         ({"from": "t:PD", "to": "t:PER", "datetime": "2024-13-45T08:00:00"}, "invalid_parameter"),
