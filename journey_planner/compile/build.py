@@ -55,6 +55,7 @@ class _FeedStops:
     parent_ids: np.ndarray  # namespaced parent_station or ""
     is_station: np.ndarray
     wheelchair: np.ndarray
+    platform_codes: np.ndarray  # stops.txt platform_code or ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def _feed_stops(feed_id: str, tables: GtfsTables) -> _FeedStops:
         lat=lat, lon=lon, parent_ids=optional_namespaced(feed_id, column(stops, "parent_station")),
         is_station=(location_type == STATION).astype(np.uint8),
         wheelchair=int_cells(column(stops, "wheelchair_boarding"), UNKNOWN_ACCESSIBILITY),
+        platform_codes=column(stops, "platform_code"),
     )
 
 
@@ -137,6 +139,7 @@ class _Stops:
     names: np.ndarray
     feed: np.ndarray  # StopIdx -> feed index (int16)
     accessible: np.ndarray  # StopIdx -> 1 when wheelchair boarding is possible
+    platform_codes: np.ndarray  # StopIdx -> platform_code or ""
 
 
 def _merge_stops(parts: Sequence[_FeedParts]) -> _Stops:
@@ -157,6 +160,7 @@ def _merge_stops(parts: Sequence[_FeedParts]) -> _Stops:
         geometry=geometry, names=_concat_objects([p.stops.names for p in parts]),
         feed=_concat([np.full(len(p.stops.raw_ids), f, dtype=np.int16) for f, p in enumerate(parts)], np.int16),
         accessible=(wheelchair == ACCESSIBLE).astype(np.uint8),
+        platform_codes=_concat_objects([p.stops.platform_codes for p in parts]),
     )
 
 
@@ -311,6 +315,7 @@ def compile_network(
         stop_names=stops.names,
         stop_feed=stops.feed,
         stop_is_station=stops.geometry.is_station,
+        stop_platform_codes=stops.platform_codes,
         route_ids=route_ids,
         route_short_names=_concat_objects([p.routes.short_names for p in parts]),
         route_long_names=_concat_objects([p.routes.long_names for p in parts]),

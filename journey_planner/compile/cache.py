@@ -22,7 +22,7 @@ from .network import CompileOptions, CompileReport, FeedSource, Network
 
 __all__ = ["COMPILE_VERSION", "GTFS_FILES", "feed_content_hash", "load_network"]
 
-COMPILE_VERSION = "jp-compile-9"  # 9: shapes in the network, zones from feeds.gtfs.service_days
+COMPILE_VERSION = "jp-compile-10"  # 10: stops' platform_code; 9: shapes in the network, zones from service_days
 GTFS_FILES = (
     "agency", "stops", "routes", "trips", "stop_times", "calendar", "calendar_dates",
     "frequencies", "transfers", "feed_info", "shapes",
@@ -51,7 +51,7 @@ def _cache_key(hashes: Sequence[str], feed_ids: Sequence[str], options: CompileO
 
 
 _STRING_FIELDS = (
-    "stop_ids", "stop_names", "route_ids", "route_short_names", "route_long_names", "route_colors",
+    "stop_ids", "stop_names", "stop_platform_codes", "route_ids", "route_short_names", "route_long_names", "route_colors",
     "route_text_colors", "trip_ids", "trip_headsigns", "trip_shape_ids", "shape_ids",
 )
 _NUMERIC_FIELDS = (

@@ -72,6 +72,7 @@ class Network:
     stop_names: np.ndarray  # StopIdx -> stop_name
     stop_feed: np.ndarray  # StopIdx -> feed index (int16)
     stop_is_station: np.ndarray  # StopIdx -> 1 for location_type 1 (uint8)
+    stop_platform_codes: np.ndarray  # StopIdx -> stops.txt platform_code ("A", "3"...) or ""
     route_ids: np.ndarray  # RouteIdx -> namespaced route_id
     route_short_names: np.ndarray
     route_long_names: np.ndarray
@@ -118,6 +119,14 @@ class Network:
         first, end = int(self.shape_point_offsets[shape]), int(self.shape_point_offsets[shape + 1])
         return self.shape_lat[first:end], self.shape_lon[first:end]
 
+    def build_indexes(self) -> None:
+        """Fill the id -> index dictionaries the lookups above build on first use (before a
+        snapshot is published, so no request pays for them)."""
+        self.find_stop("")
+        self.list_trips("")
+        if self.shape_ids.size:
+            self.find_shape(str(self.shape_ids[0]))
+
     def list_station_stops(self, station: int) -> np.ndarray:
         """The boarding stops of a station (the stop itself when it is not a station)."""
         if not self.stop_is_station[station]:
@@ -135,4 +144,8 @@ class Network:
         """A copy sharing the lookups, with another timetable (realtime snapshots)."""
         values = {f: getattr(self, f) for f in self.__dataclass_fields__ if not f.startswith("_")}
         values.update(timetable=timetable, **changes)
+        if "stop_ids" not in changes:  # same stops, same shapes: the same id indexes (not the trips')
+            values["_stop_index"] = self._stop_index
+        if "shape_ids" not in changes:
+            values["_shape_index"] = self._shape_index
         return Network(**values)
