@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -50,9 +50,23 @@ class HubSet:
 
 @dataclass
 class HubHolder:
-    """The current `HubSet`: None until the first computation, then swapped by reference."""
+    """The current `HubSet`: None until the first computation, then swapped by reference
+    (`publish`); each listener (`subscribe`: the assembly, handing hubs to the planner) is called
+    with every new set."""
 
     current: HubSet | None = None
+    _listeners: list[Callable[[HubSet], None]] = field(default_factory=list)
+
+    def publish(self, hubs: HubSet) -> None:
+        self.current = hubs
+        for listener in self._listeners:
+            listener(hubs)
+
+    def subscribe(self, listener: Callable[[HubSet], None]) -> None:
+        """Call ``listener`` with every new set, and now with the current one if there is one."""
+        self._listeners.append(listener)
+        if self.current is not None:
+            listener(self.current)
 
 
 HUBS = web.AppKey("feeds.hubs", HubHolder)
@@ -88,7 +102,7 @@ async def _refresh_hubs(app: web.Application, registry: Registry) -> None:
         return
     adapters = {network.id: network.adapter for network in networks if network.adapter}
     hubs = await run_blocking(_compute_hubs, served, adapters)
-    holder.current = HubSet(versions=versions, hubs=hubs)
+    holder.publish(HubSet(versions=versions, hubs=hubs))
     log.info("interchange hubs computed", extra={"feeds": len(served), "hubs": len(hubs)})
 
 
@@ -110,7 +124,7 @@ async def feeds_context(app: web.Application) -> AsyncIterator[None]:
     app[HUBS] = HubHolder()
     registry = app.get(REGISTRY)
     if registry is None:
-        app[HUBS].current = HubSet(versions=(), hubs=())  # no networks, so no hubs and nothing to wait for
+        app[HUBS].publish(HubSet(versions=(), hubs=()))  # no networks, so no hubs and nothing to wait for
         yield
         return
     scheduler = None

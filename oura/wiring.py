@@ -7,6 +7,7 @@ that into what the other packages serve, without them knowing each other:
   compiles the planner's timetable and rebuilds the ticketing catalogue from the current versions,
   and publishes both atomically (requests keep the previous ones until then);
 - the planner is the sink of the realtime pollers (its single writer applies trip updates);
+- the planner receives each set of interchange hubs feeds compute (journey places, stop search);
 - itineraries are priced by the planner's pricing adapter (`journey_planner.pricing`) over
   ticketing's current catalogue.
 """
@@ -27,8 +28,9 @@ from feeds.authorities import Registry
 from feeds.realtime.indexes import TripIndexes, current_feed_sources
 from feeds.realtime.startup import REALTIME_SINK, STATIC_INDEX_FINDER, realtime_context
 from feeds.scheduler import follow_versions
-from feeds.startup import REGISTRY, SCHEDULER, feeds_context
+from feeds.startup import HUBS, REGISTRY, SCHEDULER, HubSet, feeds_context
 from journey_planner.compile import FeedSource, load_network
+from journey_planner.hubs import HubPlace
 from journey_planner.startup import PLANNER, planner_context
 from journey_planner.pricing import JourneyPricing
 from ticketing.catalogue import FARE_FILES, build_catalogue, load_catalogue
@@ -102,6 +104,17 @@ async def _connect_planner(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+async def _connect_hubs(app: web.Application) -> AsyncIterator[None]:
+    """Each hub set feeds compute (`feeds.startup.HubHolder`) goes to the planner: hub ids become
+    journey places, and stop search lists the hubs."""
+    def hand_over(hub_set: HubSet) -> None:
+        app[PLANNER].set_hubs([HubPlace(h.hub_id, h.name, h.station_ids) for h in hub_set.hubs])
+
+    if HUBS in app:
+        app[HUBS].subscribe(hand_over)
+    yield
+
+
 async def _connect_pricing(app: web.Application) -> AsyncIterator[None]:
     app[PLANNER].set_pricing(JourneyPricing(app[TICKETING].catalogues))
     yield
@@ -134,6 +147,7 @@ def package_contexts(config: Config, registry: Registry | None) -> list[Context]
         feeds_context,  # feed store, scheduler, hubs (the registry is already on the app)
         planner_context,  # the planner service (timetable published later by _reload_on_new_versions)
         _connect_planner,
+        _connect_hubs,  # feeds' hubs -> the planner's places
         realtime_context,  # pollers, writing into the planner
         # the default provider journals its charges in the data folder: a restart never charges twice
         make_ticketing_context(empty, authorities, TestPaymentProvider(journal=config.data_dir / "payments" / "test-provider.jsonl")),
