@@ -1,11 +1,13 @@
 """Departures, the use case behind ``GET /v1/stops/{id}/departures``: the next departures from a
-stop or station, realtime applied, cancelled trips listed as cancelled at their scheduled time.
+stop or station, realtime applied, cancelled trips listed as cancelled at their scheduled time
+(with their route's colour, like every departure), each with its platform when the feed has one.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .compile import Network
 from .core import candidate_days
 from .core.timetable import NO_PICKUP
 from .errors import UnknownStop
@@ -50,29 +52,26 @@ def list_departures(snapshot: Snapshot, stop_id: str, t0: int, limit: int, realt
     for dep, trip, d, pos, stop, _ in found[: limit * 2]:
         sa, sd, ra, rd, flags = mapper._times(trip, d, pos)
         live = mapper.has_realtime(trip)
-        route = int(network.trip_routes[trip])
         out.append({
             "stop": mapper.stop_json(stop),
+            "platform": mapper.platform(stop),
             "trip_id": str(network.trip_ids[trip]),
             "service_date": network.date_of_day(d).isoformat(),
-            "route": {"id": str(network.route_ids[route]), "short_name": str(network.route_short_names[route]),
-                      "mode": route_mode(int(network.route_types[route])),
-                      "color": f"#{network.route_colors[route]}" if network.route_colors[route] else None},
+            "route": _route_json(network, int(network.trip_routes[trip])),
             "headsign": str(network.trip_headsigns[trip] or ""),
             "scheduled_departure": mapper.iso(sd, stop),
             "realtime_departure": mapper.iso(rd, stop) if live else None,
             "delay_s": (rd - sd) if live else None,
-            "status": mapper._status(live, rd - sd),
+            "status": mapper.status(live, rd - sd),
             "realtime": live,
             "_t": dep,
         })
     for dep, trip, d, pos, stop in cancelled:
-        route = int(snapshot.static.trip_routes[trip])
         out.append({
-            "stop": mapper.stop_json(stop), "trip_id": str(snapshot.static.trip_ids[trip]),
+            "stop": mapper.stop_json(stop), "platform": mapper.platform(stop),
+            "trip_id": str(snapshot.static.trip_ids[trip]),
             "service_date": network.date_of_day(d).isoformat(),
-            "route": {"id": str(network.route_ids[route]), "short_name": str(network.route_short_names[route]),
-                      "mode": route_mode(int(network.route_types[route])), "color": None},
+            "route": _route_json(network, int(snapshot.static.trip_routes[trip])),  # same routes in both
             "headsign": str(snapshot.static.trip_headsigns[trip] or ""),
             "scheduled_departure": mapper.iso(dep, stop), "realtime_departure": None,
             "delay_s": None, "status": "cancelled", "realtime": True, "_t": dep,
@@ -85,6 +84,12 @@ def list_departures(snapshot: Snapshot, stop_id: str, t0: int, limit: int, realt
         "realtime": use_rt,
         "departures": out[:limit],
     }
+
+
+def _route_json(network: Network, route: int) -> dict:
+    color = network.route_colors[route]
+    return {"id": str(network.route_ids[route]), "short_name": str(network.route_short_names[route]),
+            "mode": route_mode(int(network.route_types[route])), "color": f"#{color}" if color else None}
 
 
 def _cancelled_departures(

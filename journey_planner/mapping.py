@@ -20,7 +20,7 @@ from .realtime import RealtimeOverlay
 
 __all__ = ["NO_OVERLAY", "Mapper", "route_mode", "DELAY_THRESHOLD_S"]
 
-DELAY_THRESHOLD_S = 60  # a leg at least this late is "delayed", otherwise "on_time"
+DELAY_THRESHOLD_S = 60  # an end at least this late is "delayed" (this early: "early"), otherwise "on_time"
 
 _BASIC_MODES = {0: "tram", 1: "metro", 2: "rail", 3: "bus", 4: "ferry", 5: "cable_tram",
                 6: "aerial_lift", 7: "funicular", 11: "trolleybus", 12: "monorail"}
@@ -65,6 +65,15 @@ class Mapper:
             "wheelchair_accessible": bool(tt.stop_accessible[s]),
         }
 
+    def platform(self, s: int) -> str | None:
+        """The stop's platform_code (stops.txt), None when the feed gives none."""
+        code = self.network.stop_platform_codes[s]
+        return str(code) if code else None
+
+    def call_json(self, s: int) -> dict:
+        """A stop where a trip calls: the stop and its platform."""
+        return self.stop_json(s) | {"platform": self.platform(s)}
+
     def _times(self, trip: int, day: int, pos: int) -> tuple[int, int, int, int, int]:
         """(scheduled arr, scheduled dep, realtime arr, realtime dep, flags) of trip at pos."""
         tt = self.network.timetable
@@ -102,15 +111,16 @@ class Mapper:
             sa, sd, ra, rd, flags = self._times(leg.trip, leg.day, pos)
             skipped = live and (flags & (NO_PICKUP | NO_DROP_OFF)) == (NO_PICKUP | NO_DROP_OFF)
             stops.append({
-                **self.stop_json(s),
+                **self.call_json(s),
                 "scheduled_arrival": self.iso(sa, s), "scheduled_departure": self.iso(sd, s),
                 "realtime_arrival": self.iso(ra, s) if live else None,
                 "realtime_departure": self.iso(rd, s) if live else None,
-                "status": "skipped" if skipped else self._status(live, rd - sd),
+                "status": "skipped" if skipped else self.status(live, ra - sa, rd - sd),
             })
-        sa, sd, _, _, _ = self._times(leg.trip, leg.day, leg.board_pos)
+        _, sd, _, _, _ = self._times(leg.trip, leg.day, leg.board_pos)
         aa, _, _, _, _ = self._times(leg.trip, leg.day, leg.alight_pos)
-        delay = (leg.arrival_s - aa) if live else None
+        departure_delay = (leg.departure_s - sd) if live else None
+        arrival_delay = (leg.arrival_s - aa) if live else None
         added = self.source_trip(leg.trip) < 0
         color = str(net.route_colors[route] or "")
         return {
@@ -123,8 +133,10 @@ class Mapper:
             "departure": self.iso(leg.departure_s, leg.from_stop),
             "arrival": self.iso(leg.arrival_s, leg.to_stop),
             "realtime": live,
-            "delay_s": delay,
-            "status": "added" if added else self._status(live, delay or 0),
+            "delay_s": arrival_delay,
+            "departure_delay_s": departure_delay,
+            "arrival_delay_s": arrival_delay,
+            "status": "added" if added else self.status(live, departure_delay or 0, arrival_delay or 0),
             "trip_id": str(net.trip_ids[leg.trip]),
             "service_date": net.date_of_day(leg.day).isoformat(),
             "route": {
@@ -141,10 +153,18 @@ class Mapper:
             "geometry": self._geometry(leg, stops),
         }
 
-    def _status(self, live: bool, delay_s: int) -> str:
+    @staticmethod
+    def status(live: bool, *delays_s: int) -> str:
+        """The status of a leg or a call from the delays of its ends (seconds, + late): without
+        realtime "scheduled"; "delayed" when any end is at least `DELAY_THRESHOLD_S` late, else
+        "early" when any is at least that early, else "on_time". A leg leaving 5 min late is
+        delayed even when it makes the time up by its arrival (and one leaving early is early:
+        the traveller may miss it)."""
         if not live:
             return "scheduled"
-        return "delayed" if delay_s >= DELAY_THRESHOLD_S else ("early" if delay_s <= -DELAY_THRESHOLD_S else "on_time")
+        if any(d >= DELAY_THRESHOLD_S for d in delays_s):
+            return "delayed"
+        return "early" if any(d <= -DELAY_THRESHOLD_S for d in delays_s) else "on_time"
 
     def _geometry(self, leg: TransitLeg, stops: list[dict]) -> dict:
         line = [[st["lon"], st["lat"]] for st in stops]

@@ -28,8 +28,10 @@ _STOP_PROPERTIES: dict[str, Any] = {
     "lon": NUMBER,
     "wheelchair_accessible": BOOLEAN,
 }
+_PLATFORM = nullable({"type": "string", "description": "stops.txt platform_code (A, 3...); null when the feed has none"})
 _CALL_PROPERTIES: dict[str, Any] = {
     **_STOP_PROPERTIES,
+    "platform": _PLATFORM,
     "scheduled_arrival": nullable(DATE_TIME),
     "scheduled_departure": nullable(DATE_TIME),
     "realtime_arrival": nullable(DATE_TIME),
@@ -56,8 +58,13 @@ _LEGS_AND_DEPARTURES: dict[str, Any] = {
         "departure": DATE_TIME,
         "arrival": DATE_TIME,
         "realtime": BOOLEAN,
-        "delay_s": nullable(INTEGER),
-        "status": _STATUS,
+        "delay_s": nullable({**INTEGER, "description": "the arrival delay (arrival_delay_s), for older clients"}),
+        "departure_delay_s": nullable({**INTEGER, "description": "seconds late (+) or early (-) leaving the "
+                                       "boarding stop; null without realtime"}),
+        "arrival_delay_s": nullable({**INTEGER, "description": "seconds late (+) or early (-) at the alighting "
+                                     "stop; null without realtime"}),
+        "status": {**_STATUS, "description": _STATUS["description"] + ". A leg is delayed when its departure or "
+                   "its arrival is at least 60 s late, else early when either is at least 60 s early"},
         "trip_id": STRING,
         "service_date": DATE,
         "route": object_of({
@@ -89,6 +96,7 @@ _LEGS_AND_DEPARTURES: dict[str, Any] = {
         "realtime": BOOLEAN,
         "departures": array_of(object_of({
             "stop": schema_ref("Stop"),
+            "platform": _PLATFORM,
             "trip_id": STRING,
             "service_date": DATE,
             "route": object_of({"id": STRING, "short_name": STRING, "mode": _MODE, "color": _COLOR}),
