@@ -3,6 +3,7 @@ leg leaving late but arriving on time shown as delayed (issue 12), through the r
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from journey_planner.startup import PLANNER, planner_context
 from oura.app import create_app
 from oura.clock import FixedClock
 from tests.journey_planner._data import local_ts, write_feed
+from tests.openapi_check import checker_for
 
 FEED = """
 stops.txt
@@ -90,3 +92,25 @@ async def test_a_leg_leaving_five_minutes_late_is_delayed_though_it_arrives_on_t
     planned = await (await client.get("/v1/journeys", params=params | {"realtime": "false"})).json()
     leg = planned["journeys"][0]["legs"][0]
     assert (leg["status"], leg["departure_delay_s"], leg["arrival_delay_s"]) == ("scheduled", None, None)
+
+
+async def test_the_documented_schemas_fit_real_answers_and_refuse_wrong_ones(client):
+    """Journeys, stops and departures answers are checked against their OpenAPI schemas (closed
+    objects): the real answers pass, a platform of the wrong type or an undocumented field fails."""
+    document = await (await client.get("/openapi.json")).json()
+    checker = checker_for(document)
+    headers = {"Content-Type": "application/json"}
+    answers = {
+        "/v1/journeys": {"from": "t:PD", "to": "t:PER", "datetime": "2024-03-04T07:55:00+01:00"},
+        "/v1/stops": {"q": "part dieu"},
+        "/v1/stops/t:PD/departures": {},
+    }
+    for path, params in answers.items():
+        body = await (await client.get(path, params=params)).read()
+        assert checker.check("GET", path, 200, headers, body) == [], path
+    departures = json.loads(await (await client.get("/v1/stops/t:PD/departures")).read())
+    departures["departures"][0]["platform"] = 1
+    assert checker.check("GET", "/v1/stops/t:PD/departures", 200, headers, json.dumps(departures).encode())
+    journeys = json.loads(await (await client.get("/v1/journeys", params=answers["/v1/journeys"])).read())
+    journeys["journeys"][0]["legs"][0]["to"]["track"] = "A"
+    assert checker.check("GET", "/v1/journeys", 200, headers, json.dumps(journeys).encode())
