@@ -5,8 +5,8 @@ page, opaque to clients: base64url (no padding) of a small versioned JSON object
 ``from``/``to`` it was issued for. The same cursor on the same snapshot gives the same answer
 (it holds an absolute time, never "now").
 
-Neighbours of a page, from the transit journeys the core found (a walk-only journey never moves
-a page: walking can start at any time):
+Neighbours of a page, from the journeys the core found that ride something (a walk-only journey
+never moves a page: walking can start at any time):
 
 - a window page ``[t, t + w]`` (depart at) or ``[t - w, t]`` (arrive by): the next window and
   the previous one, same direction and width (they tile the time line, never overlap);

@@ -23,7 +23,7 @@ from .journey_pages import Page, decode_cursor, encode_cursor, neighbours
 from .mapping import NO_OVERLAY, Mapper
 from .places import PlaceError, WalkingRules, distances_m, parse_coordinate, place_point, resolve_access, resolve_place
 from .snapshot import Snapshot
-from .walk_only import walk_only_journey, with_walk_only
+from .walk_only import has_ride, walk_only_journey, with_walk_only
 
 if TYPE_CHECKING:
     from .service import Lookups, PlannerService
@@ -126,7 +126,7 @@ def _query_json(query: JourneyQuery, page: Page, datetime_iso: str | None) -> di
 
 
 def _cursors(query: JourneyQuery, page: Page, result: PlanResult) -> dict:
-    next_page, previous_page = neighbours(page, result.journeys)
+    next_page, previous_page = neighbours(page, [j for j in result.journeys if has_ride(j)])
     return {"next": encode_cursor(next_page, query.origin, query.destination),
             "previous": encode_cursor(previous_page, query.origin, query.destination)}
 
