@@ -9,7 +9,8 @@ the day origin, the feed's zone) are the other public module, `feeds.gtfs.servic
 - `read_gtfs(path, only=...)` -> `GtfsTables`: every file as a table of the exact strings the
   publisher wrote; `GtfsReadError` when the zip or folder cannot be read.
 - `parse_gtfs_times`, `parse_factorized_gtfs_times`: ``HH:MM:SS`` (past 24 h allowed) -> seconds,
-  vectorised; `parse_gtfs_dates`: ``YYYYMMDD`` -> dates.
+  vectorised; `parse_gtfs_dates`: ``YYYYMMDD`` -> dates; `parse_gtfs_integers` (empty or
+  malformed -> a default) and `parse_gtfs_numbers` (-> NaN): number cells, vectorised.
 - `find_stop_links` -> `StopLinks`: stops within walking distance of each other, across feeds.
 """
 
@@ -20,6 +21,8 @@ from feeds.gtfs.reader import (
     GtfsTables,
     parse_factorized_gtfs_times,
     parse_gtfs_dates,
+    parse_gtfs_integers,
+    parse_gtfs_numbers,
     parse_gtfs_times,
     read_gtfs,
 )
@@ -33,6 +36,8 @@ __all__ = [
     "find_stop_links",
     "parse_factorized_gtfs_times",
     "parse_gtfs_dates",
+    "parse_gtfs_integers",
+    "parse_gtfs_numbers",
     "parse_gtfs_times",
     "read_gtfs",
 ]

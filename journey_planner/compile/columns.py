@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from feeds.gtfs.model import parse_gtfs_integers
+
 __all__ = ["column", "int_cells", "namespaced", "optional_namespaced"]
 
 
@@ -19,8 +21,7 @@ def column(table: pd.DataFrame | None, name: str, n: int | None = None, default:
 
 def int_cells(values: np.ndarray, default: int) -> np.ndarray:
     """Integer cells (surrounding spaces allowed); empty or malformed -> default."""
-    out = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
-    return out.fillna(default).to_numpy(dtype=np.int64)
+    return parse_gtfs_integers(values, default)
 
 
 def namespaced(feed_id: str, values: np.ndarray) -> np.ndarray:

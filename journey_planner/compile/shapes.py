@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from feeds.gtfs.model import GtfsTables
+from feeds.gtfs.model import GtfsTables, parse_gtfs_numbers
 
 from .columns import column
 
@@ -28,22 +28,15 @@ def _no_shapes() -> Shapes:
     return Shapes(np.zeros(0, dtype=object), np.zeros(1, dtype=np.int64), np.zeros(0), np.zeros(0))
 
 
-def _numbers(values: np.ndarray) -> np.ndarray:
-    """Numeric cells as floats; when some cell is not a number, those cells are NaN."""
-    try:
-        return np.asarray(values, dtype=float)
-    except ValueError:
-        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
-
-
 def feed_shapes(feed_id: str, tables: GtfsTables) -> Shapes:
     """One feed's shapes, each one's points in shape_pt_sequence order."""
     table = tables.find("shapes")
     if table is None or not len(table) or "shape_id" not in table:
         return _no_shapes()
     shape_of_point, shape_ids = pd.factorize(column(table, "shape_id"))  # shapes in order of appearance
-    lat, lon = _numbers(column(table, "shape_pt_lat")), _numbers(column(table, "shape_pt_lon"))
-    sequence = _numbers(column(table, "shape_pt_sequence"))
+    lat = parse_gtfs_numbers(column(table, "shape_pt_lat"))
+    lon = parse_gtfs_numbers(column(table, "shape_pt_lon"))
+    sequence = parse_gtfs_numbers(column(table, "shape_pt_sequence"))
     order = np.lexsort((sequence, shape_of_point))
     counts = np.bincount(shape_of_point, minlength=len(shape_ids))
     return Shapes(
