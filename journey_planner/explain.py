@@ -190,34 +190,58 @@ def _outside_dates(ctx: _Context) -> dict | None:
 
 @dataclass(frozen=True)
 class _Events:
-    """Times a place is left (or reached) by some trip: s since the trip's day origin, shifted by
-    the walk between the place and the stop, with the trip's service and time zone."""
+    """Times a place is left (or reached) by some trip at one of its stops or a stop a footpath
+    links to it: s since the trip's day origin, shifted by the walk between the place and the stop,
+    with the trip's service and time zone."""
 
     times: np.ndarray  # int64
     services: np.ndarray  # int32, rows of service_days
     tz: np.ndarray  # int32, columns of day_base_s
 
 
-def _events(tt: Timetable, place: Place, departures: bool) -> _Events:
-    col = tt.stop_time_departure if departures else tt.stop_time_arrival
-    forbidden = NO_PICKUP if departures else NO_DROP_OFF
-    times, services, zones = [], [], []
+def _walkable(tt: Timetable, place: Place, departures: bool) -> dict[int, int]:
+    """StopIdx -> walking time from the place (to it, for arrivals): its stops and their footpaths."""
+    reach: dict[int, int] = {}
     for s, w in zip(place.stops.tolist(), place.walk_s.tolist()):
-        for i in range(int(tt.stop_pattern_offsets[s]), int(tt.stop_pattern_offsets[s + 1])):
-            p, pos = int(tt.stop_pattern_pattern[i]), int(tt.stop_pattern_pos[i])
-            n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
-            first, end = int(tt.pattern_trip_offsets[p]), int(tt.pattern_trip_offsets[p + 1])
-            if end == first or pos == (n_s - 1 if departures else 0):
-                continue
-            rows = int(tt.pattern_stop_time_offsets[p]) + np.arange(end - first) * n_s + pos
-            ok = (tt.stop_time_flags[rows] & forbidden) == 0
-            times.append(col[rows][ok].astype(np.int64) + (-w if departures else w))
-            services.append(tt.trip_service[first:end][ok])
-            zones.append(np.full(int(ok.sum()), int(tt.pattern_tz[p]), dtype=np.int32))
-    if not times:
-        e = np.zeros(0, dtype=np.int32)
-        return _Events(e.astype(np.int64), e, e)
-    return _Events(np.concatenate(times), np.concatenate(services), np.concatenate(zones))
+        reach[s] = min(w, reach.get(s, w))
+        if departures:  # footpaths leaving s
+            lo, hi = int(tt.footpath_offsets[s]), int(tt.footpath_offsets[s + 1])
+            near, dur = tt.footpath_to[lo:hi].tolist(), tt.footpath_duration_s[lo:hi].tolist()
+        else:  # footpaths arriving at s
+            rows = np.flatnonzero(tt.footpath_to == s)
+            near = (np.searchsorted(tt.footpath_offsets, rows, side="right") - 1).tolist()
+            dur = tt.footpath_duration_s[rows].tolist()
+        for n, d in zip(near, dur):
+            reach[n] = min(w + d, reach.get(n, w + d))
+    return reach
+
+
+def _events(tt: Timetable, place: Place, departures: bool) -> _Events:
+    reach = _walkable(tt, place, departures)
+    stops = np.fromiter(reach.keys(), dtype=np.int64, count=len(reach))
+    walk = np.fromiter(reach.values(), dtype=np.int64, count=len(reach))
+    entries, owner = _ranges(tt.stop_pattern_offsets[stops], tt.stop_pattern_offsets[stops + 1])
+    p = tt.stop_pattern_pattern[entries].astype(np.int64)
+    pos = tt.stop_pattern_pos[entries].astype(np.int64)
+    n_s = tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p]
+    useful = pos != (n_s - 1 if departures else 0)  # no boarding at the end, no alighting at the start
+    p, pos, n_s, w = p[useful], pos[useful], n_s[useful], walk[owner[useful]]
+    trips, of = _ranges(tt.pattern_trip_offsets[p], tt.pattern_trip_offsets[p + 1])
+    local = trips - tt.pattern_trip_offsets[p][of]
+    rows = tt.pattern_stop_time_offsets[p][of] + local * n_s[of] + pos[of]
+    ok = (tt.stop_time_flags[rows] & (NO_PICKUP if departures else NO_DROP_OFF)) == 0
+    col = tt.stop_time_departure if departures else tt.stop_time_arrival
+    shift = -w[of] if departures else w[of]
+    return _Events(col[rows[ok]].astype(np.int64) + shift[ok], tt.trip_service[trips[ok]],
+                   tt.pattern_tz[p[of[ok]]].astype(np.int32))
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every index of the ranges [starts[i], ends[i]) and, for each, the range i it belongs to."""
+    counts = (ends - starts).astype(np.int64)
+    owner = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    first = np.repeat(starts.astype(np.int64) - np.cumsum(counts) + counts, counts)
+    return first + np.arange(int(counts.sum()), dtype=np.int64), owner
 
 
 def _first_event(tt: Timetable, ev: _Events, lo: int, hi: int) -> int | None:
@@ -262,7 +286,7 @@ def _destination_check(ctx: _Context, lo: int, hi: int) -> dict | None:
     nxt = _first_event(tt, dest, lo, _timetable_end(tt))
     stop = int(r.destination.stops[0]) if r.destination.stops.size else 0
     asked = ctx.local(r.time_s, stop).date()
-    then = f"the next arrival is {ctx.when(nxt, stop, asked)}" if nxt is not None else "none later"
+    then = f"the next arrival is {ctx.when(nxt, stop, asked)}" if nxt is not None else "none does later"
     return _reason("destination_not_served",
                    f"No trip reaches {ctx.place_name(r.destination)} {_span_words(ctx, stop)}; {then}.",
                    next_arrival=ctx.iso(nxt, stop))
@@ -280,7 +304,7 @@ def _origin_check(ctx: _Context, lo: int, hi: int) -> dict | None:
     zone = ctx.zone(stop)
     day_lo = int(datetime.combine(asked, time(), zone).timestamp())
     day_hi = int(datetime.combine(asked + timedelta(days=1), time(), zone).timestamp()) - 1
-    then = f"the next departure is {ctx.when(nxt, stop, asked)}" if nxt is not None else "none later"
+    then = f"the next departure is {ctx.when(nxt, stop, asked)}" if nxt is not None else "none does later"
     if _first_event(tt, origin, day_lo, day_hi) is None:
         return _reason("no_service_on_date", f"No trip serves {name} on {asked.strftime('%a %Y-%m-%d')}; {then}.",
                        date=asked.isoformat(), next_departure=ctx.iso(nxt, stop))
@@ -360,7 +384,8 @@ def _route_name(net: Network, route: int) -> str:
 def _blocking_words(ctx: _Context, stops: list[dict], trips: list[dict]) -> str:
     parts = [f"the {datetime.fromisoformat(t['departure']).strftime('%H:%M')} {t['route']} from "
              f"{t['from']['name']} is not wheelchair accessible" for t in trips]
-    parts += [f"{s['name']} has no wheelchair boarding" for s in stops]
+    parts += [f"{name} has no wheelchair boarding" for name in dict.fromkeys(s["name"] for s in stops)]
+    parts = list(dict.fromkeys(parts))  # platforms of one name, or one run on several days, said once
     if len(parts) > 3:
         parts = parts[:3] + [f"{len(parts) - 3} more"]
     return "; ".join(parts) if parts else "a stop or trip is not wheelchair accessible"

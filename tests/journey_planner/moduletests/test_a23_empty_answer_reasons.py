@@ -184,3 +184,17 @@ def test_a_wheelchair_journey_that_avoided_nothing_has_no_constraint(tmp_path):
     request = PlanRequest(place(net, "STN"), place(net, "B"), local_ts("2024-03-04 08:35"), wheelchair=True)
     result = plan(net.timetable, request)
     assert explain(net, request, result, None).constraints == [[]]
+
+
+def test_a_stop_only_reached_on_foot_is_served(tmp_path):
+    # no trip stops at C2, 12 m from C: the answer is empty because of max_transfers, not C2
+    stops = STOPS + "C2,Charlie opposite,45.2001,4.00,1\n"
+    net = build_network(tmp_path, (stops + CALENDAR + "trips.txt\nroute_id,service_id,trip_id\nR1,S,T1\nR2,S,T2\n"
+                                   "stop_times.txt\ntrip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+                                   "T1,08:00:00,08:00:00,A,1\nT1,08:20:00,08:20:00,B,2\n"
+                                   "T2,08:30:00,08:30:00,B,1\nT2,08:50:00,08:50:00,C,2"))
+    assert [r["code"] for r in reasons(net, "A", "C2", "2024-03-04 07:50", max_transfers=0)] == ["max_transfers_exceeded"]
+    # nothing leaves C2, nor C (the line ends there)
+    assert why(net, "C2", "A", "2024-03-04 07:50") == [
+        "no_service_on_date: No trip serves Charlie opposite on Mon 2024-03-04; none does later."
+    ]
