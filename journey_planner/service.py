@@ -5,6 +5,12 @@ resolves places, plans (in a thread, through `oura.concurrency.run_blocking`) an
 with that same snapshot. It is also the realtime sink: the feeds poller hands it resolved trip
 updates per feed, and one writer (an asyncio lock around an executor job) builds and publishes
 the next snapshot from the static network and the latest updates of every feed.
+
+No request pays for a cold start: before a snapshot is published, in the same executor job, the
+writer builds what queries read (reversed timetables, `Lookups`, the networks' id indexes) and,
+for a new static network, answers a few warm-up queries (depart-at, arrive-by, window, from a
+point, departures, stop search) so numba loads its compiled kernels and every lazy import and
+first-call cost is paid there. Requests keep the previous snapshot meanwhile.
 """
 
 from __future__ import annotations
@@ -13,7 +19,10 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+import numpy as np
 
 from feeds.realtime.model import ResolvedTripUpdate
 from oura.clock import Clock
@@ -31,7 +40,7 @@ from .realtime import apply_trip_updates
 from .stop_search import StopSearchIndex, search_stops
 from .snapshot import Snapshot, SnapshotHolder
 
-__all__ = ["JourneyQuery", "Lookups", "PlannerService"]
+__all__ = ["JourneyQuery", "Lookups", "PlannerService", "warm_up_queries"]
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +62,8 @@ class PlannerService:
     max_window_s: int = MAX_WINDOW_S
     pricing: JourneyPricing | None = None  # `set_pricing`: ticketing's fares; None: no fares
     hubs: tuple[HubPlace, ...] = ()  # `set_hubs`: the interchange hubs of the served versions
-    _lookups: dict[int, Lookups] = field(default_factory=dict)
+    # id(network.stop_ids) -> (that network, the hubs its index was built with, its lookups)
+    _lookups: dict[int, tuple[Network, tuple[HubPlace, ...], Lookups]] = field(default_factory=dict)
     # Seconds to gather trip updates of several feeds into one rebuild (0: rebuild on each call).
     # With 30 networks polled every 30 s, rebuilding per feed would spend a core on copies.
     coalesce_s: float = 0.0
@@ -64,7 +74,7 @@ class PlannerService:
 
     @staticmethod
     def of_network(network: Network, clock: Clock, **kwargs: object) -> PlannerService:
-        return PlannerService(SnapshotHolder(Snapshot(static=network)), clock, **kwargs)
+        return PlannerService(SnapshotHolder(Snapshot.prepared(network)), clock, **kwargs)
 
     # --- what the assembly hands in ---------------------------------------------------------
     def set_pricing(self, pricing: JourneyPricing | None) -> None:
@@ -72,19 +82,42 @@ class PlannerService:
         self.pricing = pricing
 
     def set_hubs(self, hubs: Sequence[HubPlace]) -> None:
-        """Accept these hub ids as journey places (replaces the previous set)."""
+        """Accept these hub ids as journey places (replaces the previous set); the hub index of
+        the served networks is rebuilt here, so no request builds it."""
         self.hubs = tuple(hubs)
-        self._lookups.clear()
+        for network, _, _ in list(self._lookups.values()):
+            self.lookups_for(network)
 
     async def publish(self, network: Network) -> Snapshot:
         """Serve a new static network (the first one, or new feed versions), with the latest trip
-        updates re-applied to it; requests keep the previous snapshot until it is published."""
+        updates re-applied to it; requests keep the previous snapshot until it is published, and
+        the new one is ready to answer (see the module docstring)."""
         async with self._writer:
+            previous = self.holder.get() if self.holder is not None else None
+            snapshot = await run_blocking(self._prepare, network, self._latest_updates(), previous, True)
             if self.holder is None:
-                self.holder = SnapshotHolder(Snapshot(static=network))
+                self.holder = SnapshotHolder(snapshot)
             else:
-                self.holder.publish(Snapshot(static=network))
-        return await self.rebuild_realtime()
+                self.holder.publish(snapshot)
+            self._lookups = {k: v for k, v in self._lookups.items() if v[0] is network}  # older networks' go
+            return self.holder.get()
+
+    def _latest_updates(self) -> list[ResolvedTripUpdate]:
+        return [u for feed in sorted(self._updates) for u in self._updates[feed]]
+
+    def _prepare(self, static: Network, updates: list[ResolvedTripUpdate], previous: Snapshot | None,
+                 warm_up: bool) -> Snapshot:
+        """The next snapshot, ready to answer (sync: the writer's executor job)."""
+        realtime, overlay = apply_trip_updates(static, updates)
+        static.build_indexes()
+        realtime.build_indexes()
+        version = previous.version + 1 if previous is not None else 0
+        snapshot = Snapshot.prepared(static, realtime, overlay, version=version, realtime_at=self.clock.now(),
+                                     previous=previous)
+        self.lookups_for(static)
+        if warm_up:
+            warm_up_queries(self, snapshot)
+        return snapshot
 
     # --- snapshot --------------------------------------------------------------------------
     def get_snapshot(self) -> Snapshot:
@@ -92,13 +125,25 @@ class PlannerService:
             raise TimetableNotReady()
         return self.holder.get()
 
+    def find_lookups(self, network: Network) -> Lookups | None:
+        """The lookups already built for ``network`` (with the current hubs), or None."""
+        found = self._lookups.get(id(network.stop_ids))
+        if found is None or found[0].stop_ids is not network.stop_ids or found[1] is not self.hubs:
+            return None
+        return found[2]
+
     def lookups_for(self, network: Network) -> Lookups:
-        key = id(network.stop_ids)  # lookups depend on stops only, shared by realtime networks
+        """The indexes of ``network``'s stops (shared by its realtime versions: same stops)."""
+        key, hubs = id(network.stop_ids), self.hubs
         found = self._lookups.get(key)
-        if found is None:
-            found = Lookups(StopSpatialIndex.of(network), StopSearchIndex.of(network), HubIndex.of(network, self.hubs))
-            self._lookups[key] = found
-        return found
+        if found is not None and found[0].stop_ids is network.stop_ids:
+            if found[1] is hubs:
+                return found[2]
+            built = replace(found[2], hubs=HubIndex.of(found[0], hubs))  # set_hubs since: hubs only
+        else:
+            built = Lookups(StopSpatialIndex.of(network), StopSearchIndex.of(network), HubIndex.of(network, hubs))
+        self._lookups[key] = (network if found is None else found[0], hubs, built)
+        return built
 
     # --- journeys --------------------------------------------------------------------------
     async def plan_journeys(self, query: JourneyQuery) -> dict:
@@ -150,11 +195,69 @@ class PlannerService:
         """Apply the latest updates of every feed to a copy and publish it (one writer at a time)."""
         async with self._writer:
             current = self.get_snapshot()
-            updates = [u for feed in sorted(self._updates) for u in self._updates[feed]]
-            network, overlay = await run_blocking(apply_trip_updates, current.static, updates)
-            snapshot = Snapshot(static=current.static, realtime=network, overlay=overlay,
-                                version=current.version + 1, realtime_at=received_at or self.clock.now())
+            snapshot = await run_blocking(self._prepare, current.static, self._latest_updates(), current, False)
+            if received_at is not None:
+                snapshot = replace(snapshot, realtime_at=received_at)
             self.holder.publish(snapshot)
-            if overlay.errors:
-                log.info("realtime: %d updates applied, %d not usable", overlay.applied, len(overlay.errors))
+            if snapshot.overlay.errors:
+                log.info("realtime: %d updates applied, %d not usable", snapshot.overlay.applied,
+                         len(snapshot.overlay.errors))
             return snapshot
+
+
+WARM_UP_LEAD_S = 300  # warm-up queries leave this long before the chosen trip
+
+
+def warm_up_queries(service: PlannerService, snapshot: Snapshot) -> int:
+    """Answer a few queries on ``snapshot`` before it is published, so the first traveller's
+    request does not load numba's kernels or pay any other first call; returns how many
+    answered. A failure is logged, never raised: warming up must not stop a publication."""
+    network = snapshot.static
+    found = _running_trip(network)
+    if found is None:
+        return 0
+    s_from, s_to, dep_s, arr_s = found
+    a, b = str(network.stop_ids[s_from]), str(network.stop_ids[s_to])
+    tt = network.timetable
+    point = f"{float(tt.stop_lat[s_from]) + 0.0005:.6f},{float(tt.stop_lon[s_from]):.6f}"
+    before = datetime.fromtimestamp(dep_s - WARM_UP_LEAD_S, UTC)
+    after = datetime.fromtimestamp(arr_s + WARM_UP_LEAD_S, UTC)
+    calls = [
+        lambda: plan_journeys(service, snapshot, JourneyQuery(a, b, before)),
+        lambda: plan_journeys(service, snapshot, JourneyQuery(a, b, after, arrive_by=True)),
+        lambda: plan_journeys(service, snapshot, JourneyQuery(a, b, before, window_s=min(3600, service.max_window_s))),
+        lambda: plan_journeys(service, snapshot, JourneyQuery(point, b, before)),
+        lambda: plan_journeys(service, snapshot, JourneyQuery(a, b, after, arrive_by=True, realtime=False)),
+        lambda: list_departures(snapshot, a, dep_s - WARM_UP_LEAD_S, 10, True),
+        lambda: search_stops(service, snapshot, str(network.stop_names[s_to]), None, 5),
+    ]
+    answered = 0
+    for call in calls:
+        try:
+            call()
+            answered += 1
+        except Exception:  # noqa: BLE001  (a warm-up answer is thrown away; its failure only logged)
+            log.warning("planner warm-up query failed", exc_info=True)
+    return answered
+
+
+def _running_trip(network: Network) -> tuple[int, int, int, int] | None:
+    """(first stop, last stop, departure, arrival in POSIX s) of a trip running on the first
+    service day that has any; None for a network without trips."""
+    tt = network.timetable
+    if tt.trip_count == 0 or tt.day_count == 0:
+        return None
+    has_trips = np.zeros(tt.service_days.shape[0], dtype=bool)
+    has_trips[tt.trip_service] = True
+    runs = np.argwhere((tt.service_days == 1) & has_trips[:, np.newaxis])  # (service, day) with trips
+    if runs.size == 0:
+        return None
+    service, day = (int(x) for x in runs[np.argmin(runs[:, 1])])
+    trip = int(np.flatnonzero(tt.trip_service == service)[0])
+    p = int(tt.trip_pattern[trip])
+    first, end = int(tt.pattern_stop_offsets[p]), int(tt.pattern_stop_offsets[p + 1])
+    n_s = end - first
+    row = int(tt.pattern_stop_time_offsets[p]) + (trip - int(tt.pattern_trip_offsets[p])) * n_s
+    base = int(tt.day_base_s[day, tt.pattern_tz[p]])
+    return (int(tt.pattern_stops[first]), int(tt.pattern_stops[end - 1]),
+            base + int(tt.stop_time_departure[row]), base + int(tt.stop_time_arrival[row + n_s - 1]))
