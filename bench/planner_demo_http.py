@@ -1,0 +1,233 @@
+"""Journeys over HTTP on the demo region: the latency a traveller sees, cold requests included.
+
+    .venv/bin/python bench/planner_demo_http.py [--region DIR] [--queries 500] [--seed 7] [--port 8097]
+
+What runs:
+
+1. the demo region (seed 1, scale 1, service from 2025-03-03) generated into a temporary folder
+   unless --region names one;
+2. the whole OùRA app (`oura.app.create_app`: embedded PostgreSQL, migrations, ingestion of every
+   feed, planner compile and publication, fare catalogue) in a *separate process* on 127.0.0.1,
+   its clock fixed on the region's first Tuesday, realtime off;
+3. as soon as ``/readyz`` says ready (no warm-up request: the first traveller's request is the
+   first one measured), ``--queries`` varied ``GET /v1/journeys`` one after the other: random
+   served stops or a point near one (1 in 10), 12 service dates in random order (so each date's
+   first request is in the sample), departures 06:00-21:00, 1 in 5 arrive-by, 1 in 10 with a
+   one-hour window; every request priced (the default rider category).
+
+Prints median / p95 / p99 / max, the p99-to-median ratio (acceptance of issue 12: <= 3), and the
+latency of each date's first request and of the first arrive-by.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+
+SERVICE_START = date(2025, 3, 3)  # a Monday: the generated service starts that week
+CLOCK = datetime(2025, 3, 4, 6, 0, tzinfo=ZoneInfo("Europe/Paris"))
+TZ = ZoneInfo("Europe/Paris")
+DATES = 12  # service dates the queries spread over
+READY_TIMEOUT_S = 900
+
+
+def serve(region: Path, work: Path, port: int) -> None:
+    """The service process: the real app on the region, its clock fixed, realtime off."""
+    import logging
+
+    from aiohttp import web
+
+    from oura.app import create_app
+    from oura.clock import FixedClock
+    from oura.config import Config, DatabaseConfig, FeedsConfig, HttpConfig, PlannerConfig
+
+    logging.basicConfig(level=logging.WARNING)
+    config = Config(
+        data_dir=work,
+        database=DatabaseConfig(url=None, embedded_pgdata=work / "pgdata"),
+        http=HttpConfig(host="127.0.0.1", port=port),
+        feeds=FeedsConfig(registry=region / "registry.toml", store_dir=work / "feeds", ingest_on_start=True,
+                          realtime=False),
+        planner=PlannerConfig(cache_dir=work / "cache"),
+    )
+    app = create_app(config, clock=FixedClock(CLOCK))
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+@dataclass(frozen=True)
+class Stop:
+    id: str
+    lat: float
+    lon: float
+
+
+def served_stops(region: Path) -> list[Stop]:
+    """Stations and stops without a station that trips call at (through a platform or directly)."""
+    out = []
+    for feed in sorted((region / "gtfs").glob("*.zip")):
+        with zipfile.ZipFile(feed) as z:
+            stops = list(csv.DictReader(io.TextIOWrapper(z.open("stops.txt"), "utf-8-sig")))
+            called = {row["stop_id"] for row in csv.DictReader(io.TextIOWrapper(z.open("stop_times.txt"), "utf-8-sig"))}
+        parent = {s["stop_id"]: s.get("parent_station", "") for s in stops}
+        places = {parent[s] or s for s in called if s in parent}
+        out += [Stop(f"{feed.stem}:{s['stop_id']}", float(s["stop_lat"]), float(s["stop_lon"]))
+                for s in stops if s["stop_id"] in places]
+    return out
+
+
+@dataclass(frozen=True)
+class Query:
+    params: dict[str, str]
+    kind: str  # depart, arrive_by, window
+    day: date
+
+
+def make_queries(stops: list[Stop], n: int, seed: int) -> list[Query]:
+    rng = random.Random(seed)
+    days = [SERVICE_START + timedelta(days=1 + d) for d in range(DATES)]  # Tuesday onwards, weekends included
+    out = []
+    for _ in range(n):
+        a, b = rng.sample(stops, 2)
+        day = rng.choice(days)
+        at = datetime(day.year, day.month, day.day, 6, 0, tzinfo=TZ) + timedelta(minutes=rng.randrange(15 * 60))
+        origin = a.id
+        if rng.random() < 0.1:  # from a point ~100-300 m from the stop
+            origin = f"{a.lat + rng.uniform(-0.002, 0.002):.5f},{a.lon + rng.uniform(-0.002, 0.002):.5f}"
+        params = {"from": origin, "to": b.id, "datetime": at.isoformat()}
+        draw = rng.random()
+        kind = "arrive_by" if draw < 0.2 else ("window" if draw < 0.3 else "depart")
+        if kind == "arrive_by":
+            params["arrive_by"] = "true"
+        elif kind == "window":
+            params["window"] = "3600"
+        out.append(Query(params, kind, day))
+    return out
+
+
+async def wait_ready(base: str, server: subprocess.Popen) -> float:
+    started = time.perf_counter()
+    async with aiohttp.ClientSession() as session:
+        while time.perf_counter() - started < READY_TIMEOUT_S:
+            if server.poll() is not None:
+                raise SystemExit(f"the server exited with {server.returncode}")
+            try:
+                async with session.get(f"{base}/readyz") as response:
+                    if (await response.json())["status"] == "ready":
+                        return time.perf_counter() - started
+            except (aiohttp.ClientError, ValueError):
+                pass
+            await asyncio.sleep(0.2)
+    raise SystemExit("the server never got ready")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def run_queries(base: str, queries: list[Query]) -> list[tuple[Query, float, int, int]]:
+    """(query, ms, status, journeys) of each query, sent one after the other."""
+    out = []
+    async with aiohttp.ClientSession() as session:
+        for q in queries:
+            started = time.perf_counter()
+            async with session.get(f"{base}/v1/journeys", params=q.params) as response:
+                body = await response.json()
+            ms = (time.perf_counter() - started) * 1000
+            out.append((q, ms, response.status, len(body.get("journeys", [])) if response.status == 200 else 0))
+    return out
+
+
+def report(results: list[tuple[Query, float, int, int]], ready_s: float) -> str:
+    ms = [r[1] for r in results]
+    median, p95, p99 = statistics.median(ms), percentile(ms, 0.95), percentile(ms, 0.99)
+    statuses: dict[int, int] = {}
+    for r in results:
+        statuses[r[2]] = statuses.get(r[2], 0) + 1
+    seen: set[date] = set()
+    firsts = []
+    for q, t, _, _ in results:
+        if q.day not in seen:
+            seen.add(q.day)
+            firsts.append(t)
+    first_arrive_by = next((t for q, t, _, _ in results if q.kind == "arrive_by"), None)
+    kinds = {k: [t for q, t, _, _ in results if q.kind == k] for k in ("depart", "arrive_by", "window")}
+    lines = [
+        f"{len(results)} journeys over HTTP, one at a time, from the moment /readyz said ready "
+        f"({ready_s:.0f} s after start); statuses {dict(sorted(statuses.items()))}, "
+        f"{sum(1 for r in results if r[3])} with a journey.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| median / p95 / p99 / max | {median:.1f} / {p95:.1f} / {p99:.1f} / {max(ms):.1f} ms |",
+        f"| p99 / median | {p99 / median:.2f} (acceptance: <= 3) |",
+        f"| very first request | {ms[0]:.1f} ms |",
+        f"| first request of each of the {len(firsts)} dates, median / max | "
+        f"{statistics.median(firsts):.1f} / {max(firsts):.1f} ms |",
+        f"| first arrive-by | {first_arrive_by:.1f} ms |" if first_arrive_by is not None else "| first arrive-by | - |",
+    ]
+    for kind, values in kinds.items():
+        if values:
+            lines.append(f"| {kind} ({len(values)}), median / p99 | {statistics.median(values):.1f} / "
+                         f"{percentile(values, 0.99):.1f} ms |")
+    return "\n".join(lines)
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="oura-bench-planner-http-") as tmp:
+        work = Path(tmp)
+        region = args.region
+        if region is None:
+            from oura.demo.generate import generate_region
+
+            region = work / "region"
+            generate_region(region, seed=1, scale=1.0, start_date=SERVICE_START, fmt="zip")
+        queries = make_queries(served_stops(region), args.queries, args.seed)
+        server = subprocess.Popen([sys.executable, __file__, "--serve", str(region), str(work), str(args.port)],
+                                  cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        base = f"http://127.0.0.1:{args.port}"
+        try:
+            ready_s = await wait_ready(base, server)
+            results = await run_queries(base, queries)
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    print(f"Command: `.venv/bin/python bench/planner_demo_http.py --queries {args.queries} --seed {args.seed}`")
+    print()
+    print(report(results, ready_s))
+    return 0
+
+
+def main() -> int:
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve":
+        serve(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]))
+        return 0
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--region", type=Path, help="an already generated region (seed 1, scale 1, from 2025-03-03)")
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--port", type=int, default=8097)
+    return asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
