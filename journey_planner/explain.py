@@ -1,10 +1,11 @@
 """Why an answer looks the way it does: reason codes for an empty answer, and what shaped a journey.
 
 `explain` runs after the core: when it found nothing, `Explanation.reasons` says why in codes a
-client can act on, with plain-words text; for each journey of a constrained request (wheelchair),
-`Explanation.constraints` says what was avoided. Reads the timetable and re-plans through the core
-with relaxed constraints (sync, executor). Ordinary queries (journeys found, no wheelchair) cost
-nothing; a wheelchair query costs one unconstrained plan; an empty answer at most three plans.
+client can act on, with plain-words text; for each journey of a constrained request (wheelchair,
+max_transfers below the default 6), `Explanation.constraints` says what was avoided. Reads the
+timetable and re-plans through the core with relaxed constraints (sync, executor). Ordinary
+queries (journeys found, no constraint) cost nothing; each constraint of a request costs one plan
+without it (per request, not per journey); an empty answer at most three plans.
 
 Empty answer, checked in this order (the first that holds answers):
 
@@ -39,6 +40,7 @@ __all__ = ["Explanation", "explain", "REASON_CODES", "REASON_COMPONENTS", "RELAX
            "LATER_HORIZON_S"]
 
 RELAXED_MAX_TRANSFERS = 10  # the re-plan that tells max_transfers_exceeded
+DEFAULT_MAX_TRANSFERS = PlanRequest.__dataclass_fields__["max_transfers"].default  # below it, a constraint
 LATER_HORIZON_S = 7 * 86400  # how far ahead the re-plan that finds the next journey looks
 _DAY_CHUNK = 14  # service days scanned at once when looking for a stop's next departure
 
@@ -52,6 +54,9 @@ REASON_CODES: dict[str, str] = {
     "no_accessible_route": "journeys exist but none is wheelchair accessible (blocking_stops, blocking_trips: "
                            "what the journeys without the constraint use)",
     "no_connection": "no journey, even with 10 transfers, without the wheelchair constraint, over 7 days",
+    "max_transfers_avoided": "(a journey's constraint) a better journey was avoided because it needs more "
+                             "transfers than max_transfers (transfers_needed, avoided_departure, avoided_arrival, "
+                             "departure_delta_s, arrival_delta_s); only when max_transfers is below the default 6",
     "inaccessible_avoided": "(a journey's constraint) a better journey was avoided because a stop or trip of it "
                             "is not wheelchair accessible (blocking_stops, blocking_trips, avoided_departure, "
                             "avoided_arrival, departure_delta_s, arrival_delta_s)",
@@ -77,10 +82,16 @@ def explain(network: Network, request: PlanRequest, result: PlanResult,
     ctx = _Context(network, request, reversed_timetable)
     if not result.journeys:
         return Explanation(_empty_reasons(ctx), [])
-    if not request.wheelchair:
-        return Explanation([], [[] for _ in result.journeys])
-    free = ctx.plan(wheelchair=False).journeys
-    return Explanation([], [_avoided(ctx, j, free) for j in result.journeys])
+    constraints: list[list[dict]] = [[] for _ in result.journeys]
+    if request.wheelchair:
+        free = ctx.plan(wheelchair=False).journeys
+        for shaped, j in zip(constraints, result.journeys):
+            shaped.extend(_avoided(ctx, j, free))
+    if request.max_transfers < DEFAULT_MAX_TRANSFERS:
+        more = ctx.plan(max_transfers=DEFAULT_MAX_TRANSFERS).journeys
+        for shaped, j in zip(constraints, result.journeys):
+            shaped.extend(_over_max_transfers(ctx, j, more))
+    return Explanation([], constraints)
 
 
 @dataclass(frozen=True)
@@ -414,14 +425,37 @@ def _avoided(ctx: _Context, j: Journey, free: tuple[Journey, ...]) -> list[dict]
     candidates = [u for u in free if _better(u, j, arrive_by) and any(_blocking(ctx, [u]))]
     if not candidates:
         return []
-    # the nearest better one: latest arrival (earliest departure for arrive-by) still better
-    u = min(candidates, key=lambda c: c.departure_s) if arrive_by else max(candidates, key=lambda c: c.arrival_s)
+    u = _nearest_better(candidates, arrive_by)
     stops, trips = _blocking(ctx, [u])
     dep, arr = j.departure_s - u.departure_s, j.arrival_s - u.arrival_s
     stop = _first_stop(u)
     return [_reason("inaccessible_avoided", f"{_capital(_blocking_words(ctx, stops, trips))}; this journey leaves "
                     f"{_delta_words(dep)} and arrives {_delta_words(arr)}.",
                     blocking_stops=stops, blocking_trips=trips, avoided_departure=ctx.iso(u.departure_s, stop),
+                    avoided_arrival=ctx.iso(u.arrival_s, stop), departure_delta_s=dep, arrival_delta_s=arr)]
+
+
+def _nearest_better(candidates: list[Journey], arrive_by: bool) -> Journey:
+    """The closest of the better journeys: latest arrival (earliest departure for arrive-by)."""
+    return min(candidates, key=lambda c: c.departure_s) if arrive_by else max(candidates, key=lambda c: c.arrival_s)
+
+
+def _over_max_transfers(ctx: _Context, j: Journey, more: tuple[Journey, ...]) -> list[dict]:
+    """The constraint max_transfers put on journey ``j``: the closest better journey with more transfers."""
+    r = ctx.request
+    candidates = [u for u in more if u.transfers > r.max_transfers and _better(u, j, r.arrive_by)]
+    if not candidates:
+        return []
+    u = _nearest_better(candidates, r.arrive_by)
+    dep, arr = j.departure_s - u.departure_s, j.arrival_s - u.arrival_s
+    stop = _first_stop(u)
+    day = ctx.local(r.time_s, stop).date()
+    limit = f"{r.max_transfers} transfer{'s' if r.max_transfers != 1 else ''}"
+    return [_reason("max_transfers_avoided",
+                    f"A journey with {u.transfers} transfers, leaving {ctx.when(u.departure_s, stop, day)} and "
+                    f"arriving {ctx.when(u.arrival_s, stop, day)}, is over the limit of {limit}; this journey "
+                    f"leaves {_delta_words(dep)} and arrives {_delta_words(arr)}.",
+                    transfers_needed=u.transfers, avoided_departure=ctx.iso(u.departure_s, stop),
                     avoided_arrival=ctx.iso(u.arrival_s, stop), departure_delta_s=dep, arrival_delta_s=arr)]
 
 

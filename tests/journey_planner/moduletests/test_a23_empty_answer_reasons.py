@@ -198,3 +198,32 @@ def test_a_stop_only_reached_on_foot_is_served(tmp_path):
     assert why(net, "C2", "A", "2024-03-04 07:50") == [
         "no_service_on_date: No trip serves Charlie opposite on Mon 2024-03-04; none does later."
     ]
+
+
+def test_arrive_by_without_accessible_route_names_the_stop(tmp_path):
+    # arriving by 08:55 the only journeys are T1 (trip not accessible) and T3 (platform A2 not accessible)
+    net = build_network(tmp_path, WHEELCHAIR_FEED)
+    assert why(net, "STN", "B", "2024-03-04 08:55", arrive_by=True, wheelchair=True, search_horizon_s=3 * 3600) == [
+        "no_accessible_route: No wheelchair-accessible journey: A2 has no wheelchair boarding."
+    ]
+
+
+def test_a_journey_within_max_transfers_says_what_more_transfers_would_gain(tmp_path):
+    # the direct R3 is slow; with two changes (R1, R2, R3 chain via B and C) D is reached at 09:20
+    net = build_network(tmp_path, feed(
+        "R1,S,T1\nR2,S,T2\nR3,S,T3\nR3,S,T4",
+        "T1,08:00:00,08:00:00,A,1\nT1,08:20:00,08:20:00,B,2\nT2,08:30:00,08:30:00,B,1\nT2,08:50:00,08:50:00,C,2\n"
+        "T3,09:00:00,09:00:00,C,1\nT3,09:20:00,09:20:00,D,2\nT4,08:00:00,08:00:00,A,1\nT4,10:30:00,10:30:00,D,2",
+    ))
+    request = PlanRequest(place(net, "A"), place(net, "D"), local_ts("2024-03-04 07:50"), max_transfers=1)
+    result = plan(net.timetable, request)
+    assert [(j.transfers, j.duration_s) for j in result.journeys] == [(0, 9000)]
+    (constraints,) = explain(net, request, result, None).constraints
+    assert [f"{c['code']}: {c['message']}" for c in constraints] == [
+        "max_transfers_avoided: A journey with 2 transfers, leaving 08:00 and arriving 09:20, is over the limit of "
+        "1 transfer; this journey leaves at the same time and arrives 1 h 10 later."
+    ]
+    assert constraints[0]["transfers_needed"] == 2
+    # at the default max_transfers the request is not constrained: nothing to say
+    free = PlanRequest(place(net, "A"), place(net, "D"), local_ts("2024-03-04 07:50"))
+    assert explain(net, free, plan(net.timetable, free), None).constraints == [[], []]  # both Pareto journeys
