@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from feeds.gtfs.model import read_gtfs
 
@@ -22,7 +23,7 @@ from .network import CompileOptions, CompileReport, FeedSource, Network
 
 __all__ = ["COMPILE_VERSION", "GTFS_FILES", "feed_content_hash", "load_network"]
 
-COMPILE_VERSION = "jp-compile-10"  # 10: stops' platform_code; 9: shapes in the network, zones from service_days
+COMPILE_VERSION = "jp-compile-11"  # 11: repeated strings as codes; 10: platform_code; 9: shapes, zones
 GTFS_FILES = (
     "agency", "stops", "routes", "trips", "stop_times", "calendar", "calendar_dates",
     "frequencies", "transfers", "feed_info", "shapes",
@@ -54,6 +55,9 @@ _STRING_FIELDS = (
     "stop_ids", "stop_names", "stop_platform_codes", "route_ids", "route_short_names", "route_long_names", "route_colors",
     "route_text_colors", "trip_ids", "trip_headsigns", "trip_shape_ids", "shape_ids",
 )
+# string fields with few distinct values over many rows, stored as the distinct values and one code
+# per row (Kaunas: headsigns and shape ids of 9,618 trips, 2.9 MB -> 0.1 MB; the cache loads faster)
+_REPEATED_STRING_FIELDS = ("trip_headsigns", "trip_shape_ids")
 _NUMERIC_FIELDS = (
     "stop_feed", "stop_is_station", "route_types", "trip_routes", "shape_point_offsets", "shape_lat", "shape_lon",
 )
@@ -62,7 +66,11 @@ _NUMERIC_FIELDS = (
 def _save_cache(network: Network, path: Path) -> None:
     arrays: dict[str, np.ndarray] = {f"tt__{k}": v for k, v in network.timetable.arrays().items()}
     for name in _STRING_FIELDS:
-        arrays[f"net__{name}"] = np.asarray(getattr(network, name), dtype=str)
+        values = getattr(network, name)
+        if name in _REPEATED_STRING_FIELDS:
+            codes, values = pd.factorize(values, use_na_sentinel=False)
+            arrays[f"codes__{name}"] = codes.astype(np.int32)
+        arrays[f"net__{name}"] = np.asarray(values, dtype=str)
     for name in _NUMERIC_FIELDS:
         arrays[f"net__{name}"] = getattr(network, name)
     meta = {
@@ -84,6 +92,7 @@ def _load_cache(path: Path) -> Network:
         meta = json.loads(str(data["meta"]))
         tt_fields = {k[4:]: data[k] for k in data.files if k.startswith("tt__")}
         net = {k[5:]: data[k] for k in data.files if k.startswith("net__")}
+        codes = {k[7:]: data[k] for k in data.files if k.startswith("codes__")}
     timetable = Timetable(
         first_day_ordinal=int(meta["first_day_ordinal"]),
         max_stop_time_s=int(meta["max_stop_time_s"]),
@@ -98,8 +107,15 @@ def _load_cache(path: Path) -> Network:
         timezones=tuple(meta["timezones"]),
         feed_tz=tuple(meta["feed_tz"]),
         report=report,
-        **{k: (v.astype(object) if k in _STRING_FIELDS else v) for k, v in net.items()},
+        **{k: _loaded_field(k, v, codes.get(k)) for k, v in net.items()},
     )
+
+
+def _loaded_field(name: str, values: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
+    if name not in _STRING_FIELDS:
+        return values
+    strings = values.astype(object)
+    return strings[codes] if codes is not None else strings
 
 
 def _source_key(source: FeedSource) -> str:
