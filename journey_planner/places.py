@@ -100,7 +100,7 @@ class WalkingRules:
     detour_factor: float = 1.3
     speed_mps: float = 1.2
     first_radius_m: float = 400.0
-    min_access_stops: int = 5
+    min_access_stops: int = 10  # about 5 stop places (both directions): a dense centre stops at 400 m
     max_access_stops: int = 30
     max_walk_only_m: float = 2000.0  # walking distance of the longest walk-only journey proposed
     walk_only_margin_s: int = 300  # a walk-only journey may arrive this much after the best transit one

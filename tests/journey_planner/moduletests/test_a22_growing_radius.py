@@ -53,11 +53,14 @@ def test_the_radii_double_up_to_the_maximum():
 def test_the_search_stops_at_the_first_radius_with_enough_stops(tmp_path):
     net = build_network(tmp_path, FEED)
     index = StopSpatialIndex.of(net)
-    # three stops within 400 m: with min 3 that radius is enough, with min 5 it grows to 1.6 km
+    # three stops within 400 m: with min 3 that radius is enough, with min 4 it grows to 800 m (M1,
+    # 667 m), with min 5 to 1.6 km (FAR, 1501 m), with the default 10 to the 2 km maximum
     three = resolve_access(net, 45.0, 4.0, WalkingRules(min_access_stops=3), index)
     assert names(net, three) == ["N1", "N2", "N3"]
+    four = resolve_access(net, 45.0, 4.0, WalkingRules(min_access_stops=4), index)
+    assert names(net, four) == ["N1", "N2", "N3", "M1"]
     grown = resolve_access(net, 45.0, 4.0, WalkingRules(), index)
-    assert names(net, grown) == ["N1", "N2", "N3", "M1", "FAR"]  # FAR is 1501 m away: within 1.6 km
+    assert names(net, grown) == ["N1", "N2", "N3", "M1", "FAR"]
     # honest walking: 222.4 m straight, 289.1 m walked at 1.2 m/s
     assert grown.walk_m[0] == pytest.approx(222.4 * 1.3, abs=0.5)
     assert grown.walk_s[0] == 241
