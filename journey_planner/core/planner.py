@@ -9,6 +9,10 @@ queries run the departures of the window from the latest to the earliest, keepin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from threading import Lock
+from weakref import WeakKeyDictionary
+
 import numpy as np
 
 from .raptor import FROM_ACCESS, INF_TIME, SearchState, collect_departures, raptor_run
@@ -19,6 +23,9 @@ from .timetable import Timetable, reverse_timetable
 __all__ = ["plan", "candidate_days", "MAX_WINDOW_S"]
 
 MAX_WINDOW_S = 6 * 3600
+# An alternative that saves a change by arriving later (or leaving earlier) than another journey
+# by more than max(DETOUR_FLOOR_S, that journey's duration) is useless to a traveller.
+DETOUR_FLOOR_S = 3600
 
 
 def candidate_days(tt: Timetable, t_from: int, t_to: int) -> np.ndarray:
@@ -202,62 +209,61 @@ def _signature(j: Journey) -> tuple:
     )
 
 
+@dataclass(frozen=True)
+class _Query:
+    """One direction of a query: the timetable searched, its masks for the query's days, and the
+    places to search from and to (the request's, swapped for arrive-by)."""
+
+    tt: Timetable
+    args: tuple  # `_kernel_args(tt)`
+    days: np.ndarray
+    active: np.ndarray
+    pattern_active: np.ndarray
+    base: np.ndarray
+    stop_ok: np.ndarray
+    origin: Place
+    dest: Place
+
+    def flipped(self, other: Timetable, reversed_tt: Timetable) -> _Query:
+        """The same query on the other timetable, from its destination back to its origin.
+        Reversing keeps pattern indices and reverses trips in place (``trip_source`` is its own
+        inverse), so the masks are permuted, not rebuilt."""
+        active = np.take(self.active, reversed_tt.trip_source, axis=1)
+        return _Query(other, _kernel_args(other), self.days, active, self.pattern_active, -self.base,
+                      self.stop_ok, self.dest, self.origin)
+
+
 def plan(timetable: Timetable, request: PlanRequest, reversed_timetable: Timetable | None = None) -> PlanResult:
-    """Pareto-optimal journeys over (arrival, transfers), or (departure, arrival, transfers) in a window.
+    """Pareto-optimal journeys over (arrival, transfers), or (departure, arrival, transfers) in a window,
+    each leaving as late as it can for its arrival (arrive-by: arriving as early as it can).
 
     ``reversed_timetable`` is `reverse_timetable(timetable)` when the caller keeps one (snapshots
-    do); arrive-by queries build it otherwise.
+    do); it is built (once per timetable, kept while the timetable lives) otherwise.
     """
     fwd = timetable
+    rev = reversed_timetable if reversed_timetable is not None else _reversed(fwd)
     window = max(0, min(int(request.window_s), MAX_WINDOW_S))
     horizon = int(request.search_horizon_s) + window
+    t = int(request.time_s)
     if request.arrive_by:
-        tt = reversed_timetable if reversed_timetable is not None else reverse_timetable(fwd)
-        days = candidate_days(fwd, request.time_s - horizon, request.time_s)
-        origin, dest = request.destination, request.origin
-        t_query = -int(request.time_s)
+        tt, other, days = rev, fwd, candidate_days(fwd, t - horizon, t)
+        origin, dest, t_query = request.destination, request.origin, -t
     else:
-        tt = fwd
-        days = candidate_days(fwd, request.time_s, request.time_s + horizon)
-        origin, dest = request.origin, request.destination
-        t_query = int(request.time_s)
+        tt, other, days = fwd, rev, candidate_days(fwd, t, t + horizon)
+        origin, dest, t_query = request.origin, request.destination, t
     rounds = max(1, int(request.max_transfers) + 1)
     if days.size == 0:
         return PlanResult((), 0, 0)
     active, pattern_active, base, stop_ok = _query_masks(tt, days, request.wheelchair)
-    origin = _filter_place(origin, stop_ok)
-    dest = _filter_place(dest, stop_ok)
-    if origin.stops.size == 0 or dest.stops.size == 0:
+    q = _Query(tt, _kernel_args(tt), days, active, pattern_active, base, stop_ok,
+               _filter_place(origin, stop_ok), _filter_place(dest, stop_ok))
+    if q.origin.stops.size == 0 or q.dest.stops.size == 0:
         return PlanResult((), 0, 0)
-    tt_args = _kernel_args(tt)
     state = SearchState(rounds, tt.stop_count, tt.pattern_count)
-    run_times = _run_times(tt, origin, t_query, window, active, base, stop_ok)
-    recorded = np.full(rounds + 1, INF_TIME, dtype=np.int64)
-    found: list[Journey] = []
-    seen: set[tuple] = set()
-    rounds_run = 0
-    for t_run in run_times.tolist():
-        access_times = (t_run + origin.walk_s.astype(np.int64)).astype(np.int64)
-        rounds_run = raptor_run(
-            *tt_args, active, pattern_active, base, stop_ok, origin.stops, access_times, dest.stops,
-            dest.walk_s.astype(np.int64), rounds, int(request.transfer_slack_s), *_state_args(state),
-        )
-        best_fewer = INF_TIME
-        for k in range(rounds + 1):
-            a = int(state.dest_arr[k])
-            if a < best_fewer and a < recorded[k]:
-                legs = _reconstruct(tt, state, k, int(state.dest_stop[k]), origin, dest, days)
-                if request.arrive_by:
-                    legs = _reverse_legs(fwd, legs, tt)
-                    journey = _journey(legs, -a)
-                else:
-                    journey = _journey(legs, a)
-                sig = _signature(journey)
-                if sig not in seen:
-                    seen.add(sig)
-                    found.append(journey)
-            recorded[k] = min(recorded[k], a)
-            best_fewer = min(best_fewer, a)
+    run_times = _run_times(tt, q.origin, t_query, window, active, base, stop_ok)
+    found, rounds_run = _range_search(q, fwd, state, run_times, rounds, request)
+    found = _latest_departures(q, q.flipped(other, rev), fwd, state, found, request)
+    found = _dedupe([j for j in found if _within(j, request, window)])
     found = _pareto(found, request.arrive_by)
     if window == 0 and found:
         found = _trim_alternatives(found, request.arrive_by)
@@ -265,11 +271,178 @@ def plan(timetable: Timetable, request: PlanRequest, reversed_timetable: Timetab
     return PlanResult(tuple(found[: max(1, request.max_journeys)]), rounds_run, int(run_times.size))
 
 
+def _range_search(
+    q: _Query, fwd: Timetable, state: SearchState, run_times: np.ndarray, rounds: int, request: PlanRequest,
+) -> tuple[list[Journey], int]:
+    """The runs from the latest departure to the earliest, labels kept (range RAPTOR): each run's
+    journeys that arrive earlier than every later run's with as many rides. Returns them (in
+    forward time) and the rounds of the last run."""
+    recorded = np.full(rounds + 1, INF_TIME, dtype=np.int64)
+    found: list[Journey] = []
+    rounds_run = 0
+    egress_walk = q.dest.walk_s.astype(np.int64)
+    for t_run in run_times.tolist():
+        access_times = (t_run + q.origin.walk_s.astype(np.int64)).astype(np.int64)
+        rounds_run = raptor_run(
+            *q.args, q.active, q.pattern_active, q.base, q.stop_ok, q.origin.stops, access_times, q.dest.stops,
+            egress_walk, rounds, int(request.transfer_slack_s), INF_TIME, *_state_args(state),
+        )
+        best_fewer = INF_TIME
+        for k in range(rounds + 1):
+            a = int(state.dest_arr[k])
+            if a < best_fewer and a < recorded[k]:
+                legs = _reconstruct(q.tt, state, k, int(state.dest_stop[k]), q.origin, q.dest, q.days)
+                found.append(_to_forward(legs, q.tt, fwd, a))
+            recorded[k] = min(recorded[k], a)
+            best_fewer = min(best_fewer, a)
+    return found, rounds_run
+
+
+def _to_forward(legs: list[TransitLeg | WalkLeg], searched: Timetable, fwd: Timetable, arrival: int) -> Journey:
+    """The journey of legs found on ``searched`` (at searched-time ``arrival``), in forward time."""
+    if searched is not fwd:
+        return _journey(_reverse_legs(fwd, legs, searched), -arrival)
+    return _journey(legs, arrival)
+
+
+def _latest_departures(
+    q: _Query, other: _Query, fwd: Timetable, state: SearchState, journeys: list[Journey], request: PlanRequest,
+) -> list[Journey]:
+    """Each journey replaced by the one leaving latest for its arrival with no more rides
+    (arrive-by: arriving earliest for its departure), so no journey waits longer than it must.
+
+    Searches on the other timetable (the reversed one for depart-at) from each journey's arrival
+    back to the origin with at most its rides, journeys taken by increasing arrival so each run
+    keeps the labels of the earlier ones (range RAPTOR: what arrives by an earlier time arrives
+    by a later one too). Two bounds keep the runs to the journeys' corridor: a label must leave
+    a stop no earlier than the first search reached it, and the origin be left no earlier than
+    the earliest departure still to improve. Then journeys still longer than DETOUR_FLOOR_S get
+    a second pass with more rides, for departures late enough to save a long wait only
+    (`_saves_long_wait`). The state's arrays are reused (reset), not allocated again.
+    """
+    todo = sorted((_searched_times(j, request.arrive_by) + (i,) for i, j in enumerate(journeys)
+                   if any(isinstance(leg, TransitLeg) for leg in j.legs)))
+    if not todo:
+        return journeys
+    run = _BackwardRuns(other, state, state.best_arr.copy(), int(request.transfer_slack_s))
+    state.reset()
+    out = list(journeys)
+    long: list[tuple[int, int, int, int]] = []
+    for (a, d, rides, i), floor in zip(todo, _suffix_min([d for _, d, _, _ in todo])):
+        run(a, floor, rides)
+        r = int(np.argmin(state.dest_arr[: rides + 1]))
+        leave = -int(state.dest_arr[r])
+        if leave > d:
+            out[i] = run.journey(r, fwd)
+        else:
+            leave = d
+        if a - leave > DETOUR_FLOOR_S and rides < state.rounds:
+            long.append((a, leave + max(DETOUR_FLOOR_S, (a - leave) // 2) + 1, rides, i))
+    if long:
+        state.reset()
+        for (a, soonest, rides, i), floor in zip(long, _suffix_min([x[1] for x in long])):
+            run(a, floor, state.rounds)
+            r = _saves_long_wait(state.dest_arr, a, soonest, rides)
+            if r >= 0:
+                out[i] = run.journey(r, fwd)
+    return out
+
+
+class _BackwardRuns:
+    """The runs of `_latest_departures` on one state: from the destination at a searched-time
+    arrival back to the origin, labels bounded by the first search's earliest arrivals."""
+
+    def __init__(self, other: _Query, state: SearchState, reach: np.ndarray, slack: int) -> None:
+        self.other, self.state, self.reach, self.slack = other, state, reach, slack
+        self.ruled = np.diff(other.tt.rules_or_empty()[0]) > 0  # change times there depend on trips
+        self.access_walk = other.origin.walk_s.astype(np.int64)
+        self.egress_walk = other.dest.walk_s.astype(np.int64)
+
+    def __call__(self, a: int, floor: int, rounds: int) -> None:
+        """Arrive by ``a``, leave the origin at ``floor`` or later, with at most ``rounds`` rides."""
+        st, o = self.state, self.other
+        limit = 1 - np.minimum(self.reach, a)  # other time: a label must stay below it
+        np.minimum(st.best_tarr, limit, out=st.best_tarr)
+        np.minimum(st.best_arr, limit, out=st.best_arr)
+        limit[self.ruled] = INF_TIME  # a transfer rule may allow a shorter change there
+        np.minimum(st.best_ready, limit, out=st.best_ready)
+        raptor_run(
+            *o.args, o.active, o.pattern_active, o.base, o.stop_ok, o.origin.stops, self.access_walk - a,
+            o.dest.stops, self.egress_walk, rounds, self.slack, np.int64(1 - floor), *_state_args(st),
+        )
+
+    def journey(self, r: int, fwd: Timetable) -> Journey:
+        st, o = self.state, self.other
+        legs = _reconstruct(o.tt, st, r, int(st.dest_stop[r]), o.origin, o.dest, o.days)
+        return _to_forward(legs, o.tt, fwd, int(st.dest_arr[r]))
+
+
+def _suffix_min(values: list[int]) -> list[int]:
+    """values[i:] minimum for every i: bounds that only tighten from one run to the next, so the
+    labels a run prunes stay prunable for the runs after it."""
+    return np.minimum.accumulate(np.asarray(values[::-1], dtype=np.int64))[::-1].tolist()
+
+
+def _saves_long_wait(dest_arr: np.ndarray, a: int, soonest: int, rides: int) -> int:
+    """The fewest rides above ``rides`` whose journey (arriving by ``a``, searched time;
+    ``dest_arr`` holds minus the departures) leaves at ``soonest`` or later and saves more than
+    its own duration; -1 when none. Leaving at 23:33 to wait 6 h for the first train saves a
+    change, nothing a traveller wants: `_trim_alternatives`' rule, applied to departures."""
+    for more in range(rides + 1, dest_arr.size):
+        if dest_arr[more] < INF_TIME and -int(dest_arr[more]) >= soonest:
+            return more
+    return -1
+
+
+def _searched_times(j: Journey, arrive_by: bool) -> tuple[int, int, int]:
+    """(arrival, departure, rides) in the time of the searched timetable (negated for arrive-by)."""
+    rides = sum(isinstance(leg, TransitLeg) for leg in j.legs)
+    if arrive_by:
+        return -j.departure_s, -j.arrival_s, rides
+    return j.arrival_s, j.departure_s, rides
+
+
+def _within(j: Journey, request: PlanRequest, window: int) -> bool:
+    """Depart-at: leaves at or after the query time (and by the window's end); arrive-by: arrives
+    by the query time (and from the window's start)."""
+    t = int(request.time_s)
+    if request.arrive_by:
+        return j.arrival_s <= t and (window == 0 or j.arrival_s >= t - window)
+    return j.departure_s >= t and (window == 0 or j.departure_s <= t + window)
+
+
+def _dedupe(journeys: list[Journey]) -> list[Journey]:
+    seen: set[tuple] = set()
+    out = []
+    for j in journeys:
+        sig = _signature(j)
+        if sig not in seen:
+            seen.add(sig)
+            out.append(j)
+    return out
+
+
+_REVERSED: WeakKeyDictionary = WeakKeyDictionary()
+_REVERSED_LOCK = Lock()
+
+
+def _reversed(fwd: Timetable) -> Timetable:
+    """`reverse_timetable(fwd)`, built once per timetable object (timetables are immutable)."""
+    with _REVERSED_LOCK:
+        found = _REVERSED.get(fwd)
+    if found is None:
+        found = reverse_timetable(fwd)
+        with _REVERSED_LOCK:
+            _REVERSED[fwd] = found
+    return found
+
+
 def _query_masks(
     tt: Timetable, days: np.ndarray, wheelchair: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(candidate day, trip) runs, (candidate day, pattern) runs, day origins, usable stops."""
-    active = np.ascontiguousarray(tt.service_days[:, days].T[:, tt.trip_service])
+    # one gather per day: indexing the (service, day) bitmap by trip at once is several times slower
+    active = np.stack([tt.service_days[:, d].take(tt.trip_service) for d in days.tolist()])
     if wheelchair:
         active &= tt.trip_accessible[np.newaxis, :]
         stop_ok = tt.stop_accessible.astype(np.uint8)
@@ -351,8 +524,8 @@ def _trim_alternatives(journeys: list[Journey], arrive_by: bool) -> list[Journey
     """
     if arrive_by:
         best = max(journeys, key=lambda j: (j.departure_s, -j.transfers))
-        limit = max(3600, best.duration_s)
+        limit = max(DETOUR_FLOOR_S, best.duration_s)
         return [j for j in journeys if j.departure_s >= best.departure_s - limit]
     best = min(journeys, key=lambda j: (j.arrival_s, j.transfers))
-    limit = max(3600, best.duration_s)
+    limit = max(DETOUR_FLOOR_S, best.duration_s)
     return [j for j in journeys if j.arrival_s <= best.arrival_s + limit]

@@ -75,6 +75,16 @@ class SearchState:
         self.pattern_first = np.full(pattern_count, NOT_QUEUED, dtype=np.int32)
         self.pattern_list = np.zeros(pattern_count, dtype=np.int32)
 
+    def reset(self) -> None:
+        """Every label back to unreached, so the arrays serve another search (the scratch arrays
+        are left clean by every run)."""
+        for a in (self.tarr, self.arr, self.ready, self.best_tarr, self.best_arr, self.best_ready, self.dest_arr):
+            a.fill(INF_TIME)
+        self.t_trip.fill(NO_TRIP)
+        self.arr_from.fill(UNREACHED)
+        self.ready_from.fill(UNREACHED)
+        self.dest_stop.fill(-1)
+
 
 @njit(cache=True, nogil=True)
 def _first_at_or_after(st_dep, row0, n_s, n_trips, rel):
@@ -410,14 +420,18 @@ def raptor_run(
     rule_slack, trip_key, trip_pattern, pattern_route,
     # query
     active, pattern_active, base, stop_ok, access_stops, access_times, egress_stops, egress_walk,
-    max_rounds, default_slack,
+    max_rounds, default_slack, bound0,
     # state
     tarr, t_trip, t_day, t_board, t_alight, arr, arr_from, ready, ready_from,
     best_tarr, best_arr, best_ready, dest_arr, dest_stop,
     marked, marked_list, next_marked, next_list, transit_flag, transit_list,
     pattern_first, pattern_list,
 ):
-    """One RAPTOR run from the access stops at the given absolute times. Returns rounds run."""
+    """One RAPTOR run from the access stops at the given absolute times. Returns rounds run.
+
+    ``bound0`` bounds every label from round 1 on, as a destination arrival would (INF_TIME: none):
+    a search that only wants arrivals before a known time says so.
+    """
     n_marked, n_transit = _access_round(
         access_stops, access_times, tarr, t_trip, arr, arr_from, ready, ready_from,
         best_tarr, best_arr, best_ready, marked, marked_list, transit_flag, transit_list,
@@ -431,7 +445,7 @@ def raptor_run(
         if n_marked == 0:
             break
         rounds_run = k
-        bound = dest_arr[0]
+        bound = min(bound0, dest_arr[0])
         for j in range(1, k + 1):
             if dest_arr[j] < bound:
                 bound = dest_arr[j]
