@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.conftest import require_shared_data
+from tests.registry_toml import TestNetwork, write_registry
 
 # name -> (folder under ../shared/data, feed file or None for a folder feed)
 REAL_FEEDS: dict[str, tuple[str, str | None]] = {
@@ -37,20 +38,7 @@ _COLUMNS = {"agencies": "agency", "routes": "routes", "stops": "stops", "trips":
 def bullrunner_registry(path: Path, static: str, *, extra: str = "") -> Path:
     """A registry of one authority (usf) with one network (bullrunner) fetched from ``static``;
     ``extra`` is appended as it is (more network keys, more authorities)."""
-    path.write_text(f"""
-[region]
-name = "r"
-timezone = "America/New_York"
-[[authorities]]
-id = "usf"
-name = "USF"
-kind = "urban"
-  [[authorities.networks]]
-  id = "bullrunner"
-  name = "Bull Runner"
-  static = "{static}"
-{extra}""", encoding="utf-8")
-    return path
+    return write_registry(path, TestNetwork("usf", "bullrunner", static, network_name="Bull Runner", extra=extra))
 
 
 def run_feeds_cli(argv: list[str], config) -> int:  # noqa: ANN001 - an oura Config

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.feeds.conftest import edit_cell, real_feed_path, rewrite_feed, run_feeds_cli
+from tests.registry_toml import TestNetwork, write_registry
 
 pytestmark = pytest.mark.realdata
 
@@ -18,36 +19,13 @@ _run = run_feeds_cli
 def test_ingest_list_report_and_hubs(app_config, tmp_path: Path, capsys) -> None:
     broken = rewrite_feed(real_feed_path("bullrunner"), tmp_path / "broken.zip", {
         "stop_times.txt": lambda t: edit_cell(t, row=0, column="trip_id", value="no-such-trip")})
-    registry = tmp_path / "registry.toml"
-    registry.write_text(f"""
-[region]
-name = "Tampa (test)"
-timezone = "America/New_York"
-[[authorities]]
-id = "hart"
-name = "HART"
-kind = "urban"
-  [[authorities.networks]]
-  id = "hart"
-  name = "HART"
-  static = "{real_feed_path('hart')}"
-[[authorities]]
-id = "usf"
-name = "USF"
-kind = "urban"
-  [[authorities.networks]]
-  id = "bullrunner"
-  name = "Bull Runner"
-  static = "{real_feed_path('bullrunner')}"
-[[authorities]]
-id = "broken"
-name = "Broken"
-kind = "urban"
-  [[authorities.networks]]
-  id = "broken"
-  name = "Broken copy"
-  static = "{broken}"
-""", encoding="utf-8")
+    registry = write_registry(
+        tmp_path / "registry.toml",
+        TestNetwork("hart", "hart", real_feed_path("hart")),
+        TestNetwork("usf", "bullrunner", real_feed_path("bullrunner"), network_name="Bull Runner"),
+        TestNetwork("broken", "broken", broken, authority_name="Broken", network_name="Broken copy"),
+        region="Tampa (test)",
+    )
     config = replace(app_config, feeds=replace(app_config.feeds, registry=registry))
 
     assert _run(["feeds", "ingest", "--only", "usf"], config) == 0

@@ -18,6 +18,7 @@ from oura.app import create_app
 from oura.clock import FixedClock
 from oura.keys import POOL
 from tests.feeds.conftest import real_feed_path, rewrite_feed
+from tests.registry_toml import TestNetwork, write_registry
 
 pytestmark = pytest.mark.realdata
 
@@ -25,22 +26,12 @@ pytestmark = pytest.mark.realdata
 async def test_authorities_and_feeds_endpoints(app_config, make_client, tmp_path: Path) -> None:
     good = real_feed_path("bullrunner")
     broken = rewrite_feed(good, tmp_path / "broken.zip", {"stops.txt": None})
-    registry_file = tmp_path / "registry.toml"
-    registry_file.write_text(f"""
-[region]
-name = "Test region"
-timezone = "America/New_York"
-[[authorities]]
-id = "usf"
-name = "University of South Florida"
-kind = "urban"
-  [[authorities.networks]]
-  id = "bullrunner"
-  name = "Bull Runner"
-  static = "{good}"
-    [authorities.networks.realtime]
-    vehicle_positions = "http://127.0.0.1:1/vp.pb"
-""", encoding="utf-8")
+    registry_file = write_registry(
+        tmp_path / "registry.toml",
+        TestNetwork("usf", "bullrunner", good, authority_name="University of South Florida", network_name="Bull Runner",
+                    realtime={"vehicle_positions": "http://127.0.0.1:1/vp.pb"}),
+        region="Test region",
+    )
     config = replace(app_config, feeds=replace(app_config.feeds, registry=registry_file))
     clock = FixedClock(dt.datetime(2017, 9, 13, 12, tzinfo=dt.UTC))
     app = create_app(config, clock=clock, extra_routes=[routes], extra_contexts=[feeds_context])

@@ -25,6 +25,7 @@ from feeds.startup import HUBS, REGISTRY, SCHEDULER
 from feeds.ingest import Outcome
 from oura.app import create_app
 from oura.clock import FixedClock
+from tests.registry_toml import TestNetwork, write_registry
 
 COMMON = {
     "calendar.txt": """service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date
@@ -100,29 +101,12 @@ def _zip(files: dict[str, str]) -> bytes:
 
 
 def _registry(tmp_path: Path, *, rail: str, tram: str) -> Path:
-    path = tmp_path / "registry.toml"
-    path.write_text(f"""
-[region]
-name = "Lyon (test)"
-timezone = "Europe/Paris"
-[[authorities]]
-id = "region"
-name = "Région"
-kind = "region"
-  [[authorities.networks]]
-  id = "rail"
-  name = "TER"
-  static = "{rail}"
-[[authorities]]
-id = "sytral"
-name = "SYTRAL"
-kind = "urban"
-  [[authorities.networks]]
-  id = "tram"
-  name = "TCL"
-  static = "{tram}"
-""", encoding="utf-8")
-    return path
+    return write_registry(
+        tmp_path / "registry.toml",
+        TestNetwork("region", "rail", rail, authority_name="Région", network_name="TER", kind="region"),
+        TestNetwork("sytral", "tram", tram, network_name="TCL"),
+        region="Lyon (test)", timezone="Europe/Paris",
+    )
 
 
 async def _app_client(app_config, make_client, registry: Path) -> TestClient:

@@ -25,6 +25,7 @@ from feeds.store import FeedStore
 from oura.clock import FixedClock
 from tests.conftest import require_shared_data
 from tests.feeds.conftest import FeedServer, real_feed_path
+from tests.registry_toml import TestNetwork, registry_text
 
 pytestmark = pytest.mark.realdata
 
@@ -47,21 +48,11 @@ async def test_caltrain_trip_updates_match_the_ingested_static_version(
     tu_url = feed_server.serve("ct/trip-updates.pb",
                                body=require_shared_data("caltrain-2023-rt", "ct-trip-updates.pb").read_bytes(),
                                content_type="application/x-protobuf")
-    registry = parse_registry(f"""
-[region]
-name = "Peninsula"
-timezone = "America/Los_Angeles"
-[[authorities]]
-id = "caltrain"
-name = "Caltrain"
-kind = "region"
-  [[authorities.networks]]
-  id = "ct"
-  name = "Caltrain"
-  static = "{static_url}"
-    [authorities.networks.realtime]
-    trip_updates = "{tu_url}"
-""", base_dir=tmp_path)
+    registry = parse_registry(registry_text(
+        TestNetwork("caltrain", "ct", static_url, authority_name="Caltrain", network_name="Caltrain", kind="region",
+                    realtime={"trip_updates": tu_url}),
+        region="Peninsula", timezone="America/Los_Angeles",
+    ), base_dir=tmp_path)
     network = registry.list_networks()[0]
     store = FeedStore(tmp_path / "feeds")
     clock = FixedClock(dt.datetime(2023, 11, 8, 1, 6, tzinfo=dt.UTC))

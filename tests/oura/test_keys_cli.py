@@ -10,19 +10,9 @@ import asyncpg
 
 from oura.cli import build_parser
 
-REGISTRY = """
-[region]
-name = "Test region"
-timezone = "Europe/Paris"
-[[authorities]]
-id = "sytral"
-name = "SYTRAL"
-kind = "urban"
-  [[authorities.networks]]
-  id = "tcl"
-  name = "TCL"
-  static = "{static}"
-"""
+from tests.registry_toml import TestNetwork, registry_text
+
+REGISTRY = registry_text(TestNetwork("sytral", "tcl", "{static}"), region="Test region", timezone="Europe/Paris")
 
 
 def _run(argv: list[str], config) -> int:  # noqa: ANN001

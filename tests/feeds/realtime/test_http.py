@@ -20,6 +20,7 @@ from oura.auth import create_key
 from oura.clock import FixedClock
 from oura.keys import POOL
 from tests.feeds.realtime.conftest import rt_payload
+from tests.registry_toml import TestNetwork, write_registry
 
 NOW = 1711962000  # 2024-04-01 09:00 UTC
 
@@ -167,25 +168,11 @@ async def test_realtime_context_polls_registry_sources_into_the_sink(app_config,
 
     fake, base = publisher
     fake.responses["/ct/tu.pb"] = (200, require_shared_data("caltrain-2023-rt", "ct-trip-updates.pb").read_bytes(), '"x"')
-    registry = tmp_path / "registry.toml"
-    registry.write_text(
-        f"""
-[region]
-name = "test"
-timezone = "America/Los_Angeles"
-[[authorities]]
-id = "caltrain"
-name = "Caltrain"
-kind = "region"
-  [[authorities.networks]]
-  id = "ct"
-  name = "Caltrain"
-  static = "{require_shared_data('caltrain-2023-rt', 'ct.zip')}"
-    [authorities.networks.realtime]
-    trip_updates = "{base}/ct/tu.pb"
-    poll_s = 1
-""",
-        encoding="utf-8",
+    registry = write_registry(
+        tmp_path / "registry.toml",
+        TestNetwork("caltrain", "ct", require_shared_data("caltrain-2023-rt", "ct.zip"), authority_name="Caltrain",
+                    network_name="Caltrain", kind="region", realtime={"trip_updates": f"{base}/ct/tu.pb", "poll_s": 1}),
+        region="test", timezone="America/Los_Angeles",
     )
     config = replace(app_config, feeds=replace(app_config.feeds, registry=registry, realtime=True))
     clock = FixedClock(dt.datetime.fromtimestamp(CALTRAIN_HEADER + 5, dt.UTC))

@@ -27,6 +27,7 @@ from feeds.realtime.status import PrometheusCollector, RealtimeStatus
 from oura.clock import FixedClock
 from tests.conftest import require_shared_data
 from tests.feeds.realtime.conftest import FakePublisher
+from tests.registry_toml import TestNetwork, registry_text
 
 pytestmark = pytest.mark.realdata
 
@@ -171,24 +172,11 @@ async def test_unreachable_publisher_is_a_counted_fetch_failure(session, indexes
 def test_sources_come_from_registry_networks() -> None:
     from feeds.authorities import parse_registry
 
+    realtime = {"trip_updates": "http://127.0.0.1:8090/rt/tcl/trip-updates.pb",
+                "alerts": "http://127.0.0.1:8090/rt/tcl/alerts.pb", "poll_s": 20}
     registry = parse_registry(
-        """
-[region]
-name = "demo"
-timezone = "Europe/Paris"
-[[authorities]]
-id = "sytral"
-name = "SYTRAL"
-kind = "urban"
-  [[authorities.networks]]
-  id = "tcl"
-  name = "TCL"
-  static = "gtfs/tcl.zip"
-    [authorities.networks.realtime]
-    trip_updates = "http://127.0.0.1:8090/rt/tcl/trip-updates.pb"
-    alerts = "http://127.0.0.1:8090/rt/tcl/alerts.pb"
-    poll_s = 20
-""",
+        registry_text(TestNetwork("sytral", "tcl", "gtfs/tcl.zip", realtime=realtime), region="demo",
+                      timezone="Europe/Paris"),
         base_dir=Path("/tmp"),
     )
     sources = list_realtime_sources(registry.list_networks())
