@@ -26,7 +26,7 @@ PD,Lyon Part-Dieu,45.7606,4.8590,1,,1
 PD1,Lyon Part-Dieu quai 1,45.7606,4.8590,0,PD,1
 BEL,Bellecour,45.7578,4.8320,0,,1
 PER,Perrache,45.7490,4.8260,0,,1
-CHA,Charpennes,45.7700,4.8630,0,,1
+CHA,Charpennes,45.8300,4.9500,0,,1
 trips.txt
 route_id,service_id,trip_id,trip_headsign,wheelchair_accessible
 R1,S,T1,Perrache,2
@@ -40,8 +40,8 @@ T1,08:20:00,08:20:00,PER,3
 T2,08:30:00,08:30:00,PD1,1
 T2,08:40:00,08:41:00,BEL,2
 T2,08:50:00,08:50:00,PER,3
-T3,09:00:00,09:00:00,BEL,1
-T3,09:20:00,09:20:00,CHA,2
+T3,08:35:00,08:35:00,BEL,1
+T3,08:55:00,08:55:00,CHA,2
 """
 
 
@@ -86,7 +86,7 @@ async def test_empty_answer_within_max_transfers_says_how_many_are_needed(explai
     (r,) = body["reasons"]
     assert (r["code"], r["transfers_needed"]) == ("max_transfers_exceeded", 1)
     assert r["message"] == ("No journey with at most 0 transfers; the fewest needed is 1 "
-                            "(leaving 08:00, arriving 09:20).")
+                            "(leaving 08:00, arriving 08:55).")
 
 
 async def test_empty_answer_just_after_the_timetable_dates(explain_client):
