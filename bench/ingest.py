@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data"
 
+from tests.registry_toml import TestNetwork, write_registry  # noqa: E402  (the repository is on sys.path)
+
 
 def _rss_mb() -> float:
     with open("/proc/self/status") as status:
@@ -143,20 +145,9 @@ def _in_child(*args: str) -> dict:
 
 
 def _single_feed_registry(feed: Path, folder: Path) -> Path:
-    registry = folder / "registry.toml"
-    registry.write_text(f"""[region]
-name = "bench"
-timezone = "America/New_York"
-[[authorities]]
-id = "bench"
-name = "bench"
-kind = "urban"
-  [[authorities.networks]]
-  id = "{feed.stem.replace('.', '-').lower()}"
-  name = "{feed.stem}"
-  static = "{feed}"
-""", encoding="utf-8")
-    return registry
+    network = TestNetwork("bench", feed.stem.replace(".", "-").lower(), feed, authority_name="bench",
+                          network_name=feed.stem)
+    return write_registry(folder / "registry.toml", network, region="bench")
 
 
 def _best(runs: list[dict]) -> dict:

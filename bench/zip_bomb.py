@@ -16,7 +16,12 @@ import sys
 import zipfile
 from pathlib import Path
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.registry_toml import TestNetwork, write_registry  # noqa: E402  (the repository is on sys.path)
+
+SHARED_DATA = ROOT.parent / "shared" / "data"
 HEADER = b"trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
 ROW = b"1,07:00:00,07:00:00,222,1\n"
 
@@ -52,18 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     bomb = args.out_dir / "bomb.zip"
     inflated = write_bomb(source, bomb, args.bytes)
-    (args.out_dir / "registry.toml").write_text(f"""[region]
-name = "Zip bomb"
-timezone = "America/New_York"
-[[authorities]]
-id = "usf"
-name = "USF"
-kind = "urban"
-  [[authorities.networks]]
-  id = "bullrunner"
-  name = "Bull Runner (zip bomb)"
-  static = "{bomb.resolve()}"
-""", encoding="utf-8")
+    write_registry(args.out_dir / "registry.toml",
+                   TestNetwork("usf", "bullrunner", bomb.resolve(), network_name="Bull Runner (zip bomb)"),
+                   region="Zip bomb")
     print(f"{bomb}: {bomb.stat().st_size:,} bytes zipped, stop_times.txt {inflated:,} bytes "
           f"({inflated / bomb.stat().st_size:,.0f}:1 over the whole zip)")
     return 0

@@ -11,6 +11,7 @@ from feeds.authorities import RegistryError, parse_registry
 from feeds.gtfs.issues import IssueCode
 from feeds.validate import validate_path
 from tests.feeds.conftest import edit_cell, real_feed_path, rewrite_feed
+from tests.registry_toml import TestNetwork, registry_text
 
 pytestmark = pytest.mark.realdata
 
@@ -32,18 +33,7 @@ def test_unknown_adapter_is_a_registry_problem_and_a_fatal_issue(tmp_path: Path)
     with pytest.raises(UnknownAdapter):
         get_adapter("no_such_adapter")
     with pytest.raises(RegistryError, match="no_such_adapter"):
-        parse_registry("""
-[region]
-name = "r"
-timezone = "Europe/Paris"
-[[authorities]]
-id = "a"
-name = "A"
-kind = "urban"
-  [[authorities.networks]]
-  id = "n"
-  static = "n.zip"
-  adapter = "no_such_adapter"
-""", base_dir=tmp_path)
+        parse_registry(registry_text(TestNetwork("a", "n", "n.zip", extra='adapter = "no_such_adapter"')),
+                       base_dir=tmp_path)
     _, report = validate_path(real_feed_path("bullrunner"), feed_id="usf", adapter="no_such_adapter")
     assert report.fatal and "adapter" in report.summary()

@@ -18,22 +18,19 @@ from feeds.store import FeedStore
 from oura.clock import FixedClock
 from oura.app import create_app
 from oura.keys import READINESS
-from tests.feeds.conftest import bullrunner_registry, real_feed_path
+from tests.feeds.conftest import real_feed_path
+from tests.registry_toml import TestNetwork, write_registry
 
 pytestmark = pytest.mark.realdata
 
 
 def _write_registry(tmp_path: Path) -> Path:
-    return bullrunner_registry(tmp_path / "registry.toml", str(real_feed_path("bullrunner")), extra=f"""  static_poll_s = 3600
-[[authorities]]
-id = "gone"
-name = "Gone"
-kind = "urban"
-  [[authorities.networks]]
-  id = "gone"
-  name = "Gone"
-  static = "{tmp_path / 'missing.zip'}"
-""")
+    return write_registry(
+        tmp_path / "registry.toml",
+        TestNetwork("usf", "bullrunner", real_feed_path("bullrunner"), network_name="Bull Runner",
+                    extra="static_poll_s = 3600"),
+        TestNetwork("gone", "gone", tmp_path / "missing.zip", authority_name="Gone", network_name="Gone"),
+    )
 
 
 async def test_app_ingests_on_start_and_becomes_ready(app_config, make_client, tmp_path: Path) -> None:
