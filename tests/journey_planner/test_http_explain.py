@@ -1,22 +1,26 @@
 """HTTP: /v1/journeys says why an answer is empty (``reasons``) and what a wheelchair journey avoided
 (``constraints``), through the real app (every response is checked against the OpenAPI document).
 
-The feed is test_http.py's Part-Dieu -> Perrache line with its 08:00 run (T1) not wheelchair
-accessible, and a bus from Bellecour to Charpennes (R2) that needs a change.
+The inline feed is test_http.py's Part-Dieu -> Perrache line with its 08:00 run (T1) not
+wheelchair accessible, and a bus from Bellecour to Charpennes (R2) that needs a change; the last
+tests run on the demo region's Chambéry network (as test_http_door_to_door.py builds it).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from feeds.gtfs.reader import read_gtfs
+from journey_planner.compile import compile_network
 from journey_planner.http import routes
 from journey_planner.service import PlannerService
 from journey_planner.startup import PLANNER, planner_context
 from oura.app import create_app
 from oura.clock import FixedClock
+from oura.demo.generate import get_service_start, list_feed_builders, write_feed
 from tests.journey_planner._data import build_network
 
 FEED = """
@@ -97,3 +101,44 @@ async def test_empty_answer_just_after_the_timetable_dates(explain_client):
     assert r["code"] == "outside_timetable_dates"
     assert r["service_dates"] == {"first": "2024-01-01", "last": "2024-12-31"}
     assert r["message"] == "The timetables run from 2024-01-01 to 2024-12-31; 2025-01-01 is after them."
+
+
+# --- the demo region's Chambéry network (Synchro Bus, seed 5, scale 1, two weeks from 2025-03-03) --------------
+
+@pytest.fixture(scope="module")
+def chambery(tmp_path_factory):
+    out = tmp_path_factory.mktemp("explain-chambery")
+    index = [name for name, _ in list_feed_builders(1.0)].index("synchro")
+    summary = write_feed(index, out, seed=5, scale=1.0, service_start=get_service_start(date(2025, 3, 5)),
+                         days=14, fmt="dir")
+    return compile_network([("synchro", read_gtfs(out / summary.path))])
+
+
+@pytest.fixture
+async def chambery_client(chambery, app_config, make_client):
+    clock = FixedClock(datetime(2025, 3, 5, 7, 0, tzinfo=ZoneInfo("Europe/Paris")))
+    app = create_app(app_config, clock=clock, extra_routes=[routes], extra_contexts=[planner_context])
+    app[PLANNER] = PlannerService.of_network(chambery, clock)
+    return await make_client(app)
+
+
+async def test_demo_wheelchair_journey_names_the_stop_it_avoided(chambery_client):
+    # without the constraint, the 08:02 bus from Rue Belledonne (a walk from the centre) arrives 08:06
+    params = {"from": "synchro:centre", "to": "synchro:gare", "datetime": "2025-03-05T08:00:00+01:00"}
+    free = await journeys(chambery_client, **params)
+    assert free["journeys"][0]["legs"][1]["from"]["id"] == "synchro:3-09a"
+    body = await journeys(chambery_client, **params, wheelchair="true")
+    (transit,) = [j for j in body["journeys"] if any(leg["type"] == "transit" for leg in j["legs"])]
+    (c,) = transit["constraints"]
+    assert c["code"] == "inaccessible_avoided" and c["blocking_stops"] == [{"id": "synchro:3-09a", "name": "Rue Belledonne"}]
+    assert c["message"] == ("Rue Belledonne has no wheelchair boarding; this journey leaves 3 min later "
+                            "and arrives 2 min later.")
+    assert c["avoided_departure"] == free["journeys"][0]["departure"]
+
+
+async def test_demo_day_after_the_feed_says_its_dates(chambery_client):
+    body = await journeys(chambery_client, **{"from": "synchro:centre", "to": "synchro:gare",
+                                              "datetime": "2025-03-17T08:00:00+01:00"})
+    assert [j for j in body["journeys"] if any(leg["type"] == "transit" for leg in j["legs"])] == []
+    (r,) = body["reasons"]
+    assert (r["code"], r["service_dates"]) == ("outside_timetable_dates", {"first": "2025-03-03", "last": "2025-03-16"})
