@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["ABBREVIATIONS", "fold_text", "canonical_words"]
+__all__ = ["ABBREVIATIONS", "fold_text", "fold_many", "canonical_words", "expand_words"]
 
 # folded word -> the word it stands for (both sides folded: lower case, no accents)
 ABBREVIATIONS: dict[str, str] = {
@@ -32,16 +32,34 @@ ABBREVIATIONS: dict[str, str] = {
 }
 
 
+_LIGATURES = (("œ", "oe"), ("Œ", "OE"), ("æ", "ae"), ("Æ", "AE"), ("ß", "ss"))
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+_NOT_WORD = re.compile("[^0-9a-z\n]+")
+
+
 def fold_text(text: str) -> str:
-    """Lower case, accents removed, punctuation as spaces: the form names are compared in."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", bare).split())
+    """Lower case, accents removed, ligatures spelt out, anything else but letters and digits as
+    spaces: the form names are compared in ("Œuvre St-Étienne" -> "oeuvre st etienne")."""
+    return fold_many([text.replace("\n", " ")])[0]
+
+
+def fold_many(texts: list[str]) -> list[str]:
+    """`fold_text` of each text, in one pass over them all (an index folds thousands of names)."""
+    joined = "\n".join(texts)
+    for ligature, letters in _LIGATURES:  # str.replace: ten times faster than str.translate here
+        joined = joined.replace(ligature, letters)
+    bare = _COMBINING.sub("", unicodedata.normalize("NFKD", joined)).lower()
+    return [" ".join(line.split()) for line in _NOT_WORD.sub(" ", bare).split("\n")]
 
 
 def canonical_words(text: str) -> list[str]:
     """The folded words of ``text`` with abbreviations spelt out ("Pl. St-Jean" -> place saint jean)."""
+    return expand_words(fold_text(text))
+
+
+def expand_words(folded: str) -> list[str]:
+    """`canonical_words` of an already folded text."""
     words: list[str] = []
-    for word in fold_text(text).split():
+    for word in folded.split():
         words.extend(ABBREVIATIONS.get(word, word).split())
     return words

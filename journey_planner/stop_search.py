@@ -4,10 +4,12 @@ Names and queries are compared as canonical words (`stop_names`: folded accents 
 abbreviations spelt out, so "st etienne" is "saint etienne"). Each query word matches the words
 of the names' vocabulary exactly, as a prefix (typing), or within one or two edits (rapidfuzz's
 optimal-string-alignment distance over the whole vocabulary at once: "grenobel" is "grenoble").
-A name matches when every query word does; its text score is the mean of its words' scores
+Words run together or split apart are respelt as the vocabulary has them ("saintetienne",
+"chateau creux"). A name matches when every query word does (else, with two words or more, all
+but one, at a cost); its text score is the mean of its words' scores
 (exact 100, prefix 80-95, one edit 84, two edits 76, a typo in a prefix 72) with small bonuses
 for a name that starts with the query or is the query, and a small cost per word the query does
-not mention. Stops are ranked by text score plus importance, ``4 * log10(1 + departures per
+not mention. Stops are ranked by text score plus importance, ``6 * log10(1 + departures per
 day)``, so among equally good matches the busy station comes first. Hubs (interchanges across
 networks) come before stops when one of their member stations matches about as well as the best.
 
@@ -20,12 +22,11 @@ or lines).
 from __future__ import annotations
 
 import bisect
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from oura.http import schema_ref
@@ -36,7 +37,7 @@ from .hubs import HubIndex
 from .mapping import NO_OVERLAY, Mapper, route_mode
 from .places import distances_m
 from .snapshot import Snapshot
-from .stop_names import canonical_words, fold_text
+from .stop_names import expand_words, fold_many, fold_text
 
 if TYPE_CHECKING:
     from .service import PlannerService
@@ -140,11 +141,9 @@ class StopSearchIndex:
 
     @staticmethod
     def of(network: Network) -> StopSearchIndex:
-        canonical: dict[str, str] = {}
-        for raw in network.stop_names.tolist():
-            if raw not in canonical:
-                canonical[raw] = " ".join(canonical_words(str(raw)))
-        names, stop_name = np.unique(np.array([canonical[r] for r in network.stop_names.tolist()], dtype=object),
+        raw_names = list(dict.fromkeys(str(n) for n in network.stop_names.tolist()))
+        canonical = {raw: " ".join(expand_words(folded)) for raw, folded in zip(raw_names, fold_many(raw_names), strict=True)}
+        names, stop_name = np.unique(np.array([canonical[str(r)] for r in network.stop_names.tolist()], dtype=object),
                                      return_inverse=True)
         stop_name = stop_name.astype(np.int32)
         name_texts = [str(n) for n in names.tolist()]
@@ -203,7 +202,7 @@ class StopSearchIndex:
     def match_names(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """(name ids, text scores) of the names matching ``query``, best first."""
         typed = fold_text(query).split()[:MAX_QUERY_WORDS]
-        words = [(w, t) for t in typed for w in canonical_words(t)][:MAX_QUERY_WORDS]
+        words = self._respell([(w, t) for t in typed for w in expand_words(t)])[:MAX_QUERY_WORDS]
         if not words:
             return np.zeros(0, np.int32), np.zeros(0)
         n_names = len(self.name_texts)
@@ -227,25 +226,43 @@ class StopSearchIndex:
         text += 3.0 * ((self.name_word_count == len(words)) & (best == _EXACT).all(axis=0))
         text -= 1.0 * np.clip(self.name_word_count - needed, 0, 6)
         if not found.size:
-            return self._match_compact(" ".join(w for w, _ in words))
+            return np.zeros(0, np.int32), np.zeros(0)
         order = np.argsort(-text[found], kind="stable")
         return found[order].astype(np.int32), text[found][order].astype(np.float64)
 
-    def _match_compact(self, query: str) -> tuple[np.ndarray, np.ndarray]:
-        """Last resort, words run together or split apart: "saintetienne" against every name."""
-        compact = query.replace(" ", "")
-        found = process.extract(compact, [n.replace(" ", "") for n in self.name_texts], scorer=fuzz.partial_ratio,
-                                score_cutoff=90, limit=50)
-        names = np.array([i for _, _, i in found], dtype=np.int32)
-        return names, np.array([s * 0.85 for _, s, _ in found], dtype=np.float64)
+    def _known(self, word: str) -> bool:
+        i = bisect.bisect_left(self.vocabulary, word)
+        return i < len(self.vocabulary) and self.vocabulary[i] == word
+
+    def _respell(self, words: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Query words run together ("saintetienne") or split apart ("chateau creux") as the
+        vocabulary has them; (canonical, typed) pairs as `word_scores` takes them."""
+        out: list[tuple[str, str]] = []
+        i = 0
+        while i < len(words):
+            word = words[i][0]
+            if i + 1 < len(words) and not (self._known(word) and self._known(words[i + 1][0])):
+                joined = word + words[i + 1][0]
+                if self._known(joined):
+                    out.append((joined, joined))
+                    i += 2
+                    continue
+            cut = None
+            if len(word) >= 6 and not self._known(word):
+                cut = next((c for c in range(2, len(word) - 1)
+                            if self._known(word[:c]) and self._known(word[c:])), None)
+            out.extend([(word[:cut], word[:cut]), (word[cut:], word[cut:])] if cut else [words[i]])
+            i += 1
+        return out
 
     # --- stops -----------------------------------------------------------------------------
     def importance(self, stops: np.ndarray) -> np.ndarray:
         return IMPORTANCE_WEIGHT * np.log10(1.0 + self.departures_per_day[stops])
 
-    def rank_stops(self, network: Network, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(StopIdx best first, their scores, name id -> text score or -inf). A station's
-        platforms are left out when the station itself matches."""
+    def rank_stops(self, network: Network, query: str,
+                   limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(StopIdx best first, their scores, name id -> text score or -inf); the best ``limit``
+        only when given. A station's platforms are left out when the station itself matches."""
         names, text = self.match_names(query)
         name_text = np.full(len(self.name_texts), -np.inf)
         name_text[names] = text
@@ -258,14 +275,17 @@ class StopSearchIndex:
         listed[stops] = True
         keep = (parent < 0) | ~listed[np.maximum(parent, 0)]
         stops, score = stops[keep], score[keep]
+        if limit is not None and stops.size > limit:  # a letter or two match thousands: sort the best only
+            best = np.argpartition(-score, limit - 1)[:limit]
+            stops, score = stops[best], score[best]
         order = np.lexsort((stops, -score))
         return stops[order], score[order], name_text
 
 
 def find_stops(network: Network, query: str, index: StopSearchIndex | None = None, limit: int = 20) -> list[int]:
     """The StopIdx matching ``query``, best first (see the module's ranking)."""
-    stops, _, _ = (index or StopSearchIndex.of(network)).rank_stops(network, query)
-    return stops[:limit].tolist()
+    stops, _, _ = (index or StopSearchIndex.of(network)).rank_stops(network, query, limit)
+    return stops.tolist()
 
 
 _MODE_ORDER = {"rail": 0, "metro": 1, "tram": 2, "cable_tram": 3, "bus": 5, "coach": 6}
@@ -384,9 +404,9 @@ def search_stops(service: PlannerService, snapshot: Snapshot, q: str | None,
     hub_ids: list[str] = []
     dist = None
     if q:
-        stops, _, name_text = lookups.search.rank_stops(network, q)
+        stops, _, name_text = lookups.search.rank_stops(network, q, limit * 5 if near else limit)
         hub_ids = _ranked_hubs(lookups.search, lookups.hubs, name_text, max(1, limit // 4))
-        hits = stops[: limit * 5 if near else limit].tolist()
+        hits = stops.tolist()
         if near is not None and hits:
             d = distances_m(tt.stop_lat[hits], tt.stop_lon[hits], *near)
             hits = [hits[i] for i in np.argsort(d, kind="stable")]

@@ -141,6 +141,8 @@ def test_names_and_queries_spell_abbreviations_out():
     ("grenob", "rail:GRE"),  # still typing
     ("chatae", "rail:SE"),  # still typing, with a typo
     ("saintetienne", "rail:SE"),  # words run together
+    ("chateau creux", "rail:SE"),  # a word split apart
+    ("grenoble gare sncf", "bus:GS"),  # a word no name has: the others still find it
 ])
 def test_typos_and_unfinished_words_find_the_stop(region, index, query, first):
     assert find_stops(region, query, index)[0] == region.find_stop(first)
