@@ -18,7 +18,9 @@ What runs:
    reported apart: a range search does several RAPTOR runs, a different cost, not a cold one.
 
 Prints median / p95 / p99 / max, the p99-to-median ratio (acceptance of issue 12: <= 3), and the
-latency of each date's first request and of the first arrive-by.
+latency of each date's first request and of the first arrive-by; the same for the CPU time the
+server spent on each request (all its threads, from /proc/<pid>/task/*/schedstat, in ns): on a
+machine shared with other work, wall times carry the waits for a core, the CPU times do not.
 """
 
 from __future__ import annotations
@@ -141,58 +143,90 @@ async def wait_ready(base: str, server: subprocess.Popen) -> float:
     raise SystemExit("the server never got ready")
 
 
+def server_cpu_ns(pid: int) -> int:
+    """CPU time run so far by every thread of the process (Linux schedstat, nanoseconds)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def run_queries(base: str, queries: list[Query]) -> list[tuple[Query, float, int, int]]:
-    """(query, ms, status, journeys) of each query, sent one after the other."""
+@dataclass(frozen=True)
+class Result:
+    query: Query
+    ms: float  # wall time seen by the client
+    cpu_ms: float  # CPU time of the server's threads meanwhile
+    status: int
+    journeys: int
+
+
+async def run_queries(base: str, queries: list[Query], pid: int) -> list[Result]:
+    """Each query's result, sent one after the other."""
     out = []
     async with aiohttp.ClientSession() as session:
         for q in queries:
-            started = time.perf_counter()
+            cpu0, started = server_cpu_ns(pid), time.perf_counter()
             async with session.get(f"{base}/v1/journeys", params=q.params) as response:
                 body = await response.json()
             ms = (time.perf_counter() - started) * 1000
-            out.append((q, ms, response.status, len(body.get("journeys", [])) if response.status == 200 else 0))
+            cpu_ms = (server_cpu_ns(pid) - cpu0) / 1e6
+            out.append(Result(q, ms, cpu_ms, response.status,
+                              len(body.get("journeys", [])) if response.status == 200 else 0))
     return out
 
 
-def report(results: list[tuple[Query, float, int, int]], ready_s: float,
-           windows: list[tuple[Query, float, int, int]]) -> str:
-    ms = [r[1] for r in results]
-    median, p95, p99 = statistics.median(ms), percentile(ms, 0.95), percentile(ms, 0.99)
+def _rows(label: str, values: list[float], firsts: list[float], first_arrive_by: float | None) -> list[str]:
+    median, p95, p99 = statistics.median(values), percentile(values, 0.95), percentile(values, 0.99)
+    return [
+        f"| {label}: median / p95 / p99 / max | {median:.1f} / {p95:.1f} / {p99:.1f} / {max(values):.1f} ms |",
+        f"| {label}: p99 / median | {p99 / median:.2f} (acceptance: <= 3) |",
+        f"| {label}: very first request; max of the first 20 | {values[0]:.1f}; {max(values[:20]):.1f} ms |",
+        f"| {label}: first request of each of the {len(firsts)} dates, median / max | "
+        f"{statistics.median(firsts):.1f} / {max(firsts):.1f} ms |",
+        f"| {label}: first arrive-by | {first_arrive_by:.1f} ms |" if first_arrive_by is not None
+        else f"| {label}: first arrive-by | - |",
+    ]
+
+
+def _median_p99(values: list[float]) -> str:
+    return f"{statistics.median(values):.1f} / {percentile(values, 0.99):.1f}"
+
+
+def report(results: list[Result], ready_s: float, windows: list[Result]) -> str:
     statuses: dict[int, int] = {}
     for r in results:
-        statuses[r[2]] = statuses.get(r[2], 0) + 1
-    seen: set[date] = set()
-    firsts = []
-    for q, t, _, _ in results:
-        if q.day not in seen:
-            seen.add(q.day)
-            firsts.append(t)
-    first_arrive_by = next((t for q, t, _, _ in results if q.kind == "arrive_by"), None)
-    kinds = {k: [t for q, t, _, _ in results if q.kind == k] for k in ("depart", "arrive_by")}
-    kinds["window (apart)"] = [t for _, t, _, _ in windows]
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    first_of_day: dict[date, int] = {}
+    for i, r in enumerate(results):
+        first_of_day.setdefault(r.query.day, i)
+    first_arrive_by = next((i for i, r in enumerate(results) if r.query.kind == "arrive_by"), None)
     lines = [
         f"{len(results)} journeys over HTTP, one at a time, from the moment /readyz said ready "
         f"({ready_s:.0f} s after start); statuses {dict(sorted(statuses.items()))}, "
-        f"{sum(1 for r in results if r[3])} with a journey.",
+        f"{sum(1 for r in results if r.journeys)} with a journey; load average at the end "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
         "",
         "| figure | value |",
         "|---|---|",
-        f"| median / p95 / p99 / max | {median:.1f} / {p95:.1f} / {p99:.1f} / {max(ms):.1f} ms |",
-        f"| p99 / median | {p99 / median:.2f} (acceptance: <= 3) |",
-        f"| very first request; the first 20, max | {ms[0]:.1f}; {max(ms[:20]):.1f} ms |",
-        f"| first request of each of the {len(firsts)} dates, median / max | "
-        f"{statistics.median(firsts):.1f} / {max(firsts):.1f} ms |",
-        f"| first arrive-by | {first_arrive_by:.1f} ms |" if first_arrive_by is not None else "| first arrive-by | - |",
     ]
-    for kind, values in kinds.items():
-        if values:
-            lines.append(f"| {kind} ({len(values)}), median / p99 | {statistics.median(values):.1f} / "
-                         f"{percentile(values, 0.99):.1f} ms |")
+    for label, value in (("wall", lambda r: r.ms), ("server CPU", lambda r: r.cpu_ms)):
+        values = [value(r) for r in results]
+        lines += _rows(label, values, [values[i] for i in first_of_day.values()],
+                       values[first_arrive_by] if first_arrive_by is not None else None)
+    groups = {kind: [r for r in results if r.query.kind == kind] for kind in ("depart", "arrive_by")}
+    groups["one-hour windows, apart"] = windows
+    for label, picked in groups.items():
+        if picked:
+            lines.append(f"| {label} ({len(picked)}), wall median / p99; server CPU median / p99 | "
+                         f"{_median_p99([r.ms for r in picked])}; {_median_p99([r.cpu_ms for r in picked])} ms |")
     return "\n".join(lines)
 
 
@@ -213,8 +247,8 @@ async def main_async(args: argparse.Namespace) -> int:
         base = f"http://127.0.0.1:{args.port}"
         try:
             ready_s = await wait_ready(base, server)
-            results = await run_queries(base, queries)
-            windows = await run_queries(base, window_queries)
+            results = await run_queries(base, queries, server.pid)
+            windows = await run_queries(base, window_queries, server.pid)
         finally:
             server.terminate()
             server.wait(timeout=60)
