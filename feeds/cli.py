@@ -9,13 +9,9 @@ import textwrap
 from pathlib import Path
 
 from feeds.authorities import Registry, RegistryError, load_registry
+from oura.commands import add_command as _add
 
 __all__ = ["register"]
-
-
-def _add(sub: argparse._SubParsersAction, name: str, help: str, example: str) -> argparse.ArgumentParser:  # noqa: A002, SLF001
-    return sub.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001

@@ -9,28 +9,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 
 from . import __version__
+from .commands import add_command as _add
 from .config import Config, ConfigError, load_config
 from .db.session import database_dsn
 
 __all__ = ["main", "build_parser", "database_dsn", "resolve_realtime_files"]
 
 Examples = Callable[[argparse._SubParsersAction], None]  # noqa: SLF001
-
-
-def _add(sub: argparse._SubParsersAction, name: str, help: str, example: str) -> argparse.ArgumentParser:  # noqa: A002, SLF001
-    return sub.add_parser(
-        name,
-        help=help,
-        description=help,
-        epilog=f"example:\n  {example}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
 
 
 @contextlib.asynccontextmanager

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from feeds.gtfs.model import GtfsReadError, GtfsTables, read_gtfs
 from feeds.gtfs.service_days import FeedTimezoneError, resolve_timezone
+from oura.commands import add_command
 from ticketing.catalogue import FARE_FILES, build_catalogue, load_regional_fares
 from ticketing.fares import FareLeg, quote
 from ticketing.products import DEFAULT_TIMEZONE, Catalogue
@@ -44,26 +45,18 @@ class QuoteInputError(Exception):
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # noqa: SLF001
-    fares = subparsers.add_parser(
-        "fares",
-        help="Fares v2 tools on GTFS folders or zips (no database needed)",
-        description="Fares v2 tools on GTFS folders or zips.",
-        epilog="example:\n  oura fares quote --gtfs ter=var/demo/gtfs/ter --legs legs.json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    fares = add_command(subparsers, "fares", "Fares v2 tools on GTFS folders or zips (no database needed)",
+                        "oura fares quote --gtfs ter=var/demo/gtfs/ter --legs legs.json",
+                        description="Fares v2 tools on GTFS folders or zips.")
     sub = fares.add_subparsers(dest="fares_command", metavar="ACTION", required=True)
-    parser = sub.add_parser(
-        "quote",
-        help="price a journey's legs; prints the quote as JSON",
+    parser = add_command(
+        sub, "quote", "price a journey's legs; prints the quote as JSON",
+        "oura fares quote --gtfs ter=var/demo/gtfs/ter --regional var/demo/fares/regional "
+        "--legs legs.json --rider-category adult\n"
+        'legs.json: [{"route_id": "ter:L7", "departure": "2026-03-03T08:00:00+01:00", '
+        '"arrival": "2026-03-03T09:20:00+01:00", "from_stop_id": "ter:lyon-part-dieu-q1", '
+        '"to_stop_id": "ter:aix-les-bains-q1"}]',
         description="Price a journey's legs with the feeds' Fares v2 rules; prints the quote as one JSON object.",
-        epilog=(
-            "example:\n  oura fares quote --gtfs ter=var/demo/gtfs/ter --regional var/demo/fares/regional "
-            "--legs legs.json --rider-category adult\n"
-            'legs.json: [{"route_id": "ter:L7", "departure": "2026-03-03T08:00:00+01:00", '
-            '"arrival": "2026-03-03T09:20:00+01:00", "from_stop_id": "ter:lyon-part-dieu-q1", '
-            '"to_stop_id": "ter:aix-les-bains-q1"}]'
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)
     parser.set_defaults(func=lambda args, *_: run_quote_command(args))

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 
 from feeds.realtime.report import format_realtime_report
+from oura.commands import add_command
 
 __all__ = ["register", "print_realtime_report"]
 
@@ -49,19 +50,8 @@ def _cmd_report(args: argparse.Namespace, config) -> int:  # type: ignore[no-unt
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
-    realtime = sub.add_parser(
-        "realtime",
-        help="Inspect GTFS-realtime polling",
-        description="Inspect GTFS-realtime polling",
-        epilog="example:\n  oura realtime report",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    realtime = add_command(sub, "realtime", "Inspect GTFS-realtime polling", "oura realtime report")
     actions = realtime.add_subparsers(dest="realtime_command", metavar="ACTION", required=True)
-    report = actions.add_parser(
-        "report",
-        help="Per source: freshness, stale flag, matched entities and error counts by type",
-        description="Per source: freshness, stale flag, matched entities and error counts by type",
-        epilog="example:\n  oura realtime report",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    report = add_command(actions, "report", "Per source: freshness, stale flag, matched entities and error counts by type",
+                         "oura realtime report")
     report.set_defaults(func=_cmd_report)

@@ -1,7 +1,7 @@
 """``oura demo``: generate the demo region and serve its live feeds.
 
 `register(subparsers)` adds the command to the main ``oura`` parser; ``python -m oura.demo`` runs
-the same parser on its own (handy before the main CLI lists it). This is an edge: it reads the
+the same parser on its own. This is an edge: it reads the
 system clock (through `oura.clock.SystemClock`) and hands dates and clocks to the pure cores.
 """
 
@@ -17,16 +17,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from oura.clock import SystemClock
+from oura.commands import add_command
 
 __all__ = ["register", "main"]
 
-_GENERATE_EXAMPLE = """examples:
-  oura demo generate --out var/demo                    # the default region, zipped feeds
-  oura demo generate --out /tmp/big --scale 10 --format dir --workers 2
-  oura demo generate --out var/demo --start-date 2025-03-03 --seed 7"""
-_REALTIME_EXAMPLE = """examples:
-  oura demo realtime --registry var/demo/registry.toml             # http://127.0.0.1:8090
-  curl -s http://127.0.0.1:8090/rt/tcl/trip-updates.pb | wc -c"""
+_GENERATE_EXAMPLES = """oura demo generate --out var/demo                    # the default region, zipped feeds
+oura demo generate --out /tmp/big --scale 10 --format dir --workers 2
+oura demo generate --out var/demo --start-date 2025-03-03 --seed 7"""
+_REALTIME_EXAMPLES = """oura demo realtime --registry var/demo/registry.toml             # http://127.0.0.1:8090
+curl -s http://127.0.0.1:8090/rt/tcl/trip-updates.pb | wc -c"""
 
 
 def _parse_date(text: str) -> date:
@@ -72,19 +71,14 @@ def _cmd_realtime(args: argparse.Namespace, config: object = None) -> int:
     return 0
 
 
-def _add(sub: argparse._SubParsersAction, name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:  # noqa: SLF001
-    return sub.add_parser(name, help=help_text, description=help_text, epilog=epilog,
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     """Add ``demo generate`` and ``demo realtime`` to the ``oura`` command line."""
-    demo = _add(subparsers, "demo", "Generate the demo region and serve its live feeds",
-                _GENERATE_EXAMPLE + "\n" + _REALTIME_EXAMPLE.split("\n", 1)[1])
+    demo = add_command(subparsers, "demo", "Generate the demo region and serve its live feeds",
+                       _GENERATE_EXAMPLES + "\n" + _REALTIME_EXAMPLES)
     actions = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
 
-    generate = _add(actions, "generate", "Write the demo region: GTFS + Fares v2 feeds, registry, regional fares",
-                    _GENERATE_EXAMPLE)
+    generate = add_command(actions, "generate", "Write the demo region: GTFS + Fares v2 feeds, registry, regional fares",
+                           _GENERATE_EXAMPLES)
     generate.add_argument("--out", required=True, type=Path, help="output folder (created if needed)")
     generate.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     generate.add_argument("--scale", type=_positive_float, default=1.0,
@@ -100,8 +94,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     generate.add_argument("--no-realtime", action="store_true", help="write no realtime URLs in the registry")
     generate.set_defaults(func=_cmd_generate)
 
-    realtime = _add(actions, "realtime", "Serve static feeds and live GTFS-realtime for a demo registry",
-                    _REALTIME_EXAMPLE)
+    realtime = add_command(actions, "realtime", "Serve static feeds and live GTFS-realtime for a demo registry",
+                           _REALTIME_EXAMPLES)
     realtime.add_argument("--registry", required=True, type=Path, help="registry.toml written by `demo generate`")
     realtime.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     realtime.add_argument("--port", type=int, default=8090, help="port to listen on (default 8090)")

@@ -22,7 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("oura", "feeds", "journey_planner", "ticketing", "nfc_gateway")
 FOUNDATION = ("oura.config", "oura.clock", "oura.errors", "oura.db", "oura.http", "oura.auth", "oura.keys",
-              "oura.concurrency", "oura.logs")
+              "oura.concurrency", "oura.logs", "oura.commands")
 ASSEMBLY = ("oura", "oura.__main__", "oura.app", "oura.cli", "oura.wiring")  # `oura` itself: __version__ only
 DEMO = ("oura.demo",)
 FEEDS_PUBLIC_MODELS = ("feeds.gtfs.model", "feeds.gtfs.service_days", "feeds.realtime.model")
@@ -106,8 +106,9 @@ RULES = [
          allowed_only=("ticketing.fares", "ticketing.products"), third_party=("ortools", "numpy")),
     Rule("the NFC gateway uses the foundation and ticketing's public service API only", ("nfc_gateway",),
          allowed_only=FOUNDATION + ("nfc_gateway", "ticketing.media", "ticketing.validation", "ticketing.errors")),
-    Rule("the demo region generator uses the clock, run_blocking and feeds' public GTFS model only", DEMO,
-         allowed_only=DEMO + ("oura.clock", "oura.concurrency", "feeds.gtfs.model", "feeds.gtfs.service_days"),
+    Rule("the demo region generator uses the clock, run_blocking, add_command and feeds' public GTFS model only", DEMO,
+         allowed_only=DEMO + ("oura.clock", "oura.concurrency", "oura.commands", "feeds.gtfs.model",
+                              "feeds.gtfs.service_days"),
          third_party=("numpy", "pandas", "aiohttp", "google")),
     Rule("only oura.cli imports the demo region generator (and bench/, tests/)", PACKAGES,
          exempt=DEMO + ("oura.cli",), forbidden=DEMO),
