@@ -11,7 +11,7 @@ from feeds.gtfs.reader import read_gtfs
 from journey_planner.compile import compile_network
 from journey_planner.hubs import HubIndex, HubPlace
 from journey_planner.service import PlannerService
-from journey_planner.stop_names import canonical_words
+from journey_planner.stop_names import canonical_words, fold_many
 from journey_planner.stop_search import StopSearchIndex, find_stops, search_stops
 from oura.clock import FixedClock
 from tests.journey_planner._data import write_feed
@@ -131,6 +131,8 @@ def test_names_and_queries_spell_abbreviations_out():
     assert canonical_words("Av. Jean Jaurès") == ["avenue", "jean", "jaures"]
     assert canonical_words("Grenoble Station") == ["grenoble", "gare"]
     assert canonical_words("Bd des Belges") == ["boulevard", "des", "belges"]
+    assert canonical_words("Œuvre\nSaint-Martin-d'Hères") == ["oeuvre", "saint", "martin", "d", "heres"]
+    assert fold_many(["Gare\nSNCF", "", "Ça"]) == ["gare sncf", "", "ca"]  # one folded text per text
 
 
 @pytest.mark.parametrize("query,first", [
