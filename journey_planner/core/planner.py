@@ -311,25 +311,21 @@ def _latest_departures(
     """Each journey replaced by the one leaving latest for its arrival with no more rides
     (arrive-by: arriving earliest for its departure), so no journey waits longer than it must.
 
-    Searches on the other timetable (the reversed one for depart-at) from each journey's arrival
-    back to the origin with at most its rides, journeys taken by increasing arrival so each run
-    keeps the labels of the earlier ones (range RAPTOR: what arrives by an earlier time arrives
-    by a later one too). Two bounds keep the runs to the journeys' corridor: a label must leave
-    a stop no earlier than the first search reached it, and the origin be left no earlier than
-    the earliest departure still to improve. Then journeys still longer than DETOUR_FLOOR_S get
-    a second pass with more rides, for departures late enough to save a long wait only
-    (`_saves_long_wait`). The state's arrays are reused (reset), not allocated again.
+    One run on the other timetable (the reversed one for depart-at) per journey, from its arrival
+    back to the origin with at most its rides, on the search's state (reset, not allocated). Two
+    bounds keep a run to the journey's corridor, a few stops: a label must leave a stop no earlier
+    than the first search reached it, and the origin be left later than the journey does. Runs do
+    not share labels: a label kept from a run with more rides would prune one with fewer. A
+    journey still longer than DETOUR_FLOOR_S then gets one run with every ride allowed, for
+    departures late enough to save a long wait only (`_saves_long_wait`).
     """
-    todo = sorted((_searched_times(j, request.arrive_by) + (i,) for i, j in enumerate(journeys)
-                   if any(isinstance(leg, TransitLeg) for leg in j.legs)))
-    if not todo:
-        return journeys
     run = _BackwardRuns(other, state, state.best_arr.copy(), int(request.transfer_slack_s))
-    state.reset()
     out = list(journeys)
-    long: list[tuple[int, int, int, int]] = []
-    for (a, d, rides, i), floor in zip(todo, _suffix_min([d for _, d, _, _ in todo])):
-        run(a, floor, rides)
+    for i, j in enumerate(journeys):
+        a, d, rides = _searched_times(j, request.arrive_by)
+        if rides == 0:
+            continue
+        run(a, d + 1, rides)
         r = int(np.argmin(state.dest_arr[: rides + 1]))
         leave = -int(state.dest_arr[r])
         if leave > d:
@@ -337,12 +333,8 @@ def _latest_departures(
         else:
             leave = d
         if a - leave > DETOUR_FLOOR_S and rides < state.rounds:
-            long.append((a, leave + max(DETOUR_FLOOR_S, (a - leave) // 2) + 1, rides, i))
-    if long:
-        state.reset()
-        for (a, soonest, rides, i), floor in zip(long, _suffix_min([x[1] for x in long])):
-            run(a, floor, state.rounds)
-            r = _saves_long_wait(state.dest_arr, a, soonest, rides)
+            run(a, leave + max(DETOUR_FLOOR_S, (a - leave) // 2) + 1, state.rounds)
+            r = _saves_long_wait(state.dest_arr, rides)
             if r >= 0:
                 out[i] = run.journey(r, fwd)
     return out
@@ -358,17 +350,18 @@ class _BackwardRuns:
         self.access_walk = other.origin.walk_s.astype(np.int64)
         self.egress_walk = other.dest.walk_s.astype(np.int64)
 
-    def __call__(self, a: int, floor: int, rounds: int) -> None:
-        """Arrive by ``a``, leave the origin at ``floor`` or later, with at most ``rounds`` rides."""
+    def __call__(self, a: int, leave: int, rounds: int) -> None:
+        """Arrive by ``a``, leave the origin at ``leave`` or later, with at most ``rounds`` rides."""
         st, o = self.state, self.other
+        st.reset(rounds)
         limit = 1 - np.minimum(self.reach, a)  # other time: a label must stay below it
-        np.minimum(st.best_tarr, limit, out=st.best_tarr)
-        np.minimum(st.best_arr, limit, out=st.best_arr)
+        st.best_tarr[:] = limit
+        st.best_arr[:] = limit
         limit[self.ruled] = INF_TIME  # a transfer rule may allow a shorter change there
-        np.minimum(st.best_ready, limit, out=st.best_ready)
+        st.best_ready[:] = limit
         raptor_run(
             *o.args, o.active, o.pattern_active, o.base, o.stop_ok, o.origin.stops, self.access_walk - a,
-            o.dest.stops, self.egress_walk, rounds, self.slack, np.int64(1 - floor), *_state_args(st),
+            o.dest.stops, self.egress_walk, rounds, self.slack, np.int64(1 - leave), *_state_args(st),
         )
 
     def journey(self, r: int, fwd: Timetable) -> Journey:
@@ -377,19 +370,13 @@ class _BackwardRuns:
         return _to_forward(legs, o.tt, fwd, int(st.dest_arr[r]))
 
 
-def _suffix_min(values: list[int]) -> list[int]:
-    """values[i:] minimum for every i: bounds that only tighten from one run to the next, so the
-    labels a run prunes stay prunable for the runs after it."""
-    return np.minimum.accumulate(np.asarray(values[::-1], dtype=np.int64))[::-1].tolist()
-
-
-def _saves_long_wait(dest_arr: np.ndarray, a: int, soonest: int, rides: int) -> int:
-    """The fewest rides above ``rides`` whose journey (arriving by ``a``, searched time;
-    ``dest_arr`` holds minus the departures) leaves at ``soonest`` or later and saves more than
-    its own duration; -1 when none. Leaving at 23:33 to wait 6 h for the first train saves a
-    change, nothing a traveller wants: `_trim_alternatives`' rule, applied to departures."""
+def _saves_long_wait(dest_arr: np.ndarray, rides: int) -> int:
+    """The fewest rides above ``rides`` with a journey in ``dest_arr`` (a run bounded to leave
+    late enough to save more than max(DETOUR_FLOOR_S, its own duration)), or -1. Leaving at 23:33
+    to wait 6 h for the first train saves a change, nothing a traveller wants: the rule
+    `_trim_alternatives` applies to arrivals, applied to departures."""
     for more in range(rides + 1, dest_arr.size):
-        if dest_arr[more] < INF_TIME and -int(dest_arr[more]) >= soonest:
+        if dest_arr[more] < INF_TIME:
             return more
     return -1
 

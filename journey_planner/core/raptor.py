@@ -75,14 +75,17 @@ class SearchState:
         self.pattern_first = np.full(pattern_count, NOT_QUEUED, dtype=np.int32)
         self.pattern_list = np.zeros(pattern_count, dtype=np.int32)
 
-    def reset(self) -> None:
-        """Every label back to unreached, so the arrays serve another search (the scratch arrays
-        are left clean by every run)."""
-        for a in (self.tarr, self.arr, self.ready, self.best_tarr, self.best_arr, self.best_ready, self.dest_arr):
+    def reset(self, rounds: int | None = None) -> None:
+        """Every label back to unreached (only rounds 0..``rounds`` of the per-round ones), so the
+        arrays serve another search of that many rounds; the scratch arrays are left clean by
+        every run."""
+        n = self.rounds + 1 if rounds is None else rounds + 1
+        for a in (self.tarr[:n], self.arr[:n], self.ready[:n], self.best_tarr, self.best_arr, self.best_ready,
+                  self.dest_arr):
             a.fill(INF_TIME)
-        self.t_trip.fill(NO_TRIP)
-        self.arr_from.fill(UNREACHED)
-        self.ready_from.fill(UNREACHED)
+        self.t_trip[:n].fill(NO_TRIP)
+        self.arr_from[:n].fill(UNREACHED)
+        self.ready_from[:n].fill(UNREACHED)
         self.dest_stop.fill(-1)
 
 
