@@ -396,7 +396,7 @@ def _ranked_hubs(index: StopSearchIndex, hubs: HubIndex, name_text: np.ndarray, 
 def search_stops(service: PlannerService, snapshot: Snapshot, q: str | None,
                  near: tuple[float, float] | None, limit: int) -> list[dict]:
     """The `StopMatch` items of ``GET /v1/stops``: matching hubs first, then stops, best first
-    (with ``near``: the best matches, nearest first)."""
+    (with ``near`` too: the best matches, nearest first; ``near`` alone: the nearest stops)."""
     network = snapshot.static
     lookups = service.lookups_for(network)
     render = _Renderer(network, lookups.search, lookups.hubs)
@@ -416,17 +416,20 @@ def search_stops(service: PlannerService, snapshot: Snapshot, q: str | None,
     else:
         return []
     out = [render.hub(h) for h in hub_ids]
+    if near is not None:
+        for item in out:
+            item["distance_m"] = _distance_m(item, near)
+        out.sort(key=lambda item: item["distance_m"])
     for i, s in enumerate(hits[: limit - len(out)]):
         item = render.stop(s)
-        if dist is not None:
-            item["distance_m"] = round(float(dist[i]), 1)
-        elif near is not None:
-            item["distance_m"] = round(float(distances_m(tt.stop_lat[[s]], tt.stop_lon[[s]], *near)[0]), 1)
+        if near is not None:
+            item["distance_m"] = round(float(dist[i]), 1) if dist is not None else _distance_m(item, near)
         out.append(item)
-    if near is not None:
-        for item in out[: len(hub_ids)]:
-            item["distance_m"] = round(float(distances_m(np.array([item["lat"]]), np.array([item["lon"]]), *near)[0]), 1)
     return out
+
+
+def _distance_m(item: dict, near: tuple[float, float]) -> float:
+    return round(float(distances_m(np.array([item["lat"]]), np.array([item["lon"]]), *near)[0]), 1)
 
 
 _COLOR = nullable({"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$"})
