@@ -38,7 +38,7 @@ import asyncpg
 
 from ticketing.errors import UnownedNetwork
 from ticketing.products import DEFAULT_TIMEZONE
-from ticketing.repository import Q
+from ticketing.repository import Q, columns_of
 
 __all__ = ["LedgerRow", "apportion_line", "apportion_refund", "negate", "parse_period", "get_clearing_report", "ClearingReport"]
 
@@ -136,12 +136,8 @@ async def book(conn: asyncpg.Connection, order_id: int, currency: str, rows: Seq
         order_id,
         currency,
         now,
-        [r.line_no for r in rows],
-        [r.kind for r in rows],
-        [r.collector_authority_id for r in rows],
-        [r.beneficiary_authority_id for r in rows],
-        [r.network_id for r in rows],
-        [r.amount_minor for r in rows],
+        *columns_of(rows, "line_no", "kind", "collector_authority_id", "beneficiary_authority_id", "network_id",
+                    "amount_minor"),
     )
 
 

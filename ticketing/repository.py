@@ -68,6 +68,12 @@ def row_of(cls: type[RowT], record: Mapping[str, Any], **converted: Any) -> RowT
     return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data and f.name not in converted}, **converted)
 
 
+def columns_of(rows: Sequence[Any], *names: str) -> list[list[Any]]:
+    """The named attributes of ``rows``, one list per name: the array arguments of a query that
+    inserts or updates many rows at once (``unnest($1::bigint[], ...)``)."""
+    return [[getattr(row, name) for row in rows] for name in names]
+
+
 def medium_from_record(record: asyncpg.Record) -> MediumRow:
     return row_of(MediumRow, record)
 
@@ -123,24 +129,12 @@ class NewContract:
 async def insert_contracts(conn: asyncpg.Connection, contracts: Sequence[NewContract], now: datetime) -> list[int]:
     if not contracts:
         return []
-    columns: list[list[Any]] = [
-        [c.medium_id for c in contracts],
-        [c.order_id for c in contracts],
-        [c.line_no for c in contracts],
-        [c.fare_product_id for c in contracts],
-        [c.rider_category_id for c in contracts],
+    columns = [
+        *columns_of(contracts, "medium_id", "order_id", "line_no", "fare_product_id", "rider_category_id"),
         [",".join(c.network_ids) for c in contracts],
         [",".join(c.area_ids) for c in contracts],
-        [c.valid_from for c in contracts],
-        [c.valid_until for c in contracts],
-        [c.duration_s for c in contracts],
-        [c.trips_total for c in contracts],
-        [c.remaining_trips for c in contracts],
-        [c.transfer_window_s for c in contracts],
-        [c.first_used_at for c in contracts],
-        [c.last_counted_at for c in contracts],
-        [c.last_route_id for c in contracts],
-        [c.reconstituted_from for c in contracts],
+        *columns_of(contracts, "valid_from", "valid_until", "duration_s", "trips_total", "remaining_trips",
+                    "transfer_window_s", "first_used_at", "last_counted_at", "last_route_id", "reconstituted_from"),
     ]
     rows = await conn.fetch(Q.insert_contracts, now, *columns)
     return [r["contract_id"] for r in rows]

@@ -59,7 +59,7 @@ import asyncpg
 
 from ticketing.errors import InvalidEvents
 from ticketing.products import DEFAULT_TIMEZONE, Catalogue, get_validity_end
-from ticketing.repository import Q, row_of
+from ticketing.repository import Q, columns_of, row_of
 
 __all__ = [
     "Reason",
@@ -179,6 +179,42 @@ def _expiry(contract: ContractState, timezone: str) -> datetime | None:
     return None
 
 
+def _unusable_because(contract: ContractState, at: datetime, stop_areas: frozenset[str], timezone: str) -> Reason | None:
+    """Why this contract cannot pay for a boarding at ``at`` (None: it can)."""
+    expiry = _expiry(contract, timezone)
+    if expiry is not None and at >= expiry:
+        return Reason.EXPIRED
+    if contract.remaining_trips is not None and contract.remaining_trips <= 0:
+        return Reason.TRIPS_EXHAUSTED
+    if contract.area_ids and stop_areas and not (contract.area_ids & stop_areas):
+        return Reason.OUT_OF_AREA
+    return None
+
+
+def _counted(chosen: ContractState, event: ValidationEvent, timezone: str) -> ContractState:
+    """The contract once this boarding is counted on it: one trip fewer, its first use and last
+    boarding updated (whatever order the events were uploaded in)."""
+    at = event.occurred_at
+    # The first use is the earliest counted boarding, even one uploaded after later ones: a pass
+    # whose validity runs from its first use must not be lengthened by a late upload.
+    first_used = at if chosen.first_used_at is None or at < chosen.first_used_at else chosen.first_used_at
+    valid_until = chosen.valid_until
+    if chosen.duration_s is not None and (
+        valid_until is None
+        or (chosen.first_used_at is not None
+            and valid_until == get_validity_end(chosen.first_used_at, chosen.duration_s, timezone))
+    ):
+        valid_until = get_validity_end(first_used, chosen.duration_s, timezone)
+    return replace(
+        chosen,
+        remaining_trips=None if chosen.remaining_trips is None else chosen.remaining_trips - 1,
+        first_used_at=first_used,
+        valid_until=valid_until,
+        last_counted_at=max(at, chosen.last_counted_at) if chosen.last_counted_at else at,
+        last_route_id=event.route_id if not chosen.last_counted_at or at >= chosen.last_counted_at else chosen.last_route_id,
+    )
+
+
 def decide(
     event: ValidationEvent,
     network_id: str,
@@ -228,17 +264,7 @@ def decide(
                                 contract.contract_id, contract.remaining_trips)
             return decision, None
 
-    def usable(c: ContractState) -> Reason | None:
-        expiry = _expiry(c, timezone)
-        if expiry is not None and at >= expiry:
-            return Reason.EXPIRED
-        if c.remaining_trips is not None and c.remaining_trips <= 0:
-            return Reason.TRIPS_EXHAUSTED
-        if c.area_ids and stop_areas and not (c.area_ids & stop_areas):
-            return Reason.OUT_OF_AREA
-        return None
-
-    verdicts = {c.contract_id: usable(c) for c in mine}
+    verdicts = {c.contract_id: _unusable_because(c, at, stop_areas, timezone) for c in mine}
     candidates = [c for c in mine if verdicts[c.contract_id] is None]
     if not candidates:
         for reason in (Reason.TRIPS_EXHAUSTED, Reason.OUT_OF_AREA, Reason.EXPIRED):
@@ -247,24 +273,7 @@ def decide(
                 return refuse(reason, hit[0])
     far = datetime.max.replace(tzinfo=at.tzinfo)
     chosen = min(candidates, key=lambda c: (c.remaining_trips is not None, _expiry(c, timezone) or far, c.contract_id))
-    # The first use is the earliest counted boarding, even one uploaded after later ones: a pass
-    # whose validity runs from its first use must not be lengthened by a late upload.
-    first_used = at if chosen.first_used_at is None or at < chosen.first_used_at else chosen.first_used_at
-    valid_until = chosen.valid_until
-    if chosen.duration_s is not None and (
-        valid_until is None
-        or (chosen.first_used_at is not None
-            and valid_until == get_validity_end(chosen.first_used_at, chosen.duration_s, timezone))
-    ):
-        valid_until = get_validity_end(first_used, chosen.duration_s, timezone)
-    updated = replace(
-        chosen,
-        remaining_trips=None if chosen.remaining_trips is None else chosen.remaining_trips - 1,
-        first_used_at=first_used,
-        valid_until=valid_until,
-        last_counted_at=max(at, chosen.last_counted_at) if chosen.last_counted_at else at,
-        last_route_id=event.route_id if not chosen.last_counted_at or at >= chosen.last_counted_at else chosen.last_route_id,
-    )
+    updated = _counted(chosen, event, timezone)
     return Decision(event.event_id, True, Reason.VALID, EXPLANATIONS[Reason.VALID], chosen.contract_id, updated.remaining_trips), updated
 
 
@@ -367,6 +376,76 @@ def _contract_state(record: asyncpg.Record) -> ContractState:
                   area_ids=frozenset(record["area_ids"] or ()))
 
 
+def _prechecked(
+    events: Sequence[ValidationEvent], catalogue: Catalogue, network_authority: Mapping[str, str],
+    device_authority_id: str, now: datetime,
+) -> tuple[list[str | None], dict[str, Reason]]:
+    """Each event's network, and the refusals known before reading any contract (the catalogue
+    cannot place the event, its time is out of range), by event id."""
+    networks: list[str | None] = []
+    precheck: dict[str, Reason] = {}
+    for event in events:
+        network_id, reason = find_network_refusal(event, catalogue, network_authority, device_authority_id)
+        networks.append(network_id)
+        if not is_event_time_in_range(event, now):
+            reason = Reason.EVENT_TIME_OUT_OF_RANGE
+        if reason is not None:
+            precheck[event.event_id] = reason
+    return networks, precheck
+
+
+async def _recorded_decisions(conn: asyncpg.Connection, device_key_id: str, event_ids: list[str]) -> dict[str, Decision]:
+    """The first decisions of events this device already sent (an idempotent retry replays them)."""
+    replayed: dict[str, Decision] = {}
+    if event_ids:
+        for r in await conn.fetch(Q.list_validations, device_key_id, event_ids):
+            reason = Reason(r["reason"]) if r["reason"] in Reason._value2member_map_ else Reason.UNKNOWN_MEDIUM
+            replayed[r["event_id"]] = Decision(
+                r["event_id"], r["accepted"], reason, EXPLANATIONS[reason], r["contract_id"], r["remaining_trips"], replayed=True
+            )
+    return replayed
+
+
+async def _decide_fresh(
+    conn: asyncpg.Connection,
+    catalogue: Catalogue,
+    fresh: list[tuple[ValidationEvent, str | None]],
+    *,
+    lock_contracts: bool,
+    race_delay_s: float,
+    anti_passback_s: int,
+) -> dict[str, Decision]:
+    """Decide the new events in the order they happened against their media's contracts (read,
+    locked unless ``lock_contracts`` is False), and write the contracts' usage back."""
+    media_rows = await conn.fetch(Q.list_media_by_serial, sorted({e.medium_serial for e, _ in fresh}))
+    media = {r["serial"]: MediumState(r["medium_id"], r["serial"], r["status"], r["replaced_by"]) for r in media_rows}
+    medium_ids = sorted(m.medium_id for m in media.values())
+    query = Q.lock_active_contracts_of_media if lock_contracts else Q.read_active_contracts_of_media
+    contracts = {r["contract_id"]: _contract_state(r) for r in await conn.fetch(query, medium_ids)}
+    if race_delay_s:
+        await asyncio.sleep(race_delay_s)
+    decided: dict[str, Decision] = {}
+    changed: dict[int, ContractState] = {}
+    for event, network_id in sorted(fresh, key=lambda en: (en[0].occurred_at, en[0].event_id)):
+        medium = media.get(event.medium_serial)
+        own = [c for c in contracts.values() if medium is not None and c.medium_id == medium.medium_id]
+        decision, updated = decide(
+            event, network_id, medium, own,
+            stop_areas=catalogue.stop_areas.get(event.stop_id, frozenset()),
+            anti_passback_s=anti_passback_s,
+            timezone=catalogue.timezone,
+        )
+        decided[event.event_id] = decision
+        if updated is not None:
+            contracts[updated.contract_id] = updated
+            changed[updated.contract_id] = updated
+    if changed:
+        await conn.execute(Q.update_contract_usage, *columns_of(
+            list(changed.values()), "contract_id", "remaining_trips", "valid_until", "first_used_at",
+            "last_counted_at", "last_route_id"))
+    return decided
+
+
 async def validate_batch(
     pool: asyncpg.Pool,
     catalogue: Catalogue,
@@ -387,86 +466,27 @@ async def validate_batch(
     and the rest of the batch goes through. Events already recorded for this device return their
     first decision. ``race_delay_s`` widens the read-modify-write window; only tests use it.
     """
-    networks: list[str | None] = []
-    precheck: dict[str, Reason] = {}
-    for event in events:
-        network_id, reason = find_network_refusal(event, catalogue, network_authority, device_authority_id)
-        networks.append(network_id)
-        if not is_event_time_in_range(event, now):
-            reason = Reason.EVENT_TIME_OUT_OF_RANGE
-        if reason is not None:
-            precheck[event.event_id] = reason
-
+    networks, precheck = _prechecked(events, catalogue, network_authority, device_authority_id, now)
     async with pool.acquire() as conn, conn.transaction():
         claimed = await conn.fetch(
-            Q.claim_validations,
-            device_key_id,
-            device_authority_id,
-            now,
-            [e.event_id for e in events],
-            [e.medium_serial for e in events],
-            [e.occurred_at for e in events],
-            [e.stop_id for e in events],
-            [e.route_id for e in events],
-            [e.direction_id for e in events],
+            Q.claim_validations, device_key_id, device_authority_id, now,
+            *columns_of(events, "event_id", "medium_serial", "occurred_at", "stop_id", "route_id", "direction_id"),
             networks,
         )
         new_ids = {r["event_id"] for r in claimed}
-        replayed: dict[str, Decision] = {}
-        old_ids = [e.event_id for e in events if e.event_id not in new_ids]
-        if old_ids:
-            for r in await conn.fetch(Q.list_validations, device_key_id, old_ids):
-                reason = Reason(r["reason"]) if r["reason"] in Reason._value2member_map_ else Reason.UNKNOWN_MEDIUM
-                replayed[r["event_id"]] = Decision(
-                    r["event_id"], r["accepted"], reason, EXPLANATIONS[reason], r["contract_id"], r["remaining_trips"], replayed=True
-                )
+        replayed = await _recorded_decisions(conn, device_key_id, [e.event_id for e in events if e.event_id not in new_ids])
         decided: dict[str, Decision] = {
             e.event_id: refusal(e, precheck[e.event_id]) for e in events if e.event_id in new_ids and e.event_id in precheck
         }
         fresh = [(e, n) for e, n in zip(events, networks) if e.event_id in new_ids and e.event_id not in precheck]
         if fresh:
-            media_rows = await conn.fetch(Q.list_media_by_serial, sorted({e.medium_serial for e, _ in fresh}))
-            media = {r["serial"]: MediumState(r["medium_id"], r["serial"], r["status"], r["replaced_by"]) for r in media_rows}
-            medium_ids = sorted(m.medium_id for m in media.values())
-            query = Q.lock_active_contracts_of_media if lock_contracts else Q.read_active_contracts_of_media
-            contracts = {r["contract_id"]: _contract_state(r) for r in await conn.fetch(query, medium_ids)}
-            if race_delay_s:
-                await asyncio.sleep(race_delay_s)
-            changed: dict[int, ContractState] = {}
-            for event, network_id in sorted(fresh, key=lambda en: (en[0].occurred_at, en[0].event_id)):
-                medium = media.get(event.medium_serial)
-                own = [c for c in contracts.values() if medium is not None and c.medium_id == medium.medium_id]
-                decision, updated = decide(
-                    event, network_id, medium, own,
-                    stop_areas=catalogue.stop_areas.get(event.stop_id, frozenset()),
-                    anti_passback_s=anti_passback_s,
-                    timezone=catalogue.timezone,
-                )
-                decided[event.event_id] = decision
-                if updated is not None:
-                    contracts[updated.contract_id] = updated
-                    changed[updated.contract_id] = updated
-            if changed:
-                rows = list(changed.values())
-                await conn.execute(
-                    Q.update_contract_usage,
-                    [c.contract_id for c in rows],
-                    [c.remaining_trips for c in rows],
-                    [c.valid_until for c in rows],
-                    [c.first_used_at for c in rows],
-                    [c.last_counted_at for c in rows],
-                    [c.last_route_id for c in rows],
-                )
+            decided |= await _decide_fresh(conn, catalogue, fresh, lock_contracts=lock_contracts,
+                                           race_delay_s=race_delay_s, anti_passback_s=anti_passback_s)
         if decided:
             ds = list(decided.values())
             await conn.execute(
-                Q.record_decisions,
-                device_key_id,
-                [d.event_id for d in ds],
-                [d.accepted for d in ds],
-                [d.reason.value for d in ds],
-                [d.contract_id for d in ds],
-                [d.remaining_trips for d in ds],
+                Q.record_decisions, device_key_id, *columns_of(ds, "event_id", "accepted"), [d.reason.value for d in ds],
+                *columns_of(ds, "contract_id", "remaining_trips"),
             )
     ordered = tuple(decided.get(e.event_id) or replayed[e.event_id] for e in events)
     return BatchResult(ordered, len(decided), len(replayed))
