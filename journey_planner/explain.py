@@ -5,7 +5,7 @@ client can act on, with plain-words text; for each journey of a constrained requ
 max_transfers below the default 6), `Explanation.constraints` says what was avoided. Reads the
 timetable and re-plans through the core with relaxed constraints (sync, executor). Ordinary
 queries (journeys found, no constraint) cost nothing; each constraint of a request costs one plan
-without it (per request, not per journey); an empty answer at most three plans.
+without it (per request, not per journey); an empty answer at most four plans.
 
 Empty answer, checked in this order (the first that holds answers):
 
@@ -14,10 +14,13 @@ Empty answer, checked in this order (the first that holds answers):
 2. ``no_service_on_date`` / ``origin_not_served`` / ``destination_not_served``: no departure from
    the origin (arrival at the destination) in the searched span; ``no_service_on_date`` when the
    origin has none on the whole local date. ``next_departure`` / ``next_arrival`` say when it next is.
-3. ``max_transfers_exceeded``: a plan with 10 transfers finds journeys (``transfers_needed``).
+3. ``none_in_window`` (a window request): one search over the same span finds journeys outside
+   the window; ``max_transfers_exceeded``: a plan with 10 transfers finds journeys
+   (``transfers_needed``).
 4. ``no_accessible_route``: a plan without the wheelchair constraint finds journeys; what they use
    that is not accessible is in ``blocking_stops`` and ``blocking_trips``.
-5. ``no_service_on_date``: a plan over the next 7 days finds a journey (``next_departure``).
+5. ``no_service_on_date``: a plan over the next 7 days (10 transfers) finds a journey
+   (``next_departure``); else, for wheelchair, ``no_accessible_route`` when one without it does.
 6. ``no_connection``: nothing more specific holds.
 """
 
@@ -50,6 +53,8 @@ REASON_CODES: dict[str, str] = {
                           "leaves within a day (date; next_departure: the next one within 7 days, or null)",
     "origin_not_served": "no departure from the origin in the searched span (next_departure, or null)",
     "destination_not_served": "no arrival at the destination in the searched span (next_arrival, or null)",
+    "none_in_window": "(a window request) journeys exist, none leaves (arrives, for arrive-by) within the window "
+                      "(next_departure, next_arrival: the closest one, after the window or, for arrive-by, before it)",
     "max_transfers_exceeded": "journeys exist with more transfers than max_transfers (transfers_needed: the fewest)",
     "no_accessible_route": "journeys exist but none is wheelchair accessible (blocking_stops, blocking_trips: "
                            "what the journeys without the constraint use)",
@@ -108,6 +113,12 @@ class _Context:
         request = replace(self.request, **changes)
         return plan(self.tt, request, self.reversed_tt if request.arrive_by else None)
 
+    def relaxed_plan(self, **changes: Any) -> PlanResult:
+        """The request with ``changes``, as one search over the same span (no window: cheaper)."""
+        r = self.request
+        horizon = int(r.search_horizon_s) + max(0, int(r.window_s))
+        return self.plan(window_s=0, search_horizon_s=horizon, **changes)
+
     def span(self) -> tuple[int, int]:
         """The POSIX seconds the core searched: after the time (depart-at) or before it (arrive-by)."""
         r = self.request
@@ -154,19 +165,28 @@ def _empty_reasons(ctx: _Context) -> list[dict]:
     if served:
         return served
     r = ctx.request
-    if r.max_transfers < RELAXED_MAX_TRANSFERS:
-        more = ctx.plan(max_transfers=RELAXED_MAX_TRANSFERS).journeys
-        if more:
-            return [_max_transfers(ctx, more)]
+    relaxed = max(r.max_transfers, RELAXED_MAX_TRANSFERS)
+    if r.window_s > 0 or r.max_transfers < relaxed:
+        more = ctx.relaxed_plan(max_transfers=relaxed).journeys
+        fits = [j for j in more if j.transfers <= r.max_transfers]
+        if fits and r.window_s > 0:
+            return [_none_in_window(ctx, fits)]
+        over = tuple(j for j in more if j.transfers > r.max_transfers)
+        if over:
+            return [_max_transfers(ctx, over)]
     if r.wheelchair:
-        free = ctx.plan(wheelchair=False, max_transfers=max(r.max_transfers, RELAXED_MAX_TRANSFERS)).journeys
+        free = ctx.relaxed_plan(wheelchair=False, max_transfers=relaxed).journeys
         if free:
             return [_no_accessible(ctx, free)]
-    later = _next_journey(ctx)
-    if later is not None:
-        return [later]
+    later = _later_plan(ctx, max_transfers=relaxed)
+    if later:
+        return [_next_journey(ctx, later)]
+    if r.wheelchair:
+        free = _later_plan(ctx, max_transfers=relaxed, wheelchair=False)
+        if free:
+            return [_no_accessible(ctx, free)]
     names = f"{ctx.place_name(r.origin)} to {ctx.place_name(r.destination)}"
-    return [_reason("no_connection", f"No journey connects {names}, even with up to {RELAXED_MAX_TRANSFERS} "
+    return [_reason("no_connection", f"No journey connects {names}, even with up to {relaxed} "
                     f"transfers{' or without the wheelchair constraint' if r.wheelchair else ''}, "
                     f"over the {LATER_HORIZON_S // 86400} days searched.")]
 
@@ -334,7 +354,7 @@ def _span_words(ctx: _Context, stop: int) -> str:
 def _max_transfers(ctx: _Context, journeys: tuple[Journey, ...]) -> dict:
     r = ctx.request
     best = min(journeys, key=lambda j: (j.transfers, j.arrival_s))
-    allowed = f"{r.max_transfers} transfer{'s' if r.max_transfers != 1 else ''}"
+    allowed = _transfers_words(r.max_transfers)
     stop = _first_stop(best)
     asked = ctx.local(r.time_s, stop).date()
     return _reason("max_transfers_exceeded",
@@ -343,20 +363,48 @@ def _max_transfers(ctx: _Context, journeys: tuple[Journey, ...]) -> dict:
                    transfers_needed=best.transfers, next_departure=ctx.iso(best.departure_s, stop))
 
 
-def _next_journey(ctx: _Context) -> dict | None:
-    """no_service_on_date when a journey leaves later than the searched span, within 7 days."""
+def _none_in_window(ctx: _Context, found: list[Journey]) -> dict:
+    """none_in_window: journeys exist, none leaves (arrives, for arrive-by) within the window."""
     r = ctx.request
+    j = (max(found, key=lambda c: (c.arrival_s, c.departure_s)) if r.arrive_by
+         else min(found, key=lambda c: (c.departure_s, c.arrival_s)))
+    stop = _first_stop(j)
+    day = ctx.local(r.time_s, stop).date()
+    lo, hi = (r.time_s - r.window_s, r.time_s) if r.arrive_by else (r.time_s, r.time_s + r.window_s)
+    names = f"{ctx.place_name(r.origin)} to {ctx.place_name(r.destination)}"
+    verb = "arrives" if r.arrive_by else "leaves"
+    closest = (f"the latest one before arrives {ctx.when(j.arrival_s, stop, day)}" if r.arrive_by
+               else f"the next one leaves {ctx.when(j.departure_s, stop, day)}")
+    return _reason("none_in_window", f"No journey from {names} {verb} between {ctx.when(lo, stop, day)} and "
+                   f"{ctx.when(hi, stop, day)}; {closest}.",
+                   next_departure=ctx.iso(j.departure_s, stop), next_arrival=ctx.iso(j.arrival_s, stop))
+
+
+def _later_plan(ctx: _Context, **changes: Any) -> tuple[Journey, ...]:
+    """Journeys leaving from the start of the searched span over the next 7 days (depart-at)."""
     lo, _ = ctx.span()
-    found = ctx.plan(arrive_by=False, time_s=lo, window_s=0, search_horizon_s=LATER_HORIZON_S).journeys
-    if not found:
-        return None
+    return ctx.plan(arrive_by=False, time_s=lo, window_s=0, search_horizon_s=LATER_HORIZON_S, **changes).journeys
+
+
+def _next_journey(ctx: _Context, found: tuple[Journey, ...]) -> dict:
+    """no_service_on_date: the first journey leaving later than the searched span, within 7 days."""
+    r = ctx.request
     first = min(found, key=lambda j: (j.departure_s, j.arrival_s))
     stop = _first_stop(first)
     asked = ctx.local(r.time_s, stop).date()
     names = f"{ctx.place_name(r.origin)} to {ctx.place_name(r.destination)}"
+    details: dict[str, Any] = {"date": asked.isoformat(), "next_departure": ctx.iso(first.departure_s, stop)}
+    more = ""
+    if first.transfers > r.max_transfers:
+        details["transfers_needed"] = first.transfers
+        more = f", with {_transfers_words(first.transfers)}"
     return _reason("no_service_on_date", f"No journey from {names} {_span_words(ctx, stop)}; "
-                   f"the next one leaves {ctx.when(first.departure_s, stop, asked)}.",
-                   date=asked.isoformat(), next_departure=ctx.iso(first.departure_s, stop))
+                   f"the next one leaves {ctx.when(first.departure_s, stop, asked)}, arriving "
+                   f"{ctx.when(first.arrival_s, stop, ctx.local(first.departure_s, stop).date())}{more}.", **details)
+
+
+def _transfers_words(n: int) -> str:
+    return f"{n} transfer{'s' if n != 1 else ''}"
 
 
 def _first_stop(j: Journey) -> int:
@@ -393,8 +441,14 @@ def _route_name(net: Network, route: int) -> str:
 
 
 def _blocking_words(ctx: _Context, stops: list[dict], trips: list[dict]) -> str:
-    parts = [f"the {datetime.fromisoformat(t['departure']).strftime('%H:%M')} {t['route']} from "
-             f"{t['from']['name']} is not wheelchair accessible" for t in trips]
+    asked = ctx.local(ctx.request.time_s, int(ctx.request.origin.stops[0])).date()
+
+    def when(iso: str) -> str:
+        t = datetime.fromisoformat(iso)
+        return t.strftime("%H:%M") if t.date() == asked else t.strftime("%a %Y-%m-%d %H:%M")
+
+    parts = [f"the {when(t['departure'])} {t['route']} from {t['from']['name']} is not wheelchair accessible"
+             for t in trips]
     parts += [f"{name} has no wheelchair boarding" for name in dict.fromkeys(s["name"] for s in stops)]
     parts = list(dict.fromkeys(parts))  # platforms of one name, or one run on several days, said once
     if len(parts) > 3:
@@ -429,8 +483,10 @@ def _avoided(ctx: _Context, j: Journey, free: tuple[Journey, ...]) -> list[dict]
     stops, trips = _blocking(ctx, [u])
     dep, arr = j.departure_s - u.departure_s, j.arrival_s - u.arrival_s
     stop = _first_stop(u)
+    extra = j.transfers - u.transfers
+    more = f", with {_transfers_words(extra).replace(' ', ' more ', 1)}" if extra > 0 else ""
     return [_reason("inaccessible_avoided", f"{_capital(_blocking_words(ctx, stops, trips))}; this journey leaves "
-                    f"{_delta_words(dep)} and arrives {_delta_words(arr)}.",
+                    f"{_delta_words(dep)} and arrives {_delta_words(arr)}{more}.",
                     blocking_stops=stops, blocking_trips=trips, avoided_departure=ctx.iso(u.departure_s, stop),
                     avoided_arrival=ctx.iso(u.arrival_s, stop), departure_delta_s=dep, arrival_delta_s=arr)]
 
@@ -450,9 +506,9 @@ def _over_max_transfers(ctx: _Context, j: Journey, more: tuple[Journey, ...]) ->
     dep, arr = j.departure_s - u.departure_s, j.arrival_s - u.arrival_s
     stop = _first_stop(u)
     day = ctx.local(r.time_s, stop).date()
-    limit = f"{r.max_transfers} transfer{'s' if r.max_transfers != 1 else ''}"
+    limit = _transfers_words(r.max_transfers)
     return [_reason("max_transfers_avoided",
-                    f"A journey with {u.transfers} transfers, leaving {ctx.when(u.departure_s, stop, day)} and "
+                    f"A journey with {_transfers_words(u.transfers)}, leaving {ctx.when(u.departure_s, stop, day)} and "
                     f"arriving {ctx.when(u.arrival_s, stop, day)}, is over the limit of {limit}; this journey "
                     f"leaves {_delta_words(dep)} and arrives {_delta_words(arr)}.",
                     transfers_needed=u.transfers, avoided_departure=ctx.iso(u.departure_s, stop),
@@ -464,10 +520,13 @@ def _capital(text: str) -> str:
 
 
 def _delta_words(delta_s: int) -> str:
+    if delta_s == 0:
+        return "at the same time"
     minutes = round(abs(delta_s) / 60)
     if minutes == 0:
-        return "at the same time"
-    amount = f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d}"
+        amount = f"{abs(delta_s)} s"
+    else:
+        amount = f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d}"
     return f"{amount} {'later' if delta_s > 0 else 'earlier'}"
 
 

@@ -75,7 +75,7 @@ def test_no_journey_that_day_though_both_places_are_served(tmp_path):
     ))
     assert why(net, "A", "B", "2024-03-09 07:00") == [
         "no_service_on_date: No journey from Alpha to Bravo in the 24 h after Sat 2024-03-09 at 07:00; "
-        "the next one leaves Mon 2024-03-11 at 08:00."
+        "the next one leaves Mon 2024-03-11 at 08:00, arriving 08:20."
     ]
 
 
@@ -227,3 +227,29 @@ def test_a_journey_within_max_transfers_says_what_more_transfers_would_gain(tmp_
     # at the default max_transfers the request is not constrained: nothing to say
     free = PlanRequest(place(net, "A"), place(net, "D"), local_ts("2024-03-04 07:50"))
     assert explain(net, free, plan(net.timetable, free), None).constraints == [[], []]  # both Pareto journeys
+
+
+def test_a_window_with_no_departure_says_when_the_next_journey_leaves(tmp_path):
+    net = build_network(tmp_path, feed("R1,S,T1", "T1,10:00:00,10:00:00,A,1\nT1,10:20:00,10:20:00,B,2"))
+    assert why(net, "A", "B", "2024-03-04 07:00", window_s=3600) == [
+        "none_in_window: No journey from Alpha to Bravo leaves between 07:00 and 08:00; the next one leaves 10:00."
+    ]
+    assert why(net, "A", "B", "2024-03-04 12:00", arrive_by=True, window_s=3600) == [
+        "none_in_window: No journey from Alpha to Bravo arrives between 11:00 and 12:00; "
+        "the latest one before arrives 10:20."
+    ]
+
+
+def test_no_accessible_route_on_a_later_day(tmp_path):
+    # Saturday: A -> B runs on weekdays only, and its one trip is not wheelchair accessible
+    text = feed("R1,W,T1\nR2,S,T2\nR3,S,T3",
+                "T1,08:00:00,08:00:00,A,1\nT1,08:20:00,08:20:00,B,2\n"
+                "T2,09:00:00,09:00:00,C,1\nT2,09:20:00,09:20:00,B,2\n"
+                "T3,09:00:00,09:00:00,A,1\nT3,09:20:00,09:20:00,D,2")
+    text = text.replace("trips.txt\nroute_id,service_id,trip_id\nR1,W,T1\nR2,S,T2\nR3,S,T3",
+                        "trips.txt\nroute_id,service_id,trip_id,wheelchair_accessible\nR1,W,T1,2\nR2,S,T2,1\nR3,S,T3,1")
+    net = build_network(tmp_path, text)
+    assert why(net, "A", "B", "2024-03-09 07:00", wheelchair=True) == [
+        "no_accessible_route: No wheelchair-accessible journey: the Mon 2024-03-11 08:00 R1 from Alpha is not "
+        "wheelchair accessible."
+    ]
