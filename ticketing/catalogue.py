@@ -32,7 +32,7 @@ Sync and cheap (the Fares v2 files are small); reading the feeds is the caller's
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from feeds.gtfs.model import GtfsTables, read_gtfs
@@ -112,6 +112,30 @@ def _service_dates(tables: GtfsTables, service_ids: set[str]) -> dict[str, set[d
     service_days = read_service_days(tables)
     return {service_id: set(service_days.list_active_dates(service_id)) for service_id in service_ids}
 
+
+
+@dataclass
+class _RuleScope:
+    """What a feed's fare leg rules say of each product: its networks, its areas (a rule without
+    both areas makes the product unzoned) and its leg groups."""
+
+    networks_of: dict[str, set[str]] = field(default_factory=dict)
+    areas_of: dict[str, set[str]] = field(default_factory=dict)
+    unzoned: set[str] = field(default_factory=set)
+    groups_of: dict[str, set[str | None]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, leg: list[FareLegRule], feed_networks: tuple[str, ...]) -> _RuleScope:
+        scope = cls()
+        for rule in leg:
+            product = rule.fare_product_id
+            scope.networks_of.setdefault(product, set()).update([rule.network_id] if rule.network_id else feed_networks)
+            scope.groups_of.setdefault(product, set()).add(rule.leg_group_id)
+            if rule.from_area_id and rule.to_area_id:
+                scope.areas_of.setdefault(product, set()).update((rule.from_area_id, rule.to_area_id))
+            else:
+                scope.unzoned.add(product)
+        return scope
 
 class _FeedBuilder:
     """Reads one rule set (a feed or the regional folder) into catalogue parts."""
@@ -327,19 +351,8 @@ class _FeedBuilder:
         shares: Mapping[str, tuple[tuple[str, int], ...]],
     ) -> list[FareProduct]:
         feed_networks = tuple(sorted(feed_networks))
-        networks_of: dict[str, set[str]] = {}
-        areas_of: dict[str, set[str]] = {}
-        unzoned: set[str] = set()
-        groups_of: dict[str, set[str | None]] = {}
-        for rule in leg:
-            networks_of.setdefault(rule.fare_product_id, set()).update(
-                [rule.network_id] if rule.network_id else feed_networks
-            )
-            groups_of.setdefault(rule.fare_product_id, set()).add(rule.leg_group_id)
-            if rule.from_area_id and rule.to_area_id:
-                areas_of.setdefault(rule.fare_product_id, set()).update((rule.from_area_id, rule.to_area_id))
-            else:
-                unzoned.add(rule.fare_product_id)
+        scope = _RuleScope.of(leg, feed_networks)
+        networks_of, areas_of, unzoned, groups_of = scope.networks_of, scope.areas_of, scope.unzoned, scope.groups_of
         out: list[FareProduct] = []
         known: set[str] = set()
         for index, row in enumerate(_rows(self.tables, "fare_products"), start=2):
@@ -360,14 +373,8 @@ class _FeedBuilder:
             if trips is None and duration_s is None:
                 trips = 1
             groups = groups_of.get(product_id, set())
-            window = max(
-                (
-                    t.duration_limit_s or 0
-                    for t in transfer
-                    if t.from_leg_group_id is None or t.from_leg_group_id in groups
-                ),
-                default=0,
-            )
+            window = max((t.duration_limit_s or 0 for t in transfer if t.from_leg_group_id is None or t.from_leg_group_id in groups),
+                         default=0)
             networks = tuple(sorted(networks_of.get(product_id) or feed_networks))
             rider = _cell(row, "rider_category_id") or None
             media = _cell(row, "fare_media_id") or None
@@ -508,10 +515,7 @@ def build_catalogue(
         leg, transfer = builder.leg_rules(), builder.transfer_rules()
         rule_sets.append(builder.rule_set(leg, transfer, builder.timeframes()))
         products.extend(builder.products(leg, transfer, names.keys(), builder.shares()))
-        for item in builder.media():
-            media.setdefault(item.fare_media_id, item)
-        for category in builder.rider_categories():
-            categories.setdefault(category.rider_category_id, category)
+        _collect_media_and_categories(builder, media, categories)
     if regional is not None:
         builder = _FeedBuilder(REGIONAL_FEED_ID, regional, region_timezone, issues)
         _, names = builder.route_networks()
@@ -521,16 +525,11 @@ def build_catalogue(
         rule_sets.append(builder.rule_set(leg, transfer, builder.timeframes()))
         regional_networks = set(names) | {r.network_id for r in leg if r.network_id}
         regional_products = builder.products(leg, transfer, regional_networks, builder.shares())
-        products.extend(
-            replace(p, is_combined=True) for p in regional_products
-        )
-        for item in builder.media():
-            media.setdefault(item.fare_media_id, item)
-        for category in builder.rider_categories():
-            categories.setdefault(category.rider_category_id, category)
+        products.extend(replace(p, is_combined=True) for p in regional_products)
+        _collect_media_and_categories(builder, media, categories)
     currencies = [p.currency for p in products]
     currency = max(set(currencies), key=currencies.count) if currencies else "EUR"
-    catalogue = Catalogue(
+    return Catalogue(
         products=tuple(products),
         fare_media=media,
         rider_categories=categories,
@@ -544,8 +543,17 @@ def build_catalogue(
         timezone=region_timezone,
         parent_stations=parent_stations,
         stop_timezones=stop_timezones,
-    )
-    return catalogue, tuple(issues)
+    ), tuple(issues)
+
+
+def _collect_media_and_categories(
+    builder: _FeedBuilder, media: dict[str, FareMedia], categories: dict[str, RiderCategory]
+) -> None:
+    """The feed's fare media and rider categories, the first feed to declare an id keeping it."""
+    for item in builder.media():
+        media.setdefault(item.fare_media_id, item)
+    for category in builder.rider_categories():
+        categories.setdefault(category.rider_category_id, category)
 
 
 def load_catalogue(
