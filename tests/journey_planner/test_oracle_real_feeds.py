@@ -7,7 +7,9 @@ For random stop pairs and departure times, on a weekday of each feed:
 - every walk leg is one of the network's footpaths;
 - the earliest arrival equals that of a plain-Python Connection Scan over connections built
   here from the raw tables, with the same transfer rules (the compiled footpaths and change
-  times, the same minimum change time).
+  times, the same minimum change time);
+- no journey could leave later for its arrival with no more rides: the same Connection Scan,
+  bounded in rides, leaving one second after the journey, arrives later than it does.
 
 OURA_ORACLE_QUERIES sets the number of queries per feed (default 40; the report used 200).
 """
@@ -202,6 +204,49 @@ def csa_earliest(rules: TransferRules, conns, deps: np.ndarray, origin: str, des
     return best
 
 
+def csa_earliest_rides(rules: TransferRules, conns, deps: np.ndarray, origin: str, dest: str, t0: int,
+                       max_rides: int) -> int:
+    """Earliest arrival at ``dest`` leaving ``origin`` at t0 or later with at most ``max_rides``
+    rides (Connection Scan keeping, per stop, the earliest time ready to board after j rides)."""
+    INF = 2**62
+    width = max_rides + 1
+    ready: dict[str, list[int]] = {origin: [t0] * width}
+    best = INF
+    for v, d in rules.walks[origin]:
+        at_v = ready.setdefault(v, [INF] * width)
+        at_v[0] = min(at_v[0], t0 + d)
+        best = min(best, t0 + d) if v == dest else best
+    rides_on: dict[tuple, int] = {}  # run key -> fewest rides with which one is on it
+    for i in range(int(np.searchsorted(deps, t0)), len(conns)):
+        dep, arr, a, b, key, pickup_ok, drop_ok = conns[i]
+        if dep >= best:
+            break
+        r = rides_on.get(key, INF)
+        at_a = ready.get(a)
+        if pickup_ok and at_a is not None:
+            for j in range(min(r - 1, max_rides)):
+                if at_a[j] <= dep:
+                    r = j + 1
+                    break
+        if r > max_rides:
+            continue
+        rides_on[key] = r
+        if not drop_ok or arr >= best:
+            continue
+        if b == dest:
+            best = arr
+        targets = [(v, arr + d) for v, d in rules.walks[b]]
+        best = min([best] + [t for v, t in targets if v == dest])
+        if rules.slack[b] >= 0:
+            targets.append((b, arr + rules.slack[b]))
+        for v, t in targets:
+            at_v = ready.setdefault(v, [INF] * width)
+            for j in range(r, width):
+                if t < at_v[j]:
+                    at_v[j] = t
+    return best
+
+
 def check_legs(net: Network, raw: RawFeed, journey) -> None:
     tt = net.timetable
     for leg in journey.legs:
@@ -238,7 +283,7 @@ def test_planner_matches_connection_scan(feed_id, parts, day, tmp_path_factory):
     served = np.unique(tt.pattern_stops)
     rng = np.random.default_rng(20240607)
     noon = raw.base(day) + 43200
-    compared = found = 0
+    compared = found = shifted = 0
     for _ in range(QUERIES):
         a, b = rng.choice(served, 2, replace=False)
         t0 = int(noon + rng.integers(-6 * 3600, 8 * 3600))
@@ -256,4 +301,14 @@ def test_planner_matches_connection_scan(feed_id, parts, day, tmp_path_factory):
             assert got <= expected, f"{origin}->{dest} at {t0}: planner {got} later than CSA {expected}"
             assert got == expected, f"{origin}->{dest} at {t0}: planner {got} earlier than CSA {expected}"
         found += bool(result.journeys)
+        horizon = raw.base(day + timedelta(days=1)) + HORIZON_NEXT_DAY_S - 4 * 3600
+        for journey in result.journeys:
+            rides = sum(isinstance(leg, TransitLeg) for leg in journey.legs)
+            if rides and journey.arrival_s < horizon:
+                later = csa_earliest_rides(rules, conns, deps, origin, dest, journey.departure_s + 1, rides)
+                assert later > journey.arrival_s, (
+                    f"{origin}->{dest} at {t0}: leaving after {journey.departure_s} with {rides} rides "
+                    f"arrives by {later}, not later than {journey.arrival_s}")
+                shifted += 1
     assert compared >= QUERIES // 4, f"only {compared} comparable queries"
+    assert shifted >= QUERIES // 4, f"only {shifted} journeys checked for a later departure"
