@@ -84,12 +84,18 @@ async def test_the_default_applies_to_authorities_without_their_own_rate(make_ha
                                          {"old_permille": 50, "new_permille": 0})
 
 
-async def test_an_authority_sees_the_default_and_its_own_rate_only(make_harness):
-    h = await make_harness()
+async def _admin_sets_rates(h, rates: tuple[tuple[str, int], ...]) -> dict:
+    """An admin sets each selling authority's rate (each answer 200); returns the admin's headers."""
     admin = await h.key("admin", None)
-    for authority, permille in (("region", 30), ("grenoble", 120)):
+    for authority, permille in rates:
         response = await h.client.put(f"/v1/commission-rates/{authority}", json={"commission_permille": permille}, headers=admin)
         assert response.status == 200
+    return admin
+
+
+async def test_an_authority_sees_the_default_and_its_own_rate_only(make_harness):
+    h = await make_harness()
+    admin = await _admin_sets_rates(h, (("region", 30), ("grenoble", 120)))
 
     async def listed(headers: dict) -> list[tuple]:
         response = await h.client.get("/v1/commission-rates", headers=headers)
@@ -187,8 +193,5 @@ async def test_only_an_admin_key_changes_rates(make_harness):
 
 async def test_the_bounds_are_accepted(make_harness):
     h = await make_harness()
-    admin = await h.key("admin", None)
-    for authority, permille in (("grenoble", 0), ("region", 1000)):
-        response = await h.client.put(f"/v1/commission-rates/{authority}", json={"commission_permille": permille}, headers=admin)
-        assert response.status == 200
+    await _admin_sets_rates(h, (("grenoble", 0), ("region", 1000)))
     assert await stored_rates(h) == [("*", 50), ("grenoble", 0), ("region", 1000)]

@@ -42,12 +42,17 @@ async def test_sales_after_a_restart_of_the_default_provider_are_paid(make_harne
     assert len({reference for _, _, reference, _ in payments}) == 2
 
 
+async def _charged_then_lost(h, journal):
+    """A sale whose charge went through but whose answer was lost, with a journaling provider."""
+    _restart(h, TestPaymentProvider(journal=journal))
+    desk = {**await h.key("sales_point", "sytral"), "Idempotency-Key": "k"}
+    return desk, await h.client.post("/v1/orders", json=single_order("tok_fail_after_charge"), headers=desk)
+
+
 async def test_a_retry_after_a_restart_gets_the_charge_made_before_it(make_harness, tmp_path):
     h = await make_harness()
     journal = tmp_path / "test-provider.jsonl"
-    _restart(h, TestPaymentProvider(journal=journal))
-    desk = {**await h.key("sales_point", "sytral"), "Idempotency-Key": "k"}
-    first = await h.client.post("/v1/orders", json=single_order("tok_fail_after_charge"), headers=desk)
+    desk, first = await _charged_then_lost(h, journal)
     assert first.status == 503  # charged, but the answer was lost
     (charge,) = h.provider.charges.values()
 
@@ -62,9 +67,7 @@ async def test_a_retry_after_a_restart_gets_the_charge_made_before_it(make_harne
 async def test_reconciliation_after_a_restart_refunds_a_charge_made_before_it(make_harness, tmp_path):
     h = await make_harness()
     journal = tmp_path / "test-provider.jsonl"
-    _restart(h, TestPaymentProvider(journal=journal))
-    desk = {**await h.key("sales_point", "sytral"), "Idempotency-Key": "k"}
-    first = await h.client.post("/v1/orders", json=single_order("tok_fail_after_charge"), headers=desk)
+    _, first = await _charged_then_lost(h, journal)
     order_id = (await first.json())["order_id"]
 
     _restart(h, TestPaymentProvider(journal=journal))

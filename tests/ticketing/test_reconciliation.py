@@ -174,12 +174,18 @@ async def _retry_held_in_its_charge(h, provider: PausingProvider, desk: dict) ->
     return retry
 
 
-async def test_a_retry_that_charges_after_reconciliation_closed_the_order_refunds_its_charge(make_harness):
-    h = await make_harness()
-    provider = h.service.provider = h.provider = PausingProvider(after_charging=False)
+async def _abandoned_order_with_a_retry_in_its_charge(h, *, after_charging: bool):
+    """An order left pending past ABANDON_S, and a retry of it paused in the provider's charge
+    (before or after charging): returns the provider, the sales point's headers, the order and the retry."""
+    provider = h.service.provider = h.provider = PausingProvider(after_charging=after_charging)
     desk, order_id = await _pending_order(h, "tok_timeout")
     h.clock.advance(ABANDON_S + 1)
-    retry = await _retry_held_in_its_charge(h, provider, desk)
+    return provider, desk, order_id, await _retry_held_in_its_charge(h, provider, desk)
+
+
+async def test_a_retry_that_charges_after_reconciliation_closed_the_order_refunds_its_charge(make_harness):
+    h = await make_harness()
+    provider, desk, order_id, retry = await _abandoned_order_with_a_retry_in_its_charge(h, after_charging=False)
     assert await h.service.reconcile_pending() == Reconciliation(abandoned=1, refunded=0, unanswered=0)  # no charge yet
     provider.gate.set()  # the retry charges now, then finds the order failed
     answer = await asyncio.wait_for(retry, WAIT_S)
@@ -199,10 +205,8 @@ async def test_a_retry_that_charges_after_reconciliation_closed_the_order_refund
 
 async def test_reconciliation_refunds_a_charge_whose_retry_has_not_finished(make_harness):
     h = await make_harness()
-    provider = h.service.provider = h.provider = PausingProvider(after_charging=True)
-    desk, order_id = await _pending_order(h, "tok_timeout")
-    h.clock.advance(ABANDON_S + 1)
-    retry = await _retry_held_in_its_charge(h, provider, desk)  # charged; the sale has not recorded it
+    # charged; the sale has not recorded it
+    provider, desk, order_id, retry = await _abandoned_order_with_a_retry_in_its_charge(h, after_charging=True)
     assert await h.service.reconcile_pending() == Reconciliation(abandoned=1, refunded=1, unanswered=0)
     provider.gate.set()
     answer = await asyncio.wait_for(retry, WAIT_S)
@@ -216,10 +220,7 @@ async def test_reconciliation_refunds_a_charge_whose_retry_has_not_finished(make
 
 async def test_a_late_charge_whose_refund_times_out_is_refunded_by_the_next_retry(make_harness):
     h = await make_harness()
-    provider = h.service.provider = h.provider = PausingProvider(after_charging=False)
-    desk, order_id = await _pending_order(h, "tok_timeout")
-    h.clock.advance(ABANDON_S + 1)
-    retry = await _retry_held_in_its_charge(h, provider, desk)
+    provider, desk, order_id, retry = await _abandoned_order_with_a_retry_in_its_charge(h, after_charging=False)
     await h.service.reconcile_pending()
     provider.refund_down = True
     provider.gate.set()
