@@ -449,7 +449,10 @@ def _blocking_words(ctx: _Context, stops: list[dict], trips: list[dict]) -> str:
 
     parts = [f"the {when(t['departure'])} {t['route']} from {t['from']['name']} is not wheelchair accessible"
              for t in trips]
-    parts += [f"{name} has no wheelchair boarding" for name in dict.fromkeys(s["name"] for s in stops)]
+    ends = {str(ctx.network.stop_ids[s]): " (at the origin)" for s in ctx.request.origin.stops.tolist()}
+    ends.update({str(ctx.network.stop_ids[s]): " (at the destination)" for s in ctx.request.destination.stops.tolist()})
+    names = dict.fromkeys(f"{s['name']}{ends.get(s['id'], '')}" for s in stops)
+    parts += [f"{name} has no wheelchair boarding" for name in names]
     parts = list(dict.fromkeys(parts))  # platforms of one name, or one run on several days, said once
     if len(parts) > 3:
         parts = parts[:3] + [f"{len(parts) - 3} more"]

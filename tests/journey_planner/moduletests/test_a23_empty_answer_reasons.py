@@ -147,7 +147,7 @@ def test_no_accessible_route_names_the_inaccessible_trip(tmp_path):
 def test_no_accessible_route_names_the_inaccessible_stop(tmp_path):
     net = build_network(tmp_path, INACCESSIBLE)
     assert why(net, "STN", "B", "2024-03-04 08:05", wheelchair=True) == [
-        "no_accessible_route: No wheelchair-accessible journey: Station quai 2 has no wheelchair boarding."
+        "no_accessible_route: No wheelchair-accessible journey: Station quai 2 (at the origin) has no wheelchair boarding."
     ]
     (r,) = reasons(net, "STN", "B", "2024-03-04 08:05", wheelchair=True)
     assert (r["blocking_stops"], r["blocking_trips"]) == ([{"id": "t:A2", "name": "Station quai 2"}], [])
@@ -204,7 +204,7 @@ def test_arrive_by_without_accessible_route_names_the_stop(tmp_path):
     # arriving by 08:55 the only journeys are T1 (trip not accessible) and T3 (platform A2 not accessible)
     net = build_network(tmp_path, WHEELCHAIR_FEED)
     assert why(net, "STN", "B", "2024-03-04 08:55", arrive_by=True, wheelchair=True, search_horizon_s=3 * 3600) == [
-        "no_accessible_route: No wheelchair-accessible journey: A2 has no wheelchair boarding."
+        "no_accessible_route: No wheelchair-accessible journey: A2 (at the origin) has no wheelchair boarding."
     ]
 
 
