@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import io
 from dataclasses import dataclass
+from typing import NoReturn
 
 from feeds.gtfs.issues import IssueCode
 
@@ -225,28 +226,27 @@ class BoundedMember(io.RawIOBase):
         self._budget.used_bytes += size
         declared = "" if self._declared is None else f" (the archive declared {self._declared:,})"
         if self.read_bytes > limits.max_member_uncompressed_bytes:
-            raise ArchiveRejected(IssueCode.MEMBER_TOO_LARGE,
-                                  f"{self.name} inflates past {limits.max_member_uncompressed_bytes:,} bytes, the "
-                                  f"limit per file (feeds.max_member_uncompressed_bytes){declared}; reading stopped "
-                                  f"at {self.read_bytes:,} bytes",
-                                  file=self.name, declared_bytes=self._declared, actual_bytes=self.read_bytes,
-                                  compressed_bytes=self._compressed)
+            self._reject(IssueCode.MEMBER_TOO_LARGE,
+                         f"{self.name} inflates past {limits.max_member_uncompressed_bytes:,} bytes, the "
+                         f"limit per file (feeds.max_member_uncompressed_bytes){declared}; reading stopped "
+                         f"at {self.read_bytes:,} bytes")
         if self._budget.used_bytes > limits.max_feed_uncompressed_bytes:
-            raise ArchiveRejected(IssueCode.FEED_TOO_LARGE,
-                                  f"the feed inflates past {limits.max_feed_uncompressed_bytes:,} bytes in all, the "
-                                  f"limit per feed (feeds.max_feed_uncompressed_bytes); reading stopped in "
-                                  f"{self.name} at {self.read_bytes:,} bytes{declared}",
-                                  file=self.name, declared_bytes=self._declared, actual_bytes=self.read_bytes,
-                                  compressed_bytes=self._compressed)
+            self._reject(IssueCode.FEED_TOO_LARGE,
+                         f"the feed inflates past {limits.max_feed_uncompressed_bytes:,} bytes in all, the "
+                         f"limit per feed (feeds.max_feed_uncompressed_bytes); reading stopped in "
+                         f"{self.name} at {self.read_bytes:,} bytes{declared}")
         if (self._compressed is not None and self.read_bytes >= limits.ratio_min_bytes
                 and _ratio(self.read_bytes, self._compressed) > limits.max_compression_ratio):
-            raise ArchiveRejected(IssueCode.COMPRESSION_RATIO_EXCEEDED,
-                                  f"{self.name} inflates {self._compressed:,} compressed bytes past "
-                                  f"{self.read_bytes:,} bytes, a ratio over the limit of "
-                                  f"{limits.max_compression_ratio:g}:1 (feeds.max_compression_ratio){declared}: "
-                                  "a zip bomb",
-                                  file=self.name, declared_bytes=self._declared, actual_bytes=self.read_bytes,
-                                  compressed_bytes=self._compressed)
+            self._reject(IssueCode.COMPRESSION_RATIO_EXCEEDED,
+                         f"{self.name} inflates {self._compressed:,} compressed bytes past "
+                         f"{self.read_bytes:,} bytes, a ratio over the limit of "
+                         f"{limits.max_compression_ratio:g}:1 (feeds.max_compression_ratio){declared}: "
+                         "a zip bomb")
+
+    def _reject(self, code: IssueCode, message: str) -> NoReturn:
+        """Stop reading this member: ``message`` says which limit, with the member's sizes so far."""
+        raise ArchiveRejected(code, message, file=self.name, declared_bytes=self._declared,
+                              actual_bytes=self.read_bytes, compressed_bytes=self._compressed)
 
     def close(self) -> None:
         try:
