@@ -541,7 +541,8 @@ _DETAILS: dict[str, Any] = {
     "service_dates": nullable(object_of({"first": DATE, "last": DATE},
                                         description="the first and last day any trip of the timetables runs")),
     "next_departure": nullable({**DATE_TIME, "description": "when the origin is next left, or the next journey leaves"}),
-    "next_arrival": nullable({**DATE_TIME, "description": "when the destination is next reached"}),
+    "next_arrival": nullable({**DATE_TIME, "description": "when the destination is next reached, or the closest "
+                                                        "journey arrives"}),
     "transfers_needed": {**INTEGER, "description": "the fewest transfers a journey needs"},
     "blocking_stops": array_of(_STOP_REF, description="stops without wheelchair boarding"),
     "blocking_trips": array_of(object_of({"trip_id": STRING, "route": STRING, "departure": DATE_TIME,
