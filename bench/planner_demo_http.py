@@ -256,6 +256,9 @@ async def main_async(args: argparse.Namespace) -> int:
           f"--seed {args.seed}`")
     print()
     print(report(results, ready_s, windows))
+    if args.dump is not None:  # one line per request, in order: kind, wall ms, server CPU ms, status, journeys
+        args.dump.write_text("".join(f"{r.query.kind}\t{r.ms:.2f}\t{r.cpu_ms:.2f}\t{r.status}\t{r.journeys}\n"
+                                     for r in results + windows))
     return 0
 
 
@@ -267,6 +270,7 @@ def main() -> int:
     parser.add_argument("--region", type=Path, help="an already generated region (seed 1, scale 1, from 2025-03-03)")
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--windows", type=int, default=50)
+    parser.add_argument("--dump", type=Path, help="write each request's figures there (TSV)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--port", type=int, default=8097)
     return asyncio.run(main_async(parser.parse_args()))
