@@ -306,9 +306,13 @@ class _Renderer:
 
     def lines(self, stops: np.ndarray) -> list[dict]:
         net = self.network
-        routes, _ = _gather(self.index.line_offsets, self.index.line_routes, stops.astype(np.int64))
+        offsets, routes = self.index.line_offsets, self.index.line_routes
+        if stops.size == 1:  # a stop's routes are unique already
+            served = routes[offsets[stops[0]]:offsets[stops[0] + 1]].tolist()
+        else:
+            served = np.unique(_gather(offsets, routes, stops.astype(np.int64))[0]).tolist()
         lines = []
-        for r in np.unique(routes).tolist():
+        for r in served:
             color, text_color = str(net.route_colors[r]), str(net.route_text_colors[r])
             lines.append({
                 "id": str(net.route_ids[r]),
