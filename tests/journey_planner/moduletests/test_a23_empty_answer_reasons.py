@@ -253,3 +253,17 @@ def test_no_accessible_route_on_a_later_day(tmp_path):
         "no_accessible_route: No wheelchair-accessible journey: the Mon 2024-03-11 08:00 R1 from Alpha is not "
         "wheelchair accessible."
     ]
+
+
+def test_an_arrive_by_wheelchair_journey_says_it_leaves_earlier(tmp_path):
+    # arriving by 08:30: the 08:00 T1 is not accessible, the accessible T0 leaves at 07:00
+    text = INACCESSIBLE.replace("R1,S,T1,2\n", "R1,S,T1,2\nR1,S,T0,1\n").replace(
+        "T1,08:00:00,08:00:00,A1,1\n", "T0,07:00:00,07:00:00,A1,1\nT0,07:20:00,07:20:00,B,2\nT1,08:00:00,08:00:00,A1,1\n")
+    net = build_network(tmp_path, text)
+    request = PlanRequest(place(net, "STN"), place(net, "B"), local_ts("2024-03-04 08:30"), arrive_by=True,
+                          wheelchair=True)
+    result = plan(net.timetable, request)
+    assert [c["message"] for cs in explain(net, request, result, None).constraints for c in cs] == [
+        "The 08:00 R1 from Station quai 1 is not wheelchair accessible; this journey leaves 1 h 00 earlier and "
+        "arrives 1 h 00 earlier."
+    ]
