@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from feeds.hubs import HUB_INPUT_FILES, Hub, list_hubs
 from feeds.ingest import archive_limits, fetch_limits
 from feeds.scheduler import FeedScheduler, follow_versions
 from feeds.store import FeedStore
-from oura.concurrency import run_blocking
+from oura.concurrency import cancel_and_wait, run_blocking
 from oura.config import Config
 from oura.keys import CLOCK, CONFIG, HTTP_CLIENT, POOL, READINESS
 
@@ -144,9 +143,7 @@ async def feeds_context(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        hubs_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await hubs_task
+        await cancel_and_wait(hubs_task)
         if scheduler is not None:
             ready_task.cancel()
             await scheduler.stop()

@@ -8,7 +8,6 @@ the `cleanup_ctx` generators when the app starts, and closed in reverse order wh
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import replace
@@ -22,7 +21,7 @@ from feeds.startup import load_registry_into
 from . import __version__
 from .auth import PrincipalCache
 from .clock import Clock, SystemClock
-from .concurrency import run_blocking
+from .concurrency import cancel_and_wait, run_blocking
 from .config import Config
 from .db.embedded import EmbeddedPostgres
 from .db.migrate import apply_migrations
@@ -120,10 +119,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             try:
                 yield
             finally:
-                if watchdog is not None:
-                    watchdog.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await watchdog
+                await cancel_and_wait(watchdog)
         finally:
             await pool.close()
     finally:

@@ -10,7 +10,6 @@ catalogue as feed versions are published.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -18,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from oura.concurrency import cancel_and_wait
 from oura.keys import CLOCK, POOL
 from ticketing.payments import PaymentProvider, TestPaymentProvider
 from ticketing.products import Catalogue
@@ -58,10 +58,7 @@ def make_ticketing_context(
         try:
             yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await cancel_and_wait(task)
 
     return ticketing_context
 

@@ -16,7 +16,6 @@ feeds are read lazily, per network, in a worker thread, and kept for the server'
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import io
 import logging
@@ -29,7 +28,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from oura.concurrency import run_blocking
+from oura.concurrency import cancel_and_wait, run_blocking
 from oura.demo.live import NetworkTimetable, build_feed, load_network_timetable
 from oura.demo.registry import RegistryNetwork, read_demo_registry
 
@@ -185,9 +184,7 @@ async def _preload(app: web.Application) -> AsyncIterator[None]:
 
     task = asyncio.create_task(load_all())
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await cancel_and_wait(task)
 
 
 def create_realtime_app(
