@@ -106,13 +106,37 @@ async def _connect_planner(app: web.Application) -> AsyncIterator[None]:
 
 async def _connect_hubs(app: web.Application) -> AsyncIterator[None]:
     """Each hub set feeds compute (`feeds.startup.HubHolder`) goes to the planner: hub ids become
-    journey places, and stop search lists the hubs."""
-    def hand_over(hub_set: HubSet) -> None:
-        app[PLANNER].set_hubs([HubPlace(h.hub_id, h.name, h.station_ids) for h in hub_set.hubs])
+    journey places, and stop search lists the hubs. The planner indexes them against its networks
+    (`PlannerService.set_hubs`, 0.1 s for the demo region's 8,900 hubs) in the executor, one set
+    at a time, the latest one when several came meanwhile."""
+    if HUBS not in app:
+        yield
+        return
+    latest: list[HubSet] = []
+    wanted = asyncio.Event()
 
-    if HUBS in app:
-        app[HUBS].subscribe(hand_over)
-    yield
+    def on_hubs(hub_set: HubSet) -> None:
+        latest[:] = [hub_set]
+        wanted.set()
+
+    async def hand_over() -> None:
+        while True:
+            await wanted.wait()
+            wanted.clear()
+            places = [HubPlace(h.hub_id, h.name, h.station_ids) for h in latest[0].hubs]
+            try:
+                await run_blocking(app[PLANNER].set_hubs, places)
+            except Exception:  # the planner keeps the previous hubs; the next set retries
+                log.exception("handing the hubs to the planner failed")
+
+    task = asyncio.create_task(hand_over())
+    app[HUBS].subscribe(on_hubs)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _connect_pricing(app: web.Application) -> AsyncIterator[None]:

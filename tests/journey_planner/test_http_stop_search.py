@@ -1,8 +1,8 @@
 """HTTP: GET /v1/stops on the demo region (oura.demo, scale 0.1) as a traveller types, and hub ids
 as journey places.
 
-The fast tests serve the planner's routes over the region's compiled network with the hubs feeds
-compute from its feeds; the slow one serves the whole app (ingestion, then the assembly hands the
+The fast tests serve the planner's routes over the region's compiled network, and publish the
+hubs feeds compute from its feeds as feeds do (the assembly hands them to the planner); the slow one serves the whole app (ingestion, then the assembly hands the
 hubs to the planner) and plans from a hub id found by search.
 """
 
@@ -16,8 +16,8 @@ import pytest
 
 from feeds.adapters import read_network_feed
 from feeds.hubs import HUB_INPUT_FILES, list_hubs
+from feeds.startup import HUBS, HubSet
 from journey_planner.compile import FeedSource, load_network
-from journey_planner.hubs import HubPlace
 from journey_planner.http import routes
 from journey_planner.service import PlannerService
 from journey_planner.startup import PLANNER, planner_context
@@ -43,8 +43,7 @@ def demo_network_and_hubs(demo_region):
     feeds = sorted(p for p in (demo_region / "gtfs").iterdir() if p.is_dir())
     network = load_network([FeedSource(p.name, p, timezone="Europe/Paris") for p in feeds], cache_dir=None)
     tables = {p.name: read_network_feed(p, None, only=list(HUB_INPUT_FILES)) for p in feeds}
-    hubs = [HubPlace(h.hub_id, h.name, h.station_ids) for h in list_hubs(tables)]
-    return network, hubs
+    return network, tuple(list_hubs(tables))
 
 
 @pytest.fixture
@@ -55,8 +54,13 @@ async def demo_client(demo_network_and_hubs, app_config, make_client):
     app = create_app(app_config, clock=clock, extra_routes=[routes], extra_contexts=[planner_context])
     app[PLANNER] = service
     client = await make_client(app)
-    service.set_hubs(hubs)  # after start-up: the app's feeds (no registry here) hand the planner no hubs
-    return client
+    # as feeds publish a computed set (the app has no registry: it published an empty one at start)
+    app[HUBS].publish(HubSet(versions=(), hubs=hubs))
+    for _ in range(200):
+        if len(service.hubs) == len(hubs):
+            return client
+        await asyncio.sleep(0.05)
+    pytest.fail("the assembly never handed the hubs to the planner")
 
 
 async def stops(client, q: str, **params: str) -> list[dict]:
