@@ -281,7 +281,10 @@ def _range_search(
     found: list[Journey] = []
     rounds_run = 0
     egress_walk = q.dest.walk_s.astype(np.int64)
-    for t_run in run_times.tolist():
+    for n, t_run in enumerate(run_times.tolist()):
+        if n:  # the best of any round is per run: a later run's label with more rides prunes no fewer
+            for best in (state.best_tarr, state.best_arr, state.best_ready):
+                best.fill(INF_TIME)
         access_times = (t_run + q.origin.walk_s.astype(np.int64)).astype(np.int64)
         rounds_run = raptor_run(
             *q.args, q.active, q.pattern_active, q.base, q.stop_ok, q.origin.stops, access_times, q.dest.stops,

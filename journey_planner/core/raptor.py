@@ -11,7 +11,10 @@ change time while a walk to another stop costs the walk only:
 
 Footpaths are transitively closed at compile time, so one footpath follows a trip and footpaths
 never chain. Labels persist across runs so that range RAPTOR can run the departures of a window
-from the latest to the earliest and reuse the later runs' labels as upper bounds.
+from the latest to the earliest and reuse the later runs' labels as upper bounds: a label must
+beat the same round's label of any run, and the best of any round of this run (``best_*``, which
+the caller resets between runs): a later run's label with more rides does not dominate one with
+fewer.
 
 Pruning: a trip arrival that is not earlier than the best trip arrival at that stop in any round,
 or not earlier than the best destination arrival with at most k trips, cannot improve the Pareto
@@ -217,7 +220,7 @@ def _access_round(access_stops, access_times, tarr, t_trip, arr, arr_from, ready
     for a in range(access_stops.size):
         s = access_stops[a]
         t = access_times[a]
-        if t < best_tarr[s]:
+        if t < best_tarr[s] and t < tarr[0, s]:
             best_tarr[s] = t
             tarr[0, s] = t
             t_trip[0, s] = NO_TRIP
@@ -225,11 +228,11 @@ def _access_round(access_stops, access_times, tarr, t_trip, arr, arr_from, ready
                 transit_flag[s] = 1
                 transit_list[n_transit] = s
                 n_transit += 1
-        if t < best_arr[s]:
+        if t < best_arr[s] and t < arr[0, s]:
             best_arr[s] = t
             arr[0, s] = t
             arr_from[0, s] = FROM_ACCESS
-        if t < best_ready[s]:
+        if t < best_ready[s] and t < ready[0, s]:
             best_ready[s] = t
             ready[0, s] = t
             ready_from[0, s] = FROM_ACCESS
@@ -256,11 +259,11 @@ def _walk_on(k, bound, n_transit, n_next, fp_off, fp_to, fp_dur, tarr, arr, arr_
             c = ts + fp_dur[f]
             if c >= bound:
                 continue
-            if c < best_arr[u]:
+            if c < best_arr[u] and c < arr[k, u]:
                 best_arr[u] = c
                 arr[k, u] = c
                 arr_from[k, u] = s
-            if c < best_ready[u]:
+            if c < best_ready[u] and c < ready[k, u]:
                 best_ready[u] = c
                 ready[k, u] = c
                 ready_from[k, u] = s
@@ -359,7 +362,7 @@ def _scan_patterns(
                 row = cur_row0 + pos
                 if (st_flags[row] & DROP_OFF_FORBIDDEN_BIT) == 0 and stop_ok[s] != 0:
                     a = cur_base + st_arr[row]
-                    if a < best_tarr[s] and a < bound:
+                    if a < best_tarr[s] and a < bound and a < tarr[k, s]:
                         best_tarr[s] = a
                         tarr[k, s] = a
                         t_trip[k, s] = cur_t
@@ -370,14 +373,14 @@ def _scan_patterns(
                             transit_flag[s] = 1
                             transit_list[n_transit] = s
                             n_transit += 1
-                        if a < best_arr[s]:
+                        if a < best_arr[s] and a < arr[k, s]:
                             best_arr[s] = a
                             arr[k, s] = a
                             arr_from[k, s] = FROM_OWN_TRIP
                         sl = stop_slack[s]
                         if sl == USE_DEFAULT_SLACK:
                             sl = default_slack
-                        if sl >= 0 and a + sl < best_ready[s]:
+                        if sl >= 0 and a + sl < best_ready[s] and a + sl < ready[k, s]:
                             best_ready[s] = a + sl
                             ready[k, s] = a + sl
                             ready_from[k, s] = FROM_OWN_TRIP

@@ -43,7 +43,9 @@ def test_batch_keeps_input_order_and_arrive_by(tmp_path, capsys):
     assert [r["from"] for r in rows] == ["t:A", "t:B", "t:A", "t:NOPE"]
     assert rows[0]["journeys"][0]["arrival"] == "2024-03-04T08:25:00+01:00"
     assert rows[1]["journeys"][0]["departure"] == "2024-03-04T08:45:00+01:00"
-    assert rows[2]["journeys"][0]["arrival"] == "2024-03-04T08:55:00+01:00"  # latest arrival by 09:00
+    # arrive by 09:00: leaves as late as it can (08:00), then arrives as early as it can (08:25, not 08:55)
+    assert (rows[2]["journeys"][0]["departure"], rows[2]["journeys"][0]["arrival"]) == (
+        "2024-03-04T08:00:00+01:00", "2024-03-04T08:25:00+01:00")
     assert rows[3]["journeys"] == [] and "error" in rows[3]
 
 

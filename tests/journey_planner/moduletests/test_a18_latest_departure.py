@@ -63,7 +63,10 @@ def test_arrive_by_arrives_as_early_as_its_departure_allows(tmp_path):
 
 
 def test_window_keeps_the_latest_departure_of_each_arrival(tmp_path):
-    net = build_network(tmp_path, FEED.split("T5,")[0])  # without R3
+    # 08:00 is dropped (08:20 makes the same arrival); the 08:25 run reaches C at 08:55 with
+    # three rides, which does not hide the 08:20 run's two rides to C at 08:55
+    net = build_network(tmp_path, FEED)
     assert render(net, run(net, "A", "C", "2024-03-04 07:55", window_s=3600, max_journeys=10)) == (
-        "R1 A 08:20 -> B 08:30 | R2 B 08:45 -> C 08:55 (0:35, 1 transfer)"
+        "R1 A 08:20 -> B 08:30 | R2 B 08:45 -> C 08:55 (0:35, 1 transfer)\n"
+        "R3 A 08:25 -> D 08:30 | R3 D 08:33 -> B 08:40 | R2 B 08:45 -> C 08:55 (0:30, 2 transfers)"
     )
