@@ -5,6 +5,12 @@ timetable (`reverse_timetable`: time negated, patterns and footpaths reversed), 
 single kernel to trust; legs are mapped back to the forward timetable before returning. Range
 queries run the departures of the window from the latest to the earliest, keeping the labels
 (range RAPTOR), and keep each run's journeys that improve on every later departure.
+
+Then every journey found is run again the other way (`_latest_departures`, on the other
+timetable, bounded to the journey's corridor): it leaves as late as it can for its arrival with
+no more rides (arrive-by: arrives as early as it can for its departure), or gives way to a
+journey with more rides that saves a wait longer than max(1 h, its own duration). A window
+keeps only the journeys leaving (arriving) inside it.
 """
 
 from __future__ import annotations
