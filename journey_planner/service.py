@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -64,6 +65,7 @@ class PlannerService:
     hubs: tuple[HubPlace, ...] = ()  # `set_hubs`: the interchange hubs of the served versions
     # id(network.stop_ids) -> (that network, the hubs its index was built with, its lookups)
     _lookups: dict[int, tuple[Network, tuple[HubPlace, ...], Lookups]] = field(default_factory=dict)
+    _lookups_lock: threading.Lock = field(default_factory=threading.Lock)  # builders of _lookups
     # Seconds to gather trip updates of several feeds into one rebuild (0: rebuild on each call).
     # With 30 networks polled every 30 s, rebuilding per feed would spend a core on copies.
     coalesce_s: float = 0.0
@@ -82,11 +84,15 @@ class PlannerService:
         self.pricing = pricing
 
     def set_hubs(self, hubs: Sequence[HubPlace]) -> None:
-        """Accept these hub ids as journey places (replaces the previous set); the hub index of
-        the served networks is rebuilt here, so no request builds it."""
-        self.hubs = tuple(hubs)
-        for network, _, _ in list(self._lookups.values()):
-            self.lookups_for(network)
+        """Accept these hub ids as journey places (replaces the previous set). The hub index of
+        every served network is rebuilt here (sync: the assembly calls it in the executor), so no
+        request builds it; requests use the previous hubs until it is done."""
+        hubs = tuple(hubs)
+        with self._lookups_lock:
+            rebuilt = {key: (network, hubs, replace(lookups, hubs=HubIndex.of(network, hubs)))
+                       for key, (network, _, lookups) in self._lookups.items()}
+            self._lookups.update(rebuilt)
+            self.hubs = hubs
 
     async def publish(self, network: Network) -> Snapshot:
         """Serve a new static network (the first one, or new feed versions), with the latest trip
@@ -99,7 +105,8 @@ class PlannerService:
                 self.holder = SnapshotHolder(snapshot)
             else:
                 self.holder.publish(snapshot)
-            self._lookups = {k: v for k, v in self._lookups.items() if v[0] is network}  # older networks' go
+            with self._lookups_lock:  # older networks' lookups go
+                self._lookups = {k: v for k, v in self._lookups.items() if v[0] is network}
             return self.holder.get()
 
     def _latest_updates(self) -> list[ResolvedTripUpdate]:
@@ -133,17 +140,24 @@ class PlannerService:
         return found[2]
 
     def lookups_for(self, network: Network) -> Lookups:
-        """The indexes of ``network``'s stops (shared by its realtime versions: same stops)."""
-        key, hubs = id(network.stop_ids), self.hubs
-        found = self._lookups.get(key)
-        if found is not None and found[0].stop_ids is network.stop_ids:
-            if found[1] is hubs:
-                return found[2]
-            built = replace(found[2], hubs=HubIndex.of(found[0], hubs))  # set_hubs since: hubs only
-        else:
-            built = Lookups(StopSpatialIndex.of(network), StopSearchIndex.of(network), HubIndex.of(network, hubs))
-        self._lookups[key] = (network if found is None else found[0], hubs, built)
-        return built
+        """The indexes of ``network``'s stops (shared by its realtime versions: same stops), built
+        here only for a network not published through `publish` (tests' `of_network`)."""
+        found = self.find_lookups(network)
+        if found is not None:
+            return found
+        with self._lookups_lock:
+            key, hubs = id(network.stop_ids), self.hubs
+            known = self._lookups.get(key)
+            if known is not None and known[0].stop_ids is network.stop_ids:
+                if known[1] is hubs:
+                    return known[2]
+                built = replace(known[2], hubs=HubIndex.of(known[0], hubs))
+                network = known[0]
+            else:
+                built = Lookups(StopSpatialIndex.of(network), StopSearchIndex.of(network),
+                                HubIndex.of(network, hubs))
+            self._lookups[key] = (network, hubs, built)
+            return built
 
     # --- journeys --------------------------------------------------------------------------
     async def plan_journeys(self, query: JourneyQuery) -> dict:
