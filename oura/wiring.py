@@ -84,11 +84,13 @@ async def _publish(app: web.Application, registry: Registry) -> None:
                                   timezone=feed.timezone or ""))
     network = await run_blocking(load_network, sources, cache_dir=app[CONFIG].planner.cache_dir)
     await app[PLANNER].publish(network)  # the latest trip updates are re-applied to it
-    readiness.set("timetable", True, f"{len(network.feed_ids)} feeds, {network.timetable.trip_count} trips")
     log.info("timetable published", extra={"feeds": len(network.feed_ids), "trips": network.timetable.trip_count})
-    if INDEXES in app:  # realtime matching follows the versions just published
-        built = await run_blocking(app[INDEXES].refresh, current_feed_sources(current, adapters))
-        log.info("realtime trip indexes refreshed", extra={"built": built})
+    try:
+        if INDEXES in app:  # realtime matching follows the versions just published
+            built = await run_blocking(app[INDEXES].refresh, current_feed_sources(current, adapters))
+            log.info("realtime trip indexes refreshed", extra={"built": built})
+    finally:  # ready once this work is done: the first travellers' requests do not share the cores with it
+        readiness.set("timetable", True, f"{len(network.feed_ids)} feeds, {network.timetable.trip_count} trips")
 
 
 async def _connect_planner(app: web.Application) -> AsyncIterator[None]:
