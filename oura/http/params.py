@@ -39,6 +39,13 @@ def query_str(params: Mapping[str, str], name: str, *, required: bool = False, d
     return value
 
 
+def _check_bounds(name: str, number: float, minimum: float | None, maximum: float | None) -> None:
+    if minimum is not None and number < minimum:
+        raise InvalidParameter(name, f"must be at least {minimum}")
+    if maximum is not None and number > maximum:
+        raise InvalidParameter(name, f"must be at most {maximum}")
+
+
 def query_int(
     params: Mapping[str, str], name: str, *, required: bool = False, default: int | None = None,
     minimum: int | None = None, maximum: int | None = None,
@@ -52,10 +59,7 @@ def query_int(
         number = int(value)
     except ValueError:  # also digits beyond Python's conversion limit
         raise InvalidParameter(name, f"must be an integer, got {value[:40]!r}") from None
-    if minimum is not None and number < minimum:
-        raise InvalidParameter(name, f"must be at least {minimum}")
-    if maximum is not None and number > maximum:
-        raise InvalidParameter(name, f"must be at most {maximum}")
+    _check_bounds(name, number, minimum, maximum)
     if not -(2**63) <= number < 2**63:  # what PostgreSQL's bigint (and every id here) can hold
         raise InvalidParameter(name, f"must be from {-(2**63)} to {2**63 - 1}")
     return number
@@ -74,10 +78,7 @@ def query_float(
         raise InvalidParameter(name, f"must be a number, got {value!r}") from None
     if number != number or number in (float("inf"), float("-inf")):
         raise InvalidParameter(name, "must be a finite number")
-    if minimum is not None and number < minimum:
-        raise InvalidParameter(name, f"must be at least {minimum}")
-    if maximum is not None and number > maximum:
-        raise InvalidParameter(name, f"must be at most {maximum}")
+    _check_bounds(name, number, minimum, maximum)
     return number
 
 
