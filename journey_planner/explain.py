@@ -111,7 +111,7 @@ class _Context:
 
     def plan(self, **changes: Any) -> PlanResult:
         request = replace(self.request, **changes)
-        return plan(self.tt, request, self.reversed_tt if request.arrive_by else None)
+        return plan(self.tt, request, self.reversed_tt)
 
     def relaxed_plan(self, **changes: Any) -> PlanResult:
         """The request with ``changes``, as one search over the same span (no window: cheaper)."""

@@ -66,7 +66,7 @@ def plan_journeys(service: PlannerService, snapshot: Snapshot, query: JourneyQue
         transfer_slack_s=query.transfer_slack_s, wheelchair=query.wheelchair,
         window_s=page.window_s, max_journeys=query.num,
     )
-    reversed_tt = snapshot.reversed_timetable(use_rt) if page.arrive_by else None
+    reversed_tt = snapshot.reversed_timetable(use_rt)  # built before publication; depart-at uses it too
     result = plan(network.timetable, request, reversed_tt)
     mapper = Mapper(network, snapshot.overlay if use_rt else NO_OVERLAY, use_rt,
                     service.pricing, query.rider_category)

@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from feeds.realtime.model import ResolvedStopTimeUpdate, ResolvedTripUpdate
+from journey_planner.core.planner import _REVERSED  # the core's own cache, for callers without a view
 from journey_planner.core.timetable import reverse_timetable
+from journey_planner.journeys import JourneyQuery
 from journey_planner.hubs import HubPlace
 from journey_planner.service import PlannerService, warm_up_queries
 from journey_planner.snapshot import Snapshot, SnapshotHolder
@@ -101,3 +103,16 @@ def test_a_prepared_snapshot_keeps_its_views_when_the_holder_renumbers_it(tmp_pa
     holder = SnapshotHolder(Snapshot.prepared(network, version=3))
     holder.publish(Snapshot.prepared(network, version=0))
     assert holder.get().version == 4 and holder.get().has_reversed_timetable(realtime=False)
+
+
+async def test_queries_use_the_snapshot_views_and_reverse_nothing_themselves(tmp_path):
+    network = build_network(tmp_path, FEED)
+    service = PlannerService(None, FixedClock(NOW))
+    snapshot = await service.publish(network)
+    _REVERSED.clear()  # what the warm-up left
+    at = datetime(2024, 3, 4, 7, 55, tzinfo=ZoneInfo("Europe/Paris"))
+    for realtime in (True, False):
+        for arrive_by in (False, True):
+            for frm, to in (("t:PD", "t:PER"), ("t:PER", "t:PD")):  # the second: no journey, explained
+                await service.plan_journeys(JourneyQuery(frm, to, at, arrive_by=arrive_by, realtime=realtime))
+    assert snapshot.static.timetable not in _REVERSED and snapshot.realtime.timetable not in _REVERSED
