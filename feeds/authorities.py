@@ -131,6 +131,20 @@ def load_registry(path: str | Path) -> Registry:
     return parse_registry(text, base_dir=path.resolve().parent, source=str(path))
 
 
+def _tables_of(value: object, not_an_array: str, where: str, problems: list[str]) -> Iterator[tuple[int, str, dict]]:
+    """Each table of an array of tables (``[[authorities]]``), with its index and where it stands
+    (``where[i]``); an array that is not one, and an item that is not a table, are problems."""
+    if not isinstance(value, list):
+        problems.append(not_an_array)
+        return
+    for index, item in enumerate(value):
+        item_where = f"{where}[{index}]"
+        if not isinstance(item, dict):
+            problems.append(f"{item_where} must be a table")
+            continue
+        yield index, item_where, item
+
+
 def parse_registry(text: str, *, base_dir: Path, source: str = "<registry>") -> Registry:
     try:
         document = tomllib.loads(text)
@@ -153,15 +167,8 @@ def parse_registry(text: str, *, base_dir: Path, source: str = "<registry>") -> 
     authorities: list[Authority] = []
     seen_authorities: set[str] = set()
     seen_networks: set[str] = set()
-    raw_authorities = document.get("authorities", [])
-    if not isinstance(raw_authorities, list):
-        problems.append("[[authorities]] must be an array of tables")
-        raw_authorities = []
-    for a_index, raw in enumerate(raw_authorities):
-        where = f"authorities[{a_index}]"
-        if not isinstance(raw, dict):
-            problems.append(f"{where} must be a table")
-            continue
+    for a_index, where, raw in _tables_of(document.get("authorities", []), "[[authorities]] must be an array of tables",
+                                          "authorities", problems):
         authority_id = _identifier(raw, where, problems)
         where = f"authority {authority_id or a_index}"
         if authority_id in seen_authorities:
@@ -174,15 +181,8 @@ def parse_registry(text: str, *, base_dir: Path, source: str = "<registry>") -> 
         if timezone:
             _check_timezone(timezone, f"{where}.timezone", problems)
         networks: list[Network] = []
-        raw_networks = raw.get("networks", [])
-        if not isinstance(raw_networks, list):
-            problems.append(f"{where}: networks must be an array of tables")
-            raw_networks = []
-        for n_index, raw_network in enumerate(raw_networks):
-            n_where = f"{where} networks[{n_index}]"
-            if not isinstance(raw_network, dict):
-                problems.append(f"{n_where} must be a table")
-                continue
+        for _, n_where, raw_network in _tables_of(raw.get("networks", []), f"{where}: networks must be an array of tables",
+                                                  f"{where} networks", problems):
             network = _parse_network(raw_network, n_where, authority_id, timezone, base_dir, problems)
             raw_id = raw_network.get("id")
             if isinstance(raw_id, str) and raw_id:
