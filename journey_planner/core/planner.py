@@ -288,9 +288,10 @@ def _range_search(
     rounds_run = 0
     egress_walk = q.dest.walk_s.astype(np.int64)
     for n, t_run in enumerate(run_times.tolist()):
-        if n:  # the best of any round is per run: a later run's label with more rides prunes no fewer
-            for best in (state.best_tarr, state.best_arr, state.best_ready):
-                best.fill(INF_TIME)
+        if n:  # later runs' labels bound every round >= 1 only from rounds 0 and 1 (fewer rides)
+            for best, labels in ((state.best_tarr, state.tarr), (state.best_arr, state.arr),
+                                 (state.best_ready, state.ready)):
+                np.minimum(labels[0], labels[1], out=best)
         access_times = (t_run + q.origin.walk_s.astype(np.int64)).astype(np.int64)
         rounds_run = raptor_run(
             *q.args, q.active, q.pattern_active, q.base, q.stop_ok, q.origin.stops, access_times, q.dest.stops,

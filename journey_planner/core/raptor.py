@@ -12,9 +12,9 @@ change time while a walk to another stop costs the walk only:
 Footpaths are transitively closed at compile time, so one footpath follows a trip and footpaths
 never chain. Labels persist across runs so that range RAPTOR can run the departures of a window
 from the latest to the earliest and reuse the later runs' labels as upper bounds: a label must
-beat the same round's label of any run, and the best of any round of this run (``best_*``, which
-the caller resets between runs): a later run's label with more rides does not dominate one with
-fewer.
+beat the same round's label of any run and, from round 1 on, ``best_*``: the best of any round of
+this run and of rounds 0 and 1 of the runs before (the caller sets it so between runs). A later
+run's label with more rides must not prune one with fewer.
 
 Pruning: a trip arrival that is not earlier than the best trip arrival at that stop in any round,
 or not earlier than the best destination arrival with at most k trips, cannot improve the Pareto
@@ -220,20 +220,20 @@ def _access_round(access_stops, access_times, tarr, t_trip, arr, arr_from, ready
     for a in range(access_stops.size):
         s = access_stops[a]
         t = access_times[a]
-        if t < best_tarr[s] and t < tarr[0, s]:
-            best_tarr[s] = t
+        if t < tarr[0, s]:  # round 0 answers to round 0 only (best_* may hold a ride's labels)
+            best_tarr[s] = min(best_tarr[s], t)
             tarr[0, s] = t
             t_trip[0, s] = NO_TRIP
             if transit_flag[s] == 0:
                 transit_flag[s] = 1
                 transit_list[n_transit] = s
                 n_transit += 1
-        if t < best_arr[s] and t < arr[0, s]:
-            best_arr[s] = t
+        if t < arr[0, s]:
+            best_arr[s] = min(best_arr[s], t)
             arr[0, s] = t
             arr_from[0, s] = FROM_ACCESS
-        if t < best_ready[s] and t < ready[0, s]:
-            best_ready[s] = t
+        if t < ready[0, s]:
+            best_ready[s] = min(best_ready[s], t)
             ready[0, s] = t
             ready_from[0, s] = FROM_ACCESS
             if marked[s] == 0:
@@ -259,12 +259,12 @@ def _walk_on(k, bound, n_transit, n_next, fp_off, fp_to, fp_dur, tarr, arr, arr_
             c = ts + fp_dur[f]
             if c >= bound:
                 continue
-            if c < best_arr[u] and c < arr[k, u]:
-                best_arr[u] = c
+            if c < arr[k, u] and (k == 0 or c < best_arr[u]):
+                best_arr[u] = min(best_arr[u], c)
                 arr[k, u] = c
                 arr_from[k, u] = s
-            if c < best_ready[u] and c < ready[k, u]:
-                best_ready[u] = c
+            if c < ready[k, u] and (k == 0 or c < best_ready[u]):
+                best_ready[u] = min(best_ready[u], c)
                 ready[k, u] = c
                 ready_from[k, u] = s
                 if next_marked[u] == 0:
