@@ -28,6 +28,7 @@ from feeds.realtime.model import ResolvedStopTimeUpdate, ResolvedTripUpdate  # n
 from journey_planner.compile import FeedSource, load_network  # noqa: E402
 from journey_planner.core import Place, PlanRequest, plan  # noqa: E402
 from journey_planner.realtime import apply_trip_updates  # noqa: E402
+from journey_planner.snapshot import Snapshot  # noqa: E402
 
 DAY = date(2025, 3, 4)
 TZ = ZoneInfo("Europe/Paris")
@@ -118,8 +119,15 @@ def main() -> int:
     rt_times = []
     for _ in range(3):
         s = time.perf_counter()
-        _, overlay = apply_trip_updates(network, updates)
+        rt_network, overlay = apply_trip_updates(network, updates)
         rt_times.append(time.perf_counter() - s)
+    # what a realtime rebuild adds before publishing: the realtime arrive-by view (the static one is reused)
+    static_snapshot = Snapshot.prepared(network)
+    view_times = []
+    for _ in range(3):
+        s = time.perf_counter()
+        Snapshot.prepared(network, rt_network, overlay, previous=static_snapshot)
+        view_times.append(time.perf_counter() - s)
     pct = lambda v, q: float(np.percentile(v, q))  # noqa: E731
     lines = [
         f"Command: `.venv/bin/python bench/planner_demo.py --queries {args.queries}` (one run).",
@@ -140,6 +148,7 @@ def main() -> int:
         f"({found_range}/{len(queries)} with a journey) | median <= 300 ms |",
         f"| apply 1,000 trip updates (new snapshot), best of 3 | {min(rt_times) * 1000:.0f} ms "
         f"({overlay.applied} applied) | <= 1 s |",
+        f"| + its arrive-by view, built before the snapshot is published, best of 3 | {min(view_times) * 1000:.0f} ms | |",
         f"| memory: resident after compile / peak of the process | {rss_compiled:.0f} / {peak_mb():.0f} MiB "
         f"(start {rss0:.0f} MiB; timetable arrays {tt.nbytes() / 2**20:.0f} MiB) | <= 2 GiB |",
     ]
