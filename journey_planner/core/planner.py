@@ -329,7 +329,9 @@ def _latest_departures(
     journey still longer than DETOUR_FLOOR_S then gets one run with every ride allowed, for
     departures late enough to save a long wait only (`_saves_long_wait`).
     """
-    run = _BackwardRuns(other, state, state.best_arr.copy(), int(request.transfer_slack_s))
+    # StopIdx -> earliest arrival from the origin, any round of any run (best_* is per run)
+    reach = state.arr.min(axis=0)
+    run = _BackwardRuns(other, state, reach, int(request.transfer_slack_s))
     out = list(journeys)
     for i, j in enumerate(journeys):
         a, d, rides = _searched_times(j, request.arrive_by)
