@@ -116,8 +116,7 @@ class PlannerService:
                  warm_up: bool) -> Snapshot:
         """The next snapshot, ready to answer (sync: the writer's executor job)."""
         realtime, overlay = apply_trip_updates(static, updates)
-        static.build_indexes()
-        realtime.build_indexes()
+        static.build_indexes()  # its realtime copies share the stop and shape indexes (none reads their trips')
         version = previous.version + 1 if previous is not None else 0
         snapshot = Snapshot.prepared(static, realtime, overlay, version=version, realtime_at=self.clock.now(),
                                      previous=previous)
