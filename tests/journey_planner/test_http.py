@@ -8,10 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from feeds.realtime.model import ResolvedStopTimeUpdate, ResolvedTripUpdate
-from journey_planner.http import routes
-from journey_planner.startup import PLANNER, planner_context
-from journey_planner.service import PlannerService
-from oura.app import create_app
 from oura.clock import FixedClock
 from tests.journey_planner._data import build_network, local_ts
 
@@ -45,15 +41,9 @@ SH1,45.7490,4.8260,5
 
 
 @pytest.fixture
-async def planner_client(app_config, make_client, tmp_path):
-    net = build_network(tmp_path, FEED)
+async def planner_client(serve_network, tmp_path):
     clock = FixedClock(datetime(2024, 3, 4, 7, 50, tzinfo=ZoneInfo("Europe/Paris")))
-    service = PlannerService.of_network(net, clock)
-    app = create_app(app_config, clock=clock, extra_routes=[routes], extra_contexts=[planner_context])
-    app[PLANNER] = service
-    client = await make_client(app)
-    client.service = service
-    return client
+    return await serve_network(build_network(tmp_path, FEED), clock)
 
 
 async def test_journey_between_station_and_stop(planner_client):

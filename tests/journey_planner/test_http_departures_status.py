@@ -11,10 +11,6 @@ import pytest
 
 from feeds.realtime.model import ResolvedStopTimeUpdate, ResolvedTripUpdate
 from journey_planner.compile import FeedSource, load_network
-from journey_planner.http import routes
-from journey_planner.service import PlannerService
-from journey_planner.startup import PLANNER, planner_context
-from oura.app import create_app
 from oura.clock import FixedClock
 from tests.journey_planner._data import local_ts, write_feed
 from tests.openapi_check import checker_for
@@ -47,15 +43,10 @@ NOW = datetime(2024, 3, 4, 7, 50, tzinfo=ZoneInfo("Europe/Paris"))
 
 
 @pytest.fixture
-async def client(app_config, make_client, tmp_path):
+async def client(serve_network, tmp_path):
     folder = write_feed(tmp_path / "t", FEED)
     network = load_network([FeedSource("t", folder)], cache_dir=tmp_path / "cache")
-    service = PlannerService.of_network(network, FixedClock(NOW))
-    app = create_app(app_config, clock=FixedClock(NOW), extra_routes=[routes], extra_contexts=[planner_context])
-    app[PLANNER] = service
-    client = await make_client(app)
-    client.service = service
-    return client
+    return await serve_network(network, FixedClock(NOW))
 
 
 def test_platform_codes_survive_the_compile_cache(tmp_path):

@@ -10,41 +10,21 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from feeds.gtfs.reader import read_gtfs
-from journey_planner.compile import compile_network
-from journey_planner.http import routes
-from journey_planner.service import PlannerService
-from journey_planner.startup import PLANNER, planner_context
-from oura.app import create_app
 from oura.clock import FixedClock
-from oura.demo.generate import get_service_start, list_feed_builders, write_feed
 
 PARIS = ZoneInfo("Europe/Paris")
 GARE, CENTRE = "synchro:gare", "synchro:centre"
 GARE_POINT, CENTRE_POINT = "45.5708,5.9196", "45.5646,5.9178"
 
 
-@pytest.fixture(scope="module")
-def chambery(tmp_path_factory):
-    """The demo region's Chambéry feed (seed 5, scale 1, two weeks from Monday 2025-03-03), compiled."""
-    out = tmp_path_factory.mktemp("demo-chambery")
-    index = [name for name, _ in list_feed_builders(1.0)].index("synchro")
-    summary = write_feed(index, out, seed=5, scale=1.0, service_start=get_service_start(date(2025, 3, 5)),
-                         days=14, fmt="dir")
-    return compile_network([("synchro", read_gtfs(out / summary.path))])
-
-
 @pytest.fixture
-async def client(chambery, app_config, make_client):
-    clock = FixedClock(datetime(2025, 3, 5, 7, 0, tzinfo=PARIS))
-    app = create_app(app_config, clock=clock, extra_routes=[routes], extra_contexts=[planner_context])
-    app[PLANNER] = PlannerService.of_network(chambery, clock)
-    return await make_client(app)
+async def client(chambery, serve_network):
+    return await serve_network(chambery, FixedClock(datetime(2025, 3, 5, 7, 0, tzinfo=PARIS)))
 
 
 async def journeys(client, **params) -> dict:

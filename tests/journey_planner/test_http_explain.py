@@ -8,19 +8,12 @@ tests run on the demo region's Chambéry network (as test_http_door_to_door.py b
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from feeds.gtfs.reader import read_gtfs
-from journey_planner.compile import compile_network
-from journey_planner.http import routes
-from journey_planner.service import PlannerService
-from journey_planner.startup import PLANNER, planner_context
-from oura.app import create_app
 from oura.clock import FixedClock
-from oura.demo.generate import get_service_start, list_feed_builders, write_feed
 from tests.journey_planner._data import build_network
 
 FEED = """
@@ -50,12 +43,9 @@ T3,08:55:00,08:55:00,CHA,2
 
 
 @pytest.fixture
-async def explain_client(app_config, make_client, tmp_path):
-    net = build_network(tmp_path, FEED)
+async def explain_client(serve_network, tmp_path):
     clock = FixedClock(datetime(2024, 3, 4, 7, 50, tzinfo=ZoneInfo("Europe/Paris")))
-    app = create_app(app_config, clock=clock, extra_routes=[routes], extra_contexts=[planner_context])
-    app[PLANNER] = PlannerService.of_network(net, clock)
-    return await make_client(app)
+    return await serve_network(build_network(tmp_path, FEED), clock)
 
 
 async def journeys(client, **params) -> dict:  # noqa: ANN001
@@ -105,21 +95,9 @@ async def test_empty_answer_just_after_the_timetable_dates(explain_client):
 
 # --- the demo region's Chambéry network (Synchro Bus, seed 5, scale 1, two weeks from 2025-03-03) --------------
 
-@pytest.fixture(scope="module")
-def chambery(tmp_path_factory):
-    out = tmp_path_factory.mktemp("explain-chambery")
-    index = [name for name, _ in list_feed_builders(1.0)].index("synchro")
-    summary = write_feed(index, out, seed=5, scale=1.0, service_start=get_service_start(date(2025, 3, 5)),
-                         days=14, fmt="dir")
-    return compile_network([("synchro", read_gtfs(out / summary.path))])
-
-
 @pytest.fixture
-async def chambery_client(chambery, app_config, make_client):
-    clock = FixedClock(datetime(2025, 3, 5, 7, 0, tzinfo=ZoneInfo("Europe/Paris")))
-    app = create_app(app_config, clock=clock, extra_routes=[routes], extra_contexts=[planner_context])
-    app[PLANNER] = PlannerService.of_network(chambery, clock)
-    return await make_client(app)
+async def chambery_client(chambery, serve_network):
+    return await serve_network(chambery, FixedClock(datetime(2025, 3, 5, 7, 0, tzinfo=ZoneInfo("Europe/Paris"))))
 
 
 async def test_demo_wheelchair_journey_names_the_stop_it_avoided(chambery_client):

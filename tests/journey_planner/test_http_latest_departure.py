@@ -15,10 +15,6 @@ from pathlib import Path
 import pytest
 
 from journey_planner.compile import FeedSource, load_network
-from journey_planner.http import routes
-from journey_planner.service import PlannerService
-from journey_planner.startup import PLANNER, planner_context
-from oura.app import create_app
 from oura.clock import FixedClock
 from oura.demo.generate import generate_region
 
@@ -37,11 +33,9 @@ def region_network(tmp_path_factory):
 
 
 @pytest.fixture
-async def region_client(region_network, app_config, make_client):
+async def region_client(region_network, serve_network):
     clock = FixedClock(datetime(2025, 3, 5, 21, 0, tzinfo=UTC))
-    app = create_app(app_config, clock=clock, extra_routes=[routes], extra_contexts=[planner_context])
-    app[PLANNER] = PlannerService.of_network(region_network, clock)
-    return await make_client(app)
+    return await serve_network(region_network, clock)
 
 
 async def _journeys(client, **params) -> list[dict]:
