@@ -55,3 +55,49 @@ def test_window_keeps_every_departure_inside_it(tmp_path):
         "R1 A1 08:00 -> B 08:20 (0:20, 0 transfers)\n"
         "R2 A2 08:40 -> B 08:45 (0:05, 0 transfers)"
     )
+
+
+# O's own line leaves late in the window; N, 111 m away, has an earlier, faster one. R3 leaves O
+# at 08:10 and arrives at E at 09:00; its second trip leaves O at 08:50 and arrives there at 09:00
+# too (an express: the pattern is split, FIFO).
+NEIGHBOURS = """
+stops.txt
+stop_id,stop_name,stop_lat,stop_lon
+O,O,45.000,4.00
+N,N,45.001,4.00
+D,D,45.100,4.00
+E,E,45.200,4.00
+trips.txt
+route_id,service_id,trip_id
+R1,S,T1
+R2,S,T2
+R3,S,T4
+R3,S,T5
+stop_times.txt
+trip_id,arrival_time,departure_time,stop_id,stop_sequence
+T1,08:40:00,08:40:00,O,1
+T1,09:30:00,09:30:00,D,2
+T2,08:05:00,08:05:00,N,1
+T2,08:25:00,08:25:00,D,2
+T4,08:10:00,08:10:00,O,1
+T4,09:00:00,09:00:00,E,2
+T5,08:50:00,08:50:00,O,1
+T5,09:00:00,09:00:00,E,2
+"""
+
+
+def test_window_runs_start_at_departures_a_walk_away(tmp_path):
+    net = build_network(tmp_path, NEIGHBOURS)
+    assert render(net, run(net, "O", "D", "2024-03-04 08:00", window_s=60 * 60, max_journeys=10)) == (
+        "walk O -> N 1m | R2 N 08:05 -> D 08:25 (0:21, 0 transfers)\n"
+        "R1 O 08:40 -> D 09:30 (0:50, 0 transfers)"
+    )
+
+
+def test_a_departure_a_later_one_beats_is_no_answer_even_when_that_one_is_past_the_window(tmp_path):
+    """08:10 waits for nothing it could not have by leaving at 08:50: the window shows neither."""
+    net = build_network(tmp_path, NEIGHBOURS)
+    assert render(net, run(net, "O", "E", "2024-03-04 08:00", window_s=30 * 60, max_journeys=10)) == ""
+    assert render(net, run(net, "O", "E", "2024-03-04 08:00", window_s=60 * 60, max_journeys=10)) == (
+        "R3 O 08:50 -> E 09:00 (0:10, 0 transfers)"
+    )
