@@ -460,35 +460,18 @@ def _run_times(
     tt: Timetable, origin: Place, t_query: int, window: int,
     active: np.ndarray, base: np.ndarray, stop_ok: np.ndarray,
 ) -> np.ndarray:
-    """The departure times of the runs: the query time, or every departure of the window, latest first."""
+    """The departure times of the runs, latest first: the query time, or every departure of the
+    window from the origin's stops and the window's start (its run finds the earliest journey,
+    also one that walks to another stop first, which no departure of the origin's own starts)."""
     if window <= 0:
         return np.array([t_query], dtype=np.int64)
-    stops, walk_s = _with_footpath_neighbours(tt, origin)
     departures = collect_departures(
-        stops, walk_s, t_query, t_query + window, tt.pattern_stop_offsets,
+        origin.stops, origin.walk_s, t_query, t_query + window, tt.pattern_stop_offsets,
         tt.pattern_trip_offsets, tt.pattern_stop_time_offsets, tt.pattern_tz,
         tt.stop_time_departure, tt.stop_time_flags, tt.stop_pattern_offsets,
         tt.stop_pattern_pattern, tt.stop_pattern_pos, active, base, stop_ok,
     )
-    run_times = np.unique(departures)[::-1]
-    if run_times.size == 0:
-        return np.array([t_query], dtype=np.int64)
-    return run_times
-
-
-def _with_footpath_neighbours(tt: Timetable, origin: Place) -> tuple[np.ndarray, np.ndarray]:
-    """The origin's stops and the stops one footpath from them (footpaths are transitively
-    closed), each with its shortest walk from the origin: a window's runs start at every departure
-    the traveller can walk to, not only at the origin's own stops."""
-    walk = {int(s): int(w) for s, w in zip(origin.stops.tolist(), origin.walk_s.tolist(), strict=True)}
-    for s, w in list(walk.items()):
-        lo, hi = int(tt.footpath_offsets[s]), int(tt.footpath_offsets[s + 1])
-        for n, d in zip(tt.footpath_to[lo:hi].tolist(), tt.footpath_duration_s[lo:hi].tolist(), strict=True):
-            if w + d < walk.get(n, INF_TIME):
-                walk[n] = w + d
-    stops = np.fromiter(walk.keys(), dtype=np.int32, count=len(walk))
-    walks = np.fromiter(walk.values(), dtype=origin.walk_s.dtype, count=len(walk))
-    return stops, walks
+    return np.unique(np.append(departures, np.int64(t_query)))[::-1]
 
 
 def _latest_departure_first(j: Journey) -> tuple[int, int, int]:

@@ -86,7 +86,7 @@ T5,09:00:00,09:00:00,E,2
 """
 
 
-def test_window_runs_start_at_departures_a_walk_away(tmp_path):
+def test_window_finds_the_earliest_journey_through_a_nearby_stop(tmp_path):
     net = build_network(tmp_path, NEIGHBOURS)
     assert render(net, run(net, "O", "D", "2024-03-04 08:00", window_s=60 * 60, max_journeys=10)) == (
         "walk O -> N 1m | R2 N 08:05 -> D 08:25 (0:21, 0 transfers)\n"
