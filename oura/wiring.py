@@ -15,7 +15,6 @@ that into what the other packages serve, without them knowing each other:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -38,7 +37,7 @@ from ticketing.startup import TICKETING, make_ticketing_context
 from ticketing.payments import TestPaymentProvider
 from ticketing.service import network_authorities
 
-from .concurrency import run_blocking
+from .concurrency import cancel_and_wait, run_blocking
 from .config import Config
 from .keys import CONFIG, POOL, READINESS
 
@@ -136,9 +135,7 @@ async def _connect_hubs(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
 
 
 async def _connect_pricing(app: web.Application) -> AsyncIterator[None]:
@@ -159,9 +156,7 @@ async def _reload_on_new_versions(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
 
 
 def package_contexts(config: Config, registry: Registry | None) -> list[Context]:
