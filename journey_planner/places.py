@@ -69,9 +69,7 @@ class StopSpatialIndex:
         cand = self.order[lo:hi]
         if cand.size == 0:
             return cand, np.zeros(0)
-        p1, p2 = np.radians(lat), np.radians(self.lat[cand])
-        a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(self.lon[cand] - lon) / 2) ** 2
-        dist = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+        dist = distances_m(self.lat[cand], self.lon[cand], lat, lon)
         keep = dist <= radius_m
         cand, dist = cand[keep], dist[keep]
         order = np.argsort(dist, kind="stable")[:max_stops]
