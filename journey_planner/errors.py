@@ -17,6 +17,7 @@ __all__ = [
     "NoStopNearby",
     "NoStopWithinReach",
     "InvalidCursor",
+    "InvalidItineraryId",
     "EmptyStation",
 ]
 
@@ -84,6 +85,13 @@ class InvalidCursor(InvalidParameter):
 
     def __init__(self, reason: str) -> None:
         super().__init__("cursor", reason, code="invalid_cursor")
+
+
+class InvalidItineraryId(InvalidParameter):
+    """The itinerary id is not one this planner issued."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("id", reason, code="invalid_itinerary_id")
 
 
 class TimetableNotReady(ServiceUnavailable):

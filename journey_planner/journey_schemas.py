@@ -13,6 +13,8 @@ __all__ = ["JOURNEY_COMPONENTS"]
 
 JOURNEY_COMPONENTS: dict[str, Any] = {
     "Itinerary": object_of({
+        "id": {**STRING, "description": "stable id of what the itinerary rides (trips, service dates, boarding and "
+               "alighting stops): GET /v1/itineraries/{id} re-reads it against the current realtime"},
         "departure": DATE_TIME,
         "arrival": DATE_TIME,
         "duration_s": INTEGER,

@@ -19,6 +19,7 @@ from .compile import Network
 from .core import Journey, Place, PlanRequest, PlanResult, plan
 from .errors import OutsideTimetable, SamePlace, UnknownPlace, WindowTooLarge
 from .explain import explain
+from .itineraries import encode_itinerary_id, itinerary_ref
 from .journey_pages import Page, decode_cursor, encode_cursor, neighbours
 from .mapping import NO_OVERLAY, Mapper
 from .places import PlaceError, WalkingRules, distances_m, parse_coordinate, place_point, resolve_access, resolve_place
@@ -77,7 +78,8 @@ def plan_journeys(service: PlannerService, snapshot: Snapshot, query: JourneyQue
     chosen, order = with_walk_only(result.journeys, walk, page.arrive_by, query.walking, query.num)
     journeys = []
     for journey, index in zip(chosen, order, strict=True):
-        item = mapper.journey_json(journey, place_from, place_to)
+        ref = itinerary_ref(network, journey, query.origin.strip(), query.destination.strip())
+        item = {"id": encode_itinerary_id(ref)} | mapper.journey_json(journey, place_from, place_to)
         if index < 0:
             _zone_walk_only(item, mapper, journey, int(origin.stops[0]))
         item["constraints"] = [] if index < 0 else explanation.constraints[index]

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 
 import numpy as np
 
 from feeds.realtime.model import ResolvedTripUpdate, RtError, RtErrorType
 
 from .compile import Network, fifo_split
-from .core.timetable import NO_DROP_OFF, NO_PICKUP, build_stop_patterns
+from .core.timetable import build_stop_patterns
+from .realtime_trips import RealtimeTrip, change_for_update, parse_service_date
 
 __all__ = ["RealtimeOverlay", "apply_trip_updates"]
 
@@ -45,31 +45,8 @@ class RealtimeOverlay:
     errors: tuple[RtError, ...] = ()
 
 
-@dataclass(frozen=True)
-class _RealtimeTrip:
-    """A trip that runs one day in the realtime timetable: a static trip's copy, or an added one."""
-
-    source: int  # static TripIdx, -1 for an added trip
-    day: int
-    stops: np.ndarray  # StopIdx in travel order
-    arr: np.ndarray  # s since the day's noon minus 12 h
-    dep: np.ndarray
-    flags: np.ndarray
-    route: int
-    tz: int
-    trip_id: str
-
-
-def _parse_date(text: str) -> date | None:
-    try:
-        return date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
-    except (ValueError, IndexError, TypeError):
-        return None
-
-
 def apply_trip_updates(static: Network, updates: Iterable[ResolvedTripUpdate]) -> tuple[Network, RealtimeOverlay]:
     """A new network whose timetable has ``updates`` applied (``static`` is left unchanged)."""
-    tt = static.timetable
     errors: list[RtError] = []
     # last update wins per run: (trip, service date), plus the start time for frequency trips
     latest: dict[tuple[str, str, int | None], ResolvedTripUpdate] = {}
@@ -78,32 +55,24 @@ def apply_trip_updates(static: Network, updates: Iterable[ResolvedTripUpdate]) -
         latest[(u.trip_id, u.service_date, u.start_time_s if runs > 1 else None)] = u
     removed_days: dict[int, set[int]] = {}
     canceled: set[tuple[int, int]] = set()
-    new_trips: list[_RealtimeTrip] = []
+    new_trips: list[RealtimeTrip] = []
     applied = 0
     for (trip_id, service_date, _), u in latest.items():
-        d = _parse_date(service_date)
+        d = parse_service_date(service_date)
         day = static.find_day(d) if d is not None else None
         if day is None:
             errors.append(RtError(RtErrorType.NO_SERVICE_ON_DATE, trip_id=trip_id, detail=service_date))
             continue
-        if u.added:
-            made = _added_trip(static, u, day, errors)
-            if made is not None:
-                new_trips.append(made)
-                applied += 1
+        change = change_for_update(static, u, day, errors)
+        if change is None:
             continue
-        t = _find_static_trip(static, u, day, errors)
-        if t is None:
-            continue
-        if not tt.service_days[tt.trip_service[t], day]:
-            errors.append(RtError(RtErrorType.NO_SERVICE_ON_DATE, trip_id=trip_id, detail=service_date))
-            continue
-        removed_days.setdefault(t, set()).add(day)
         applied += 1
-        if u.canceled:
-            canceled.add((t, day))
-            continue
-        new_trips.append(_updated_trip(static, t, day, u, errors))
+        if change.source is not None:
+            removed_days.setdefault(change.source, set()).add(day)
+            if change.canceled:
+                canceled.add((change.source, day))
+        if change.trip is not None:
+            new_trips.append(change.trip)
     network, replaced, added = _rebuild(static, removed_days, new_trips)
     overlay = RealtimeOverlay(
         canceled=frozenset(canceled), replaced=replaced, added_trips=tuple(added),
@@ -112,121 +81,8 @@ def apply_trip_updates(static: Network, updates: Iterable[ResolvedTripUpdate]) -
     return network, overlay
 
 
-def _find_static_trip(static: Network, u: ResolvedTripUpdate, day: int, errors: list[RtError]) -> int | None:
-    """The static TripIdx an update names (the run its start time names, for frequency trips)."""
-    candidates = static.list_trips(u.trip_id)
-    if not candidates:
-        errors.append(RtError(RtErrorType.UNKNOWN_TRIP, trip_id=u.trip_id))
-        return None
-    if len(candidates) == 1:
-        return candidates[0]
-    t = _find_run(static.timetable, candidates, day, u.start_time_s)
-    if t is None:
-        errors.append(RtError(RtErrorType.AMBIGUOUS_TRIP, trip_id=u.trip_id,
-                              detail=f"frequency-based trip: no run starts at {u.start_time_s} s"))
-    return t
-
-
-def _updated_trip(static: Network, t: int, day: int, u: ResolvedTripUpdate, errors: list[RtError]) -> _RealtimeTrip:
-    """The realtime copy of static trip t on that day, with the update's times and skipped stops."""
-    tt = static.timetable
-    trip_id = u.trip_id
-    p = int(tt.trip_pattern[t])
-    s0, s1 = int(tt.pattern_stop_offsets[p]), int(tt.pattern_stop_offsets[p + 1])
-    n_s = s1 - s0
-    row0 = int(tt.pattern_stop_time_offsets[p]) + (t - int(tt.pattern_trip_offsets[p])) * n_s
-    arr = tt.stop_time_arrival[row0: row0 + n_s].astype(np.int64)
-    dep = tt.stop_time_departure[row0: row0 + n_s].astype(np.int64)
-    flags = tt.stop_time_flags[row0: row0 + n_s].copy()
-    base = int(tt.day_base_s[day, tt.pattern_tz[p]])
-    for stu in u.stop_time_updates:
-        i = stu.stop_index
-        if not 0 <= i < n_s:
-            errors.append(RtError(RtErrorType.INVALID_STOP_SEQUENCE, trip_id=trip_id, stop_id=stu.stop_id))
-            continue
-        if stu.arrival_time is not None:
-            arr[i] = stu.arrival_time - base
-        if stu.departure_time is not None:
-            dep[i] = stu.departure_time - base
-        if stu.arrival_time is not None and stu.departure_time is None:
-            dep[i] = max(dep[i], arr[i])
-        if stu.departure_time is not None and stu.arrival_time is None:
-            arr[i] = min(arr[i], dep[i])
-        if stu.skipped:
-            flags[i] |= NO_PICKUP | NO_DROP_OFF
-    dep = np.maximum(dep, arr)
-    fixed = np.maximum.accumulate(np.ravel(np.column_stack([arr, dep])))
-    if np.any(fixed != np.ravel(np.column_stack([arr, dep]))):
-        errors.append(RtError(RtErrorType.NEGATIVE_HOP_TIME, trip_id=trip_id, detail="times clamped"))
-        arr, dep = fixed[0::2], fixed[1::2]
-    return _RealtimeTrip(t, day, tt.pattern_stops[s0:s1], arr, dep, flags, int(tt.pattern_route[p]),
-                         int(tt.pattern_tz[p]), str(static.trip_ids[t]))
-
-
-def _find_run(tt, runs: list[int], day: int, start_time_s: int | None) -> int | None:
-    """The run of a frequency-based trip (one TripIdx per start) that starts at ``start_time_s``.
-
-    An exact start wins; otherwise (exact_times=0 headways, where the vehicle's real start is
-    published) the run running that day whose start is nearest, if it is nearer than half the
-    gap to the next run on either side. None when nothing identifies one run.
-    """
-    if start_time_s is None:
-        return None
-    starts = np.array([int(tt.stop_time_departure[_first_row(tt, t)]) for t in runs], dtype=np.int64)
-    running = np.array([bool(tt.service_days[tt.trip_service[t], day]) for t in runs])
-    exact = np.flatnonzero((starts == start_time_s) & running)
-    if exact.size:
-        return runs[int(exact[0])]
-    order = np.argsort(starts, kind="stable")
-    s_sorted = starts[order]
-    i = int(np.argmin(np.abs(s_sorted - start_time_s)))
-    gap = min(
-        (s_sorted[i] - s_sorted[i - 1]) if i > 0 else np.iinfo(np.int64).max,
-        (s_sorted[i + 1] - s_sorted[i]) if i + 1 < s_sorted.size else np.iinfo(np.int64).max,
-    )
-    if 2 * abs(int(s_sorted[i]) - start_time_s) < gap and running[order[i]]:
-        return runs[int(order[i])]
-    return None
-
-
-def _first_row(tt, t: int) -> int:
-    p = int(tt.trip_pattern[t])
-    n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
-    return int(tt.pattern_stop_time_offsets[p]) + (t - int(tt.pattern_trip_offsets[p])) * n_s
-
-
-def _added_trip(static: Network, u: ResolvedTripUpdate, day: int, errors: list[RtError]):
-    route = None
-    if u.route_id is not None:
-        hits = np.flatnonzero(static.route_ids == u.route_id)
-        route = int(hits[0]) if hits.size else None
-    if route is None:
-        errors.append(RtError(RtErrorType.UNKNOWN_ROUTE, trip_id=u.trip_id, detail=str(u.route_id)))
-        return None
-    stops, times_a, times_d = [], [], []
-    for stop_id, a, dtime in u.added_stops:
-        s = static.find_stop(stop_id)
-        if s is None:
-            errors.append(RtError(RtErrorType.UNKNOWN_STOP, trip_id=u.trip_id, stop_id=stop_id))
-            return None
-        stops.append(s)
-        times_a.append(a)
-        times_d.append(dtime)
-    if len(stops) < 2:
-        errors.append(RtError(RtErrorType.INVALID_STOP_SEQUENCE, trip_id=u.trip_id, detail="fewer than 2 stops"))
-        return None
-    feed = int(static.stop_feed[stops[0]])
-    tz = static.feed_tz[feed]
-    base = int(static.timetable.day_base_s[day, tz])
-    arr = np.asarray(times_a, dtype=np.int64) - base
-    dep = np.asarray(times_d, dtype=np.int64) - base
-    dep = np.maximum(dep, arr)
-    return _RealtimeTrip(-1, day, np.asarray(stops, dtype=np.int32), arr, dep, np.zeros(len(stops), np.uint8),
-                         route, tz, u.trip_id)
-
-
 def _service_rows(
-    tt, removed_days: dict[int, set[int]], new_trips: Sequence[_RealtimeTrip],
+    tt, removed_days: dict[int, set[int]], new_trips: Sequence[RealtimeTrip],
 ) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
     """(service_days with extra rows, trip_service, day -> row running that day only).
 
@@ -258,13 +114,13 @@ def _service_rows(
     return service_days, trip_service, day_rows
 
 
-def _departure_then_arrival(trip: _RealtimeTrip) -> tuple[int, int]:
+def _departure_then_arrival(trip: RealtimeTrip) -> tuple[int, int]:
     return int(trip.dep[0]), int(trip.arr[-1])
 
 
-def _realtime_patterns(new_trips: Sequence[_RealtimeTrip]) -> list[list[_RealtimeTrip]]:
+def _realtime_patterns(new_trips: Sequence[RealtimeTrip]) -> list[list[RealtimeTrip]]:
     """Realtime trips grouped by (route, day, stops), sorted by departure, split FIFO."""
-    groups: dict[bytes, list[_RealtimeTrip]] = {}
+    groups: dict[bytes, list[RealtimeTrip]] = {}
     for trip in new_trips:
         key = np.int64(trip.route).tobytes() + np.int64(trip.day).tobytes() + trip.stops.tobytes()
         groups.setdefault(key, []).append(trip)
@@ -277,7 +133,7 @@ def _realtime_patterns(new_trips: Sequence[_RealtimeTrip]) -> list[list[_Realtim
     return patterns
 
 
-def _rebuild(static: Network, removed_days: dict[int, set[int]], new_trips: Sequence[_RealtimeTrip]):
+def _rebuild(static: Network, removed_days: dict[int, set[int]], new_trips: Sequence[RealtimeTrip]):
     """The realtime network: static trips moved off their removed days, realtime trips appended
     as new patterns (static arrays are copied, never written)."""
     tt = static.timetable
@@ -331,7 +187,7 @@ def _rebuild(static: Network, removed_days: dict[int, set[int]], new_trips: Sequ
     return _realtime_network(static, timetable, trips), replaced, added
 
 
-def _realtime_network(static: Network, timetable, trips: Sequence[_RealtimeTrip]) -> Network:
+def _realtime_network(static: Network, timetable, trips: Sequence[RealtimeTrip]) -> Network:
     """The static network's lookups extended with the realtime trips (same TripIdx order)."""
     def copied(values: np.ndarray, default: object) -> list:
         return [values[trip.source] if trip.source >= 0 else default for trip in trips]

@@ -19,7 +19,7 @@ import asyncio
 import datetime as dt
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -41,9 +41,11 @@ from .realtime import apply_trip_updates
 from .stop_search import StopSearchIndex, search_stops
 from .snapshot import Snapshot, SnapshotHolder
 
-__all__ = ["JourneyQuery", "Lookups", "PlannerService", "warm_up_queries"]
+__all__ = ["JourneyQuery", "Lookups", "PlannerService", "SnapshotListener", "warm_up_queries"]
 
 log = logging.getLogger(__name__)
+
+SnapshotListener = Callable[[Snapshot | None, Snapshot], None]
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class PlannerService:
     _writer: asyncio.Lock = field(default_factory=asyncio.Lock)
     _rebuild_wanted_at: dt.datetime | None = None
     _rebuild_task: asyncio.Task | None = None
+    # called (on the event loop) with (previous, published) after each publication: `add_snapshot_listener`
+    _listeners: list[SnapshotListener] = field(default_factory=list)
 
     @staticmethod
     def of_network(network: Network, clock: Clock, **kwargs: object) -> PlannerService:
@@ -107,7 +111,9 @@ class PlannerService:
                 self.holder.publish(snapshot)
             with self._lookups_lock:  # older networks' lookups go
                 self._lookups = {k: v for k, v in self._lookups.items() if v[0] is network}
-            return self.holder.get()
+            published = self.holder.get()
+            self._notify(previous, published)
+            return published
 
     def _latest_updates(self) -> list[ResolvedTripUpdate]:
         return [u for feed in sorted(self._updates) for u in self._updates[feed]]
@@ -124,6 +130,19 @@ class PlannerService:
         if warm_up:
             warm_up_queries(self, snapshot)
         return snapshot
+
+    def add_snapshot_listener(self, listener: SnapshotListener) -> None:
+        """Call ``listener(previous, published)`` after every publication (previous is None for
+        the first). It runs on the event loop, so it must be quick: schedule work, do not do it.
+        A listener that raises is logged and kept."""
+        self._listeners.append(listener)
+
+    def _notify(self, previous: Snapshot | None, published: Snapshot) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(previous, published)
+            except Exception:  # noqa: BLE001  (one listener's failure must not stop a publication)
+                log.exception("snapshot listener failed")
 
     # --- snapshot --------------------------------------------------------------------------
     def get_snapshot(self) -> Snapshot:
@@ -212,10 +231,12 @@ class PlannerService:
             if received_at is not None:
                 snapshot = replace(snapshot, realtime_at=received_at)
             self.holder.publish(snapshot)
+            published = self.holder.get()
             if snapshot.overlay.errors:
                 log.info("realtime: %d updates applied, %d not usable", snapshot.overlay.applied,
                          len(snapshot.overlay.errors))
-            return snapshot
+            self._notify(current, published)
+            return published
 
 
 WARM_UP_LEAD_S = 300  # warm-up queries leave this long before the chosen trip

@@ -46,12 +46,16 @@ EMBEDDED_RESTART_MAX_DELAY_S = 15.0  # the backoff between failed restarts doubl
 
 def route_tables() -> list[RouteTable]:
     """Every package's routes, in the order they appear in the API document."""
+    from feeds.disruptions.http import routes as disruption_routes
     from feeds.http import routes as feeds_routes
     from feeds.realtime.http import routes as realtime_routes
     from journey_planner.http import routes as planner_routes
+    from journey_planner.itinerary_http import routes as itinerary_routes
+    from journey_planner.watch_http import routes as watch_routes
     from ticketing.http import routes as ticketing_routes
 
-    return [system_routes, planner_routes, feeds_routes, realtime_routes, ticketing_routes]
+    return [system_routes, planner_routes, itinerary_routes, watch_routes, feeds_routes, realtime_routes,
+            disruption_routes, ticketing_routes]
 
 
 def _mount(app: web.Application, tables: Iterable[RouteTable]) -> list[RouteSpec]:

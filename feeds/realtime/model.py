@@ -161,6 +161,39 @@ class FeedMessage:
     errors: tuple[RtError, ...] = ()
 
 
+def _ns(feed_id: str, value: str | None) -> str | None:
+    return None if value is None else f"{feed_id}:{value}"
+
+
+def namespace_alert(feed_id: str, alert: Alert) -> Alert:
+    """The alert with its informed entities' ids namespaced (entity_id stays the publisher's)."""
+    selectors = tuple(
+        EntitySelector(
+            agency_id=_ns(feed_id, s.agency_id),
+            route_id=_ns(feed_id, s.route_id or (s.trip.route_id if s.trip is not None else None)),
+            route_type=s.route_type,
+            stop_id=_ns(feed_id, s.stop_id),
+            trip=None
+            if s.trip is None or s.trip.trip_id is None
+            else TripDescriptor(trip_id=_ns(feed_id, s.trip.trip_id)),
+            direction_id=s.direction_id if s.direction_id is not None else (s.trip.direction_id if s.trip else None),
+        )
+        for s in alert.informed_entities
+    )
+    return Alert(
+        entity_id=alert.entity_id,
+        active_periods=alert.active_periods,
+        informed_entities=selectors,
+        cause=alert.cause,
+        effect=alert.effect,
+        severity_level=alert.severity_level,
+        header_text=dict(alert.header_text),
+        description_text=dict(alert.description_text),
+        url=dict(alert.url),
+    )
+
+
+
 # --- resolved against a static feed (output of feeds.realtime.match) -------------------------
 
 

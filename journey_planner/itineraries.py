@@ -1,0 +1,97 @@
+"""Itinerary ids: what a journey rides, as a stable opaque id that any snapshot can read again.
+
+An id names the journey's transit legs: for each, the trip, its service date and the stops where
+the traveller boards and alights (namespaced ids, as the API shows them), plus the journey's
+origin and destination places when they are coordinates or stops the legs do not start or end
+at (walking ends). It holds no times: times are what a refresh re-reads from the current
+snapshot. The same journey always gets the same id, on any server of the same region.
+
+Format: ``i1.`` + base64url (no padding) of zlib-compressed compact JSON
+``{"l": [[trip_id, "YYYYMMDD", board_stop_id, alight_stop_id], ...], "o": place, "d": place}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from dataclasses import dataclass
+
+from .compile import Network
+from .core import Journey, TransitLeg
+from .errors import InvalidItineraryId
+
+__all__ = ["ItineraryRef", "LegRef", "MAX_ITINERARY_ID_CHARS", "decode_itinerary_id", "encode_itinerary_id",
+           "itinerary_ref"]
+
+ID_PREFIX = "i1."
+MAX_ITINERARY_ID_CHARS = 4000
+MAX_LEGS = 16
+
+
+@dataclass(frozen=True)
+class LegRef:
+    """One transit leg: ``trip_id`` on ``service_date`` (YYYYMMDD), boarding at ``board_stop_id``
+    and alighting at ``alight_stop_id`` (namespaced ids)."""
+
+    trip_id: str
+    service_date: str
+    board_stop_id: str
+    alight_stop_id: str
+
+
+@dataclass(frozen=True)
+class ItineraryRef:
+    """What an itinerary id names: its transit legs in order, and its two ends (a stop id or
+    'lat,lon', as given to /v1/journeys; None when the journey starts or ends at its legs' stops)."""
+
+    legs: tuple[LegRef, ...]
+    origin: str | None = None
+    destination: str | None = None
+
+
+def itinerary_ref(network: Network, journey: Journey, origin: str | None = None,
+                  destination: str | None = None) -> ItineraryRef:
+    """The reference of a planned journey of ``network`` (realtime copies keep their trip id)."""
+    legs = tuple(
+        LegRef(str(network.trip_ids[leg.trip]), network.date_of_day(leg.day).strftime("%Y%m%d"),
+               str(network.stop_ids[leg.from_stop]), str(network.stop_ids[leg.to_stop]))
+        for leg in journey.legs if isinstance(leg, TransitLeg)
+    )
+    return ItineraryRef(legs, origin, destination)
+
+
+def encode_itinerary_id(ref: ItineraryRef) -> str:
+    body: dict = {"l": [[leg.trip_id, leg.service_date, leg.board_stop_id, leg.alight_stop_id] for leg in ref.legs]}
+    if ref.origin is not None:
+        body["o"] = ref.origin
+    if ref.destination is not None:
+        body["d"] = ref.destination
+    raw = zlib.compress(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(), 9)
+    return ID_PREFIX + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_itinerary_id(text: str) -> ItineraryRef:
+    """The reference an id names; `InvalidItineraryId` when it is not
+    one `encode_itinerary_id` wrote."""
+    if not isinstance(text, str) or not text.startswith(ID_PREFIX) or len(text) > MAX_ITINERARY_ID_CHARS:
+        raise InvalidItineraryId("not an itinerary id of this planner")
+    payload = text[len(ID_PREFIX):]
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        body = json.loads(zlib.decompressobj().decompress(raw, 64 * 1024).decode())
+    except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError):
+        raise InvalidItineraryId("the id is damaged") from None
+    if not isinstance(body, dict) or not isinstance(body.get("l"), list) or len(body["l"]) > MAX_LEGS:
+        raise InvalidItineraryId("the id is damaged")
+    legs = []
+    for item in body["l"]:
+        if not (isinstance(item, list) and len(item) == 4 and all(isinstance(x, str) and x for x in item)):
+            raise InvalidItineraryId("the id is damaged")
+        legs.append(LegRef(*item))
+    ends = [body.get(k) for k in ("o", "d")]
+    if any(end is not None and not isinstance(end, str) for end in ends):
+        raise InvalidItineraryId("the id is damaged")
+    return ItineraryRef(tuple(legs), ends[0], ends[1])
+
