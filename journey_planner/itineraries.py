@@ -7,7 +7,10 @@ at (walking ends). It holds no times: times are what a refresh re-reads from the
 snapshot. The same journey always gets the same id, on any server of the same region.
 
 Format: ``i1.`` + base64url (no padding) of zlib-compressed compact JSON
-``{"l": [[trip_id, "YYYYMMDD", board_stop_id, alight_stop_id], ...], "o": place, "d": place}``.
+``{"l": [[trip_id, "YYYYMMDD", board_stop_id, alight_stop_id, board_time_s], ...], "o": place, "d": place}``;
+``board_time_s`` (the scheduled departure from the boarding stop, seconds since the service
+day's noon minus 12 h) tells the runs of a frequency trip apart; ids without it (four items per
+leg, the first ids issued) still decode.
 """
 
 from __future__ import annotations
@@ -33,12 +36,15 @@ MAX_LEGS = 16
 @dataclass(frozen=True)
 class LegRef:
     """One transit leg: ``trip_id`` on ``service_date`` (YYYYMMDD), boarding at ``board_stop_id``
-    and alighting at ``alight_stop_id`` (namespaced ids)."""
+    and alighting at ``alight_stop_id`` (namespaced ids); ``board_time_s``: the scheduled
+    departure from the boarding stop in seconds since the service day's noon minus 12 h (picks
+    the run of a frequency trip; None: the first run of that id calling there)."""
 
     trip_id: str
     service_date: str
     board_stop_id: str
     alight_stop_id: str
+    board_time_s: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,14 +62,28 @@ def itinerary_ref(network: Network, journey: Journey, origin: str | None = None,
     """The reference of a planned journey of ``network`` (realtime copies keep their trip id)."""
     legs = tuple(
         LegRef(str(network.trip_ids[leg.trip]), network.date_of_day(leg.day).strftime("%Y%m%d"),
-               str(network.stop_ids[leg.from_stop]), str(network.stop_ids[leg.to_stop]))
+               str(network.stop_ids[leg.from_stop]), str(network.stop_ids[leg.to_stop]), _board_time_s(network, leg))
         for leg in journey.legs if isinstance(leg, TransitLeg)
     )
     return ItineraryRef(legs, origin, destination)
 
 
+def _board_time_s(network: Network, leg: TransitLeg) -> int | None:
+    """The scheduled departure of the leg's static run from its boarding stop (service-day
+    seconds); None for an added trip (no static run)."""
+    tt = network.timetable
+    trip = leg.trip if tt.trip_source is None else int(tt.trip_source[leg.trip])
+    if trip < 0:
+        return None
+    p = int(tt.trip_pattern[trip])
+    n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
+    row = int(tt.pattern_stop_time_offsets[p]) + (trip - int(tt.pattern_trip_offsets[p])) * n_s + leg.board_pos
+    return int(tt.stop_time_departure[row])
+
+
 def encode_itinerary_id(ref: ItineraryRef) -> str:
-    body: dict = {"l": [[leg.trip_id, leg.service_date, leg.board_stop_id, leg.alight_stop_id] for leg in ref.legs]}
+    body: dict = {"l": [[leg.trip_id, leg.service_date, leg.board_stop_id, leg.alight_stop_id]
+                        + ([] if leg.board_time_s is None else [leg.board_time_s]) for leg in ref.legs]}
     if ref.origin is not None:
         body["o"] = ref.origin
     if ref.destination is not None:
@@ -87,9 +107,12 @@ def decode_itinerary_id(text: str) -> ItineraryRef:
         raise InvalidItineraryId("the id is damaged")
     legs = []
     for item in body["l"]:
-        if not (isinstance(item, list) and len(item) == 4 and all(isinstance(x, str) and x for x in item)):
+        if not (isinstance(item, list) and len(item) in (4, 5) and all(isinstance(x, str) and x for x in item[:4])):
             raise InvalidItineraryId("the id is damaged")
-        legs.append(LegRef(*item))
+        time_s = item[4] if len(item) == 5 else None
+        if time_s is not None and (type(time_s) is not int or not -2 * 86400 < time_s < 10 * 86400):
+            raise InvalidItineraryId("the id is damaged")
+        legs.append(LegRef(*item[:4], time_s))
     ends = [body.get(k) for k in ("o", "d")]
     if any(end is not None and not isinstance(end, str) for end in ends):
         raise InvalidItineraryId("the id is damaged")
