@@ -25,38 +25,80 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from feeds.realtime.model import ResolvedTripUpdate, RtError, RtErrorType
+from feeds.realtime.model import Alert, ResolvedTripUpdate, RtError, RtErrorType
 
+from .alert_overlay import apply_closures, closures_for_alerts
 from .compile import Network, fifo_split
 from .core.timetable import build_stop_patterns
 from .realtime_trips import RealtimeTrip, change_for_update, parse_service_date
 
-__all__ = ["RealtimeOverlay", "apply_trip_updates"]
+__all__ = ["RealtimeOverlay", "apply_realtime", "apply_trip_updates"]
 
 
 @dataclass(frozen=True)
 class RealtimeOverlay:
     """What the realtime timetable changed, for mapping statuses back to travellers."""
 
-    canceled: frozenset[tuple[int, int]] = frozenset()  # (static TripIdx, DayIdx)
+    canceled: frozenset[tuple[int, int]] = frozenset()  # (static TripIdx, DayIdx), also runs closed by an alert
     replaced: dict[tuple[int, int], int] = field(default_factory=dict)  # (static trip, day) -> rt trip
     added_trips: tuple[int, ...] = ()  # TripIdx of added trips in the realtime timetable
     applied: int = 0
     errors: tuple[RtError, ...] = ()
+    # (static trip, day) -> ids ("feed:id") of the alerts that changed that run (closed stops, cut, cancelled)
+    alert_ids: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict)
+    # (static trip, day) -> every realtime TripIdx running it, in travel order (two or more when an
+    # alert cut it at a route section; `replaced` names the first)
+    parts: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict)
 
 
 def apply_trip_updates(static: Network, updates: Iterable[ResolvedTripUpdate]) -> tuple[Network, RealtimeOverlay]:
     """A new network whose timetable has ``updates`` applied (``static`` is left unchanged)."""
+    return apply_realtime(static, updates)
+
+
+def apply_realtime(static: Network, updates: Iterable[ResolvedTripUpdate], alerts: Iterable[Alert] = (), *,
+                   now_s: int | None = None) -> tuple[Network, RealtimeOverlay]:
+    """A new network with ``updates`` and the NO_SERVICE ``alerts`` applied (``static`` unchanged).
+
+    ``alerts`` are namespaced (`feeds.realtime.model.namespace_alert`, ids ``feed:id``); they close
+    stops, cut route sections and cancel runs during their active periods, on the days within
+    `alert_overlay.ALERT_HORIZON_*` of ``now_s`` (every day when ``now_s`` is None). A run both
+    updated and hit by an alert is the updated copy with the alert's closures on top.
+    """
     errors: list[RtError] = []
-    # last update wins per run: (trip, service date), plus the start time for frequency trips
+    removed_days: dict[int, set[int]] = {}
+    canceled: set[tuple[int, int]] = set()
+    changed: dict[tuple[int, int], RealtimeTrip] = {}  # (static trip, day) -> its updated copy
+    added_trips: list[RealtimeTrip] = []
+    applied = 0
+    for day, change in _changes(static, updates, errors):
+        applied += 1
+        if change.source is not None:
+            removed_days.setdefault(change.source, set()).add(day)
+            if change.canceled:
+                canceled.add((change.source, day))
+                changed.pop((change.source, day), None)
+            elif change.trip is not None:
+                changed[(change.source, day)] = change.trip
+        elif change.trip is not None:
+            added_trips.append(change.trip)
+    edits = closures_for_alerts(static, alerts, now_s)
+    new_trips, alert_ids = apply_closures(static, edits, changed, canceled, removed_days)
+    network, replaced, added, parts = _rebuild(static, removed_days, [*new_trips, *added_trips])
+    overlay = RealtimeOverlay(
+        canceled=frozenset(canceled), replaced=replaced, added_trips=tuple(added),
+        applied=applied, errors=tuple(errors), alert_ids=alert_ids, parts=parts,
+    )
+    return network, overlay
+
+
+def _changes(static: Network, updates: Iterable[ResolvedTripUpdate], errors: list[RtError]):
+    """(day, change) of each usable update; the last update wins per run (trip, service date,
+    plus the start time for frequency trips)."""
     latest: dict[tuple[str, str, int | None], ResolvedTripUpdate] = {}
     for u in updates:
         runs = 0 if u.added else len(static.list_trips(u.trip_id))
         latest[(u.trip_id, u.service_date, u.start_time_s if runs > 1 else None)] = u
-    removed_days: dict[int, set[int]] = {}
-    canceled: set[tuple[int, int]] = set()
-    new_trips: list[RealtimeTrip] = []
-    applied = 0
     for (trip_id, service_date, _), u in latest.items():
         d = parse_service_date(service_date)
         day = static.find_day(d) if d is not None else None
@@ -64,21 +106,8 @@ def apply_trip_updates(static: Network, updates: Iterable[ResolvedTripUpdate]) -
             errors.append(RtError(RtErrorType.NO_SERVICE_ON_DATE, trip_id=trip_id, detail=service_date))
             continue
         change = change_for_update(static, u, day, errors)
-        if change is None:
-            continue
-        applied += 1
-        if change.source is not None:
-            removed_days.setdefault(change.source, set()).add(day)
-            if change.canceled:
-                canceled.add((change.source, day))
-        if change.trip is not None:
-            new_trips.append(change.trip)
-    network, replaced, added = _rebuild(static, removed_days, new_trips)
-    overlay = RealtimeOverlay(
-        canceled=frozenset(canceled), replaced=replaced, added_trips=tuple(added),
-        applied=applied, errors=tuple(errors),
-    )
-    return network, overlay
+        if change is not None:
+            yield day, change
 
 
 def _service_rows(
@@ -142,17 +171,21 @@ def _rebuild(static: Network, removed_days: dict[int, set[int]], new_trips: Sequ
     if not new_trips:
         timetable = tt.replace(trip_service=trip_service, service_days=service_days,
                                trip_source=np.arange(n_trips0, dtype=np.int64))
-        return static.with_timetable(timetable), {}, []
+        return static.with_timetable(timetable), {}, [], {}
     patterns = _realtime_patterns(new_trips)
     trips = [trip for pattern in patterns for trip in pattern]
     sources = np.array([trip.source for trip in trips], dtype=np.int64)
     replaced: dict[tuple[int, int], int] = {}
+    parts: dict[tuple[int, int], list[tuple[int, int]]] = {}  # run -> (first stop time, rt TripIdx)
     added: list[int] = []
     for i, trip in enumerate(trips):
         if trip.source >= 0:
-            replaced[(trip.source, trip.day)] = n_trips0 + i
+            parts.setdefault((trip.source, trip.day), []).append((int(trip.dep[0]), n_trips0 + i))
         else:
             added.append(n_trips0 + i)
+    ordered = {run: tuple(t for _, t in sorted(found)) for run, found in parts.items()}
+    replaced = {run: found[0] for run, found in ordered.items()}
+    split = {run: found for run, found in ordered.items() if len(found) > 1}
     lens = np.array([pattern[0].stops.size for pattern in patterns], dtype=np.int64)
     ntr = np.array([len(pattern) for pattern in patterns], dtype=np.int64)
     pattern_stop_offsets = np.r_[tt.pattern_stop_offsets, tt.pattern_stop_offsets[-1] + np.cumsum(lens)]
@@ -184,7 +217,7 @@ def _rebuild(static: Network, removed_days: dict[int, set[int]], new_trips: Sequ
         trip_rule_key=_extend_rule_keys(tt, sources),
         max_stop_time_s=int(max(tt.max_stop_time_s, max(int(trip.arr.max()) for trip in trips))),
     )
-    return _realtime_network(static, timetable, trips), replaced, added
+    return _realtime_network(static, timetable, trips), replaced, added, split
 
 
 def _realtime_network(static: Network, timetable, trips: Sequence[RealtimeTrip]) -> Network:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from feeds.realtime.model import ResolvedTripUpdate
+from feeds.realtime.model import Alert, ResolvedTripUpdate, namespace_alert
 from oura.clock import Clock
 from oura.concurrency import run_blocking
 
@@ -37,7 +37,9 @@ from .hubs import HubIndex, HubPlace
 from .journeys import JourneyQuery, plan_journeys
 from .places import StopSpatialIndex
 from .pricing import JourneyPricing
-from .realtime import apply_trip_updates
+from .alert_index import AlertIndex
+from .alert_overlay import ALERT_HORIZON_AFTER_S, ALERT_HORIZON_BEFORE_S, alert_periods
+from .realtime import apply_realtime
 from .stop_search import StopSearchIndex, search_stops
 from .snapshot import Snapshot, SnapshotHolder
 
@@ -72,6 +74,10 @@ class PlannerService:
     # With 30 networks polled every 30 s, rebuilding per feed would spend a core on copies.
     coalesce_s: float = 0.0
     _updates: dict[str, tuple[ResolvedTripUpdate, ...]] = field(default_factory=dict)
+    _alerts: dict[str, tuple[Alert, ...]] = field(default_factory=dict)  # feed -> its alerts, namespaced
+    # `set_operator_disruptions`: the authorities' disruptions (alerts, trip updates), not a feed
+    _operator: tuple[tuple[Alert, ...], tuple[ResolvedTripUpdate, ...]] = ((), ())
+    _boundary_timer: asyncio.TimerHandle | None = None  # rebuild when an alert period starts or ends
     _writer: asyncio.Lock = field(default_factory=asyncio.Lock)
     _rebuild_wanted_at: dt.datetime | None = None
     _rebuild_task: asyncio.Task | None = None
@@ -104,7 +110,8 @@ class PlannerService:
         the new one is ready to answer (see the module docstring)."""
         async with self._writer:
             previous = self.holder.get() if self.holder is not None else None
-            snapshot = await run_blocking(self._prepare, network, self._latest_updates(), previous, True)
+            snapshot = await run_blocking(self._prepare, network, self._latest_updates(), previous, True,
+                                          self._latest_alerts())
             if self.holder is None:
                 self.holder = SnapshotHolder(snapshot)
             else:
@@ -112,20 +119,27 @@ class PlannerService:
             with self._lookups_lock:  # older networks' lookups go
                 self._lookups = {k: v for k, v in self._lookups.items() if v[0] is network}
             published = self.holder.get()
+            self._schedule_boundary()
             self._notify(previous, published)
             return published
 
     def _latest_updates(self) -> list[ResolvedTripUpdate]:
-        return [u for feed in sorted(self._updates) for u in self._updates[feed]]
+        return [u for feed in sorted(self._updates) for u in self._updates[feed]] + list(self._operator[1])
+
+    def _latest_alerts(self) -> list[Alert]:
+        return [a for feed in sorted(self._alerts) for a in self._alerts[feed]] + list(self._operator[0])
 
     def _prepare(self, static: Network, updates: list[ResolvedTripUpdate], previous: Snapshot | None,
-                 warm_up: bool) -> Snapshot:
+                 warm_up: bool, alerts: Sequence[Alert] = ()) -> Snapshot:
         """The next snapshot, ready to answer (sync: the writer's executor job)."""
-        realtime, overlay = apply_trip_updates(static, updates)
+        now = self.clock.now()
+        now_s = int(now.timestamp())
+        realtime, overlay = apply_realtime(static, updates, alerts, now_s=now_s)
         static.build_indexes()  # its realtime copies share the stop and shape indexes (none reads their trips')
         version = previous.version + 1 if previous is not None else 0
-        snapshot = Snapshot.prepared(static, realtime, overlay, version=version, realtime_at=self.clock.now(),
-                                     previous=previous)
+        active = AlertIndex.of((a for a in alerts if alert_periods(a, now_s)[0].size), static)
+        snapshot = Snapshot.prepared(static, realtime, overlay, version=version, realtime_at=now,
+                                     previous=previous, alerts=active)
         self.lookups_for(static)
         if warm_up:
             warm_up_queries(self, snapshot)
@@ -198,6 +212,10 @@ class PlannerService:
     async def on_trip_updates(self, feed_id: str, resolved: Sequence[ResolvedTripUpdate],
                               received_at: dt.datetime) -> None:
         self._updates[feed_id] = tuple(resolved)
+        await self._want_rebuild(received_at)
+
+    async def _want_rebuild(self, received_at: dt.datetime) -> None:
+        """Rebuild now (no coalescing) or within `coalesce_s`, with every other change meanwhile."""
         if self.holder is None:
             return  # kept: applied when the first timetable is published
         if self.coalesce_s <= 0:
@@ -217,8 +235,45 @@ class PlannerService:
             except Exception:  # keep serving the previous snapshot; the next update retries
                 log.exception("realtime rebuild failed")
 
-    async def on_alerts(self, feed_id: str, alerts: Sequence[object], received_at: dt.datetime) -> None:
-        return None
+    async def on_alerts(self, feed_id: str, alerts: Sequence[Alert], received_at: dt.datetime) -> None:
+        """The feed's current alerts (publisher's ids; a full dataset replacing the previous one):
+        namespaced (ids ``feed:entity_id``) and applied like trip updates, coalesced the same way."""
+        self._alerts[feed_id] = tuple(
+            replace(namespace_alert(feed_id, a), entity_id=f"{feed_id}:{a.entity_id}") for a in alerts)
+        await self._want_rebuild(received_at)
+
+    async def set_operator_disruptions(self, alerts: Sequence[Alert], updates: Sequence[ResolvedTripUpdate],
+                                       received_at: dt.datetime) -> Snapshot | None:
+        """The authorities' disruptions (alerts already namespaced, updates already resolved),
+        replacing the previous set; returns once the snapshot applying them is published (None
+        before the first timetable: they are applied with it)."""
+        self._operator = (tuple(alerts), tuple(updates))
+        if self.holder is None:
+            return None
+        return await self.rebuild_realtime(received_at)
+
+    def _schedule_boundary(self) -> None:
+        """One timer, replaced on each publication: rebuild when the next alert period starts or
+        ends (or enters or leaves the horizon), so that change needs no new data."""
+        if self._boundary_timer is not None:
+            self._boundary_timer.cancel()
+            self._boundary_timer = None
+        now_s = self.clock.now().timestamp()
+        upcoming = [t for a in self._latest_alerts() for p in a.active_periods
+                    for t in _boundaries(p.start, p.end) if t > now_s]
+        if not upcoming:
+            return
+        delay = max(0.01, min(upcoming) - now_s)
+        self._boundary_timer = asyncio.get_running_loop().call_later(delay, self._boundary_reached)
+
+    def _boundary_reached(self) -> None:
+        self._boundary_timer = None
+        if self.coalesce_s <= 0:
+            self._rebuild_task = asyncio.create_task(self._want_rebuild(self.clock.now()))
+        else:
+            self._rebuild_wanted_at = self.clock.now()
+            if self._rebuild_task is None or self._rebuild_task.done():
+                self._rebuild_task = asyncio.create_task(self._rebuild_coalesced())
 
     async def on_vehicle_positions(self, feed_id: str, vehicles: Sequence[object], received_at: dt.datetime) -> None:
         return None
@@ -227,7 +282,8 @@ class PlannerService:
         """Apply the latest updates of every feed to a copy and publish it (one writer at a time)."""
         async with self._writer:
             current = self.get_snapshot()
-            snapshot = await run_blocking(self._prepare, current.static, self._latest_updates(), current, False)
+            snapshot = await run_blocking(self._prepare, current.static, self._latest_updates(), current, False,
+                                          self._latest_alerts())
             if received_at is not None:
                 snapshot = replace(snapshot, realtime_at=received_at)
             self.holder.publish(snapshot)
@@ -235,8 +291,19 @@ class PlannerService:
             if snapshot.overlay.errors:
                 log.info("realtime: %d updates applied, %d not usable", snapshot.overlay.applied,
                          len(snapshot.overlay.errors))
+            self._schedule_boundary()
             self._notify(current, published)
             return published
+
+
+def _boundaries(start: int | None, end: int | None) -> list[int]:
+    """When a period changes what a rebuild does: its ends, and when they cross the horizon."""
+    out = []
+    if start is not None:
+        out += [start, start - ALERT_HORIZON_AFTER_S]
+    if end is not None:
+        out += [end, end + ALERT_HORIZON_BEFORE_S]
+    return out
 
 
 WARM_UP_LEAD_S = 300  # warm-up queries leave this long before the chosen trip

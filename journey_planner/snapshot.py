@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from .alert_index import AlertIndex
 from .compile import Network
 from .core.timetable import Timetable, reverse_timetable
 from .realtime import RealtimeOverlay
@@ -31,13 +32,14 @@ class Snapshot:
     overlay: RealtimeOverlay = field(default_factory=RealtimeOverlay)
     version: int = 0
     realtime_at: datetime | None = None  # when the realtime data was applied
+    alerts: AlertIndex = field(default_factory=AlertIndex)  # the alerts active within the horizon, any effect
     _reversed: dict[bool, Timetable] = field(default_factory=dict, repr=False)  # realtime? -> reversed
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @staticmethod
     def prepared(static: Network, realtime: Network | None = None, overlay: RealtimeOverlay | None = None, *,
                  version: int = 0, realtime_at: datetime | None = None,
-                 previous: Snapshot | None = None) -> Snapshot:
+                 previous: Snapshot | None = None, alerts: AlertIndex | None = None) -> Snapshot:
         """A snapshot with both arrive-by views already built (sync, seconds on a region: run it in
         the executor). ``previous``'s static view is reused when its static network is ``static``."""
         built: dict[bool, Timetable] = {}
@@ -48,7 +50,7 @@ class Snapshot:
         if realtime is not None:
             built[True] = _reverse_realtime(static.timetable, built[False], realtime.timetable)
         return Snapshot(static=static, realtime=realtime, overlay=overlay or RealtimeOverlay(), version=version,
-                        realtime_at=realtime_at, _reversed=built)
+                        realtime_at=realtime_at, alerts=alerts or AlertIndex(), _reversed=built)
 
     def network(self, realtime: bool = True) -> Network:
         return self.realtime if realtime and self.realtime is not None else self.static
