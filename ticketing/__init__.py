@@ -4,6 +4,7 @@ The public API is what this module lists (see README.md); `repository` and `quer
 """
 
 from ticketing.catalogue import CatalogueIssue, build_catalogue, load_catalogue, load_regional_fares
+from ticketing.coverage import Coverage
 from ticketing.fares import FareLeg, FareQuote, price_itinerary, quote
 from ticketing.payments import PaymentProvider, TestPaymentProvider
 from ticketing.products import Catalogue, FareProduct
@@ -14,6 +15,7 @@ __all__ = [
     "Catalogue",
     "CatalogueHolder",
     "CatalogueIssue",
+    "Coverage",
     "Decision",
     "FareLeg",
     "FareProduct",

@@ -8,14 +8,16 @@ reads ``holder.current`` once and works on one consistent catalogue.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from oura.clock import Clock
-from ticketing import clearing, commissions, media, orders, reconciliation, refunds, selling, validation
+from ticketing import clearing, commissions, coverage, media, orders, reconciliation, refunds, selling, validation
+from ticketing.fares import FareLeg
 from ticketing.payments import PaymentProvider
 from ticketing.products import Catalogue
 from ticketing.repository import Q
@@ -103,6 +105,11 @@ class TicketingService:
 
     async def get_medium(self, serial: str):
         return await media.get_medium_view(self.pool, serial, self.clock.now())
+
+    async def check_coverage(self, serial: str, legs: Sequence[FareLeg], at: datetime) -> coverage.Coverage:
+        """Whether the contracts on medium ``serial`` pay for ``legs`` (a journey's fare legs), and the
+        extra price of the legs they do not cover (`ticketing.coverage`); UnknownMedium if no such medium."""
+        return await coverage.check_coverage(self.pool, self.catalogue, serial, legs, at)
 
     async def record_entitlement(self, *, serial: str, request: media.EntitlementRequest, authority_id: str,
                                  actor_key_id: str | None):

@@ -15,13 +15,18 @@ What happens in the simulated network (all decided by hashing seed, network, day
   minutes of extra delay on its trips);
 - every hour one trip is ADDED as a copy of a scheduled one, 7 minutes later;
 - vehicles move along their shapes between stops, using the delayed times.
+
+Events injected through the live server's control endpoint (`oura.demo.live_events`: cancel a
+run, delay it, close a stop) are a third input: ``build_feed(..., events=...)`` applies them on
+top of the simulation, so the payloads stay a function of (seed, time, events).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,6 +36,7 @@ from google.transit import gtfs_realtime_pb2 as rt
 
 from feeds.gtfs.model import parse_gtfs_times, read_gtfs
 from feeds.gtfs.service_days import read_service_days, service_day_origin_s
+from oura.demo.live_events import InjectedEvent, add_event_alerts
 
 __all__ = [
     "NetworkTimetable",
@@ -205,12 +211,12 @@ class _ServiceDay:
 
 
 def _service_days(now: datetime, timezone: str) -> list[_ServiceDay]:
-    zone = ZoneInfo(timezone)
-    local_day = now.astimezone(zone).date()
-    out = []
-    for day in (local_day - timedelta(days=1), local_day):
-        out.append(_ServiceDay(day, datetime.fromtimestamp(service_day_origin_s(zone, day), UTC)))
-    return out
+    local_day = now.astimezone(ZoneInfo(timezone)).date()
+    return [_service_day(day, timezone) for day in (local_day - timedelta(days=1), local_day)]
+
+
+def _service_day(day: date, timezone: str) -> _ServiceDay:
+    return _ServiceDay(day, datetime.fromtimestamp(service_day_origin_s(ZoneInfo(timezone), day), UTC))
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,9 +356,12 @@ def _added_trip(tt: NetworkTimetable, seed: int, day: _ServiceDay, hour: int) ->
     )
 
 
-def _list_trip_states(tt: NetworkTimetable, seed: int, now: datetime) -> list[_TripState]:
-    """Trips running now or starting within the look-ahead, on the service days that reach now."""
+def _list_trip_states(tt: NetworkTimetable, seed: int, now: datetime,
+                      events: Sequence[InjectedEvent] = ()) -> list[_TripState]:
+    """Trips running now or starting within the look-ahead, on the service days that reach now,
+    and the runs an injected event names; with the injected events applied."""
     disruptions = _list_disruptions(tt, seed, now)
+    events = [e for e in events if e.network_id == tt.network_id and e.is_active(now)]
     states: list[_TripState] = []
     first, last = tt.first_departure_s, tt.last_arrival_s
     for day in _service_days(now, tt.timezone):
@@ -370,7 +379,57 @@ def _list_trip_states(tt: NetworkTimetable, seed: int, now: datetime) -> list[_T
                 added = _added_trip(tt, seed, day, hour)
                 if added is not None and added.arrival_s[0] <= now_s + _LOOKAHEAD_S and added.arrival_s[-1] >= now_s:
                     states.append(added)
-    return states
+    if not events:
+        return states
+    states += _event_runs(tt, seed, now, events, disruptions, {(s.trip_id, s.day.day) for s in states})
+    closed_stops = {e.id: np.flatnonzero(tt.stop_ids == e.stop_id) for e in events if e.kind == "close_stop"}
+    return [_apply_events(state, events, closed_stops) for state in states]
+
+
+def _event_runs(tt: NetworkTimetable, seed: int, now: datetime, events: Sequence[InjectedEvent],
+                disruptions: list[_Disruption], listed: set[tuple[str, date]]) -> list[_TripState]:
+    """The runs a cancel or delay event names that the look-ahead window leaves out (a
+    cancellation is announced ahead), as long as they run that day and have not ended."""
+    out = []
+    for event in events:
+        if event.kind not in ("cancel", "delay"):
+            continue
+        trips = np.flatnonzero(tt.trip_ids == event.trip_id)
+        if not len(trips):
+            continue
+        trip = int(trips[0])
+        days = [_service_day(event.service_date, tt.timezone)] if event.service_date else _service_days(now, tt.timezone)
+        for day in days:
+            now_s = (now - day.origin_utc).total_seconds()
+            if ((event.trip_id, day.day) in listed or tt.service_ids[trip] not in tt.services_by_date.get(day.day, ())
+                    or tt.last_arrival_s[trip] + 900 < now_s):
+                continue
+            listed.add((event.trip_id, day.day))
+            out.append(_trip_state(tt, seed, trip, day, now_s, disruptions, _closed_stop(tt, seed, day.day)))
+    return out
+
+
+def _apply_events(state: _TripState, events: Sequence[InjectedEvent], closed_stops: dict[str, np.ndarray]) -> _TripState:
+    """One run with the injected events on it: canceled, delayed from the event's creation on, or
+    skipping a closed stop it reaches between the closure's creation and its end."""
+    if state.added:
+        return state
+    for event in events:
+        if event.kind == "cancel" and event.names_run(state.trip_id, state.day.day):
+            state = replace(state, cancelled=True)
+        elif event.kind == "delay" and event.names_run(state.trip_id, state.day.day):
+            from_s = (event.created_at - state.day.origin_utc).total_seconds()
+            ahead = state.departure_s + state.delay_s >= from_s
+            state = replace(state, delay_s=state.delay_s + np.where(ahead, event.delay_s, 0),
+                            current_delay_s=state.current_delay_s + event.delay_s)
+        elif event.kind == "close_stop":
+            start_s = (event.created_at - state.day.origin_utc).total_seconds()
+            end_s = math.inf if event.until is None else (event.until - state.day.origin_utc).total_seconds()
+            at_stop = np.isin(state.stops, closed_stops[event.id])
+            hit = np.flatnonzero(at_stop & (state.arrival_s + state.delay_s >= start_s) & (state.arrival_s < end_s))
+            if len(hit):
+                state = replace(state, skipped=state.skipped | frozenset(int(p) for p in hit))
+    return state
 
 
 # -- protobuf -----------------------------------------------------------------------------------
@@ -386,10 +445,11 @@ def _start_time(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-def build_trip_updates(tt: NetworkTimetable, *, seed: int, now: datetime) -> rt.FeedMessage:
+def build_trip_updates(tt: NetworkTimetable, *, seed: int, now: datetime,
+                       events: Sequence[InjectedEvent] = ()) -> rt.FeedMessage:
     message = rt.FeedMessage()
     _header(message, now)
-    for state in _list_trip_states(tt, seed, now):
+    for state in _list_trip_states(tt, seed, now, events):
         now_s = (now - state.day.origin_utc).total_seconds()
         positions: list[int] = []
         if state.added:
@@ -492,11 +552,12 @@ def _bearing(lat1, lon1, lat2, lon2) -> float:
     return round((math.degrees(math.atan2(y, x)) + 360.0) % 360.0, 1)
 
 
-def build_vehicle_positions(tt: NetworkTimetable, *, seed: int, now: datetime) -> rt.FeedMessage:
+def build_vehicle_positions(tt: NetworkTimetable, *, seed: int, now: datetime,
+                            events: Sequence[InjectedEvent] = ()) -> rt.FeedMessage:
     message = rt.FeedMessage()
     _header(message, now)
     seen: set[str] = set()
-    for state in _list_trip_states(tt, seed, now):
+    for state in _list_trip_states(tt, seed, now, events):
         if state.cancelled and not state.added:
             continue
         now_s = (now - state.day.origin_utc).total_seconds()
@@ -535,9 +596,14 @@ def _text(translated: rt.TranslatedString, fr: str, en: str) -> None:
         item.language = language
 
 
-def build_alerts(tt: NetworkTimetable, *, seed: int, now: datetime) -> rt.FeedMessage:
+def build_alerts(tt: NetworkTimetable, *, seed: int, now: datetime,
+                 events: Sequence[InjectedEvent] = ()) -> rt.FeedMessage:
     message = rt.FeedMessage()
     _header(message, now)
+    mine = [e for e in events if e.network_id == tt.network_id and e.kind == "close_stop"]
+    if mine:
+        names = dict(zip(tt.stop_ids.tolist(), tt.stop_names.tolist()))
+        add_event_alerts(message, mine, {e.stop_id: str(names.get(e.stop_id, e.stop_id)) for e in mine}, now)
     local_day = now.astimezone(ZoneInfo(tt.timezone)).date()
     closed = _closed_stop(tt, seed, local_day)
     if closed is not None and now < closed[2]:
@@ -586,8 +652,10 @@ _BUILDERS = {
 }
 
 
-def build_feed(tt: NetworkTimetable, kind: str, *, seed: int, now: datetime) -> bytes:
-    """Serialized FeedMessage of ``kind`` ("trip-updates", "vehicle-positions", "alerts")."""
+def build_feed(tt: NetworkTimetable, kind: str, *, seed: int, now: datetime,
+               events: Sequence[InjectedEvent] = ()) -> bytes:
+    """Serialized FeedMessage of ``kind`` ("trip-updates", "vehicle-positions", "alerts"), with the
+    injected ``events`` (of any network: those of ``tt``'s that are active at ``now`` apply)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    return _BUILDERS[kind](tt, seed=seed, now=now.astimezone(UTC)).SerializeToString()
+    return _BUILDERS[kind](tt, seed=seed, now=now.astimezone(UTC), events=tuple(events)).SerializeToString()

@@ -5,11 +5,17 @@ Routes (``<network>`` is a registry network id):
 - ``GET /rt/<network>/trip-updates.pb``, ``/alerts.pb``, ``/vehicle-positions.pb``: protobuf
   ``FeedMessage``s (``application/x-protobuf``), with ``ETag`` and ``Last-Modified``;
   ``If-None-Match`` and ``If-Modified-Since`` give 304;
-- ``GET /``: the list of networks and their URLs (JSON).
+- ``GET /``: the list of networks and their URLs (JSON);
+- ``POST /control/events`` ``{"network", "kind": "cancel"|"delay"|"close_stop", "trip_id",
+  "service_date" (YYYYMMDD, optional), "delay_s", "stop_id", "until" (ISO 8601, optional)}``
+  -> 201 the event with its ``id``; ``GET /control/events``; ``DELETE /control/events/{id}``:
+  injected events (`oura.demo.live_events`) that the next payloads of that network carry.
 
 Content is a pure function of (seed, time): the clock's time is rounded down to ``step_s``
 (30 s by default, like a real publisher's refresh) and `oura.demo.live` builds the message for
-that instant, so every client polling within one step gets identical bytes and ETag. Static
+that instant, so every client polling within one step gets identical bytes and ETag. Injected
+events are the other input: the ETag and the cache key include the active ones, so a client
+polling with ``If-None-Match`` gets the changed payload at once after an injection or deletion. Static
 feeds are read lazily, per network, in a worker thread, and kept for the server's lifetime.
 """
 
@@ -18,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import itertools
 import logging
 import zipfile
 from collections import OrderedDict
@@ -30,6 +37,7 @@ from aiohttp import web
 
 from oura.concurrency import cancel_and_wait, run_blocking
 from oura.demo.live import NetworkTimetable, build_feed, load_network_timetable
+from oura.demo.live_events import EventError, InjectedEvent, events_fingerprint, parse_event
 from oura.demo.registry import RegistryNetwork, read_demo_registry
 
 __all__ = ["create_realtime_app", "serve_realtime", "RT_KINDS"]
@@ -52,7 +60,12 @@ class _LiveState:
         self.timetables: dict[str, NetworkTimetable] = {}
         self.loading: dict[str, asyncio.Lock] = {}
         self.static_zips: dict[str, bytes] = {}
-        self.messages: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
+        self.messages: OrderedDict[tuple[str, str, int, str], bytes] = OrderedDict()
+        self.events: dict[str, InjectedEvent] = {}
+        self.event_ids = itertools.count(1)
+
+    def active_events(self, network_id: str, instant: datetime) -> tuple[InjectedEvent, ...]:
+        return tuple(e for e in self.events.values() if e.network_id == network_id and e.is_active(instant))
 
     def instant(self) -> datetime:
         now = self.clock()
@@ -108,16 +121,18 @@ async def _realtime(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text=f"unknown realtime feed {kind!r}")
     instant = state.instant()
     epoch = int(instant.timestamp())
-    etag = _etag(network.network_id, kind, state.seed, epoch)
+    events = state.active_events(network.network_id, instant)
+    fingerprint = events_fingerprint(events)
+    etag = _etag(network.network_id, kind, state.seed, epoch, fingerprint)
     headers = {"ETag": etag, "Last-Modified": format_datetime(instant, usegmt=True),
                "Cache-Control": f"max-age={state.step_s}"}
     if _not_modified(request, etag, instant):
         return web.Response(status=304, headers=headers)
-    key = (network.network_id, kind, epoch)
+    key = (network.network_id, kind, epoch, fingerprint)
     body = state.messages.get(key)
     if body is None:
         timetable = await state.get_timetable(network)
-        body = await run_blocking(build_feed, timetable, kind, seed=state.seed, now=instant)
+        body = await run_blocking(build_feed, timetable, kind, seed=state.seed, now=instant, events=events)
         state.messages[key] = body
         while len(state.messages) > _CACHE_SIZE:
             state.messages.popitem(last=False)
@@ -131,6 +146,48 @@ def _zip_folder(folder: Path) -> bytes:
             if member.is_file():
                 archive.write(member, member.name)
     return buffer.getvalue()
+
+
+def _problem(status: int, detail: str) -> web.Response:
+    """An RFC 9457 problem (the demo server is not the OùRA app, but speaks like it)."""
+    title = "Bad control request" if status == 400 else "Not found"
+    return web.json_response({"type": "about:blank", "status": status, "title": title, "detail": detail},
+                             status=status, content_type="application/problem+json")
+
+
+async def _post_event(request: web.Request) -> web.Response:
+    """Inject an event; its trip or stop must exist in the network's static feed."""
+    state = request.app[LIVE_STATE]
+    try:
+        body = await request.json()
+    except ValueError:
+        return _problem(400, "the body must be JSON")
+    now = state.clock()
+    try:
+        event = parse_event(body, event_id=str(next(state.event_ids)), networks=state.networks, now=now)
+    except EventError as error:
+        return _problem(400, str(error))
+    timetable = await state.get_timetable(state.networks[event.network_id])
+    if event.trip_id is not None and not (timetable.trip_ids == event.trip_id).any():
+        return _problem(400, f"no trip {event.trip_id!r} in {event.network_id}")
+    if event.stop_id is not None and not (timetable.stop_ids == event.stop_id).any():
+        return _problem(400, f"no stop {event.stop_id!r} in {event.network_id}")
+    state.events[event.id] = event
+    log.info("injected %s event %s on %s", event.kind, event.id, event.network_id)
+    return web.json_response(event.to_json(now), status=201)
+
+
+async def _list_events(request: web.Request) -> web.Response:
+    state = request.app[LIVE_STATE]
+    now = state.clock()
+    return web.json_response({"events": [e.to_json(now) for e in state.events.values()]})
+
+
+async def _delete_event(request: web.Request) -> web.Response:
+    state = request.app[LIVE_STATE]
+    if state.events.pop(request.match_info["event_id"], None) is None:
+        return _problem(404, f"no event {request.match_info['event_id']!r}")
+    return web.Response(status=204)
 
 
 async def _static(request: web.Request) -> web.StreamResponse:
@@ -168,7 +225,8 @@ async def _index(request: web.Request) -> web.Response:
         }
         for n in state.networks.values()
     ]
-    return web.json_response({"seed": state.seed, "step_s": state.step_s, "networks": networks})
+    return web.json_response({"seed": state.seed, "step_s": state.step_s, "networks": networks,
+                              "control": f"{base}/control/events"})
 
 
 async def _preload(app: web.Application) -> AsyncIterator[None]:
@@ -210,6 +268,9 @@ def create_realtime_app(
     app.router.add_get("/", _index)
     app.router.add_get("/static/{network}.zip", _static)
     app.router.add_get("/rt/{network}/{kind}.pb", _realtime)
+    app.router.add_post("/control/events", _post_event)
+    app.router.add_get("/control/events", _list_events)
+    app.router.add_delete("/control/events/{event_id}", _delete_event)
     return app
 
 
