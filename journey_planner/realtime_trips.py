@@ -1,6 +1,14 @@
 """What one resolved trip update makes of one trip on one day: the trip it removes, and the
 realtime trip that runs instead (a copy with updated times and skipped stops, or an added trip).
 
+- A scheduled update's copy keeps the static stop list, except where a stop is assigned another
+  stop (``assigned_stop_id``, a platform change: the run calls there instead); pickup/drop-off
+  types in the update replace the static ones at that stop (1 forbids, 0/2/3 allow).
+- A REPLACEMENT's copy runs the update's whole stop list instead of the scheduled one (its own
+  pattern, as `_rebuild` groups realtime trips by stop list); the static run stops that day.
+- An added trip (NEW/ADDED, or a DUPLICATED copy) has no source; one whose trip_id is a static
+  trip is refused (``trip_id_conflict``: it must not take that trip's place).
+
 `journey_planner.realtime` gathers these changes into the realtime timetable; this module knows
 how a single update reads, nothing about patterns or the rebuild.
 """
@@ -55,7 +63,11 @@ class TripChange:
 def change_for_update(static: Network, u: ResolvedTripUpdate, day: int, errors: list[RtError]) -> TripChange | None:
     """The change ``u`` makes on ``day`` (None: unusable, the reason appended to ``errors``)."""
     if u.added:
-        made = _added_trip(static, u, day, errors)
+        if static.list_trips(u.trip_id):
+            errors.append(RtError(RtErrorType.TRIP_ID_CONFLICT, entity_id=u.entity_id, trip_id=u.trip_id,
+                                  detail="added trip reuses a static trip_id"))
+            return None
+        made = _listed_trip(static, u, day, -1, errors)
         return None if made is None else TripChange(None, False, made)
     t = _find_static_trip(static, u, day, errors)
     if t is None:
@@ -66,6 +78,9 @@ def change_for_update(static: Network, u: ResolvedTripUpdate, day: int, errors: 
         return None
     if u.canceled:
         return TripChange(t, True, None)
+    if u.replacement:
+        made = _listed_trip(static, u, day, t, errors)
+        return None if made is None else TripChange(t, False, made)
     return TripChange(t, False, _updated_trip(static, t, day, u, errors))
 
 
@@ -95,6 +110,7 @@ def _updated_trip(static: Network, t: int, day: int, u: ResolvedTripUpdate, erro
     arr = tt.stop_time_arrival[row0: row0 + n_s].astype(np.int64)
     dep = tt.stop_time_departure[row0: row0 + n_s].astype(np.int64)
     flags = tt.stop_time_flags[row0: row0 + n_s].copy()
+    stops = tt.pattern_stops[s0:s1].copy()
     base = int(tt.day_base_s[day, tt.pattern_tz[p]])
     for stu in u.stop_time_updates:
         i = stu.stop_index
@@ -109,6 +125,7 @@ def _updated_trip(static: Network, t: int, day: int, u: ResolvedTripUpdate, erro
             dep[i] = max(dep[i], arr[i])
         if stu.departure_time is not None and stu.arrival_time is None:
             arr[i] = min(arr[i], dep[i])
+        _apply_stop_properties(static, stops, flags, i, stu, errors, trip_id)
         if stu.skipped:
             flags[i] |= NO_PICKUP | NO_DROP_OFF
     dep = np.maximum(dep, arr)
@@ -116,8 +133,31 @@ def _updated_trip(static: Network, t: int, day: int, u: ResolvedTripUpdate, erro
     if np.any(fixed != np.ravel(np.column_stack([arr, dep]))):
         errors.append(RtError(RtErrorType.NEGATIVE_HOP_TIME, trip_id=trip_id, detail="times clamped"))
         arr, dep = fixed[0::2], fixed[1::2]
-    return RealtimeTrip(t, day, tt.pattern_stops[s0:s1], arr, dep, flags, int(tt.pattern_route[p]),
+    return RealtimeTrip(t, day, stops, arr, dep, flags, int(tt.pattern_route[p]),
                          int(tt.pattern_tz[p]), str(static.trip_ids[t]))
+
+
+def _apply_stop_properties(static: Network, stops: np.ndarray, flags: np.ndarray, i: int, stu,
+                           errors: list[RtError], trip_id: str) -> None:
+    """A stop's StopTimeProperties on the copy: the assigned stop, pickup and drop-off types."""
+    if stu.assigned_stop_id is not None:
+        s = static.find_stop(stu.assigned_stop_id)
+        if s is None:
+            errors.append(RtError(RtErrorType.UNKNOWN_STOP, trip_id=trip_id, stop_id=stu.assigned_stop_id,
+                                  detail="assigned_stop_id not in the network"))
+        else:
+            stops[i] = s
+    flags[i] = _flag_bits(flags[i], stu.pickup_type, stu.drop_off_type)
+
+
+def _flag_bits(current, pickup_type: int | None, drop_off_type: int | None):
+    """Stop-time flag bits with GTFS pickup/drop-off types applied (None: unchanged)."""
+    bits = int(current)
+    if pickup_type is not None:
+        bits = (bits | int(NO_PICKUP)) if pickup_type == 1 else (bits & ~int(NO_PICKUP))
+    if drop_off_type is not None:
+        bits = (bits | int(NO_DROP_OFF)) if drop_off_type == 1 else (bits & ~int(NO_DROP_OFF))
+    return np.uint8(bits)
 
 
 def _find_run(tt, runs: list[int], day: int, start_time_s: int | None) -> int | None:
@@ -152,9 +192,13 @@ def _first_row(tt, t: int) -> int:
     return int(tt.pattern_stop_time_offsets[p]) + (t - int(tt.pattern_trip_offsets[p])) * n_s
 
 
-def _added_trip(static: Network, u: ResolvedTripUpdate, day: int, errors: list[RtError]):
+def _listed_trip(static: Network, u: ResolvedTripUpdate, day: int, source: int, errors: list[RtError]):
+    """The trip an update lists stop by stop (``added_stops``): an added trip (``source`` -1) or
+    the replacement of static trip ``source`` that day (its route, then)."""
     route = None
-    if u.route_id is not None:
+    if source >= 0:
+        route = int(static.trip_routes[source])
+    elif u.route_id is not None:
         hits = np.flatnonzero(static.route_ids == u.route_id)
         route = int(hits[0]) if hits.size else None
     if route is None:
@@ -178,5 +222,8 @@ def _added_trip(static: Network, u: ResolvedTripUpdate, day: int, errors: list[R
     arr = np.asarray(times_a, dtype=np.int64) - base
     dep = np.asarray(times_d, dtype=np.int64) - base
     dep = np.maximum(dep, arr)
-    return RealtimeTrip(-1, day, np.asarray(stops, dtype=np.int32), arr, dep, np.zeros(len(stops), np.uint8),
-                         route, tz, u.trip_id)
+    flags = np.zeros(len(stops), np.uint8)
+    for i, (pickup, drop_off) in enumerate(u.added_stop_flags[: len(stops)]):
+        flags[i] = _flag_bits(0, pickup, drop_off)
+    return RealtimeTrip(source, day, np.asarray(stops, dtype=np.int32), arr, dep, flags,
+                        route, tz, u.trip_id)

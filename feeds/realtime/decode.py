@@ -34,6 +34,7 @@ from feeds.realtime.model import (
     StopTimeUpdate,
     TimeRange,
     TripDescriptor,
+    TripProperties,
     TripScheduleRelationship,
     TripUpdate,
     VehiclePosition,
@@ -190,18 +191,7 @@ def _trip_update(entity_id: str, update: pb.TripUpdate, errors: list[RtError]) -
             )
         )
         return None
-    stop_time_updates = tuple(
-        StopTimeUpdate(
-            stop_sequence=stu.stop_sequence if stu.HasField("stop_sequence") else None,
-            stop_id=stu.stop_id or None,
-            arrival=_event(stu.arrival) if stu.HasField("arrival") else None,
-            departure=_event(stu.departure) if stu.HasField("departure") else None,
-            schedule_relationship=_STOP_RELATIONSHIP.get(
-                stu.schedule_relationship, StopScheduleRelationship.SCHEDULED
-            ),
-        )
-        for stu in update.stop_time_update
-    )
+    stop_time_updates = tuple(_stop_time_update(stu) for stu in update.stop_time_update)
     return TripUpdate(
         entity_id=entity_id,
         trip=_trip_descriptor(trip),
@@ -209,6 +199,39 @@ def _trip_update(entity_id: str, update: pb.TripUpdate, errors: list[RtError]) -
         vehicle_id=(update.vehicle.id or None) if update.HasField("vehicle") else None,
         timestamp=_posix_s(update, "timestamp"),
         delay_s=update.delay if update.HasField("delay") else None,
+        trip_properties=_trip_properties(update.trip_properties) if update.HasField("trip_properties") else None,
+    )
+
+
+def _stop_time_update(stu: pb.TripUpdate.StopTimeUpdate) -> StopTimeUpdate:
+    """One StopTimeUpdate, with its StopTimeProperties (assigned stop, pickup/drop-off types:
+    the proto's DropOffPickupType numbers are GTFS's pickup_type numbers)."""
+    properties = stu.stop_time_properties if stu.HasField("stop_time_properties") else None
+    return StopTimeUpdate(
+        stop_sequence=stu.stop_sequence if stu.HasField("stop_sequence") else None,
+        stop_id=stu.stop_id or None,
+        arrival=_event(stu.arrival) if stu.HasField("arrival") else None,
+        departure=_event(stu.departure) if stu.HasField("departure") else None,
+        schedule_relationship=_STOP_RELATIONSHIP.get(
+            stu.schedule_relationship, StopScheduleRelationship.SCHEDULED
+        ),
+        assigned_stop_id=(properties.assigned_stop_id or None) if properties is not None else None,
+        pickup_type=(
+            properties.pickup_type if properties is not None and properties.HasField("pickup_type") else None
+        ),
+        drop_off_type=(
+            properties.drop_off_type if properties is not None and properties.HasField("drop_off_type") else None
+        ),
+    )
+
+
+def _trip_properties(properties: pb.TripUpdate.TripProperties) -> TripProperties:
+    return TripProperties(
+        trip_id=properties.trip_id or None,
+        start_date=properties.start_date or None,
+        start_time=properties.start_time or None,
+        shape_id=properties.shape_id or None,
+        trip_headsign=properties.trip_headsign or None,
     )
 
 

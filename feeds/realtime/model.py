@@ -52,7 +52,13 @@ class RtErrorType(enum.StrEnum):
     MISSING_TRIP_DESCRIPTOR = "missing_trip_descriptor"
     INVALID_STOP_SEQUENCE = "invalid_stop_sequence"
     NEGATIVE_HOP_TIME = "negative_hop_time"
-    UNSUPPORTED_RELATIONSHIP = "unsupported_relationship"  # e.g. DUPLICATED trips (not applied)
+    UNSUPPORTED_RELATIONSHIP = "unsupported_relationship"  # a relationship this consumer cannot apply
+    # a NEW/ADDED (or DUPLICATED's new) trip_id that is a static trip of the feed: refused, it
+    # would replace that trip's genuine update
+    TRIP_ID_CONFLICT = "trip_id_conflict"
+    # a second entity for a run already updated by an earlier entity of the same payload (the
+    # first one is kept; one entity never overwrites another's)
+    DUPLICATE_ENTITY = "duplicate_entity"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +85,22 @@ class StopTimeUpdate:
     arrival: StopTimeEvent | None = None
     departure: StopTimeEvent | None = None
     schedule_relationship: StopScheduleRelationship = StopScheduleRelationship.SCHEDULED
+    # StopTimeProperties (experimental in the spec): platform change, pickup/drop-off changes.
+    # pickup_type / drop_off_type use the GTFS numbers (0 regular, 1 none, 2 phone, 3 driver).
+    assigned_stop_id: str | None = None
+    pickup_type: int | None = None
+    drop_off_type: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TripProperties:
+    """TripUpdate.trip_properties: the new run of a DUPLICATED trip (or a NEW trip's details)."""
+
+    trip_id: str | None = None
+    start_date: str | None = None  # "YYYYMMDD"
+    start_time: str | None = None  # "HH:MM:SS"
+    shape_id: str | None = None
+    trip_headsign: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +111,7 @@ class TripUpdate:
     vehicle_id: str | None = None
     timestamp: int | None = None
     delay_s: int | None = None  # trip-level delay (experimental field in the spec)
+    trip_properties: TripProperties | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +231,9 @@ class ResolvedStopTimeUpdate:
     arrival_delay_s: int | None
     departure_delay_s: int | None
     skipped: bool = False
+    assigned_stop_id: str | None = None  # namespaced: the run calls here instead (platform change)
+    pickup_type: int | None = None  # GTFS number when the update changes it, else None
+    drop_off_type: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +253,15 @@ class ResolvedTripUpdate:
     # Scheduled first departure of the run, seconds since the service day's "noon minus 12h".
     # Identifies the run of a frequency-based trip (one trip_id, many runs); set for every trip.
     start_time_s: int | None = None
+    # REPLACEMENT: ``added_stops`` is the day's full stop list of the static trip ``trip_id``,
+    # replacing its scheduled one (its flags in ``added_stop_flags`` when given).
+    replacement: bool = False
+    # DUPLICATED: an added trip (``added=True``, its own new ``trip_id``) copied from this
+    # namespaced static trip, shifted to its new start; the original runs as scheduled.
+    duplicated_from: str | None = None
+    # Per stop of ``added_stops``: (pickup_type, drop_off_type) GTFS numbers; empty = regular.
+    added_stop_flags: tuple[tuple[int, int], ...] = ()
+    entity_id: str | None = None  # the publisher's entity id, for diagnostics
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,12 +12,15 @@ The GTFS-realtime rule, with the choices the spec leaves to consumers:
   never leaves before the arrival.
 - Predicted times that go backwards along the trip drop the whole update (``negative_hop_time``);
   a stop_time_update naming an unknown stop is dropped alone (``unknown_stop``).
+- StopTimeProperties ride along: ``assigned_stop_id`` (the run calls at that stop instead, a
+  platform change) and pickup/drop-off types, on the stop's entry (one without times when the
+  update carries nothing else).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from feeds.realtime.match.trip_index import StaticTripIndex
 from feeds.realtime.match.trip_matching import TripMatch
@@ -76,7 +79,34 @@ def propagate_stop_times(
     result = _walk_trip(schedule, placed, start, update.delay_s, index)
     if not _times_go_forward(result, schedule, error):
         return None
-    return tuple(result)
+    return _with_properties(result, placed, schedule, index, error)
+
+
+def _with_properties(
+    result: list[ResolvedStopTimeUpdate],
+    placed: dict[int, StopTimeUpdate],
+    schedule: _TripSchedule,
+    index: StaticTripIndex,
+    error: _ReportError,
+) -> tuple[ResolvedStopTimeUpdate, ...]:
+    """The predictions with each stop's StopTimeProperties (assigned stop, pickup/drop-off types);
+    a stop whose update carries only properties gets an entry without times. An assigned stop
+    unknown to the static feed is dropped alone (``unknown_stop``)."""
+    changed = {}
+    for i, stu in placed.items():
+        assigned = stu.assigned_stop_id
+        if assigned is not None and assigned not in index.stop_ids:
+            error(RtErrorType.UNKNOWN_STOP, assigned, "assigned_stop_id not in static feed")
+            assigned = None
+        if assigned is not None or stu.pickup_type is not None or stu.drop_off_type is not None:
+            changed[i] = (None if assigned is None else index.ns(assigned), stu.pickup_type, stu.drop_off_type)
+    if not changed:
+        return tuple(result)
+    by_index = {r.stop_index: r for r in result}
+    for i, (assigned, pickup, drop_off) in changed.items():
+        base = by_index.get(i) or ResolvedStopTimeUpdate(i, index.ns(schedule.stop_ids[i]), None, None, None, None)
+        by_index[i] = replace(base, assigned_stop_id=assigned, pickup_type=pickup, drop_off_type=drop_off)
+    return tuple(by_index[i] for i in sorted(by_index))
 
 
 def _place_updates(

@@ -17,7 +17,7 @@ from feeds.gtfs.service_days import parse_gtfs_date
 from feeds.realtime.match.trip_index import Frequency, StaticTripIndex, local_date
 from feeds.realtime.model import RtError, RtErrorType, TripDescriptor
 
-__all__ = ["TripMatch", "match_trip", "valid_date"]
+__all__ = ["TripMatch", "match_trip", "parse_start_time", "valid_date"]
 
 _DAY = dt.timedelta(days=1)
 _ErrorFactory = Callable[[RtErrorType, str], RtError]
@@ -84,7 +84,7 @@ def _candidate_runs(
     descriptor: TripDescriptor, index: StaticTripIndex, error: _ErrorFactory
 ) -> list[tuple[int, int]] | RtError:
     """(trip, offset_s) runs the descriptor may designate, before choosing the service day."""
-    start_s = _parse_start_time(descriptor.start_time)
+    start_s = parse_start_time(descriptor.start_time)
     trip = index.find_trip(descriptor.trip_id) if descriptor.trip_id else None
     if trip is not None:
         windows = index.frequencies.get(trip)
@@ -153,7 +153,8 @@ def _service_day_options(
     return options
 
 
-def _parse_start_time(value: str | None) -> int | None:
+def parse_start_time(value: str | None) -> int | None:
+    """GTFS-realtime "HH:MM:SS" (hours may pass 24) -> seconds, None when absent or malformed."""
     if not value:
         return None
     parts = value.strip().split(":")
