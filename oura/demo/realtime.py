@@ -29,6 +29,7 @@ import logging
 import zipfile
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -155,6 +156,18 @@ def _problem(status: int, detail: str) -> web.Response:
                              status=status, content_type="application/problem+json")
 
 
+def _unprefixed(event: InjectedEvent, timetable: NetworkTimetable) -> InjectedEvent:
+    """The event with ids the feed knows: an id copied from the OùRA API carries the feed's
+    namespace (``tcl:T1-0815``); the publisher speaks its feed's original ids."""
+    prefix = f"{event.network_id}:"
+    changes = {}
+    for name, known in (("trip_id", timetable.trip_ids), ("stop_id", timetable.stop_ids)):
+        value = getattr(event, name)
+        if value and value.startswith(prefix) and not (known == value).any() and (known == value[len(prefix):]).any():
+            changes[name] = value[len(prefix):]
+    return replace(event, **changes) if changes else event
+
+
 async def _post_event(request: web.Request) -> web.Response:
     """Inject an event; its trip or stop must exist in the network's static feed."""
     state = request.app[LIVE_STATE]
@@ -168,6 +181,7 @@ async def _post_event(request: web.Request) -> web.Response:
     except EventError as error:
         return _problem(400, str(error))
     timetable = await state.get_timetable(state.networks[event.network_id])
+    event = _unprefixed(event, timetable)
     if event.trip_id is not None and not (timetable.trip_ids == event.trip_id).any():
         return _problem(400, f"no trip {event.trip_id!r} in {event.network_id}")
     if event.stop_id is not None and not (timetable.stop_ids == event.stop_id).any():

@@ -88,8 +88,10 @@ async def test_a_delay_shifts_the_stop_times_ahead(live):
     _, before = await _updates(live)
     trip_id, update = next((t, u) for t, u in before.items()
                            if u.trip.schedule_relationship == rt.TripDescriptor.SCHEDULED and u.stop_time_update)
-    created = await live.post("/control/events", json={"network": "tcl", "kind": "delay", "trip_id": trip_id, "delay_s": 600})
-    assert created.status == 201
+    # The trip id as the OùRA API shows it (namespaced by its feed) names the same trip.
+    created = await live.post("/control/events", json={"network": "tcl", "kind": "delay", "trip_id": f"tcl:{trip_id}",
+                                                       "delay_s": 600})
+    assert created.status == 201 and (await created.json())["trip_id"] == trip_id
     _, after = await _updates(live)
     old = {s.stop_sequence: s.departure.time or s.arrival.time for s in update.stop_time_update}
     new = {s.stop_sequence: s.departure.time or s.arrival.time for s in after[trip_id].stop_time_update}
