@@ -156,7 +156,7 @@ def _check_leg(static: Network, network: Network, overlay: RealtimeOverlay, inde
         leg = LegCheck(index, leg_ref.trip_id, leg_ref.service_date, STATUS_CANCELED, sched[0], sched[1],
                        sched[0], sched[1], run.trip, day, run.board_pos, run.alight_pos)
         return leg, Problem(TRIP_CANCELED, index, f"trip {leg_ref.trip_id} is cancelled on {leg_ref.service_date}")
-    copy = _realtime_run(network, static.timetable.trip_count, overlay, run, board, alight)
+    copy = _realtime_run(network, overlay, run, board, alight)
     if copy is None:  # the realtime copy no longer calls at the boarding stop (a closed stop, a replacement)
         sched = _times(static.timetable, run.trip, day, run.board_pos, run.alight_pos)
         leg = LegCheck(index, leg_ref.trip_id, leg_ref.service_date, STATUS_SKIPPED, sched[0], sched[1],
@@ -201,8 +201,7 @@ def _added_run(network: Network, overlay: RealtimeOverlay, trip_id: str, day: in
     return None
 
 
-def _realtime_run(network: Network, static_trips: int, overlay: RealtimeOverlay, run: _Run, board: int,
-                  alight: int) -> _Run | None:
+def _realtime_run(network: Network, overlay: RealtimeOverlay, run: _Run, board: int, alight: int) -> _Run | None:
     """The run in the checked network: the static trip itself, or its realtime copy (one of its
     parts when an alert cut it: the part calling at the boarding stop), None when no copy calls
     at the boarding stop any more. Positions ignore pickup / drop-off flags (checked after)."""
@@ -210,12 +209,7 @@ def _realtime_run(network: Network, static_trips: int, overlay: RealtimeOverlay,
     copy = overlay.replaced.get((run.trip, run.day))
     if copy is None:
         return run
-    candidates = [copy]
-    source = tt.trip_source
-    if source is not None and source.size > static_trips:
-        others = np.flatnonzero(source[static_trips:] == run.trip) + static_trips
-        candidates += [int(t) for t in others.tolist() if int(t) != copy and int(t) != run.trip
-                       and tt.service_days[tt.trip_service[t], run.day]]
+    candidates = overlay.parts.get((run.trip, run.day), (copy,))
     fallback = None
     for trip in candidates:
         positions = _positions(tt, trip, board, alight, strict=False)
