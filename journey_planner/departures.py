@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .alert_index import alert_json
 from .compile import Network
 from .core import candidate_days
 from .core.timetable import NO_PICKUP
@@ -17,8 +18,10 @@ from .snapshot import Snapshot
 __all__ = ["list_departures"]
 
 
-def list_departures(snapshot: Snapshot, stop_id: str, t0: int, limit: int, realtime: bool) -> dict:
-    """The `Departures` answer: the next departures from a stop or station after POSIX ``t0``."""
+def list_departures(snapshot: Snapshot, stop_id: str, t0: int, limit: int, realtime: bool,
+                    langs: tuple[str, ...] = ()) -> dict:
+    """The `Departures` answer: the next departures from a stop or station after POSIX ``t0``, each
+    with the alerts touching it (texts in the first of ``langs`` available)."""
     use_rt = realtime and snapshot.has_realtime()
     network = snapshot.network(use_rt)
     s = network.find_stop(stop_id)
@@ -28,7 +31,8 @@ def list_departures(snapshot: Snapshot, stop_id: str, t0: int, limit: int, realt
     horizon = 6 * 3600
     days = candidate_days(tt, t0 - 3600, t0 + horizon)
     stops = network.list_station_stops(s)
-    mapper = Mapper(network, snapshot.overlay if use_rt else NO_OVERLAY, use_rt)
+    mapper = Mapper(network, snapshot.overlay if use_rt else NO_OVERLAY, use_rt,
+                    alerts=snapshot.alerts if use_rt else None, langs=langs)
     found: list[tuple[int, int, int, int, int, int]] = []  # (time, trip, day, pos, stop, sched)
     for stop in stops.tolist():
         for x in range(int(tt.stop_pattern_offsets[stop]), int(tt.stop_pattern_offsets[stop + 1])):
@@ -64,6 +68,7 @@ def list_departures(snapshot: Snapshot, stop_id: str, t0: int, limit: int, realt
             "delay_s": (rd - sd) if live else None,
             "status": mapper.status(live, rd - sd),
             "realtime": live,
+            "alerts": mapper.alerts_json(trip, stop, stop, dep, dep),
             "_t": dep,
         })
     for dep, trip, d, pos, stop in cancelled:
@@ -74,7 +79,9 @@ def list_departures(snapshot: Snapshot, stop_id: str, t0: int, limit: int, realt
             "route": _route_json(network, int(snapshot.static.trip_routes[trip])),  # same routes in both
             "headsign": str(snapshot.static.trip_headsigns[trip] or ""),
             "scheduled_departure": mapper.iso(dep, stop), "realtime_departure": None,
-            "delay_s": None, "status": "cancelled", "realtime": True, "_t": dep,
+            "delay_s": None, "status": "cancelled", "realtime": True,
+            "alerts": [alert_json(a, langs) for a in snapshot.alerts.for_leg(snapshot.static, trip, stop, stop, dep, dep)],
+            "_t": dep,
         })
     out.sort(key=lambda x: x["_t"])
     for item in out:

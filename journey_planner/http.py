@@ -13,6 +13,7 @@ from oura.http import RouteTable, json_response, path_param, query, reply, schem
 from oura.http.schemas import LATLON_PATTERN
 from oura.http.params import query_bool, query_datetime, query_int, query_latlon, query_str
 
+from .alert_index import parse_accept_language
 from .errors import TimetableNotReady
 from .schemas import COMPONENTS
 from .journey_pages import MAX_CURSOR_CHARS
@@ -25,6 +26,18 @@ __all__ = ["routes"]
 
 
 routes = RouteTable(tag="journeys", components=COMPONENTS)
+
+
+_LANG = query("lang", maxLength=35, description="BCP 47 language of alert texts (fr, en-GB...); default: the Accept-Language header. "
+                           "Fallback: the tag, its primary subtag, the untagged text, then any")
+
+
+def _langs(request: web.Request) -> tuple[str, ...]:
+    """The traveller's languages, preferred first: ``lang``, else the Accept-Language header."""
+    lang = query_str(request.query, "lang", max_length=35)
+    if lang:
+        return (lang,)
+    return parse_accept_language(request.headers.get("Accept-Language"))
 
 
 def _service(request: web.Request) -> PlannerService:
@@ -54,6 +67,7 @@ def _service(request: web.Request) -> PlannerService:
               "senior, reduced; default: the default category)"),
         query("cursor", maxLength=MAX_CURSOR_CHARS, description="the 'next' or 'previous' of an earlier answer (same "
               "from and to): the page it names replaces datetime, arrive_by and window"),
+        _LANG,
     ],
     responses={200: reply("Itineraries (the response says whether realtime was applied)", schema_ref("Journeys")),
                400: "Bad parameters, an unknown place, a coordinate with no stop within walking reach "
@@ -78,6 +92,7 @@ async def get_journeys(request: web.Request) -> web.Response:
         rider_category=query_str(params, "rider_category", max_length=64),
         cursor=query_str(params, "cursor", max_length=MAX_CURSOR_CHARS),
         walking=_walking_rules(request.app),
+        langs=_langs(request),
     )
     return json_response(await service.plan_journeys(q))
 
@@ -124,7 +139,8 @@ async def get_stops(request: web.Request) -> web.Response:
     params=[path_param("stop_id", description="namespaced stop or station id"),
             query("datetime", format="date-time", description="ISO 8601; default now"),
             query("limit", "integer", minimum=1, maximum=100, description="1-100, default 10"),
-            query("realtime", "boolean", description="default true")],
+            query("realtime", "boolean", description="default true"),
+            _LANG],
     responses={200: reply("Departures", schema_ref("Departures")), 404: "Unknown stop", 503: "Timetable still loading"},
 )
 async def get_departures(request: web.Request) -> web.Response:
@@ -134,5 +150,6 @@ async def get_departures(request: web.Request) -> web.Response:
         request.match_info["stop_id"], query_datetime(params, "datetime"),
         query_int(params, "limit", default=10, minimum=1, maximum=100),
         query_bool(params, "realtime", default=True),
+        _langs(request),
     )
     return json_response(result)

@@ -12,6 +12,20 @@ from oura.http.schemas import BOOLEAN, DATE_TIME, INTEGER, NUMBER, STRING, array
 __all__ = ["JOURNEY_COMPONENTS"]
 
 JOURNEY_COMPONENTS: dict[str, Any] = {
+    "LegAlert": object_of({
+        "id": {**STRING, "description": "namespaced alert id (feed:entity_id)"},
+        "effect": {**STRING, "description": "GTFS-realtime effect: NO_SERVICE (the planner routes around it), "
+                   "REDUCED_SERVICE, SIGNIFICANT_DELAYS, DETOUR, STOP_MOVED, ... (these only inform)"},
+        "cause": STRING,
+        "severity": STRING,
+        "header": nullable({**STRING, "description": "in the requested language (lang, else Accept-Language): the "
+                            "exact tag, its primary subtag, the untagged text, then any"}),
+        "description": nullable(STRING),
+        "url": nullable(STRING),
+        "active_periods": array_of(object_of({"start": nullable(DATE_TIME), "end": nullable(DATE_TIME)}),
+                                   description="empty: always active; a null end is open"),
+    }, description="a service alert touching the leg's trip, route, agency, mode or its boarding or alighting "
+                   "stop (or their station) while the leg runs"),
     "Itinerary": object_of({
         "id": {**STRING, "description": "stable id of what the itinerary rides (trips, service dates, boarding and "
                "alighting stops): GET /v1/itineraries/{id} re-reads it against the current realtime"},

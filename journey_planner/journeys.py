@@ -47,6 +47,7 @@ class JourneyQuery:
     rider_category: str | None = None  # price itineraries for this Fares v2 rider_category_id
     cursor: str | None = None  # a page of an earlier answer: replaces at, arrive_by and window_s
     walking: WalkingRules = WalkingRules()  # the server's rules ([planner] settings)
+    langs: tuple[str, ...] = ()  # languages of alert texts, preferred first (lang, else Accept-Language)
 
 
 def plan_journeys(service: PlannerService, snapshot: Snapshot, query: JourneyQuery) -> dict:
@@ -70,7 +71,7 @@ def plan_journeys(service: PlannerService, snapshot: Snapshot, query: JourneyQue
     reversed_tt = snapshot.reversed_timetable(use_rt)  # built before publication; depart-at uses it too
     result = plan(network.timetable, request, reversed_tt)
     mapper = Mapper(network, snapshot.overlay if use_rt else NO_OVERLAY, use_rt,
-                    service.pricing, query.rider_category)
+                    service.pricing, query.rider_category, snapshot.alerts if use_rt else None, query.langs)
     place_from = _place_json(network, query.origin, origin)
     place_to = _place_json(network, query.destination, destination)
     explanation = explain(network, request, result, reversed_tt)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from .alert_index import AlertIndex, alert_json
 from .compile import Network
 from .core import Journey, TransitLeg, WalkLeg
 from .core.timetable import NO_DROP_OFF, NO_PICKUP
@@ -47,6 +48,8 @@ class Mapper:
     realtime: bool
     pricing: JourneyPricing | None = None  # None: itineraries carry no fare
     rider_category: str | None = None  # whose price the itineraries carry (None: the default category)
+    alerts: AlertIndex | None = None  # the snapshot's alerts, attached to legs (None: legs carry none)
+    langs: tuple[str, ...] = ()  # the traveller's languages, preferred first (alert texts)
 
     def zone(self, stop: int) -> ZoneInfo:
         feed = int(self.network.stop_feed[stop]) if stop >= 0 else 0
@@ -87,7 +90,9 @@ class Mapper:
         if src == trip or src < 0:
             return rt_arr, rt_dep, rt_arr, rt_dep, int(tt.stop_time_flags[row])
         sp = int(tt.trip_pattern[src])
-        srow = int(tt.pattern_stop_time_offsets[sp]) + (src - int(tt.pattern_trip_offsets[sp])) * n_s + pos
+        n_src = int(tt.pattern_stop_offsets[sp + 1] - tt.pattern_stop_offsets[sp])  # a cut part is shorter
+        srow = (int(tt.pattern_stop_time_offsets[sp]) + (src - int(tt.pattern_trip_offsets[sp])) * n_src
+                + pos + self.overlay.part_offsets.get(trip, 0))
         return (base + int(tt.stop_time_arrival[srow]), base + int(tt.stop_time_departure[srow]),
                 rt_arr, rt_dep, int(tt.stop_time_flags[row]))
 
@@ -151,7 +156,14 @@ class Mapper:
             "wheelchair_accessible": bool(tt.trip_accessible[leg.trip]),
             "stops": stops,
             "geometry": self._geometry(leg, stops),
+            "alerts": self.alerts_json(leg.trip, leg.from_stop, leg.to_stop, leg.departure_s, leg.arrival_s),
         }
+
+    def alerts_json(self, trip: int, from_stop: int, to_stop: int, t0: int, t1: int) -> list[dict]:
+        """The `LegAlert`s of a ride (or a departure: from_stop == to_stop, t0 == t1)."""
+        if self.alerts is None:
+            return []
+        return [alert_json(a, self.langs) for a in self.alerts.for_leg(self.network, trip, from_stop, to_stop, t0, t1)]
 
     @staticmethod
     def status(live: bool, *delays_s: int) -> str:

@@ -49,6 +49,8 @@ class RealtimeOverlay:
     # (static trip, day) -> every realtime TripIdx running it, in travel order (two or more when an
     # alert cut it at a route section; `replaced` names the first)
     parts: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict)
+    # realtime TripIdx of a later part -> position of its first stop in its static trip (absent: 0)
+    part_offsets: dict[int, int] = field(default_factory=dict)
 
 
 def apply_trip_updates(static: Network, updates: Iterable[ResolvedTripUpdate]) -> tuple[Network, RealtimeOverlay]:
@@ -88,8 +90,31 @@ def apply_realtime(static: Network, updates: Iterable[ResolvedTripUpdate], alert
     overlay = RealtimeOverlay(
         canceled=frozenset(canceled), replaced=replaced, added_trips=tuple(added),
         applied=applied, errors=tuple(errors), alert_ids=alert_ids, parts=parts,
+        part_offsets=_part_offsets(static, network, parts),
     )
     return network, overlay
+
+
+def _part_offsets(static: Network, network: Network, parts: dict[tuple[int, int], tuple[int, ...]]) -> dict[int, int]:
+    """Realtime TripIdx of each cut part not starting at its static trip's first stop -> the
+    position it starts at (the mapping reads scheduled times at position + offset). Parts are in
+    travel order, so each is searched after the previous one (a loop line visits stops twice)."""
+    tt, rt = static.timetable, network.timetable
+    offsets = {}
+    for (source, _), trips in parts.items():
+        p = int(tt.trip_pattern[source])
+        stops = tt.pattern_stops[tt.pattern_stop_offsets[p]: tt.pattern_stop_offsets[p + 1]]
+        start = 0
+        for t in trips:
+            q = int(rt.trip_pattern[t])
+            part = rt.pattern_stops[rt.pattern_stop_offsets[q]: rt.pattern_stop_offsets[q + 1]]
+            for k in range(start, stops.size - part.size + 1):
+                if np.array_equal(stops[k: k + part.size], part):
+                    if k:
+                        offsets[t] = k
+                    start = k + part.size - 1
+                    break
+    return offsets
 
 
 def _changes(static: Network, updates: Iterable[ResolvedTripUpdate], errors: list[RtError]):

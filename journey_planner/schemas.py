@@ -12,8 +12,10 @@ from oura.http import schema_ref
 from oura.http.schemas import BOOLEAN, DATE, DATE_TIME, INTEGER, NUMBER, STRING, array_of, nullable, object_of
 
 from .explain import REASON_COMPONENTS
+from .itinerary_schemas import ITINERARY_COMPONENTS
 from .journey_schemas import JOURNEY_COMPONENTS
 from .stop_search import STOP_SEARCH_COMPONENTS
+from .watch_schemas import WATCH_COMPONENTS
 
 __all__ = ["COMPONENTS"]
 
@@ -79,6 +81,7 @@ _LEGS_AND_DEPARTURES: dict[str, Any] = {
         "wheelchair_accessible": BOOLEAN,
         "stops": array_of(object_of(_CALL_PROPERTIES), minItems=2),
         "geometry": schema_ref("GeoJSONLineString"),
+        "alerts": array_of(schema_ref("LegAlert"), description="service alerts of the ride (empty without realtime)"),
     }),
     "WalkLeg": object_of({
         "mode": {"const": "walk"},
@@ -106,6 +109,7 @@ _LEGS_AND_DEPARTURES: dict[str, Any] = {
             "delay_s": nullable(INTEGER),
             "status": _STATUS,
             "realtime": BOOLEAN,
+            "alerts": array_of(schema_ref("LegAlert"), description="service alerts of this departure"),
         })),
     }),
 }
@@ -113,6 +117,8 @@ _LEGS_AND_DEPARTURES: dict[str, Any] = {
 COMPONENTS: dict[str, Any] = {
     **_LEGS_AND_DEPARTURES,
     **JOURNEY_COMPONENTS,
+    **ITINERARY_COMPONENTS,
     **REASON_COMPONENTS,
     **STOP_SEARCH_COMPONENTS,
+    **WATCH_COMPONENTS,
 }

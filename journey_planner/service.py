@@ -203,10 +203,10 @@ class PlannerService:
 
     # --- departures ------------------------------------------------------------------------
     async def list_departures(self, stop_id: str, at: dt.datetime | None, limit: int = 10,
-                              realtime: bool = True) -> dict:
+                              realtime: bool = True, langs: tuple[str, ...] = ()) -> dict:
         snapshot = self.get_snapshot()
         t0 = int((at or self.clock.now()).timestamp())
-        return await run_blocking(list_departures, snapshot, stop_id, t0, limit, realtime)
+        return await run_blocking(list_departures, snapshot, stop_id, t0, limit, realtime, langs)
 
     # --- realtime sink (single writer) ----------------------------------------------------
     async def on_trip_updates(self, feed_id: str, resolved: Sequence[ResolvedTripUpdate],
