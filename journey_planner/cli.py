@@ -1,9 +1,18 @@
 """``oura plan``: the planner straight on GTFS folders or zips (a stable interface: tests and
 benchmarks drive it).
 
-    oura plan --gtfs NAME=PATH [--gtfs NAME=PATH ...] [--realtime PATH.pb ...]
+    oura plan --gtfs NAME=PATH [--gtfs NAME=PATH ...] [--realtime [NAME=]PATH.pb ...]
+              [--alerts [NAME=]PATH.pb ...] [--now ISO8601] [--realtime-report]
               [--transfer-slack SECONDS] --from ID --to ID --at ISO8601 [--arrive-by]
     oura plan --gtfs NAME=PATH --queries FILE.csv      (columns from,to,at[,arrive_by])
+
+Realtime files are bound to one loaded feed: ``--realtime NAME=PATH`` (the bare ``PATH`` form is
+kept for a single loaded feed; with several it is an error asking to name the feed).
+``--alerts NAME=PATH`` applies ServiceAlerts (NO_SERVICE closes stops, routes, trips) at the
+reference time ``--now`` (default: the first query's --at), which also picks the service day of
+updates without start_date. ``--realtime-report`` prints, on stderr, one line per rejected entity
+(feed, entity id, trip id, error type, detail) and a summary line per feed; an unreadable,
+empty, truncated or HTML realtime file is a one-line error on stderr and exit code 2.
 
 One JSON object per query on stdout, in input order:
 ``{"from", "to", "at", "elapsed_ms", "journeys": [{"departure", "arrival", "transfers", "legs":
@@ -20,26 +29,65 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from feeds.realtime.model import ResolvedTripUpdate
+from feeds.realtime.model import Alert, ResolvedTripUpdate, RtError
 
 from .compile import FeedSource, Network, load_network
 from .core import Place, PlanRequest, TransitLeg, plan
 from .places import PlaceError, StopSpatialIndex, resolve_place
-from .realtime import apply_trip_updates
+from .realtime import apply_realtime
 
 __all__ = ["register", "main", "run_plan_command"]
 
 DEFAULT_CACHE_DIR = Path("var/cache/journey_planner")
 
 
-# GTFS-RT files -> the network's resolved trip updates. Decoding and matching are feeds' work: the
-# assembly (oura.cli) hands the resolver in; without one, --realtime is refused.
-RealtimeResolver = Callable[[Network, Sequence[str]], Sequence[ResolvedTripUpdate]]
+@dataclass(frozen=True)
+class RealtimeRequest:
+    """The realtime files of one `oura plan` run, each bound to a loaded feed."""
+
+    trip_updates: tuple[tuple[str, str], ...] = ()  # (feed name, path of a TripUpdates .pb)
+    alerts: tuple[tuple[str, str], ...] = ()  # (feed name, path of a ServiceAlerts .pb)
+    now_s: int | None = None  # reference time (POSIX s)
+    now_overrides_header: bool = False  # --now given: it replaces the files' header timestamps
+
+
+@dataclass(frozen=True)
+class RealtimeFileReport:
+    """One realtime file as the resolver read it: its entities, how many it resolved, the
+    rejected ones with their reasons."""
+
+    feed: str
+    kind: str  # "trip_updates" or "alerts"
+    path: str
+    entities: int
+    resolved: int
+    rejected: tuple[RtError, ...] = ()
+
+
+@dataclass(frozen=True)
+class RealtimeInput:
+    """What the resolver made of the files: updates and namespaced alerts to apply, and a report
+    per file."""
+
+    updates: tuple[ResolvedTripUpdate, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+    files: tuple[RealtimeFileReport, ...] = ()
+
+
+class RealtimeFileError(Exception):
+    """A realtime file that cannot be used at all (unreadable, empty, truncated, HTML): one line."""
+
+
+# GTFS-RT files -> what to apply. Decoding and matching are feeds' work: the assembly (oura.cli)
+# hands the resolver in; without one, --realtime and --alerts are refused. It raises
+# RealtimeFileError for a file it cannot use.
+RealtimeResolver = Callable[[Network, RealtimeRequest], RealtimeInput]
 
 
 def register(
@@ -64,8 +112,16 @@ def register(
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gtfs", action="append", required=True, metavar="NAME=PATH",
                         help="a feed to load, namespaced NAME (repeatable)")
-    parser.add_argument("--realtime", action="append", default=[], metavar="PATH.pb",
-                        help="a GTFS-RT TripUpdates file to apply (repeatable)")
+    parser.add_argument("--realtime", action="append", default=[], metavar="[NAME=]PATH.pb",
+                        help="a GTFS-RT TripUpdates file to apply to feed NAME (repeatable; "
+                             "NAME may be left out when one feed is loaded)")
+    parser.add_argument("--alerts", action="append", default=[], metavar="[NAME=]PATH.pb",
+                        help="a GTFS-RT ServiceAlerts file of feed NAME to apply (repeatable)")
+    parser.add_argument("--now", metavar="ISO8601",
+                        help="reference time for realtime: service day of updates without "
+                             "start_date, alert periods (default: the first query's --at)")
+    parser.add_argument("--realtime-report", action="store_true",
+                        help="print applied and rejected realtime entities on stderr")
     parser.add_argument("--transfer-slack", type=int, default=120, metavar="SECONDS",
                         help="minimum change time at one stop (transfers.txt wins), default 120")
     parser.add_argument("--from", dest="origin", help="stop or station id (NAME:id) or lat,lon")
@@ -97,15 +153,63 @@ def _run_plan(args: argparse.Namespace, *_: object, resolve_realtime: RealtimeRe
     return run_plan_command(args, resolve_realtime=resolve_realtime)
 
 
+def bind_realtime_files(values: Sequence[str], feed_names: Sequence[str], flag: str) -> tuple[tuple[str, str], ...]:
+    """Each ``NAME=PATH`` (or bare ``PATH`` when one feed is loaded) as (feed name, path).
+
+    Realtime ids are the publisher's ids of one feed: applied to every loaded feed, equal trip ids
+    of two feeds would cancel the wrong trip, so a file always names its feed.
+    """
+    bound = []
+    for value in values:
+        name, sep, path = value.partition("=")
+        if sep and name in feed_names and path:
+            bound.append((name, path))
+        elif sep and name and "/" not in name and not Path(value).exists():
+            raise RealtimeFileError(f"{flag} {value}: no loaded feed named {name!r} "
+                                    f"(loaded: {', '.join(feed_names)})")
+        elif len(feed_names) == 1:
+            bound.append((feed_names[0], value))
+        else:
+            raise RealtimeFileError(f"{flag} {value}: {len(feed_names)} feeds are loaded "
+                                    f"({', '.join(feed_names)}): name the feed, {flag} NAME=PATH")
+    return tuple(bound)
+
+
 def apply_realtime_files(
-    network: Network, paths: Sequence[str], resolve_realtime: RealtimeResolver | None,
-) -> tuple[Network, int]:
-    """Apply GTFS-RT TripUpdates files (resolved by ``resolve_realtime``); returns the network and
-    the number of updates applied."""
+    network: Network, request: RealtimeRequest, resolve_realtime: RealtimeResolver | None,
+) -> tuple[Network, RealtimeInput, object]:
+    """Apply the realtime files of ``request`` (resolved by ``resolve_realtime``); returns the
+    realtime network, what the resolver made of the files and the planner's overlay."""
     if resolve_realtime is None:
-        raise SystemExit("--realtime needs GTFS-RT decoding and matching: use `oura plan`")
-    realtime, overlay = apply_trip_updates(network, list(resolve_realtime(network, paths)))
-    return realtime, overlay.applied
+        raise SystemExit("--realtime/--alerts need GTFS-RT decoding and matching: use `oura plan`")
+    realtime_input = resolve_realtime(network, request)
+    realtime, overlay = apply_realtime(network, list(realtime_input.updates), list(realtime_input.alerts),
+                                       now_s=request.now_s)
+    return realtime, realtime_input, overlay
+
+
+def format_realtime_report(realtime_input: RealtimeInput, overlay) -> list[str]:
+    """One line per rejected entity (feed, entity id, trip id, error type, detail), then a
+    summary line per file and one of what the planner applied.
+
+    Rejections are the resolver's (decoding, matching) then the planner's (applying), the latter
+    attributed to the feed of the trip's namespace.
+    """
+    rejected = [(report.feed, error) for report in realtime_input.files for error in report.rejected]
+    rejected += [((e.trip_id or "-").partition(":")[0], e) for e in overlay.errors]
+    lines = [
+        f"realtime rejected: feed={feed} entity={error.entity_id or '-'} trip={error.trip_id or '-'} "
+        f"type={error.type.value} detail={error.detail or '-'}"
+        for feed, error in rejected
+    ]
+    lines += [
+        f"realtime file: feed={r.feed} kind={r.kind} entities={r.entities} resolved={r.resolved} "
+        f"rejected={len(r.rejected)} path={r.path}"
+        for r in realtime_input.files
+    ]
+    lines.append(f"realtime applied: trip_updates={overlay.applied} alerts={len(realtime_input.alerts)} "
+                 f"rejected_by_planner={len(overlay.errors)}")
+    return lines
 
 
 def _parse_at(text: str, network: Network, origin_stop: int) -> int:
@@ -165,26 +269,67 @@ def warm_up(network: Network) -> None:
         plan(tt, PlanRequest(Place.of_stops([s]), Place.of_stops([s]), t, arrive_by=arrive_by, window_s=60))
 
 
-def run_plan_command(args: argparse.Namespace, out=None, resolve_realtime: RealtimeResolver | None = None) -> int:
+def _query_rows(args: argparse.Namespace) -> list[dict]:
+    if args.queries:
+        with args.queries.open(newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+    if not (args.origin and args.destination and args.at):
+        raise SystemExit("give --from, --to and --at, or --queries FILE.csv")
+    return [{"from": args.origin, "to": args.destination, "at": args.at,
+             "arrive_by": "1" if args.arrive_by else ""}]
+
+
+def _reference_s(args: argparse.Namespace, network: Network, rows: Sequence[dict]) -> int | None:
+    """--now, else the first query's --at (a naive time in the first feed's zone)."""
+    text = getattr(args, "now", None) or (rows[0].get("at") if rows else None)
+    if not text:
+        return None
+    try:
+        return _parse_at(text, network, -1)
+    except ValueError as error:
+        if getattr(args, "now", None):
+            raise RealtimeFileError(f"--now {text!r}: not an ISO 8601 time ({error})") from None
+        return None
+
+
+def _with_realtime(args: argparse.Namespace, network: Network, rows: Sequence[dict],
+                   resolve_realtime: RealtimeResolver | None, err) -> Network:
+    """The network with --realtime and --alerts applied (report on ``err`` if asked)."""
+    realtime_values, alert_values = getattr(args, "realtime", []), getattr(args, "alerts", [])
+    if not (realtime_values or alert_values):
+        return network
+    names = [str(name) for name in network.feed_ids]
+    request = RealtimeRequest(
+        trip_updates=bind_realtime_files(realtime_values, names, "--realtime"),
+        alerts=bind_realtime_files(alert_values, names, "--alerts"),
+        now_s=_reference_s(args, network, rows),
+        now_overrides_header=bool(getattr(args, "now", None)),
+    )
+    realtime, realtime_input, overlay = apply_realtime_files(network, request, resolve_realtime)
+    if getattr(args, "realtime_report", False):
+        for line in format_realtime_report(realtime_input, overlay):
+            print(line, file=err, flush=True)
+    return realtime
+
+
+def run_plan_command(args: argparse.Namespace, out=None, resolve_realtime: RealtimeResolver | None = None,
+                     err=None) -> int:
     out = out or sys.stdout
+    err = err or sys.stderr
     sources = _parse_sources(args.gtfs)
     network = load_network(sources, cache_dir=None if args.no_cache else args.cache_dir)
-    if args.realtime:
-        network, _ = apply_realtime_files(network, args.realtime, resolve_realtime)
+    rows = _query_rows(args)
+    try:
+        network = _with_realtime(args, network, rows, resolve_realtime, err)
+    except RealtimeFileError as error:
+        print(f"oura plan: error: {error}", file=err, flush=True)
+        return 2
     zones = [ZoneInfo(z) for z in network.timezones]
 
     def zone_of_stop(stop: int) -> ZoneInfo:
         feed = int(network.stop_feed[stop]) if stop >= 0 else 0
         return zones[network.feed_tz[feed]]
 
-    if args.queries:
-        with args.queries.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    else:
-        if not (args.origin and args.destination and args.at):
-            raise SystemExit("give --from, --to and --at, or --queries FILE.csv")
-        rows = [{"from": args.origin, "to": args.destination, "at": args.at,
-                 "arrive_by": "1" if args.arrive_by else ""}]
     spatial = StopSpatialIndex.of(network)
     tt = network.timetable
     warm_up(network)

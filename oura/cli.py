@@ -188,26 +188,56 @@ def _cmd_keys_list(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def resolve_realtime_files(network, paths: Sequence[str]) -> list:
-    """GTFS-RT TripUpdates files decoded and matched to each feed of a compiled network: what
-    `oura plan --realtime` applies (feeds decodes and matches; the planner applies)."""
+def resolve_realtime_files(network, request):
+    """`oura plan`'s realtime files decoded and matched, each against the one feed it is bound to
+    (`journey_planner.cli.RealtimeRequest` -> `RealtimeInput`): feeds decodes and matches, the
+    planner applies. A file that cannot be read or decoded raises `RealtimeFileError` (one line)."""
+    from dataclasses import replace as replaced
     from pathlib import Path
 
-    from feeds.realtime import decode_feed_message, resolve_trip_updates
+    from feeds.realtime import RtDecodeError, decode_feed_message, resolve_trip_updates
     from feeds.realtime.indexes import StaticFeedSource, TripIndexes
+    from feeds.realtime.model import namespace_alert
+    from journey_planner.cli import RealtimeFileError, RealtimeFileReport, RealtimeInput
 
+    def decoded(feed_id: str, path: str, flag: str):
+        try:
+            payload = Path(path).read_bytes()
+        except OSError as error:
+            raise RealtimeFileError(f"{flag} {path}: cannot read it ({error.strerror or error})") from None
+        try:
+            message = decode_feed_message(payload, feed_id=feed_id)
+        except RtDecodeError as error:
+            raise RealtimeFileError(f"{flag} {path}: {error.detail}") from None
+        if request.now_s is not None and (request.now_overrides_header or message.header_timestamp is None):
+            message = replaced(message, header_timestamp=request.now_s)
+        return message
+
+    feed_paths = dict(zip(network.feed_ids, network.feed_paths))
     indexes = TripIndexes()  # the one builder of trip indexes (no registry here: no adapter, agency's zone)
-    indexes.refresh(StaticFeedSource(feed_id, Path(feed_path), adapter=None, timezone=None)
-                    for feed_id, feed_path in zip(network.feed_ids, network.feed_paths))
-    resolved = []
-    for path in paths:
-        payload = Path(path).read_bytes()
-        for feed_id in network.feed_ids:
-            index = indexes.find(feed_id)
-            if index is not None:
-                updates, _errors = resolve_trip_updates(decode_feed_message(payload, feed_id=feed_id), index)
-                resolved.extend(updates)
-    return resolved
+    indexes.refresh(StaticFeedSource(feed_id, Path(feed_paths[feed_id]), adapter=None, timezone=None)
+                    for feed_id in sorted({feed for feed, _ in request.trip_updates}))
+    updates, alerts, files = [], [], []
+    for feed_id, path in request.trip_updates:
+        message = decoded(feed_id, path, "--realtime")
+        index = indexes.find(feed_id)
+        if index is None:
+            raise RealtimeFileError(f"--realtime {path}: feed {feed_id!r} could not be indexed for matching")
+        resolved, errors = resolve_trip_updates(message, index)
+        updates.extend(resolved)
+        files.append(RealtimeFileReport(feed_id, "trip_updates", path, len(message.trip_updates) + _undecoded(message),
+                                        len(resolved), (*message.errors, *errors)))
+    for feed_id, path in request.alerts:
+        message = decoded(feed_id, path, "--alerts")
+        alerts.extend(namespace_alert(feed_id, alert) for alert in message.alerts)
+        files.append(RealtimeFileReport(feed_id, "alerts", path, len(message.alerts), len(message.alerts),
+                                        message.errors))
+    return RealtimeInput(tuple(updates), tuple(alerts), tuple(files))
+
+
+def _undecoded(message) -> int:
+    """Entities dropped while decoding (a TripUpdate without trip reference): counted as entities."""
+    return sum(1 for error in message.errors if error.entity_id is not None)
 
 
 def _package_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:  # noqa: SLF001
