@@ -3,9 +3,11 @@ it is an `Issue` in a `ValidationReport`."""
 
 from __future__ import annotations
 
-from oura.errors import NotFound, ServiceUnavailable
+from oura.errors import Conflict, NotFound, ServiceUnavailable, UnprocessableEntity
 
-__all__ = ["UnknownAuthority", "UnknownNetwork", "UnknownFeedVersion", "NoRegistry", "HubsNotReady"]
+__all__ = ["UnknownAuthority", "UnknownNetwork", "UnknownFeedVersion", "NoRegistry", "HubsNotReady",
+           "InvalidDisruption", "UnknownDisruptionReference", "UnknownDisruption", "DisruptionEnded",
+           "DisruptionKeyReused", "StaticFeedNotReady"]
 
 
 class UnknownAuthority(NotFound):
@@ -36,4 +38,48 @@ class HubsNotReady(ServiceUnavailable):
     """The interchange hubs are computed after the first ingestion round; retry in a moment."""
 
     code = "hubs_not_ready"
+    retry_after_s = 10
+
+
+# --- operator disruptions (feeds.disruptions) -------------------------------------------------
+
+
+class InvalidDisruption(UnprocessableEntity):
+    """The disruption is not valid (the field named says why)."""
+
+    code = "invalid_disruption"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}", extra={"invalid_params": [{"name": field, "reason": reason}]})
+        self.field = field
+
+
+class UnknownDisruptionReference(InvalidDisruption):
+    """A stop, route or trip the disruption names is not in the served static feed."""
+
+    code = "unknown_disruption_reference"
+
+
+class UnknownDisruption(NotFound):
+    """No disruption with this id (or one of another authority)."""
+
+    code = "unknown_disruption"
+
+
+class DisruptionEnded(Conflict):
+    """This disruption has ended; it can no longer be changed."""
+
+    code = "disruption_ended"
+
+
+class DisruptionKeyReused(Conflict):
+    """This Idempotency-Key was already used by this key for a different disruption."""
+
+    code = "disruption_key_reused"
+
+
+class StaticFeedNotReady(ServiceUnavailable):
+    """The network's static feed is not indexed yet; retry in a moment."""
+
+    code = "static_feed_not_ready"
     retry_after_s = 10

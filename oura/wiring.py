@@ -24,6 +24,7 @@ from aiohttp import web
 from feeds import CurrentFeed, list_current_feeds
 from feeds.adapters import get_adapter, read_network_feed
 from feeds.authorities import Registry
+from feeds.disruptions.startup import DISRUPTION_SINK, disruptions_context
 from feeds.realtime.indexes import TripIndexes, current_feed_sources
 from feeds.realtime.startup import REALTIME_SINK, STATIC_INDEX_FINDER, realtime_context
 from feeds.scheduler import follow_versions
@@ -159,6 +160,21 @@ async def _reload_on_new_versions(app: web.Application) -> AsyncIterator[None]:
         await cancel_and_wait(task)
 
 
+async def _connect_disruptions(app: web.Application) -> AsyncIterator[None]:
+    """Operator disruptions go to the planner as alerts and trip updates (its
+    ``set_operator_disruptions``, once the planner has it), and are checked against the realtime
+    trip indexes of the served versions; feeds and the planner never import each other."""
+    setter = getattr(app[PLANNER], "set_operator_disruptions", None)
+    if setter is not None and DISRUPTION_SINK not in app:
+        app[DISRUPTION_SINK] = setter
+    context = disruptions_context(app)
+    await anext(context)
+    try:
+        yield
+    finally:
+        await anext(context, None)
+
+
 def package_contexts(config: Config, registry: Registry | None) -> list[Context]:
     """Every package's startup/shutdown generator, in dependency order (after the database);
     ``registry`` is the one loaded into ``app[REGISTRY]`` (None: no feeds are served)."""
@@ -174,4 +190,5 @@ def package_contexts(config: Config, registry: Registry | None) -> list[Context]
         make_ticketing_context(empty, authorities, TestPaymentProvider(journal=config.data_dir / "payments" / "test-provider.jsonl")),
         _connect_pricing,
         _reload_on_new_versions,
+        _connect_disruptions,  # operator disruptions -> the planner, after the serving data follows versions
     ]

@@ -1,0 +1,118 @@
+"""Acceptance of operator disruptions (issue 13) on the served demo region, over HTTP.
+
+The network's authority closes the stop where the best journey boards: the next snapshot's
+journeys neither board nor alight there; another authority's key gets 403; the closure is in the
+public GTFS-realtime alerts (parsed with gtfs-realtime-bindings); ending it restores the journey.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import pytest
+from google.transit import gtfs_realtime_pb2 as pb
+
+from feeds.authorities import load_registry
+from oura.app import create_app
+from oura.auth import create_key
+from oura.clock import FixedClock
+from oura.demo.generate import generate_region
+from oura.keys import POOL
+
+pytestmark = pytest.mark.slow
+TODAY = date(2025, 3, 5)
+QUERY_AT = "2025-03-05T07:30:00+01:00"
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory):
+    out = tmp_path_factory.mktemp("disruptions-region")
+    generate_region(out, seed=5, scale=0.1, start_date=TODAY, fmt="zip")
+    return out / "registry.toml"
+
+
+async def _wait_ready(client, timeout_s: float = 180.0) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        body = await (await client.get("/readyz")).json()
+        if body["status"] == "ready" or asyncio.get_running_loop().time() > deadline:
+            return body
+        await asyncio.sleep(0.5)
+
+
+def _stops_used(journey: dict) -> set[str]:
+    """Where a journey boards or alights (its transit legs' ends)."""
+    return {leg[end]["id"] for leg in journey["legs"] if leg["type"] == "transit" for end in ("from", "to")}
+
+
+async def _journeys(client, origin: str, destination: str) -> list[dict]:
+    response = await client.get("/v1/journeys", params={"from": origin, "to": destination, "datetime": QUERY_AT,
+                                                        "num": "5"})
+    body = await response.json()
+    assert response.status == 200, body
+    return body["journeys"]
+
+
+async def _poll(check, timeout_s: float = 5.0):  # noqa: ANN001, ANN202 - an async predicate
+    """The predicate's last value, polled until it holds or the time is up (the next snapshot)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        value = await check()
+        if value or asyncio.get_running_loop().time() > deadline:
+            return value
+        await asyncio.sleep(0.2)
+
+
+async def test_an_authority_closes_a_stop_and_lifts_it(region, app_config, make_client):
+    registry = load_registry(region)
+    owner = registry.find_network("tcl").authority_id
+    stranger = next(a.id for a in registry if a.id != owner)
+    config = replace(app_config, feeds=replace(app_config.feeds, registry=region, ingest_on_start=True, realtime=False))
+    client = await make_client(create_app(config, clock=FixedClock(datetime(2025, 3, 5, 6, 0, tzinfo=UTC))))
+    ready = await _wait_ready(client)
+    assert ready["status"] == "ready", ready
+
+    stops = (await (await client.get("/v1/stops", params={"q": "bellecour"})).json())["stops"]
+    origin = next(s["id"] for s in stops if s["id"].startswith("tcl:"))
+    stops = (await (await client.get("/v1/stops", params={"q": "part-dieu"})).json())["stops"]
+    destination = next(s["id"] for s in stops if s["id"].startswith("tcl:"))
+    before = await _journeys(client, origin, destination)
+    assert before, f"no journey from {origin} to {destination}"
+    first_leg = next(leg for leg in before[0]["legs"] if leg["type"] == "transit")
+    closed = first_leg["from"]["id"]  # where the best journey boards
+    assert closed.startswith("tcl:")
+
+    _, owner_token = await create_key(client.app[POOL], "authority", owner)
+    _, stranger_token = await create_key(client.app[POOL], "authority", stranger)
+    body = {"kind": "close_stop", "stop_id": closed, "cause": "CONSTRUCTION",
+            "period": {"start": "2025-03-05T06:00:00+01:00", "end": "2025-03-05T20:00:00+01:00"},
+            "header": {"fr": "Arrêt fermé pour travaux", "en": "Stop closed for works"}}
+    refused = await client.post("/v1/disruptions", json=body, headers={"Authorization": f"Bearer {stranger_token}"})
+    assert refused.status == 403 and (await refused.json())["code"] == "other_authority"
+    created = await client.post("/v1/disruptions", json=body, headers={"Authorization": f"Bearer {owner_token}"})
+    disruption = await created.json()
+    assert created.status == 201, disruption
+
+    async def avoids_it() -> list[dict] | None:
+        journeys = await _journeys(client, origin, destination)
+        return journeys if journeys and all(closed not in _stops_used(j) for j in journeys) else None
+
+    after = await _poll(avoids_it)
+    assert after, f"journeys still board or alight at {closed}: {[sorted(_stops_used(j)) for j in await _journeys(client, origin, destination)]}"
+
+    feed = await client.get("/v1/gtfs-rt/alerts")
+    message = pb.FeedMessage()
+    message.ParseFromString(await feed.read())
+    ours = [e for e in message.entity if e.id == disruption["alert_id"]]
+    assert ours and [s.stop_id for s in ours[0].alert.informed_entity] == [closed]
+    assert ours[0].alert.effect == pb.Alert.NO_SERVICE
+
+    ended = await client.delete(f"/v1/disruptions/{disruption['id']}", headers={"Authorization": f"Bearer {owner_token}"})
+    assert ended.status == 200
+
+    async def uses_it_again() -> bool:
+        return closed in _stops_used((await _journeys(client, origin, destination))[0])
+
+    assert await _poll(uses_it_again), "the best journey does not board at the stop again after the closure ended"
