@@ -36,8 +36,9 @@ EFFECTS = frozenset({"NO_SERVICE", "REDUCED_SERVICE", "SIGNIFICANT_DELAYS", "DET
                      "ACCESSIBILITY_ISSUE"})
 MAX_TEXT_LENGTH = 4000
 MAX_TRIPS = 1000
+MIN_YEAR, MAX_YEAR = 1971, 2199  # beyond, POSIX times and service days are no use (and overflow)
 MAX_STOP_TIMES = 300
-_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}:.{1,200}$")
+_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}:[^\x00-\x1f]{1,200}$")
 _DATE = re.compile(r"^\d{8}$")
 _HMS = re.compile(r"^(\d{1,2}):([0-5]\d):([0-5]\d)$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{0,8}(-[A-Za-z0-9]{1,8})*$")
@@ -180,6 +181,8 @@ def _datetime(value: Any, name: str) -> dt.datetime:
         raise InvalidDisruption(name, f"not an ISO 8601 date-time: {value[:40]!r}") from None
     if parsed.tzinfo is None:
         raise InvalidDisruption(name, "the date-time needs an offset (e.g. +01:00 or Z)")
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise InvalidDisruption(name, f"a year from {MIN_YEAR} to {MAX_YEAR}")
     return parsed
 
 
@@ -201,17 +204,18 @@ def _texts(body: Mapping[str, Any], name: str, *, required: bool) -> dict[str, s
         return None
     if isinstance(value, str):
         value = {"": value}
-    if not isinstance(value, Mapping) or not value:
+    if not isinstance(value, Mapping) or (required and not value):
         raise InvalidDisruption(name, "an object language -> text is required")
     for language, text in value.items():
-        if not _LANGUAGE.match(language) or not isinstance(text, str) or len(text) > MAX_TEXT_LENGTH:
+        if (not _LANGUAGE.match(language) or not isinstance(text, str) or len(text) > MAX_TEXT_LENGTH
+                or "\x00" in text):
             raise InvalidDisruption(name, f"language {language[:20]!r}: a text of at most {MAX_TEXT_LENGTH} characters")
     return dict(value)
 
 
 def _cause(body: Mapping[str, Any], default: str | None) -> str | None:
     cause = body.get("cause", default)
-    if cause is not None and cause not in CAUSES:
+    if cause is not None and (not isinstance(cause, str) or cause not in CAUSES):
         raise InvalidDisruption("cause", f"one of {', '.join(sorted(CAUSES))}")
     return cause
 
@@ -223,7 +227,8 @@ def _dates(value: Any, name: str) -> tuple[str, ...]:
         if not isinstance(date, str) or not _DATE.match(date):
             raise InvalidDisruption(name, f"not a date YYYYMMDD: {str(date)[:20]!r}")
         try:
-            dt.date(int(date[:4]), int(date[4:6]), int(date[6:]))
+            if not MIN_YEAR <= dt.date(int(date[:4]), int(date[4:6]), int(date[6:])).year <= MAX_YEAR:
+                raise ValueError(date)
         except ValueError:
             raise InvalidDisruption(name, f"not a date: {date!r}") from None
     return tuple(sorted(set(value)))
@@ -295,14 +300,14 @@ def parse_draft(body: Any) -> DisruptionDraft:
     body = _object(body)
     try:
         kind = Kind(body.get("kind"))
-    except ValueError:
+    except (ValueError, TypeError):
         raise InvalidDisruption("kind", f"one of {', '.join(k.value for k in Kind)}") from None
     spec = _spec(kind, body)
     networks = {network_of(value) for _, value in _spec_ids(kind, spec)}
     if len(networks) != 1:
         raise InvalidDisruption("body", f"every id must be of one network, not {', '.join(sorted(networks))}")
     effect = body.get("effect", DEFAULT_EFFECT[kind])
-    if effect not in EFFECTS:
+    if not isinstance(effect, str) or effect not in EFFECTS:
         raise InvalidDisruption("effect", f"one of {', '.join(sorted(EFFECTS))}")
     if kind is not Kind.REPLACEMENT_BUS and effect != "NO_SERVICE":
         raise InvalidDisruption("effect", f"a {kind.value} disruption stops service: NO_SERVICE")
@@ -332,7 +337,7 @@ def parse_patch(body: Any) -> DisruptionPatch:
     return DisruptionPatch(
         period=None if "period" not in body else parse_period(body["period"]),
         cause=_cause(body, None),
-        header_text=_texts(body, "header", required=False),
+        header_text=_texts(body, "header", required="header" in body),
         description_text=_texts(body, "description", required=False),
         url=_texts(body, "url", required=False),
     )

@@ -10,14 +10,21 @@ from oura.http.schemas import DATE_TIME, INTEGER, STRING, array_of, nullable, ob
 __all__ = ["COMPONENTS", "DISRUPTION_REQUEST", "DISRUPTION_PATCH", "DISRUPTION_LIST", "AUDIT_LIST", "FEED_MESSAGE_JSON"]
 
 _TEXTS: dict[str, Any] = {"type": "object", "additionalProperties": {"type": "string", "maxLength": 4000},
+                          "propertyNames": {"pattern": r"^[A-Za-z]{0,8}(-[A-Za-z0-9]{1,8})*$"},
                           "description": "language (BCP 47, '' for none) -> text"}
+_TEXTS_REQUIRED: dict[str, Any] = {**_TEXTS, "minProperties": 1}
+# ISO 8601 with an offset, years 1971 to 2199 (POSIX times of a service day; the parser says the same)
+_WHEN: dict[str, Any] = {**DATE_TIME, "pattern": r"^(19[7-9][0-9]|2[01][0-9][0-9])-"}
 _PERIOD_IN: dict[str, Any] = {
     "type": "object", "required": ["start"],
-    "properties": {"start": DATE_TIME, "end": nullable(DATE_TIME)},
+    "properties": {"start": _WHEN, "end": nullable(_WHEN)},
     "description": "ISO 8601 with an offset; no end: until further notice",
 }
-_ID: dict[str, Any] = {"type": "string", "minLength": 3, "maxLength": 301, "description": "namespaced '<network>:<id>'"}
-_DATES: dict[str, Any] = array_of({"type": "string", "pattern": r"^\d{8}$"}, minItems=1, maxItems=400)
+_ID: dict[str, Any] = {"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,100}:[^\u0000-\u001f]{1,200}$",
+                       "description": "namespaced '<network>:<id>'"}
+_DATES: dict[str, Any] = array_of(
+    {"type": "string", "pattern": r"^(19[7-9][0-9]|2[01][0-9][0-9])(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$"},
+    minItems=1, maxItems=400)
 _STOP_TIME: dict[str, Any] = {
     "type": "object", "required": ["stop_id"],
     "properties": {"stop_id": _ID, "arrival": STRING, "departure": STRING},
@@ -29,7 +36,7 @@ DISRUPTION_REQUEST: dict[str, Any] = {
     "properties": {
         "kind": {"type": "string", "enum": [k.value for k in Kind]},
         "period": _PERIOD_IN,
-        "header": _TEXTS, "description": _TEXTS, "url": _TEXTS,
+        "header": _TEXTS_REQUIRED, "description": _TEXTS, "url": _TEXTS,
         "cause": {"type": "string", "enum": sorted(CAUSES)},
         "effect": {"type": "string", "enum": sorted(EFFECTS),
                    "description": "NO_SERVICE for every kind but replacement_bus (default ADDITIONAL_SERVICE)"},
@@ -45,7 +52,7 @@ DISRUPTION_REQUEST: dict[str, Any] = {
 DISRUPTION_PATCH: dict[str, Any] = {
     "type": "object", "minProperties": 1, "additionalProperties": False,
     "properties": {"period": _PERIOD_IN, "cause": {"type": "string", "enum": sorted(CAUSES)},
-                   "header": _TEXTS, "description": _TEXTS, "url": _TEXTS},
+                   "header": _TEXTS_REQUIRED, "description": _TEXTS, "url": _TEXTS},
 }
 
 _DISRUPTION = object_of({

@@ -50,6 +50,9 @@ SEMANTIC_REFUSALS = {
     "set_commission_rate": ("400", "integers are written without a fraction (225, not 225.0)"),
     "post_validations": ("422", "event_ids are unique within a batch"),
     "refund_order": ("400", "integers are written without a fraction (189, not 189.0)"),
+    "create_disruption": ("422", "the ids are the served feed's, of one network; the kind says which fields it "
+                                 "needs; the end is after the start; the trips run in the period"),
+    "patch_disruption": ("422", "the end is after the start (and cancelled trips still run in the new period)"),
 }
 
 

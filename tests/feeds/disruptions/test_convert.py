@@ -164,3 +164,17 @@ def test_convert_all_skips_what_cannot_apply_and_ended_ones(indexes):
     assert result.alerts[0].informed_entities[0].stop_id == "net:C"
     assert [s[0] for s in result.skipped] == [2]
     assert Kind.CLOSE_STOP is close.kind
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"kind": "close_stop", "stop_id": "net:A", "period": {"start": "0001-01-01T00:00:00+01:00"}, "header": "x"},
+     "period.start"),
+    ({"kind": "cancel_trips", "trip_ids": ["net:T1"], "service_dates": ["00010101"], "period": period(),
+      "header": "x"}, "service_dates"),
+    ({"kind": "close_stop", "stop_id": "net:A\x00", "period": period(), "header": "x"}, "stop_id"),
+    ({"kind": "close_stop", "stop_id": "net:A", "period": period(), "header": {"fr": "a\x00b"}}, "header"),
+])
+def test_values_postgresql_or_the_calendar_cannot_hold_are_refused(body, field):
+    with pytest.raises(InvalidDisruption) as caught:
+        parse_draft(body)
+    assert caught.value.field == field
