@@ -3,13 +3,15 @@
 The network's authority closes the stop where the best journey boards: the next snapshot's
 journeys neither board nor alight there; another authority's key gets 403; the closure is in the
 public GTFS-realtime alerts (parsed with gtfs-realtime-bindings); ending it restores the journey.
+It cancels the best journey's first trip (journeys avoid it; /v1/gtfs-rt/trip-updates carries it)
+and adds a replacement bus a minute later (a journey rides it).
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from google.transit import gtfs_realtime_pb2 as pb
@@ -116,3 +118,53 @@ async def test_an_authority_closes_a_stop_and_lifts_it(region, app_config, make_
         return closed in _stops_used((await _journeys(client, origin, destination))[0])
 
     assert await _poll(uses_it_again), "the best journey does not board at the stop again after the closure ended"
+
+
+async def test_cancelled_trips_and_a_replacement_bus_reach_the_journeys(region, app_config, make_client):
+    registry = load_registry(region)
+    owner = registry.find_network("tcl").authority_id
+    config = replace(app_config, feeds=replace(app_config.feeds, registry=region, ingest_on_start=True, realtime=False))
+    client = await make_client(create_app(config, clock=FixedClock(datetime(2025, 3, 5, 6, 0, tzinfo=UTC))))
+    assert (await _wait_ready(client))["status"] == "ready"
+    stops = (await (await client.get("/v1/stops", params={"q": "bellecour"})).json())["stops"]
+    origin = next(s["id"] for s in stops if s["id"].startswith("tcl:"))
+    stops = (await (await client.get("/v1/stops", params={"q": "part-dieu"})).json())["stops"]
+    destination = next(s["id"] for s in stops if s["id"].startswith("tcl:"))
+    leg = next(leg for leg in (await _journeys(client, origin, destination))[0]["legs"] if leg["type"] == "transit")
+    trip_id, service_date = leg["trip_id"], leg["service_date"].replace("-", "")
+    _, token = await create_key(client.app[POOL], "authority", owner)
+    auth = {"Authorization": f"Bearer {token}"}
+    period = {"start": "2025-03-05T06:00:00+01:00", "end": "2025-03-05T20:00:00+01:00"}
+
+    cancel = await client.post("/v1/disruptions", headers=auth, json={
+        "kind": "cancel_trips", "trip_ids": [trip_id], "service_dates": [service_date], "period": period,
+        "header": {"fr": "Course supprimée"}})
+    assert cancel.status == 201, await cancel.json()
+
+    async def avoids_the_trip() -> bool:
+        journeys = await _journeys(client, origin, destination)
+        return bool(journeys) and all(l.get("trip_id") != trip_id for j in journeys for l in j["legs"])
+
+    assert await _poll(avoids_the_trip), f"journeys still ride the cancelled trip {trip_id}"
+    updates = await (await client.get("/v1/gtfs-rt/trip-updates", params={"format": "json"})).json()
+    assert [(e["trip_update"]["trip"]["trip_id"], e["trip_update"]["trip"]["schedule_relationship"])
+            for e in updates["entity"]] == [(trip_id, "CANCELED")]
+
+    # a replacement bus on the cancelled trip's route, leaving its boarding stop 1 min after it would have
+    bus = await client.post("/v1/disruptions", headers=auth, json={
+        "kind": "replacement_bus", "route_id": leg["route"]["id"], "period": period, "header": {"fr": "Bus relais"},
+        "stop_times": [{"stop_id": leg["from"]["id"], "departure": _plus(leg["departure"], 60)},
+                       {"stop_id": leg["to"]["id"], "arrival": _plus(leg["arrival"], 60)}]})
+    created = await bus.json()
+    assert bus.status == 201, created
+
+    async def rides_the_bus() -> bool:
+        journeys = await _journeys(client, origin, destination)
+        return any(l.get("trip_id", "").startswith(f"tcl:oura-disruption-{created['id']}-") for j in journeys
+                   for l in j["legs"])
+
+    assert await _poll(rides_the_bus), "no journey rides the replacement bus"
+
+
+def _plus(iso: str, seconds: int) -> str:
+    return (datetime.fromisoformat(iso) + timedelta(seconds=seconds)).isoformat()
