@@ -168,3 +168,31 @@ async def test_cancelled_trips_and_a_replacement_bus_reach_the_journeys(region, 
 
 def _plus(iso: str, seconds: int) -> str:
     return (datetime.fromisoformat(iso) + timedelta(seconds=seconds)).isoformat()
+
+
+async def test_a_cut_route_section_is_not_ridden_across(region, app_config, make_client):
+    registry = load_registry(region)
+    owner = registry.find_network("tcl").authority_id
+    config = replace(app_config, feeds=replace(app_config.feeds, registry=region, ingest_on_start=True, realtime=False))
+    client = await make_client(create_app(config, clock=FixedClock(datetime(2025, 3, 5, 6, 0, tzinfo=UTC))))
+    assert (await _wait_ready(client))["status"] == "ready"
+    stops = (await (await client.get("/v1/stops", params={"q": "bellecour"})).json())["stops"]
+    origin = next(s["id"] for s in stops if s["id"].startswith("tcl:"))
+    stops = (await (await client.get("/v1/stops", params={"q": "part-dieu"})).json())["stops"]
+    destination = next(s["id"] for s in stops if s["id"].startswith("tcl:"))
+    leg = next(leg for leg in (await _journeys(client, origin, destination))[0]["legs"] if leg["type"] == "transit")
+    route, ends = leg["route"]["id"], (leg["from"]["id"], leg["to"]["id"])
+    _, token = await create_key(client.app[POOL], "authority", owner)
+    created = await client.post("/v1/disruptions", headers={"Authorization": f"Bearer {token}"}, json={
+        "kind": "cut_route", "route_id": route, "from_stop_id": ends[0], "to_stop_id": ends[1],
+        "period": {"start": "2025-03-05T06:00:00+01:00", "end": "2025-03-05T20:00:00+01:00"},
+        "header": {"fr": "Ligne coupée"}})
+    assert created.status == 201, await created.json()
+
+    async def not_across() -> bool:
+        journeys = await _journeys(client, origin, destination)
+        return bool(journeys) and not any(
+            l["type"] == "transit" and l["route"]["id"] == route and (l["from"]["id"], l["to"]["id"]) == ends
+            for j in journeys for l in j["legs"])
+
+    assert await _poll(not_across), f"a journey still rides {route} from {ends[0]} to {ends[1]}"

@@ -143,3 +143,15 @@ async def test_a_new_feed_version_is_followed(service, sink, indexes):
     converted = await service.apply()
     assert converted.alerts == () and [s[0] for s in converted.skipped] == [disruption.id]
     assert len(sink.calls) == calls + 1
+
+
+async def test_a_restarted_service_hands_the_stored_disruptions_over(service, db_pool, registry, indexes):
+    disruption, _ = await service.create(AUTH_A, CLOSE_C)
+    restarted_sink = RecordingSink()
+    restarted = DisruptionService(DisruptionRepository(db_pool), registry, indexes.get, FixedClock(NOW),
+                                  sink=restarted_sink)
+    await restarted.apply()
+    assert [a.entity_id for a in restarted_sink.calls[-1][0]] == [disruption.alert_id]
+    later = DisruptionService(DisruptionRepository(db_pool), registry, indexes.get,
+                              FixedClock(NOW + dt.timedelta(hours=49)), sink=restarted_sink)
+    assert (await later.apply()).alerts == ()  # its period is over: nothing to apply
