@@ -19,6 +19,9 @@ __all__ = [
     "InvalidCursor",
     "InvalidItineraryId",
     "EmptyStation",
+    "UnknownWatch",
+    "ItineraryOver",
+    "InvalidWebhookUrl",
 ]
 
 
@@ -130,3 +133,22 @@ class EmptyStation(PlaceError):
     """The station has no platforms."""
 
     code = "empty_station"
+
+
+class UnknownWatch(NotFound):
+    """No watch with this id (never created, deleted, or expired long ago)."""
+
+    code = "unknown_watch"
+
+
+class ItineraryOver(PlannerError):
+    """The itinerary has already arrived: there is nothing left to watch."""
+
+    code = "itinerary_over"
+
+
+class InvalidWebhookUrl(InvalidParameter):
+    """The webhook URL is not https (http only to 127.0.0.1 or localhost)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("webhook_url", reason, code="invalid_webhook_url")

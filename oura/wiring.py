@@ -33,6 +33,7 @@ from journey_planner.compile import FeedSource, load_network
 from journey_planner.hubs import HubPlace
 from journey_planner.startup import PLANNER, planner_context
 from journey_planner.pricing import JourneyPricing
+from journey_planner.watch_startup import WATCHES, watches_context
 from ticketing.catalogue import FARE_FILES, build_catalogue, load_catalogue
 from ticketing.startup import TICKETING, make_ticketing_context
 from ticketing.payments import TestPaymentProvider
@@ -144,6 +145,19 @@ async def _connect_pricing(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+async def _connect_watches(app: web.Application) -> AsyncIterator[None]:
+    """Watched journeys (`journey_planner.watch_startup`): alternatives say whether the tickets on
+    the traveller's medium cover them through ticketing's public ``check_coverage`` (handed in as
+    a plain callable, once ticketing has it), so the planner never imports ticketing's service."""
+    context = watches_context(app)
+    await anext(context)
+    app[WATCHES].set_coverage(getattr(app[TICKETING], "check_coverage", None))
+    try:
+        yield
+    finally:
+        await anext(context, None)
+
+
 async def _reload_on_new_versions(app: web.Application) -> AsyncIterator[None]:
     registry = app.get(REGISTRY)
     if registry is None:  # nothing to load: an empty planner is all there is to be ready for
@@ -189,6 +203,7 @@ def package_contexts(config: Config, registry: Registry | None) -> list[Context]
         # the default provider journals its charges in the data folder: a restart never charges twice
         make_ticketing_context(empty, authorities, TestPaymentProvider(journal=config.data_dir / "payments" / "test-provider.jsonl")),
         _connect_pricing,
+        _connect_watches,  # watched journeys: re-checked after each snapshot, alternatives priced by coverage
         _reload_on_new_versions,
         _connect_disruptions,  # operator disruptions -> the planner, after the serving data follows versions
     ]

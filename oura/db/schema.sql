@@ -312,6 +312,30 @@ $$;
 CREATE TRIGGER ticketing_ledger_no_change BEFORE UPDATE OR DELETE ON ticketing_ledger
     FOR EACH ROW EXECUTE FUNCTION ticketing_ledger_append_only();
 
+-- Watched journeys (issue 13, 0010): the watch id is the capability; events are replayed to SSE
+-- clients after Last-Event-ID; expired watches are kept a while, then deleted.
+CREATE TABLE watches (
+    watch_id      text PRIMARY KEY,
+    itinerary_id  text NOT NULL,
+    medium_serial text,
+    webhook_url   text,
+    created_at    timestamptz NOT NULL,
+    expires_at    timestamptz NOT NULL,
+    status        text NOT NULL CHECK (status IN ('ok', 'broken', 'expired')),
+    reason        text[] NOT NULL DEFAULT '{}',  -- problem codes (code@leg) of the last broken event
+    last_event_id integer NOT NULL DEFAULT 0
+);
+CREATE INDEX watches_live_idx ON watches (expires_at) WHERE status <> 'expired';
+
+CREATE TABLE watch_events (
+    watch_id   text NOT NULL REFERENCES watches ON DELETE CASCADE,
+    event_id   integer NOT NULL,
+    kind       text NOT NULL CHECK (kind IN ('broken', 'restored', 'expired')),
+    data       jsonb NOT NULL,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (watch_id, event_id)
+);
+
 -- Operator disruptions (issue 13): what an authority declares (a closed stop, a cut route, cancelled
 -- trips, a replacement bus) for a period, and the audit of every change made to them.
 CREATE TABLE disruptions (
