@@ -653,9 +653,16 @@ _BUILDERS = {
 
 
 def build_feed(tt: NetworkTimetable, kind: str, *, seed: int, now: datetime,
-               events: Sequence[InjectedEvent] = ()) -> bytes:
+               events: Sequence[InjectedEvent] = (), published_at: datetime | None = None) -> bytes:
     """Serialized FeedMessage of ``kind`` ("trip-updates", "vehicle-positions", "alerts"), with the
-    injected ``events`` (of any network: those of ``tt``'s that are active at ``now`` apply)."""
+    injected ``events`` (of any network: those of ``tt``'s that are active at ``now`` apply).
+
+    ``published_at`` (later than ``now``) is the header timestamp instead of ``now``: the server
+    dates a payload changed by an injection after the one it replaces, as a publisher does (a
+    consumer takes a payload with the same header timestamp for the same data)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    return _BUILDERS[kind](tt, seed=seed, now=now.astimezone(UTC), events=tuple(events)).SerializeToString()
+    message = _BUILDERS[kind](tt, seed=seed, now=now.astimezone(UTC), events=tuple(events))
+    if published_at is not None and published_at > now:
+        message.header.timestamp = int(published_at.timestamp())
+    return message.SerializeToString()

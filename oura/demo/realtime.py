@@ -64,6 +64,20 @@ class _LiveState:
         self.messages: OrderedDict[tuple[str, str, int, str], bytes] = OrderedDict()
         self.events: dict[str, InjectedEvent] = {}
         self.event_ids = itertools.count(1)
+        self.changed_at: dict[str, datetime] = {}  # network -> when its last injection or deletion was published
+
+    def published_at(self, network_id: str, instant: datetime) -> datetime:
+        """The header timestamp of the network's payloads: the step's instant, or the last change
+        of its injected events when that is later."""
+        changed = self.changed_at.get(network_id)
+        return instant if changed is None or changed < instant else changed
+
+    def mark_changed(self, network_id: str) -> None:
+        """An event of this network was injected or deleted: its next payloads get a header
+        timestamp later than the current one (at least a second, even within the same second),
+        so a consumer never mistakes them for the payload it already has."""
+        current = int(self.published_at(network_id, self.instant()).timestamp())
+        self.changed_at[network_id] = datetime.fromtimestamp(max(int(self.clock().timestamp()), current + 1), UTC)
 
     def active_events(self, network_id: str, instant: datetime) -> tuple[InjectedEvent, ...]:
         return tuple(e for e in self.events.values() if e.network_id == network_id and e.is_active(instant))
@@ -123,17 +137,19 @@ async def _realtime(request: web.Request) -> web.StreamResponse:
     instant = state.instant()
     epoch = int(instant.timestamp())
     events = state.active_events(network.network_id, instant)
-    fingerprint = events_fingerprint(events)
+    published = state.published_at(network.network_id, instant)
+    fingerprint = f"{events_fingerprint(events)}@{int(published.timestamp())}"
     etag = _etag(network.network_id, kind, state.seed, epoch, fingerprint)
-    headers = {"ETag": etag, "Last-Modified": format_datetime(instant, usegmt=True),
+    headers = {"ETag": etag, "Last-Modified": format_datetime(published, usegmt=True),
                "Cache-Control": f"max-age={state.step_s}"}
-    if _not_modified(request, etag, instant):
+    if _not_modified(request, etag, published):
         return web.Response(status=304, headers=headers)
     key = (network.network_id, kind, epoch, fingerprint)
     body = state.messages.get(key)
     if body is None:
         timetable = await state.get_timetable(network)
-        body = await run_blocking(build_feed, timetable, kind, seed=state.seed, now=instant, events=events)
+        body = await run_blocking(build_feed, timetable, kind, seed=state.seed, now=instant, events=events,
+                                  published_at=published)
         state.messages[key] = body
         while len(state.messages) > _CACHE_SIZE:
             state.messages.popitem(last=False)
@@ -187,6 +203,7 @@ async def _post_event(request: web.Request) -> web.Response:
     if event.stop_id is not None and not (timetable.stop_ids == event.stop_id).any():
         return _problem(400, f"no stop {event.stop_id!r} in {event.network_id}")
     state.events[event.id] = event
+    state.mark_changed(event.network_id)
     log.info("injected %s event %s on %s", event.kind, event.id, event.network_id)
     return web.json_response(event.to_json(now), status=201)
 
@@ -199,8 +216,10 @@ async def _list_events(request: web.Request) -> web.Response:
 
 async def _delete_event(request: web.Request) -> web.Response:
     state = request.app[LIVE_STATE]
-    if state.events.pop(request.match_info["event_id"], None) is None:
+    event = state.events.pop(request.match_info["event_id"], None)
+    if event is None:
         return _problem(404, f"no event {request.match_info['event_id']!r}")
+    state.mark_changed(event.network_id)
     return web.Response(status=204)
 
 
