@@ -132,6 +132,35 @@ REALTIME_COMPONENTS: dict[str, Any] = {
             "received_at": DATE_TIME,
         })),
     }),
+    "RealtimeStatus": object_of({
+        "now": DATE_TIME,
+        "sources": array_of(object_of({
+            "feed_id": STRING,
+            "kind": {"enum": ["trip_updates", "alerts", "vehicle_positions"]},
+            "url": STRING,
+            "poll_s": INTEGER,
+            "last_fetch_at": nullable(DATE_TIME),
+            "last_applied_at": nullable(DATE_TIME),
+            "header_timestamp": nullable(DATE_TIME),
+            "stale": BOOLEAN,
+            "entities": object_of({
+                "total": {"type": "integer", "description": "entities of the state served"},
+                "applied": {"type": "integer", "description": "of which matched and handed to the planner"},
+                "rejected": {"type": "integer", "description": "of which refused (see recent_rejected)"},
+            }),
+            "fetches": object_of({"total": INTEGER, "not_modified": INTEGER}),
+            "error_counts": {**_COUNTS, "description": "errors since start by RtErrorType (zeros included)"},
+            "last_error": nullable(STRING),
+            "recent_rejected": array_of(object_of({
+                "at": DATE_TIME,
+                "type": {"type": "string", "description": "RtErrorType, e.g. trip_id_conflict, unknown_trip"},
+                "entity_id": nullable(STRING),
+                "trip_id": nullable(STRING),
+                "stop_id": nullable(STRING),
+                "detail": STRING,
+            }), description="the most recent rejected entities or payloads, newest first (at most 20)"),
+        })),
+    }),
     "Vehicles": object_of({
         "vehicles": array_of(object_of({
             "feed_id": STRING,

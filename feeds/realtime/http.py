@@ -1,4 +1,4 @@
-"""HTTP: active service alerts and live vehicles (public, read-only).
+"""HTTP: active service alerts, live vehicles and the realtime sources' status (public, read-only).
 
 Stop and route parameters are namespaced ids (``tcl:1234``), as everywhere in the API.
 """
@@ -11,7 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from feeds.realtime.repository import StoredAlert
-from feeds.realtime.startup import ALERT_REPOSITORY, VEHICLES
+from feeds.realtime.startup import ALERT_REPOSITORY, REALTIME_STATUS, VEHICLES
+from feeds.realtime.status import FeedStatus
 from feeds.schemas import REALTIME_COMPONENTS
 from oura.http import RouteTable, json_response, query, query_datetime, query_int, query_str, reply, schema_ref
 from oura.keys import CLOCK, CONFIG
@@ -121,3 +122,47 @@ async def list_vehicles(request: web.Request) -> web.Response:
 def _region_timezone(request: web.Request) -> str:
     config = request.app.get(CONFIG)
     return getattr(getattr(config, "region", None), "timezone", None) or "Europe/Paris"
+
+
+@routes.get(
+    "/v1/realtime/status",
+    summary="What each realtime source (feed and kind) is doing: freshness, counts, rejections",
+    params=[query("feed", maxLength=200, description="only this feed (its id, e.g. tcl)")],
+    responses={200: reply("One entry per polled source, ordered by feed and kind", schema_ref("RealtimeStatus"))},
+)
+async def realtime_status(request: web.Request) -> web.Response:
+    """Per (feed, kind): url, last fetch and last applied times, header timestamp of the served
+    state, its entity counts (entities, applied, rejected), error counts by type since start,
+    the stale flag, and the most recent rejected entities with their reasons (newest first)."""
+    feed = query_str(request.query, "feed", max_length=200)
+    statuses = [s for s in request.app[REALTIME_STATUS].list_feed_statuses() if feed is None or s.feed_id == feed]
+    return json_response({"now": request.app[CLOCK].now(), "sources": [_status_json(s) for s in statuses]})
+
+
+def _status_json(status: FeedStatus) -> dict[str, Any]:
+    return {
+        "feed_id": status.feed_id,
+        "kind": status.kind.value,
+        "url": status.url,
+        "poll_s": status.poll_s,
+        "last_fetch_at": status.last_fetch_at,
+        "last_applied_at": status.last_applied_at or status.last_success_at,
+        "header_timestamp": _posix_iso(status.header_timestamp),
+        "stale": status.stale,
+        "entities": {"total": status.entity_count, "applied": status.applied_count,
+                     "rejected": status.rejected_count},
+        "fetches": {"total": status.fetch_count, "not_modified": status.not_modified_count},
+        "error_counts": {t.value: n for t, n in status.error_counts.items()},
+        "last_error": status.last_error or None,
+        "recent_rejected": [
+            {
+                "at": r.at,
+                "type": r.error.type.value,
+                "entity_id": r.error.entity_id,
+                "trip_id": r.error.trip_id,
+                "stop_id": r.error.stop_id,
+                "detail": r.error.detail,
+            }
+            for r in status.recent_rejected
+        ],
+    }

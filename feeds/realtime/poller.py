@@ -247,7 +247,9 @@ class RealtimePoller:
         except RtDecodeError as error:
             rt_error = error.to_rt_error()
             self.status.count_errors(source.feed_id, source.kind, [rt_error])
-            log.warning("realtime %s %s rejected: %s", source.feed_id, source.kind, error.detail)
+            # one line, no traceback: a bad payload is the publisher's problem, not a bug of ours
+            log.warning("realtime %s %s payload rejected (malformed_payload): %s",
+                        source.feed_id, source.kind.value, error.detail)
             return PollOutcome("rejected", (rt_error,), detail=error.detail)
 
         raw_header = decoded.message.header_timestamp
@@ -281,6 +283,7 @@ class RealtimePoller:
             header_timestamp=raw_header,
             entity_count=_entity_count(decoded.message, source.kind),
             applied_count=len(decoded.items),
+            rejected_count=sum(1 for e in decoded.errors if e.entity_id is not None),
         )
         return PollOutcome("applied", decoded.errors, detail="re-matched: new static version" if rematch else "")
 

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 
 from feeds.realtime.status import FeedStatus
 
-__all__ = ["format_realtime_report"]
+__all__ = ["REPORTED_REJECTIONS", "format_realtime_report"]
+
+REPORTED_REJECTIONS = 5  # most recent rejected entities listed per source
 
 
 def _age(now: dt.datetime, posix_s: int | None) -> str:
@@ -39,4 +41,8 @@ def format_realtime_report(statuses: Sequence[FeedStatus], now: dt.datetime) -> 
             lines.append(f"  {s.feed_id} {s.kind.value}: {detail}")
             if s.last_error:
                 lines.append(f"    last: {s.last_error}")
+        for rejected in s.recent_rejected[:REPORTED_REJECTIONS]:
+            e = rejected.error
+            lines.append(f"    rejected: entity={e.entity_id or '-'} trip={e.trip_id or '-'} "
+                         f"type={e.type.value} detail={e.detail or '-'}")
     return "\n".join(lines)

@@ -4,19 +4,30 @@
 writer, on the event loop). Readers (`/metrics`, `oura feeds report`, `/v1/realtime/status`) take
 `list_feed_statuses()`, which returns frozen copies. Counts only ever grow, as Prometheus
 counters must; every `RtErrorType` of every known source is reported, zeros included, so that a
-dashboard can tell "no error" from "not measured".
+dashboard can tell "no error" from "not measured". The most recent rejected entities (at most
+`RECENT_REJECTED_LIMIT` per source, newest first) are kept with their reasons for diagnostics.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from feeds.realtime.model import FeedKind, RtError, RtErrorType
 
-__all__ = ["FeedStatus", "RealtimeStatus", "PrometheusCollector"]
+__all__ = ["FeedStatus", "RECENT_REJECTED_LIMIT", "RealtimeStatus", "RejectedEntity", "PrometheusCollector"]
+
+RECENT_REJECTED_LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedEntity:
+    """One entity (or payload) of a source that could not be used, when, and why."""
+
+    at: dt.datetime
+    error: RtError
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +48,9 @@ class FeedStatus:
     fetch_count: int = 0
     not_modified_count: int = 0
     error_counts: Mapping[RtErrorType, int] = field(default_factory=dict)
+    last_applied_at: dt.datetime | None = None  # same as last_success_at (kept for readers of both)
+    rejected_count: int = 0  # entities of the state currently served that could not be used
+    recent_rejected: tuple[RejectedEntity, ...] = ()  # newest first, bounded
 
     @property
     def error_total(self) -> int:
@@ -57,6 +71,8 @@ class _Mutable:
     fetch_count: int = 0
     not_modified_count: int = 0
     errors: Counter = field(default_factory=Counter)
+    rejected_count: int = 0
+    recent: deque = field(default_factory=lambda: deque(maxlen=RECENT_REJECTED_LIMIT))
 
 
 class RealtimeStatus:
@@ -71,11 +87,16 @@ class RealtimeStatus:
     def _get(self, feed_id: str, kind: FeedKind) -> _Mutable:
         return self._sources.setdefault((feed_id, kind), _Mutable(url="", poll_s=0))
 
-    def count_errors(self, feed_id: str, kind: FeedKind, errors: Iterable[RtError]) -> None:
+    def count_errors(self, feed_id: str, kind: FeedKind, errors: Iterable[RtError],
+                     at: dt.datetime | None = None) -> None:
+        """Count ``errors`` by type and keep them among the recent rejections (stamped ``at``,
+        else the source's last fetch time)."""
         source = self._get(feed_id, kind)
+        stamp = at or source.last_fetch_at or dt.datetime.fromtimestamp(0, dt.UTC)
         for error in errors:
             source.errors[error.type] += 1
             source.last_error = f"{error.type.value}: {error.detail}" if error.detail else error.type.value
+            source.recent.appendleft(RejectedEntity(stamp, error))
 
     def mark_fetched(self, feed_id: str, kind: FeedKind, at: dt.datetime, *, not_modified: bool = False) -> None:
         source = self._get(feed_id, kind)
@@ -93,12 +114,14 @@ class RealtimeStatus:
         header_timestamp: int | None,
         entity_count: int,
         applied_count: int,
+        rejected_count: int = 0,
     ) -> None:
         source = self._get(feed_id, kind)
         source.last_success_at = at
         source.header_timestamp = header_timestamp
         source.entity_count = entity_count
         source.applied_count = applied_count
+        source.rejected_count = rejected_count
         source.stale = False
 
     def mark_stale(self, feed_id: str, kind: FeedKind) -> None:
@@ -106,6 +129,7 @@ class RealtimeStatus:
         source.stale = True
         source.entity_count = 0
         source.applied_count = 0
+        source.rejected_count = 0
 
     def get_error_count(self, feed_id: str, error_type: RtErrorType, kind: FeedKind | None = None) -> int:
         return sum(
@@ -131,6 +155,9 @@ class RealtimeStatus:
                 fetch_count=source.fetch_count,
                 not_modified_count=source.not_modified_count,
                 error_counts={t: source.errors[t] for t in RtErrorType},
+                last_applied_at=source.last_success_at,
+                rejected_count=source.rejected_count,
+                recent_rejected=tuple(source.recent),
             )
             for (feed_id, kind), source in sorted(self._sources.items())
         ]
