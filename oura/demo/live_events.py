@@ -160,5 +160,9 @@ def add_event_alerts(message: rt.FeedMessage, events: Iterable[InjectedEvent], s
         alert.cause = rt.Alert.OTHER_CAUSE
         alert.effect = rt.Alert.NO_SERVICE
         _text(alert.header_text, f"Arrêt {name} fermé", f"Stop {name} closed")
-        _text(alert.description_text, f"L'arrêt {name} n'est pas desservi jusqu'à nouvel ordre.",
-              f"Stop {name} is not served until further notice.")
+        if event.until is None:
+            _text(alert.description_text, f"L'arrêt {name} n'est pas desservi jusqu'à nouvel ordre.",
+                  f"Stop {name} is not served until further notice.")
+        else:
+            _text(alert.description_text, f"L'arrêt {name} n'est pas desservi pour le moment (voir la période).",
+                  f"Stop {name} is not served for the time being (see the active period).")
