@@ -88,6 +88,15 @@ def test_a_carnet_counts_its_trips_and_its_transfer_window(catalogue):
     assert not decide_coverage(catalogue, MEDIUM, [boarded], [late]).covered
 
 
+def test_a_contract_with_areas_covers_legs_between_its_areas_only(catalogue):
+    # A TER season ticket Lyon Part-Dieu - Riom (its areas: the two stations).
+    season = contract(product="ter:monthly-pass", networks=("ter",), area_ids=("ter:lyon-part-dieu", "ter:riom"))
+    assert decide_coverage(catalogue, MEDIUM, [season], [TER]).covered
+    beyond = replace(TER, to_stop_id="ter:clermont-q1")
+    result = decide_coverage(catalogue, MEDIUM, [season], [beyond])
+    assert (result.covered, result.uncovered_legs) == (False, (0,))
+
+
 def test_a_deny_listed_card_covers_nothing(catalogue):
     stolen = replace(MEDIUM, status="stolen")
     result = decide_coverage(catalogue, stolen, [contract()], [TCL])
