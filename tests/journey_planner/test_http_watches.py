@@ -185,3 +185,36 @@ async def test_an_expired_watch_gets_its_expired_event_and_leaves_the_index(serv
         assert event["event"] == "expired"
         assert await asyncio.wait_for(stream.content.read(), timeout=30) == b"", "the stream ends after expired"
     assert (await (await client.get(f"/v1/watches/{watch['id']}")).json())["status"] == "expired"
+
+
+class _Covered:
+    def __init__(self, covered: bool) -> None:
+        self.covered = covered
+
+    def to_json(self) -> dict:
+        return {"covered": self.covered, "contracts": ["synchro:pass"] if self.covered else [],
+                "uncovered_legs": [] if self.covered else [0],
+                "extra_price": None if self.covered else {"total_minor": 150, "currency": "EUR"}}
+
+
+async def test_alternatives_say_whether_the_tickets_on_the_medium_cover_them(serve_network, chambery):
+    asked: list[tuple[str, int]] = []
+
+    async def coverage(serial, legs, at):
+        asked.append((serial, len(legs)))
+        return _Covered(len(legs) == 1)
+
+    clock = FixedClock(SERVICE_DAY)
+    client = await serve_network(chambery, clock)
+    service = client.server.app[WATCHES]
+    service.set_coverage(coverage)
+    journey, watch = await _plan_and_watch(client, chambery, clock, medium_serial="CARD-1")
+    async with client.session.get(client.make_url(watch["events_url"])) as stream:
+        await client.service.on_trip_updates("synchro", [_cancel_first_leg(journey)], clock.now())
+        event = await asyncio.wait_for(_read_event(stream.content), timeout=30)
+    alternatives = event["data"]["alternatives"]
+    assert alternatives and len(asked) == len(alternatives) and {serial for serial, _ in asked} == {"CARD-1"}
+    for alternative, (_, legs) in zip(alternatives, asked, strict=True):
+        rides = [leg for leg in alternative["itinerary"]["legs"] if leg["type"] == "transit"]
+        assert legs == len(rides), "the fare legs are the alternative's rides"
+        assert alternative["coverage"]["covered"] is (legs == 1)
