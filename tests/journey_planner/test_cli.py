@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+import pytest
 from google.transit import gtfs_realtime_pb2
 
 from journey_planner.cli import main
 from oura.cli import resolve_realtime_files
+from tests.conftest import require_shared_data
 from tests.journey_planner._data import local_ts, write_feed
 from tests.journey_planner.moduletests.test_a06_transfers_txt import BASE
 
@@ -201,3 +205,47 @@ def test_now_picks_the_service_day_of_updates_without_start_date(tmp_path, capsy
     assert code == 0 and first_journey(other) == ("08:00", "08:25", 1)  # T1 cancelled on the 5th only
     code, rows, err = run_cli_status(capsys, *base, "--at", AT, "--now", "yesterday")
     assert (code, rows) == (2, []) and "--now 'yesterday'" in err
+
+
+@pytest.mark.realdata
+def test_caltrain_payload_report_and_conformance(tmp_path, capsys):
+    """The real Caltrain TripUpdates (19 entities, all matched) through `oura plan --realtime-report`,
+    then the same payload with a NEW impostor of its first trip and a second entity for it."""
+    static = require_shared_data("caltrain-2023-rt", "ct.zip")
+    payload = require_shared_data("caltrain-2023-rt", "ct-trip-updates.pb").read_bytes()
+    message = gtfs_realtime_pb2.FeedMessage()
+    message.ParseFromString(payload)
+    first = message.entity[0].trip_update
+    origin, destination = first.stop_time_update[0].stop_id, first.stop_time_update[-1].stop_id
+    at = datetime.fromtimestamp(first.stop_time_update[0].departure.time - 300, ZoneInfo("America/Los_Angeles"))
+    query = ["--gtfs", f"ct={static}", "--from", f"ct:{origin}", "--to", f"ct:{destination}", "--at", at.isoformat(),
+             "--cache-dir", str(tmp_path / "cache"), "--realtime-report"]
+    real = tmp_path / "ct.pb"
+    real.write_bytes(payload)
+    code, [row], err = run_cli_status(capsys, *query, "--realtime", f"ct={real}")
+    assert code == 0 and row["journeys"]
+    assert f"realtime file: feed=ct kind=trip_updates entities=19 resolved=19 rejected=0 path={real}" in err
+    assert "realtime rejected:" not in err
+
+    impostor = message.entity.add(id="impostor")
+    impostor.trip_update.trip.trip_id = first.trip.trip_id
+    impostor.trip_update.trip.route_id = first.trip.route_id
+    impostor.trip_update.trip.schedule_relationship = gtfs_realtime_pb2.TripDescriptor.NEW
+    impostor.trip_update.stop_time_update.extend(first.stop_time_update)
+    again = message.entity.add(id="again")
+    again.trip_update.trip.CopyFrom(first.trip)
+    again.trip_update.trip.schedule_relationship = gtfs_realtime_pb2.TripDescriptor.CANCELED
+    tampered = tmp_path / "ct-tampered.pb"
+    tampered.write_bytes(message.SerializeToString())
+    code, [same], err = run_cli_status(capsys, *query, "--realtime", f"ct={tampered}")
+    assert code == 0 and same["journeys"] == row["journeys"]  # the genuine update still wins
+    rejected = [line.split(" detail=")[0] for line in err.splitlines() if line.startswith("realtime rejected:")]
+    assert rejected == [
+        f"realtime rejected: feed=ct entity=impostor trip={first.trip.trip_id} type=trip_id_conflict",
+        f"realtime rejected: feed=ct entity=again trip={first.trip.trip_id} type=duplicate_entity",
+    ]
+
+    truncated = tmp_path / "ct-truncated.pb"
+    truncated.write_bytes(payload[: len(payload) // 2])
+    code, rows, err = run_cli_status(capsys, *query, "--realtime", f"ct={truncated}")
+    assert (code, rows) == (2, []) and len(err.splitlines()) == 1 and "truncated or corrupt" in err
