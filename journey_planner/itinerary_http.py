@@ -7,8 +7,9 @@ from aiohttp import web
 
 from oura.concurrency import run_blocking
 from oura.http import RouteTable, json_response, path_param, query, reply, schema_ref
-from oura.http.params import query_bool, query_int
+from oura.http.params import query_bool, query_int, query_str
 
+from .alert_index import parse_accept_language
 from .errors import TimetableNotReady
 from .itineraries import MAX_ITINERARY_ID_CHARS, decode_itinerary_id
 from .refresh import check_itinerary, itinerary_check_json
@@ -32,6 +33,8 @@ MAX_MIN_TRANSFER_S = 3600
         query("realtime", "boolean", description="apply realtime (default true); false: the planned timetable"),
         query("min_transfer_s", "integer", minimum=0, maximum=MAX_MIN_TRANSFER_S,
               description="change time at a stop that sets none (default 120 s, as /v1/journeys plans)"),
+        query("lang", maxLength=35, description="BCP 47 language of the legs' alert texts; default: the "
+              "Accept-Language header, then the feed's untagged text"),
     ],
     responses={200: reply("Each leg's scheduled and expected times and status, whether every change still holds, "
                           "and why not (a trip no longer in the timetable is a trip_not_found problem, not a 404)",
@@ -49,9 +52,11 @@ async def get_itinerary(request: web.Request) -> web.Response:
     if service is None or service.holder is None:
         raise TimetableNotReady()
     snapshot: Snapshot = service.get_snapshot()
+    lang = query_str(request.query, "lang", max_length=35)
+    langs = (lang,) if lang else parse_accept_language(request.headers.get("Accept-Language"))
 
     def answer() -> dict:
         check = check_itinerary(snapshot, ref, min_transfer_s=min_transfer_s, realtime=realtime)
-        return itinerary_check_json(snapshot, ref, check)
+        return itinerary_check_json(snapshot, ref, check, langs)
 
     return json_response(await run_blocking(answer))

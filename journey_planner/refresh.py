@@ -17,6 +17,7 @@ of ``/v1/journeys``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -359,11 +360,14 @@ def _change_time(network: Network, a: int, b: int, before_trip: int, after_trip:
     return int(tt.footpath_duration_s[lo + int(found[0])]) if found.size else min_transfer_s
 
 
-def itinerary_check_json(snapshot: Snapshot, ref: ItineraryRef, check: ItineraryCheck) -> dict:
+def itinerary_check_json(snapshot: Snapshot, ref: ItineraryRef, check: ItineraryCheck,
+                         langs: Sequence[str] = ()) -> dict:
     """The ``ItineraryCheck`` answer of ``GET /v1/itineraries/{id}`` (times ISO 8601 with the
-    stop's offset; each found leg also rendered as /v1/journeys renders it, under ``leg``)."""
+    stop's offset; each found leg also rendered as /v1/journeys renders it, under ``leg``, with
+    its alerts in ``langs``, preferred first)."""
     network = snapshot.network(check.realtime)
-    mapper = Mapper(network, snapshot.overlay if check.realtime else NO_OVERLAY, check.realtime)
+    mapper = Mapper(network, snapshot.overlay if check.realtime else NO_OVERLAY, check.realtime,
+                    alerts=snapshot.alerts if check.realtime else None, langs=tuple(langs))
     legs = [_leg_json(mapper, ref.legs[leg.index], leg) for leg in check.legs]
     first = next((leg for leg in legs if leg["departure"] is not None), None)
     last = next((leg for leg in reversed(legs) if leg["arrival"] is not None), None)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feeds.realtime.model import ResolvedStopTimeUpdate, ResolvedTripUpdate
+from feeds.realtime.model import Alert, EntitySelector, ResolvedStopTimeUpdate, ResolvedTripUpdate
 from journey_planner.itineraries import ItineraryRef, LegRef, decode_itinerary_id, encode_itinerary_id
 from oura.clock import FixedClock
 from tests.openapi_check import checker_for
@@ -88,6 +88,22 @@ async def test_a_delay_breaking_the_change_then_a_cancellation(client):
     assert [(p["code"], p["leg_index"]) for p in body["problems"]] == [("trip_canceled", 1)]
     assert body["legs"][1]["status"] == body["legs"][1]["leg"]["status"] == "cancelled"
     assert body["legs"][1]["departure"] == second["departure"]  # shown at its scheduled time
+
+
+async def test_a_stop_closed_by_a_feed_alert_breaks_the_leg_boarding_there_and_shows_the_alert(client):
+    journey = await planned(client)
+    second = [leg for leg in journey["legs"] if leg["type"] == "transit"][1]
+    # the feed's alert, with the publisher's ids (the service namespaces them)
+    stop_id = second["from"]["id"].removeprefix("synchro:")
+    closure = Alert("closure", informed_entities=(EntitySelector(stop_id=stop_id),), effect="NO_SERVICE",
+                    header_text={"": "Fermé", "en": "Stop closed"})
+    await client.service.on_alerts("synchro", [closure], NOW)
+    body = await refresh(client, journey["id"], lang="en")
+    assert [(p["code"], p["leg_index"]) for p in body["problems"]] == [("boarding_stop_closed", 1)]
+    assert body["legs"][0]["status"] == "scheduled" and body["legs"][1]["status"] == "skipped"
+    assert [(a["id"], a["header"]) for a in body["legs"][1]["leg"]["alerts"]] == [("synchro:closure", "Stop closed")]
+    await client.service.on_alerts("synchro", [], NOW)  # lifted
+    assert (await refresh(client, journey["id"]))["ok"]
 
 
 async def test_a_trip_gone_from_the_timetable_is_a_problem_not_a_404(client):
