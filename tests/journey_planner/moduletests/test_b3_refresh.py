@@ -213,3 +213,27 @@ def test_frequency_trip_run_is_the_planned_one(tmp_path):
     assert check.ok and check.legs[0].status == "delayed"
     assert check.legs[0].departure_s == t0 + 300
     assert static.find_day(date(2024, 3, 4)) == check.legs[0].day
+
+
+TRANSFERS = "transfers.txt\nfrom_stop_id,to_stop_id,from_route_id,to_route_id,transfer_type,min_transfer_time\n"
+
+
+def test_transfers_txt_sets_the_change_time(tmp_path):
+    ref = ItineraryRef((LegRef("t:T1", DAY, "t:A", "t:C"), LegRef("t:U1", DAY, "t:C", "t:D")))
+    # the stop's own minimum: 6 min at C, more than the 5 the plan leaves
+    at_stop = build_network(tmp_path / "stop", FEED + TRANSFERS + "C,C,,,2,360\n")
+    check = check_itinerary(snapshot(at_stop), ref)
+    assert [(p.code, p.leg_index) for p in check.problems] == [(CONNECTION_MISSED, 1)]
+    assert "300 s left" in check.problems[0].detail and "360 s needed" in check.problems[0].detail
+    # a row naming the two routes wins over the default (here: 1 min, so a 3 min delay still holds)
+    by_route = build_network(tmp_path / "route", FEED + TRANSFERS + "C,C,R1,R2,2,60\n")
+    assert check_itinerary(snapshot(by_route, update("T1", 200)), ref).ok
+    assert not check_itinerary(snapshot(static_of(tmp_path)), ref, min_transfer_s=360).ok
+    # a forbidden change between those routes
+    forbidden = build_network(tmp_path / "forbidden", FEED + TRANSFERS + "C,C,R1,R2,3,\n")
+    check = check_itinerary(snapshot(forbidden), ref)
+    assert [p.code for p in check.problems] == [CONNECTION_MISSED] and "not allowed" in check.problems[0].detail
+
+
+def static_of(tmp_path):
+    return build_network(tmp_path / "plain", FEED)
