@@ -297,9 +297,8 @@ def _stops_after(tt, trip: int, board_pos: int, base: int) -> tuple[tuple[int, .
     row0 = _row(tt, trip, 0)
     positions = np.arange(board_pos + 1, s1 - s0)
     keep = positions[(tt.stop_time_flags[row0 + positions] & NO_DROP_OFF) == 0]
-    stops = tuple(int(s) for s in tt.pattern_stops[s0 + keep].tolist())
-    arrivals = tuple(int(base + a) for a in tt.stop_time_arrival[row0 + keep].tolist())
-    return stops, arrivals
+    arrivals = tt.stop_time_arrival[row0 + keep].astype(np.int64) + base
+    return tuple(tt.pattern_stops[s0 + keep].tolist()), tuple(arrivals.tolist())
 
 
 def _closed_end_problem(network: Network, leg_ref: LegRef, leg: LegCheck, copy: _Run) -> Problem | None:
