@@ -16,10 +16,12 @@ _PROBLEM = object_of({"code": {**STRING, "description": "trip_canceled, trip_not
                       "leg_index": INTEGER, "detail": STRING})
 
 WATCH_REQUEST: dict[str, Any] = object_of({
-    "itinerary_id": {**STRING, "maxLength": 4000, "description": "the id of a journey of /v1/journeys"},
-    "medium_serial": {**STRING, "maxLength": 64, "description": "the traveller's card or wallet serial: each "
+    "itinerary_id": {**STRING, "minLength": 4, "maxLength": 4000, "pattern": "^i1\\.[A-Za-z0-9_-]+$",
+                     "description": "the id of a journey of /v1/journeys"},
+    "medium_serial": {**STRING, "minLength": 1, "maxLength": 64, "description": "the traveller's card or wallet serial: each "
                       "alternative then says whether the tickets on it cover it"},
-    "webhook_url": {**STRING, "maxLength": 2000, "format": "uri", "description": "events are also POSTed here "
+    "webhook_url": {**STRING, "maxLength": 2000, "format": "uri", "pattern": "^https?://",
+                    "description": "events are also POSTed here "
                     "(https; http only to 127.0.0.1 or localhost)"},
 }, optional=("medium_serial", "webhook_url"))
 
