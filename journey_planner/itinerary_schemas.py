@@ -14,7 +14,7 @@ __all__ = ["ITINERARY_COMPONENTS"]
 
 _PROBLEM_CODES = ["trip_canceled", "trip_not_found", "boarding_stop_closed", "alighting_stop_closed",
                   "connection_missed"]
-_LEG_STATUS = ["scheduled", "on_time", "delayed", "early", "cancelled", "skipped", "not_found"]
+_LEG_STATUS = ["scheduled", "on_time", "delayed", "early", "added", "cancelled", "skipped", "not_found"]
 
 ITINERARY_COMPONENTS: dict[str, Any] = {
     "ItineraryCheck": object_of({
@@ -37,7 +37,7 @@ ITINERARY_COMPONENTS: dict[str, Any] = {
         "board_stop_id": STRING,
         "alight_stop_id": STRING,
         "status": {"type": "string", "enum": _LEG_STATUS, "description": "scheduled (no realtime for the "
-                   "trip), on_time, delayed, early (as legs of /v1/journeys), cancelled, skipped (the boarding "
+                   "trip), on_time, delayed, early, added (as legs of /v1/journeys), cancelled, skipped (the boarding "
                    "or alighting stop is no longer served), not_found (the timetable no longer has the trip)"},
         "scheduled_departure": nullable(DATE_TIME),
         "scheduled_arrival": nullable(DATE_TIME),

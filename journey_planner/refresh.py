@@ -47,6 +47,7 @@ CONNECTION_MISSED = "connection_missed"  # less than the change time between thi
 STATUS_CANCELED = "cancelled"  # spelled as the legs and departures of the API spell it
 STATUS_SKIPPED = "skipped"  # the boarding or alighting stop is skipped / closed
 STATUS_NOT_FOUND = "not_found"
+STATUS_ADDED = "added"  # a trip the realtime feed added (no schedule)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class LegCheck:
     index: int
     trip_id: str
     service_date: str  # YYYYMMDD
-    status: str  # scheduled, on_time, delayed, early, cancelled, skipped, not_found
+    status: str  # scheduled, on_time, delayed, early, added, cancelled, skipped, not_found
     departure_s: int | None
     arrival_s: int | None
     scheduled_departure_s: int | None
@@ -281,6 +282,8 @@ def _leg_of(network: Network, index: int, leg_ref: LegRef, copy: _Run, run: _Run
         arrival, closed = sched_arr, True
     if closed:
         status = STATUS_SKIPPED
+    elif static is None:
+        status = STATUS_ADDED
     elif sched_dep is None or sched_arr is None or arrival is None:
         status = Mapper.status(live, 0, 0)
     else:

@@ -237,3 +237,19 @@ def test_transfers_txt_sets_the_change_time(tmp_path):
 
 def static_of(tmp_path):
     return build_network(tmp_path / "plain", FEED)
+
+
+def test_a_journey_on_an_added_trip_reads_back_while_the_trip_runs(static):
+    t = local_ts("2024-03-04 09:10")
+    extra = ResolvedTripUpdate("t", "t:X1", DAY, False, True, (), route_id="t:R2",
+                               added_stops=(("t:C", t, t), ("t:D", t + 600, t + 600)))
+    snap = snapshot(static, extra)
+    result = plan(snap.realtime.timetable, PlanRequest(place(static, "C"), place(static, "D"),
+                                                       local_ts("2024-03-04 09:05")))
+    ref = decode_itinerary_id(encode_itinerary_id(itinerary_ref(snap.realtime, result.journeys[0])))
+    assert ref.legs[0].trip_id == "t:X1" and ref.legs[0].board_time_s is None
+    check = check_itinerary(snap, ref)
+    assert check.ok and check.legs[0].status == "added" and check.legs[0].departure_s == t
+    assert check.legs[0].scheduled_departure_s is None
+    # the next feed no longer carries it: gone
+    assert [p.code for p in check_itinerary(snapshot(static, update("T1", 60)), ref).problems] == [TRIP_NOT_FOUND]
