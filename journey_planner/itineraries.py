@@ -21,6 +21,8 @@ import json
 import zlib
 from dataclasses import dataclass
 
+import numpy as np
+
 from .compile import Network
 from .core import Journey, TransitLeg
 from .errors import InvalidItineraryId
@@ -77,7 +79,14 @@ def _board_time_s(network: Network, leg: TransitLeg) -> int | None:
         return None
     p = int(tt.trip_pattern[trip])
     n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
-    row = int(tt.pattern_stop_time_offsets[p]) + (trip - int(tt.pattern_trip_offsets[p])) * n_s + leg.board_pos
+    pos = leg.board_pos
+    if trip != leg.trip:  # a realtime copy (a cut part, a replacement): its positions may differ
+        stops = tt.pattern_stops[int(tt.pattern_stop_offsets[p]):int(tt.pattern_stop_offsets[p + 1])]
+        found = np.flatnonzero(stops == leg.from_stop)
+        if found.size == 0:
+            return None
+        pos = int(found[0])
+    row = int(tt.pattern_stop_time_offsets[p]) + (trip - int(tt.pattern_trip_offsets[p])) * n_s + pos
     return int(tt.stop_time_departure[row])
 
 

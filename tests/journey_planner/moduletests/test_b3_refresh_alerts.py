@@ -3,11 +3,12 @@ stop, a route section cutting the trip, a closed route), applied with `apply_rea
 and its alerts are those of the b1 tests: R1 T1 A 08:00 - B - C - D - E 08:40."""
 
 from feeds.realtime.model import EntitySelector
-from journey_planner.itineraries import ItineraryRef, LegRef
+from journey_planner.core import PlanRequest, plan
+from journey_planner.itineraries import ItineraryRef, LegRef, decode_itinerary_id, encode_itinerary_id, itinerary_ref
 from journey_planner.realtime import apply_realtime
 from journey_planner.refresh import ALIGHTING_STOP_CLOSED, BOARDING_STOP_CLOSED, TRIP_CANCELED, check_itinerary
 from journey_planner.snapshot import Snapshot
-from tests.journey_planner._data import build_network, local_ts
+from tests.journey_planner._data import build_network, local_ts, place
 from tests.journey_planner.moduletests.test_b1_alerts_routing import FEED, no_service
 
 
@@ -50,3 +51,14 @@ def test_a_closed_route_cancels_the_leg(tmp_path):
     snap = with_alerts(static, no_service(EntitySelector(route_id="t:R1")))
     assert codes(snap, "A", "E") == [(TRIP_CANCELED, 0)]
     assert check_itinerary(snap, ItineraryRef((LegRef("t:T1", "20240304", "t:A", "t:E"),)), realtime=False).ok
+
+
+def test_a_journey_planned_on_the_later_part_of_a_cut_run_reads_back(tmp_path):
+    static = build_network(tmp_path, FEED)
+    snap = with_alerts(static, no_service(*(EntitySelector(route_id="t:R1", stop_id=f"t:{s}") for s in "BCD")))
+    result = plan(snap.realtime.timetable, PlanRequest(place(static, "D"), place(static, "E"),
+                                                       local_ts("2024-03-04 08:25")))
+    ref = decode_itinerary_id(encode_itinerary_id(itinerary_ref(snap.realtime, result.journeys[0])))
+    assert ref.legs[0].trip_id == "t:T1" and ref.legs[0].board_time_s == 8 * 3600 + 30 * 60  # D's time, not A's
+    check = check_itinerary(snap, ref)
+    assert check.ok and check.legs[0].departure_s == local_ts("2024-03-04 08:30")
