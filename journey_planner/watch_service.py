@@ -261,13 +261,17 @@ class WatchService:
 
     async def handle_snapshots(self, previous: Snapshot | None, published: Snapshot) -> list[Transition]:
         """Re-check the watches ``published`` changed, and send the events of those that broke or
-        were restored; returns the transitions."""
+        were restored; returns the transitions. The first publication of this process (previous
+        None, after a restart) restores nothing: its realtime data may simply not have arrived yet,
+        and a traveller told "restored" then "broken" again is worse off than one told nothing."""
         changes = diff_snapshots(previous, published)
         affected = self.index.list_affected(changes)
         self.stats.snapshots += 1
         if not affected:
             return []
         transitions, checked = await run_blocking(recheck, published, affected)
+        if previous is None:
+            transitions = [t for t in transitions if t.kind != RESTORED]
         self.stats.checked += checked
         now = self.clock.now()
         broken = [t for t in transitions if t.kind == BROKEN]

@@ -105,7 +105,11 @@ async def test_a_cancelled_leg_gives_a_broken_event_with_alternatives_and_the_wa
     body = await found.json()
     # the restarted planner has no trip update yet: the check reads ok, the state waits for the next snapshot
     assert body["status"] == "broken" and body["last_event_id"] == 1 and body["itinerary_id"] == journey["id"]
-    assert again.server.app[WATCHES].index.find(watch["id"]) is not None, "loaded back into the index"
+    restarted = again.server.app[WATCHES]
+    assert restarted.index.find(watch["id"]) is not None, "loaded back into the index"
+    assert await restarted.handle_snapshots(None, again.service.get_snapshot()) == [], \
+        "the first snapshot after a restart (no trip update yet) does not restore the watch"
+    assert (await (await again.get(f"/v1/watches/{watch['id']}")).json())["status"] == "broken"
     async with again.session.get(again.make_url(watch["events_url"]), headers={"Last-Event-ID": "0"}) as stream:
         replayed = await asyncio.wait_for(_read_event(stream.content), timeout=30)
     assert replayed["id"] == "1" and replayed["data"] == data, "Last-Event-ID replays the stored event"
