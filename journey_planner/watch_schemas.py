@@ -18,8 +18,9 @@ _PROBLEM = object_of({"code": {**STRING, "description": "trip_canceled, trip_not
 WATCH_REQUEST: dict[str, Any] = object_of({
     "itinerary_id": {**STRING, "minLength": 4, "maxLength": 4000, "pattern": "^i1\\.[A-Za-z0-9_-]+$",
                      "description": "the id of a journey of /v1/journeys"},
-    "medium_serial": {**STRING, "minLength": 1, "maxLength": 64, "description": "the traveller's card or wallet serial: each "
-                      "alternative then says whether the tickets on it cover it"},
+    "medium_serial": {**STRING, "minLength": 1, "maxLength": 64,
+                      "description": "the traveller's card or wallet serial: each alternative then says whether "
+                      "the tickets on it cover it"},
     "webhook_url": {**STRING, "maxLength": 2000, "format": "uri", "pattern": "^https?://",
                     "description": "events are also POSTed here "
                     "(https; http only to 127.0.0.1 or localhost)"},
@@ -54,7 +55,8 @@ WATCH_COMPONENTS: dict[str, Any] = {
         })),
         "alternatives": array_of(object_of({
             "itinerary": schema_ref("Itinerary"),
-            "coverage": nullable({"type": "object", "required": ["covered", "contracts", "uncovered_legs", "extra_price"],
+            "coverage": nullable({"type": "object",
+                                  "required": ["covered", "contracts", "uncovered_legs", "extra_price"],
                                   "description": "whether the tickets on the medium cover it, else the extra price"}),
         }), maxItems=3),
     }, optional=("snapshot_version",), description="the data: line of an SSE event, also the webhook's body"),

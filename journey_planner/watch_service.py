@@ -290,7 +290,7 @@ class WatchService:
             if transition.kind == BROKEN:
                 position, alternatives = planned[watch.id]
                 data["position"] = position
-                data["alternatives"] = await self._with_coverage(watch, alternatives, now)
+                data["alternatives"] = await self._with_coverage(watch, published.network(True), alternatives, now)
                 self.stats.broken += 1
             else:
                 self.stats.restored += 1
@@ -317,10 +317,10 @@ class WatchService:
             out[watch.id] = (position.to_json(network), searches[key])
         return out
 
-    async def _with_coverage(self, watch: Watch, alternatives: list[tuple[Journey, dict]],
+    async def _with_coverage(self, watch: Watch, network, alternatives: list[tuple[Journey, dict]],
                              now: dt.datetime) -> list[dict]:
-        """Each alternative with whether the medium's tickets cover it (null without a serial)."""
-        network = self._snapshot().network(True)
+        """Each alternative with whether the medium's tickets cover it (null without a serial);
+        ``network`` is the one the alternatives were planned on (their indices are its own)."""
         out = []
         for journey, itinerary in alternatives:
             coverage = None
