@@ -129,12 +129,12 @@ async def get_watch_events(request: web.Request) -> web.StreamResponse:
     service = _service(request)
     watch_id = request.match_info["watch_id"]
     last = request.headers.get("Last-Event-ID", "0").strip() or "0"
-    if not last.isdigit() or len(last) > 9:
+    if not (last.isascii() and last.isdigit() and len(last) <= 9):
         raise InvalidParameter("Last-Event-ID", "must be an event id")
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+                                           "X-Accel-Buffering": "no"})
     replay, queue, over = await service.subscribe(watch_id, int(last))
     try:
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-                                               "X-Accel-Buffering": "no"})
         await response.prepare(request)
         sent = int(last)
         for event in replay:
@@ -153,6 +153,8 @@ async def get_watch_events(request: web.Request) -> web.StreamResponse:
                 sent = event.event_id
             over = event.kind == "expired"
         await response.write_eof()
+        return response
+    except ConnectionResetError:  # the client went away (noticed at the next write): nothing to answer
         return response
     finally:
         service.unsubscribe(watch_id, queue)

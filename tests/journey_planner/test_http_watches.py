@@ -222,3 +222,14 @@ async def test_alternatives_say_whether_the_tickets_on_the_medium_cover_them(ser
         rides = [leg for leg in alternative["itinerary"]["legs"] if leg["type"] == "transit"]
         assert legs == len(rides), "the fare legs are the alternative's rides"
         assert alternative["coverage"]["covered"] is (legs == 1)
+
+
+async def test_events_of_an_unknown_watch_or_with_a_bad_last_event_id_are_problems(serve_network, chambery):
+    clock = FixedClock(SERVICE_DAY)
+    client = await serve_network(chambery, clock)
+    unknown = await client.get("/v1/watches/nope/events")
+    assert unknown.status == 404 and (await unknown.json())["code"] == "unknown_watch"
+    _, watch = await _plan_and_watch(client, chambery, clock)
+    for bad in ("x", "²", "1234567890"):
+        answer = await client.get(watch["events_url"], headers={"Last-Event-ID": bad})
+        assert answer.status == 400, bad
