@@ -1,8 +1,9 @@
 -- SQL of watched journeys (journey_planner.watch_service); asyncpg placeholders.
 
 -- name: insert_watch
-INSERT INTO watches (watch_id, itinerary_id, medium_serial, webhook_url, created_at, expires_at, status)
-VALUES ($1, $2, $3, $4, $5, $6, 'ok');
+-- A new watch: ok, or already broken when its itinerary does not hold at creation (no event then).
+INSERT INTO watches (watch_id, itinerary_id, medium_serial, webhook_url, created_at, expires_at, status, reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
 
 -- name: list_live_watches
 -- The watches to load into the index at start-up (not expired yet, by status).

@@ -121,6 +121,7 @@ class WatchService:
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _background: set[asyncio.Task] = field(default_factory=set)
     _stopped: bool = False
+    _emit_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def set_coverage(self, coverage: TicketCoverage | None) -> None:
         """Check alternatives against the tickets held on the watch's medium with this."""
@@ -165,10 +166,7 @@ class WatchService:
             watch.status, watch.reason = BROKEN, reason_of(check)
         async with self.pool.acquire() as conn:
             await conn.execute(_q("insert_watch"), watch.id, itinerary_id, medium_serial, webhook_url, now,
-                               expires_at)
-            if not check.ok:
-                await conn.execute("UPDATE watches SET status = $2, reason = $3 WHERE watch_id = $1",
-                                   watch.id, watch.status, list(watch.reason))
+                               expires_at, watch.status, list(watch.reason))
         self.index.add(watch)
         return self._watch_json(watch, snapshot, check)
 
@@ -336,14 +334,15 @@ class WatchService:
     # --- events ---------------------------------------------------------------------------------
     async def _emit(self, watch: Watch, kind: str, reason: tuple[str, ...], data: dict) -> WatchEvent:
         """Record the event (its id: the watch's next) and the watch's state, then send it."""
-        event_id = watch.last_event_id + 1
-        status = {BROKEN: BROKEN, RESTORED: "ok", EXPIRED: EXPIRED}[kind]
-        data = {"event": kind, "event_id": event_id, **data}
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        async with self.pool.acquire() as conn:
-            await conn.execute(_q("record_event"), watch.id, event_id, status, list(reason), kind, data,
-                               self.clock.now())
-        watch.last_event_id, watch.status, watch.reason = event_id, status, reason if kind == BROKEN else ()
+        async with self._emit_lock:  # the re-check and expiry tasks: one event id each
+            event_id = watch.last_event_id + 1
+            status = {BROKEN: BROKEN, RESTORED: "ok", EXPIRED: EXPIRED}[kind]
+            data = {"event": kind, "event_id": event_id, **data}
+            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            async with self.pool.acquire() as conn:
+                await conn.execute(_q("record_event"), watch.id, event_id, status, list(reason), kind, data,
+                                   self.clock.now())
+            watch.last_event_id, watch.status, watch.reason = event_id, status, reason if kind == BROKEN else ()
         event = WatchEvent(watch.id, event_id, kind, text)
         for queue in list(self._subscribers.get(watch.id, ())):
             queue.put_nowait(event)
