@@ -211,3 +211,12 @@ def test_expired_watches_leave_the_index(static):
     assert [w.id for w in index.pop_expired(w1.expires_at)] == ["w1"]
     assert index.find("w1") is None and index.by_run.get(("t:T1", DAY)) == {"w2"}
     assert index.pop_expired(w1.expires_at) == []
+
+
+def test_a_canceled_trip_never_came_so_the_traveller_still_waits_at_its_boarding_stop(static):
+    snapshot = _snapshot(static, [_cancel("T1")])
+    network = snapshot.network(True)
+    check = run_check(snapshot, ITINERARY)
+    position = locate(network, ITINERARY, check, local_ts("2024-03-04 08:05"))  # T1 would be on its way
+    assert (position.kind, position.leg_index) == ("waiting", 0)
+    assert [str(network.stop_ids[s]) for s in position.stops] == ["t:A"]
