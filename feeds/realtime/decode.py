@@ -92,6 +92,15 @@ def _posix_s(holder: object, name: str) -> int | None:
     return value if 0 <= value < _MAX_POSIX_S else None
 
 
+def _text(value: str | bytes) -> str | None:
+    """A protobuf string field as text, None when empty. A string holding invalid UTF-8 comes back
+    as bytes from the parser; it is read with replacement characters (an id so damaged matches
+    nothing and is counted as such, instead of crashing matching)."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return value or None
+
+
 def decode_feed_message(payload: bytes, *, feed_id: str | None = None) -> FeedMessage:
     """Decode one GTFS-realtime payload, or raise `RtDecodeError` saying why it is unusable."""
     if not payload:
@@ -131,13 +140,13 @@ def _convert(message: pb.FeedMessage) -> FeedMessage:
         if entity.is_deleted:
             continue  # only meaningful for DIFFERENTIAL feeds, which carry no state here
         if entity.HasField("trip_update"):
-            update = _trip_update(entity.id, entity.trip_update, errors)
+            update = _trip_update(_text(entity.id) or "", entity.trip_update, errors)
             if update is not None:
                 trip_updates.append(update)
         if entity.HasField("vehicle"):
-            vehicles.append(_vehicle_position(entity.id, entity.vehicle))
+            vehicles.append(_vehicle_position(_text(entity.id) or "", entity.vehicle))
         if entity.HasField("alert"):
-            alerts.append(_alert(entity.id, entity.alert))
+            alerts.append(_alert(_text(entity.id) or "", entity.alert))
     present = [
         kind
         for kind, items in (
@@ -150,7 +159,7 @@ def _convert(message: pb.FeedMessage) -> FeedMessage:
     return FeedMessage(
         kind=present[0] if len(present) == 1 else None,
         header_timestamp=_posix_s(header, "timestamp"),
-        gtfs_realtime_version=header.gtfs_realtime_version,
+        gtfs_realtime_version=_text(header.gtfs_realtime_version) or "",
         incrementality=_INCREMENTALITY.get(header.incrementality, "FULL_DATASET"),
         trip_updates=tuple(trip_updates),
         alerts=tuple(alerts),
@@ -161,11 +170,11 @@ def _convert(message: pb.FeedMessage) -> FeedMessage:
 
 def _trip_descriptor(trip: pb.TripDescriptor) -> TripDescriptor:
     return TripDescriptor(
-        trip_id=trip.trip_id or None,
-        route_id=trip.route_id or None,
+        trip_id=_text(trip.trip_id),
+        route_id=_text(trip.route_id),
         direction_id=trip.direction_id if trip.HasField("direction_id") else None,
-        start_time=trip.start_time or None,
-        start_date=trip.start_date or None,
+        start_time=_text(trip.start_time),
+        start_date=_text(trip.start_date),
         schedule_relationship=_TRIP_RELATIONSHIP.get(
             trip.schedule_relationship, TripScheduleRelationship.SCHEDULED
         ),
@@ -196,7 +205,7 @@ def _trip_update(entity_id: str, update: pb.TripUpdate, errors: list[RtError]) -
         entity_id=entity_id,
         trip=_trip_descriptor(trip),
         stop_time_updates=stop_time_updates,
-        vehicle_id=(update.vehicle.id or None) if update.HasField("vehicle") else None,
+        vehicle_id=_text(update.vehicle.id) if update.HasField("vehicle") else None,
         timestamp=_posix_s(update, "timestamp"),
         delay_s=update.delay if update.HasField("delay") else None,
         trip_properties=_trip_properties(update.trip_properties) if update.HasField("trip_properties") else None,
@@ -209,13 +218,13 @@ def _stop_time_update(stu: pb.TripUpdate.StopTimeUpdate) -> StopTimeUpdate:
     properties = stu.stop_time_properties if stu.HasField("stop_time_properties") else None
     return StopTimeUpdate(
         stop_sequence=stu.stop_sequence if stu.HasField("stop_sequence") else None,
-        stop_id=stu.stop_id or None,
+        stop_id=_text(stu.stop_id),
         arrival=_event(stu.arrival) if stu.HasField("arrival") else None,
         departure=_event(stu.departure) if stu.HasField("departure") else None,
         schedule_relationship=_STOP_RELATIONSHIP.get(
             stu.schedule_relationship, StopScheduleRelationship.SCHEDULED
         ),
-        assigned_stop_id=(properties.assigned_stop_id or None) if properties is not None else None,
+        assigned_stop_id=_text(properties.assigned_stop_id) if properties is not None else None,
         pickup_type=(
             properties.pickup_type if properties is not None and properties.HasField("pickup_type") else None
         ),
@@ -227,16 +236,16 @@ def _stop_time_update(stu: pb.TripUpdate.StopTimeUpdate) -> StopTimeUpdate:
 
 def _trip_properties(properties: pb.TripUpdate.TripProperties) -> TripProperties:
     return TripProperties(
-        trip_id=properties.trip_id or None,
-        start_date=properties.start_date or None,
-        start_time=properties.start_time or None,
-        shape_id=properties.shape_id or None,
-        trip_headsign=properties.trip_headsign or None,
+        trip_id=_text(properties.trip_id),
+        start_date=_text(properties.start_date),
+        start_time=_text(properties.start_time),
+        shape_id=_text(properties.shape_id),
+        trip_headsign=_text(properties.trip_headsign),
     )
 
 
 def _translations(text: pb.TranslatedString) -> dict[str, str]:
-    return {t.language or "": t.text for t in text.translation}
+    return {_text(t.language) or "": _text(t.text) or "" for t in text.translation}
 
 
 def _alert(entity_id: str, alert: pb.Alert) -> Alert:
@@ -251,10 +260,10 @@ def _alert(entity_id: str, alert: pb.Alert) -> Alert:
         ),
         informed_entities=tuple(
             EntitySelector(
-                agency_id=selector.agency_id or None,
-                route_id=selector.route_id or None,
+                agency_id=_text(selector.agency_id),
+                route_id=_text(selector.route_id),
                 route_type=selector.route_type if selector.HasField("route_type") else None,
-                stop_id=selector.stop_id or None,
+                stop_id=_text(selector.stop_id),
                 trip=_trip_descriptor(selector.trip) if selector.HasField("trip") else None,
                 direction_id=selector.direction_id if selector.HasField("direction_id") else None,
             )
@@ -274,7 +283,7 @@ def _vehicle_position(entity_id: str, vehicle: pb.VehiclePosition) -> VehiclePos
     return VehiclePosition(
         entity_id=entity_id,
         trip=_trip_descriptor(vehicle.trip) if vehicle.HasField("trip") else None,
-        vehicle_id=(vehicle.vehicle.id or None) if vehicle.HasField("vehicle") else None,
+        vehicle_id=_text(vehicle.vehicle.id) if vehicle.HasField("vehicle") else None,
         latitude=position.latitude if position is not None else None,
         longitude=position.longitude if position is not None else None,
         bearing=position.bearing if position is not None and position.HasField("bearing") else None,
@@ -282,7 +291,7 @@ def _vehicle_position(entity_id: str, vehicle: pb.VehiclePosition) -> VehiclePos
         current_stop_sequence=(
             vehicle.current_stop_sequence if vehicle.HasField("current_stop_sequence") else None
         ),
-        stop_id=vehicle.stop_id or None,
+        stop_id=_text(vehicle.stop_id),
         current_status=(
             _VEHICLE_STATUS.get(vehicle.current_status) if vehicle.HasField("current_status") else None
         ),

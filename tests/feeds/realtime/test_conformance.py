@@ -161,3 +161,23 @@ def test_b2_04_assigned_stop_and_pickup_drop_off_changes_are_read(demo_index: St
         (2, "demo:C", None, 1, None, 60),
         (3, "demo:D", None, None, None, 60),
     ]
+
+
+def test_b2_01_invalid_utf8_in_an_id_is_counted_not_a_crash(demo_index: StaticTripIndex) -> None:
+    """A corrupted byte inside a string field parses (the parser hands back bytes): the entity is
+    matched as an unknown trip and counted, matching does not raise (found by mutating Caltrain's
+    payload: a TypeError in start_time parsing, a traceback in the poller's log)."""
+    feed = message(paris(DAY, 8))
+    update = add_update(feed, "e1", "T1")
+    update.trip.start_time = "08:00:00"
+    update.stop_time_update.add(stop_sequence=2).arrival.delay = 60
+    payload = feed.SerializeToString()
+    for good in (b"T1", b"08:00:00"):
+        corrupted = payload.replace(good, good[:-1] + b"\xff", 1)
+        decoded = decode_feed_message(corrupted, feed_id="demo")
+        resolved, errors = resolve_trip_updates(decoded, demo_index)
+        if good == b"T1":
+            assert resolved == [] and [e.type for e in errors] == [RtErrorType.UNKNOWN_TRIP]
+            assert decoded.trip_updates[0].trip.trip_id == "T\ufffd"
+        else:  # a damaged start_time is ignored for a trip matched by trip_id
+            assert [u.trip_id for u in resolved] == ["demo:T1"] and errors == []
