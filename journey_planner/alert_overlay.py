@@ -40,7 +40,7 @@ from .realtime_trips import RealtimeTrip, parse_service_date
 
 __all__ = [
     "ALERT_HORIZON_AFTER_S", "ALERT_HORIZON_BEFORE_S", "NO_SERVICE", "RunEdit", "alert_periods",
-    "apply_closures", "closures_for_alerts", "feed_of",
+    "AlertEdits", "apply_closures", "closed_network", "closures_for_alerts", "feed_of",
 ]
 
 ALERT_HORIZON_BEFORE_S = 86_400  # runs up to one day before now are still edited (long runs, late queries)
@@ -59,6 +59,18 @@ class RunEdit:
     no_alight: np.ndarray  # position -> closed for alighting (bool)
     cuts: set[tuple[int, int]] = field(default_factory=set)  # (first, last) position of a cut section
     alert_ids: set[str] = field(default_factory=set)
+
+
+@dataclass
+class AlertEdits:
+    """What the NO_SERVICE alerts do: per-run edits, and the stop closures that hold on every day
+    (an alert active throughout the timetable), applied to the stop-time flags of the static trips
+    themselves: no realtime copy per run (a stop closure on the demo region closes tens of
+    thousands of runs within the horizon)."""
+
+    runs: dict[tuple[int, int], RunEdit] = field(default_factory=dict)
+    static: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)  # (pattern, trips, positions)
+    static_ids: dict[tuple[int, int], set[str]] = field(default_factory=dict)  # horizon run -> alert ids
 
 
 def alert_periods(alert: Alert, now_s: int | None) -> Periods:
@@ -84,9 +96,11 @@ def feed_of(network: Network, namespaced_id: str) -> str | None:
     return None
 
 
-def closures_for_alerts(static: Network, alerts: Iterable[Alert], now_s: int | None) -> dict[tuple[int, int], RunEdit]:
-    """(static trip, day) -> what the NO_SERVICE ``alerts`` close on that run."""
-    edits: dict[tuple[int, int], RunEdit] = {}
+def closures_for_alerts(static: Network, alerts: Iterable[Alert], now_s: int | None) -> AlertEdits:
+    """What the NO_SERVICE ``alerts`` close: per run ((static trip, day) -> `RunEdit`), and the
+    always-active stop closures (on the static trips' flags)."""
+    found = AlertEdits()
+    edits = found.runs
     for alert in alerts:
         if alert.effect != NO_SERVICE:
             continue
@@ -103,11 +117,51 @@ def closures_for_alerts(static: Network, alerts: Iterable[Alert], now_s: int | N
             if sel.stop_id is not None and sel.route_id is not None:
                 sections.setdefault(sel.route_id, set()).update(_stop_set(static, sel.stop_id))
                 continue
+            always = _always_active(static, alert)
             for p, positions in _targets(static, sel):
-                _close(static, p, positions, _trip_filter(static, sel, p), days, periods, alert.entity_id, edits)
+                trips, only_day = _trip_filter(static, sel, p)
+                if always and positions is not None and only_day is None:
+                    found.static.append((p, trips, positions))
+                    _note_runs(static, trips, days, alert.entity_id, found.static_ids)
+                else:
+                    _close(static, p, positions, (trips, only_day), days, periods, alert.entity_id, edits)
         for route_id, stops in sections.items():
             _close_sections(static, route_id, stops, days, periods, alert.entity_id, edits)
-    return edits
+    return found
+
+
+def _always_active(static: Network, alert: Alert) -> bool:
+    """Whether some period of the alert covers every stop-time of the timetable."""
+    tt = static.timetable
+    if not alert.active_periods:
+        return True
+    first = int(tt.day_base_s.min()) if tt.day_count else 0
+    last = int(tt.day_base_s.max()) + int(tt.max_stop_time_s) if tt.day_count else 0
+    return any((p.start is None or p.start <= first) and (p.end is None or p.end > last) for p in alert.active_periods)
+
+
+def _note_runs(static: Network, trips: np.ndarray, days: np.ndarray, alert_id: str, ids: dict) -> None:
+    """Record ``alert_id`` on the runs of ``trips`` within the horizon days."""
+    for day in days.tolist():
+        for t in _running(static, trips, day).tolist():
+            ids.setdefault((t, day), set()).add(alert_id)
+
+
+def closed_network(static: Network, edits: AlertEdits) -> tuple[Network, np.ndarray | None]:
+    """``static`` with the always-active stop closures on its trips' flags (a copy; ``static``
+    itself when there are none), and the flag bits they added (per stop-time row)."""
+    if not edits.static:
+        return static, None
+    tt = static.timetable
+    flags = tt.stop_time_flags.copy()
+    both = NO_PICKUP | NO_DROP_OFF
+    for p, trips, positions in edits.static:
+        n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
+        rows = (int(tt.pattern_stop_time_offsets[p]) + (trips - int(tt.pattern_trip_offsets[p]))[:, np.newaxis] * n_s
+                + np.asarray(positions)[np.newaxis, :])
+        flags[rows] |= both
+    added = flags & ~tt.stop_time_flags
+    return static.with_timetable(tt.replace(stop_time_flags=flags)), added
 
 
 def _days_in(static: Network, periods: Periods) -> np.ndarray:
@@ -289,16 +343,22 @@ def _consecutive(positions: list[int]) -> tuple[list[tuple[int, int]], list[int]
     return runs, lone
 
 
-def apply_closures(static: Network, edits: dict[tuple[int, int], RunEdit],
+def apply_closures(static: Network, found: AlertEdits, added: np.ndarray | None,
                    changed: dict[tuple[int, int], RealtimeTrip], canceled: set[tuple[int, int]],
                    removed_days: dict[int, set[int]]) -> tuple[list[RealtimeTrip], dict[tuple[int, int], tuple[str, ...]]]:
     """The realtime trips running instead of the updated (``changed``) and alert-hit runs, and the
     alert ids per run; a run left with no ride is added to ``canceled``, every edited run to
-    ``removed_days`` (both updated in place)."""
+    ``removed_days`` (both updated in place). ``static`` is the network `closed_network` made,
+    ``added`` its closure bits, also set on the updated copies."""
+    edits = found.runs
+    if added is not None:
+        changed = {run: _with_bits(static, run[0], trip, added) for run, trip in changed.items()}
     trips = [trip for run, trip in changed.items() if run not in edits]
     alert_ids: dict[tuple[int, int], tuple[str, ...]] = {}
+    for run, ids in found.static_ids.items():
+        alert_ids[run] = tuple(sorted(ids | (edits[run].alert_ids if run in edits else set())))
     for (t, day), edit in edits.items():
-        alert_ids[(t, day)] = tuple(sorted(edit.alert_ids))
+        alert_ids[(t, day)] = tuple(sorted(edit.alert_ids | found.static_ids.get((t, day), set())))
         if (t, day) in canceled:
             continue
         base = changed.get((t, day)) or _static_copy(static, t, day)
@@ -312,6 +372,21 @@ def apply_closures(static: Network, edits: dict[tuple[int, int], RunEdit],
         else:
             canceled.add((t, day))
     return trips, alert_ids
+
+
+def _with_bits(static: Network, t: int, trip: RealtimeTrip, added: np.ndarray) -> RealtimeTrip:
+    """An updated copy of static trip ``t`` with the closure bits of its static stop-times."""
+    tt = static.timetable
+    p = int(tt.trip_pattern[t])
+    n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
+    if trip.stops.size != n_s:
+        return trip
+    row0 = int(tt.pattern_stop_time_offsets[p]) + (t - int(tt.pattern_trip_offsets[p])) * n_s
+    bits = added[row0: row0 + n_s]
+    if not bits.any():
+        return trip
+    return RealtimeTrip(trip.source, trip.day, trip.stops, trip.arr, trip.dep, trip.flags | bits, trip.route,
+                        trip.tz, trip.trip_id)
 
 
 def _cut(base: RealtimeTrip, edit: RunEdit) -> list[RealtimeTrip]:

@@ -27,7 +27,7 @@ import numpy as np
 
 from feeds.realtime.model import Alert, ResolvedTripUpdate, RtError, RtErrorType
 
-from .alert_overlay import apply_closures, closures_for_alerts
+from .alert_overlay import apply_closures, closed_network, closures_for_alerts
 from .compile import Network, fifo_split
 from .core.timetable import build_stop_patterns
 from .realtime_trips import RealtimeTrip, change_for_update, parse_service_date
@@ -85,8 +85,9 @@ def apply_realtime(static: Network, updates: Iterable[ResolvedTripUpdate], alert
         elif change.trip is not None:
             added_trips.append(change.trip)
     edits = closures_for_alerts(static, alerts, now_s)
-    new_trips, alert_ids = apply_closures(static, edits, changed, canceled, removed_days)
-    network, replaced, added, parts = _rebuild(static, removed_days, [*new_trips, *added_trips])
+    base, closed_bits = closed_network(static, edits)  # always-active stop closures: on the trips' own flags
+    new_trips, alert_ids = apply_closures(base, edits, closed_bits, changed, canceled, removed_days)
+    network, replaced, added, parts = _rebuild(base, removed_days, [*new_trips, *added_trips])
     overlay = RealtimeOverlay(
         canceled=frozenset(canceled), replaced=replaced, added_trips=tuple(added),
         applied=applied, errors=tuple(errors), alert_ids=alert_ids, parts=parts,

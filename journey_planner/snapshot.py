@@ -83,6 +83,7 @@ def _reverse_realtime(static: Timetable, static_reversed: Timetable, realtime: T
     if realtime is static:
         return static_reversed
     same_times = (realtime.stop_time_arrival is static.stop_time_arrival
+                  and realtime.stop_time_flags is static.stop_time_flags  # stop closures edit the flags
                   and realtime.pattern_stops is static.pattern_stops and realtime.trip_count == static.trip_count)
     if not same_times:
         return reverse_timetable(realtime)

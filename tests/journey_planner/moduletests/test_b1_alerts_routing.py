@@ -13,6 +13,7 @@ from feeds.realtime.model import Alert, EntitySelector, TimeRange, TripDescripto
 from journey_planner.alert_overlay import ALERT_HORIZON_AFTER_S
 from journey_planner.compile import CompileOptions, compile_network
 from journey_planner.core import Place, PlanRequest, TransitLeg, plan
+from journey_planner.core.timetable import NO_DROP_OFF, NO_PICKUP
 from journey_planner.realtime import apply_realtime
 from feeds.gtfs.reader import read_gtfs
 from tests.journey_planner._data import build_network, local_ts, place, render, write_feed
@@ -82,7 +83,23 @@ def test_a_closed_stop_is_neither_boarded_nor_left_but_ridden_through(tmp_path):
     t1 = static.list_trips("t:T1")[0]
     day = static.find_day(date(2024, 3, 4))
     assert overlay.alert_ids[(t1, day)] == ("t:al1",)
-    assert (t1, day) not in overlay.canceled and (t1, day) in overlay.replaced
+    assert (t1, day) not in overlay.canceled
+    # always active: the closure is on the trip's own stop-time flags (no realtime copy per run)
+    tt = net.timetable
+    row = int(tt.pattern_stop_time_offsets[tt.trip_pattern[t1]]) + 1  # T1 is first in its pattern; B is position 1
+    assert tt.stop_time_flags[row] == NO_PICKUP | NO_DROP_OFF and static.timetable.stop_time_flags[row] == 0
+
+
+def test_a_closed_stop_with_a_period_closes_a_realtime_copy_of_the_run(tmp_path):
+    static = build_network(tmp_path, FEED)
+    alert = no_service(EntitySelector(stop_id="t:B"), periods=(between("07:00", "08:30"),))
+    net, overlay = apply_realtime(static, [], [alert])
+    t1, day = static.list_trips("t:T1")[0], static.find_day(date(2024, 3, 4))
+    copy = overlay.replaced[(t1, day)]
+    tt = net.timetable
+    row = int(tt.pattern_stop_time_offsets[tt.trip_pattern[copy]]) + 1
+    assert tt.stop_time_flags[row] == NO_PICKUP | NO_DROP_OFF
+    assert best(net, "B", "C", f"{DAY} 07:55") == "R1 B 09:10 -> C 09:20 (0:10, 0 transfers)"
 
 
 def test_a_closed_station_closes_its_platforms(tmp_path):
@@ -213,9 +230,12 @@ def test_a_period_in_posix_seconds_hits_the_right_local_departures_across_dst(tm
 
 
 def test_runs_beyond_the_horizon_are_left_to_the_static_timetable(tmp_path):
+    """(An alert active throughout the timetable closes the static trips' own stop-times: every
+    day, at no extra cost; a bounded period edits the runs within the horizon only.)"""
     static = build_network(tmp_path, FEED)
     now = local_ts(f"{DAY} 07:00")
-    net, overlay = apply_realtime(static, [], [no_service(EntitySelector(stop_id="t:B"))], now_s=now)
+    weeks = no_service(EntitySelector(stop_id="t:B"), periods=(TimeRange(now - 3600, now + 20 * 86400),))
+    net, overlay = apply_realtime(static, [], [weeks], now_s=now)
     assert best(net, "B", "C", f"{DAY} 07:55") == ""
     days = {d for _, d in overlay.alert_ids}
     assert len(days) <= 1 + ALERT_HORIZON_AFTER_S // 86400 + 1
