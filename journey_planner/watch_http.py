@@ -141,8 +141,9 @@ async def get_watch_events(request: web.Request) -> web.StreamResponse:
             await response.write(event.to_sse())
             sent = event.event_id
         while not over:
-            try:
-                event = await asyncio.wait_for(queue.get(), KEEP_ALIVE_S)
+            try:  # asyncio.timeout, not wait_for (on 3.11 wait_for can swallow a cancellation)
+                async with asyncio.timeout(KEEP_ALIVE_S):
+                    event = await queue.get()
             except TimeoutError:
                 await response.write(b": keep-alive\n\n")
                 continue

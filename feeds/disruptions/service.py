@@ -157,8 +157,9 @@ class DisruptionService:
             converted = await run_blocking(lambda: convert_all(disruptions, self.find_index, now=now))
             self.current, self.changed_at, self._signature = converted, now, signature
             if self.sink is not None:
-                try:
-                    await asyncio.wait_for(self.sink(converted.alerts, converted.updates, now), SINK_TIMEOUT_S)
+                try:  # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the task's cancellation
+                    async with asyncio.timeout(SINK_TIMEOUT_S):
+                        await self.sink(converted.alerts, converted.updates, now)
                 except TimeoutError:
                     log.warning("disruptions: the planner did not apply them within %.0f s", SINK_TIMEOUT_S)
             return converted
