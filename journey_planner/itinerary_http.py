@@ -29,7 +29,7 @@ MAX_MIN_TRANSFER_S = 3600
     requires="timetable",  # 503 + Retry-After until it is published (oura.http.health)
     summary="Re-evaluate a planned itinerary against the current realtime timetable",
     params=[
-        path_param("id", maxLength=MAX_ITINERARY_ID_CHARS, description="the 'id' of an itinerary of /v1/journeys"),
+        path_param("id", maxLength=MAX_ITINERARY_ID_CHARS, pattern=r"^i1\.[A-Za-z0-9_-]+$", description="the 'id' of an itinerary of /v1/journeys"),
         query("realtime", "boolean", description="apply realtime (default true); false: the planned timetable"),
         query("min_transfer_s", "integer", minimum=0, maximum=MAX_MIN_TRANSFER_S,
               description="change time at a stop that sets none (default 120 s, as /v1/journeys plans)"),

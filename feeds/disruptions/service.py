@@ -155,8 +155,11 @@ class DisruptionService:
             now = self.clock.now()
             disruptions = await self.repository.list_current(now)
             converted = await run_blocking(lambda: convert_all(disruptions, self.find_index, now=now))
+            previous = self.current
             self.current, self.changed_at, self._signature = converted, now, signature
-            if self.sink is not None:
+            # nothing to hand and nothing handed before (a start without disruptions): no snapshot
+            nothing = not converted.alerts and not converted.updates
+            if self.sink is not None and not (nothing and (previous is None or (not previous.alerts and not previous.updates))):
                 try:  # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the task's cancellation
                     async with asyncio.timeout(SINK_TIMEOUT_S):
                         await self.sink(converted.alerts, converted.updates, now)

@@ -53,6 +53,7 @@ SEMANTIC_REFUSALS = {
     "create_disruption": ("422", "the ids are the served feed's, of one network; the kind says which fields it "
                                  "needs; the end is after the start; the trips run in the period"),
     "patch_disruption": ("422", "the end is after the start (and cancelled trips still run in the new period)"),
+    "get_itinerary": ("400", "the id is one this planner wrote (its compressed body reads back), not any i1. string"),
     "create_watch": ("400", "the itinerary id is one this planner issued and not over yet; the webhook is https or loopback"),
 }
 
