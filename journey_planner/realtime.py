@@ -120,12 +120,13 @@ def _part_offsets(static: Network, network: Network, parts: dict[tuple[int, int]
 
 def _changes(static: Network, updates: Iterable[ResolvedTripUpdate], errors: list[RtError]):
     """(day, change) of each usable update; the last update wins per run (trip, service date,
-    plus the start time for frequency trips)."""
-    latest: dict[tuple[str, str, int | None], ResolvedTripUpdate] = {}
+    plus the start time for frequency trips); an added trip never replaces a static trip's update
+    (it is keyed apart, and refused by `change_for_update` when it reuses a static id)."""
+    latest: dict[tuple[str, str, int | None, bool], ResolvedTripUpdate] = {}
     for u in updates:
         runs = 0 if u.added else len(static.list_trips(u.trip_id))
-        latest[(u.trip_id, u.service_date, u.start_time_s if runs > 1 else None)] = u
-    for (trip_id, service_date, _), u in latest.items():
+        latest[(u.trip_id, u.service_date, u.start_time_s if runs > 1 else None, u.added)] = u
+    for (trip_id, service_date, _, _), u in latest.items():
         d = parse_service_date(service_date)
         day = static.find_day(d) if d is not None else None
         if day is None:

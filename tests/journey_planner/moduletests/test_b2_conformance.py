@@ -155,3 +155,19 @@ def test_planner_refuses_an_added_trip_named_like_a_static_trip(tmp_path):
     errors: list = []
     assert change_for_update(static, impostor, static.find_day(date(2024, 3, 4)), errors) is None
     assert [e.type for e in errors] == [RtErrorType.TRIP_ID_CONFLICT]
+
+
+def test_an_added_trip_named_like_a_static_trip_does_not_replace_its_genuine_update(tmp_path):
+    # Both reach the planner (an input not filtered by feeds' matching, e.g. another source):
+    # the genuine cancellation of T1 applies, the impostor is refused, whatever their order.
+    static = build_network(tmp_path, FEED)
+    t = local_ts("2024-03-04 09:10")
+    genuine = ResolvedTripUpdate("t", "t:T1", DAY, True, False, ())
+    impostor = ResolvedTripUpdate("t", "t:T1", DAY, False, True, (), route_id="t:R1",
+                                  added_stops=(("t:A", t, t), ("t:C", t + 600, t + 600)))
+    for updates in ([genuine, impostor], [impostor, genuine]):
+        _, overlay = apply_trip_updates(static, updates)
+        t1 = static.list_trips("t:T1")[0]
+        assert (t1, static.find_day(date(2024, 3, 4))) in overlay.canceled
+        assert overlay.added_trips == ()
+        assert [e.type for e in overlay.errors] == [RtErrorType.TRIP_ID_CONFLICT]
