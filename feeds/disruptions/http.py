@@ -59,7 +59,7 @@ def _now(request: web.Request) -> Any:
 @routes.post(
     "/v1/disruptions", summary="Declare a disruption (close a stop, cut a route, cancel trips, add a replacement bus)",
     roles=_ROLES, body=schemas.DISRUPTION_REQUEST,
-    params=[header("Idempotency-Key", maxLength=200, description="retries with the same key return the first one")],
+    params=[header("Idempotency-Key", minLength=1, maxLength=200, pattern=r"^[!-~]+$", description="retries with the same key return the first one")],
     responses={201: reply("Declared, and applied to routing", schema_ref("Disruption")),
                200: reply("The same disruption (a retry with the same Idempotency-Key)", schema_ref("Disruption")),
                403: "A stop, route or trip of another authority's network", 409: "Idempotency-Key reused",
