@@ -381,7 +381,7 @@ def _with_bits(static: Network, t: int, trip: RealtimeTrip, added: np.ndarray) -
     n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
     if trip.stops.size != n_s:
         return trip
-    row0 = int(tt.pattern_stop_time_offsets[p]) + (t - int(tt.pattern_trip_offsets[p])) * n_s
+    row0 = tt.trip_rows(t)[0]
     bits = added[row0: row0 + n_s]
     if not bits.any():
         return trip
@@ -430,7 +430,7 @@ def _static_copy(static: Network, t: int, day: int) -> RealtimeTrip:
     p = int(tt.trip_pattern[t])
     s0, s1 = int(tt.pattern_stop_offsets[p]), int(tt.pattern_stop_offsets[p + 1])
     n_s = s1 - s0
-    row0 = int(tt.pattern_stop_time_offsets[p]) + (t - int(tt.pattern_trip_offsets[p])) * n_s
+    row0 = tt.trip_rows(t)[0]
     return RealtimeTrip(t, day, tt.pattern_stops[s0:s1], tt.stop_time_arrival[row0: row0 + n_s].astype(np.int64),
                         tt.stop_time_departure[row0: row0 + n_s].astype(np.int64),
                         tt.stop_time_flags[row0: row0 + n_s].copy(), int(tt.pattern_route[p]),

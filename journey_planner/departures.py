@@ -111,7 +111,7 @@ def _cancelled_departures(
         n_s = int(static_tt.pattern_stop_offsets[p + 1] - static_tt.pattern_stop_offsets[p])
         pat_stops = static_tt.pattern_stops[static_tt.pattern_stop_offsets[p]: static_tt.pattern_stop_offsets[p + 1]]
         for pos in np.flatnonzero(np.isin(pat_stops, stops)).tolist():
-            row = int(static_tt.pattern_stop_time_offsets[p]) + (trip - int(static_tt.pattern_trip_offsets[p])) * n_s + pos
+            row = static_tt.trip_rows(trip)[0] + pos
             dep = int(static_tt.day_base_s[d, static_tt.pattern_tz[p]]) + int(static_tt.stop_time_departure[row])
             if t0 <= dep <= t0 + horizon_s and pos < n_s - 1:
                 out.append((dep, trip, d, pos, int(pat_stops[pos])))

@@ -78,7 +78,6 @@ def _board_time_s(network: Network, leg: TransitLeg) -> int | None:
     if trip < 0:
         return None
     p = int(tt.trip_pattern[trip])
-    n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
     pos = leg.board_pos
     if trip != leg.trip:  # a realtime copy (a cut part, a replacement): its positions may differ
         stops = tt.pattern_stops[int(tt.pattern_stop_offsets[p]):int(tt.pattern_stop_offsets[p + 1])]
@@ -86,7 +85,7 @@ def _board_time_s(network: Network, leg: TransitLeg) -> int | None:
         if found.size == 0:
             return None
         pos = int(found[0])
-    row = int(tt.pattern_stop_time_offsets[p]) + (trip - int(tt.pattern_trip_offsets[p])) * n_s + pos
+    row = tt.trip_rows(trip)[0] + pos
     return int(tt.stop_time_departure[row])
 
 

@@ -80,19 +80,14 @@ class Mapper:
     def _times(self, trip: int, day: int, pos: int) -> tuple[int, int, int, int, int]:
         """(scheduled arr, scheduled dep, realtime arr, realtime dep, flags) of trip at pos."""
         tt = self.network.timetable
-        p = int(tt.trip_pattern[trip])
-        n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
-        base = int(tt.day_base_s[day, tt.pattern_tz[p]])
-        row = int(tt.pattern_stop_time_offsets[p]) + (trip - int(tt.pattern_trip_offsets[p])) * n_s + pos
+        base = int(tt.day_base_s[day, tt.pattern_tz[tt.trip_pattern[trip]]])
+        row = tt.trip_rows(trip)[0] + pos
         rt_arr = base + int(tt.stop_time_arrival[row])
         rt_dep = base + int(tt.stop_time_departure[row])
         src = self.source_trip(trip)
         if src == trip or src < 0:
             return rt_arr, rt_dep, rt_arr, rt_dep, int(tt.stop_time_flags[row])
-        sp = int(tt.trip_pattern[src])
-        n_src = int(tt.pattern_stop_offsets[sp + 1] - tt.pattern_stop_offsets[sp])  # a cut part is shorter
-        srow = (int(tt.pattern_stop_time_offsets[sp]) + (src - int(tt.pattern_trip_offsets[sp])) * n_src
-                + pos + self.overlay.part_offsets.get(trip, 0))
+        srow = tt.trip_rows(src)[0] + pos + self.overlay.part_offsets.get(trip, 0)  # a cut part starts later
         return (base + int(tt.stop_time_arrival[srow]), base + int(tt.stop_time_departure[srow]),
                 rt_arr, rt_dep, int(tt.stop_time_flags[row]))
 

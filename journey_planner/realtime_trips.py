@@ -106,7 +106,7 @@ def _updated_trip(static: Network, t: int, day: int, u: ResolvedTripUpdate, erro
     p = int(tt.trip_pattern[t])
     s0, s1 = int(tt.pattern_stop_offsets[p]), int(tt.pattern_stop_offsets[p + 1])
     n_s = s1 - s0
-    row0 = int(tt.pattern_stop_time_offsets[p]) + (t - int(tt.pattern_trip_offsets[p])) * n_s
+    row0 = tt.trip_rows(t)[0]
     arr = tt.stop_time_arrival[row0: row0 + n_s].astype(np.int64)
     dep = tt.stop_time_departure[row0: row0 + n_s].astype(np.int64)
     flags = tt.stop_time_flags[row0: row0 + n_s].copy()
@@ -169,7 +169,7 @@ def _find_run(tt, runs: list[int], day: int, start_time_s: int | None) -> int | 
     """
     if start_time_s is None:
         return None
-    starts = np.array([int(tt.stop_time_departure[_first_row(tt, t)]) for t in runs], dtype=np.int64)
+    starts = np.array([int(tt.stop_time_departure[tt.trip_rows(t)[0]]) for t in runs], dtype=np.int64)
     running = np.array([bool(tt.service_days[tt.trip_service[t], day]) for t in runs])
     exact = np.flatnonzero((starts == start_time_s) & running)
     if exact.size:
@@ -184,12 +184,6 @@ def _find_run(tt, runs: list[int], day: int, start_time_s: int | None) -> int | 
     if 2 * abs(int(s_sorted[i]) - start_time_s) < gap and running[order[i]]:
         return runs[int(order[i])]
     return None
-
-
-def _first_row(tt, t: int) -> int:
-    p = int(tt.trip_pattern[t])
-    n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
-    return int(tt.pattern_stop_time_offsets[p]) + (t - int(tt.pattern_trip_offsets[p])) * n_s
 
 
 def _listed_trip(static: Network, u: ResolvedTripUpdate, day: int, source: int, errors: list[RtError]):

@@ -241,9 +241,7 @@ def _positions(tt, trip: int, board: int, alight: int, *, strict: bool = True) -
 
 
 def _row(tt, trip: int, pos: int) -> int:
-    p = int(tt.trip_pattern[trip])
-    n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
-    return int(tt.pattern_stop_time_offsets[p]) + (trip - int(tt.pattern_trip_offsets[p])) * n_s + pos
+    return tt.trip_rows(trip)[0] + pos
 
 
 def _stop_time(tt, trip: int, pos: int) -> tuple[int, int, int]:

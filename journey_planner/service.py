@@ -357,8 +357,7 @@ def _running_trip(network: Network) -> tuple[int, int, int, int] | None:
     trip = int(np.flatnonzero(tt.trip_service == service)[0])
     p = int(tt.trip_pattern[trip])
     first, end = int(tt.pattern_stop_offsets[p]), int(tt.pattern_stop_offsets[p + 1])
-    n_s = end - first
-    row = int(tt.pattern_stop_time_offsets[p]) + (trip - int(tt.pattern_trip_offsets[p])) * n_s
+    row, row_end = tt.trip_rows(trip)
     base = int(tt.day_base_s[day, tt.pattern_tz[p]])
     return (int(tt.pattern_stops[first]), int(tt.pattern_stops[end - 1]),
-            base + int(tt.stop_time_departure[row]), base + int(tt.stop_time_arrival[row + n_s - 1]))
+            base + int(tt.stop_time_departure[row]), base + int(tt.stop_time_arrival[row_end - 1]))

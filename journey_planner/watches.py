@@ -169,7 +169,7 @@ def _rows(network: Network | None, trip: int | None) -> tuple[np.ndarray, ...] |
     p = int(tt.trip_pattern[trip])
     first, end = int(tt.pattern_stop_offsets[p]), int(tt.pattern_stop_offsets[p + 1])
     n = end - first
-    row = int(tt.pattern_stop_time_offsets[p]) + (trip - int(tt.pattern_trip_offsets[p])) * n
+    row = tt.trip_rows(trip)[0]
     return (tt.pattern_stops[first:end], tt.stop_time_arrival[row:row + n], tt.stop_time_departure[row:row + n],
             tt.stop_time_flags[row:row + n])
 

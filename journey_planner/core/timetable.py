@@ -128,6 +128,13 @@ class Timetable:
     def replace(self, **changes: object) -> Timetable:
         return replace(self, **changes)
 
+    def trip_rows(self, trip: int) -> tuple[int, int]:
+        """The [first, end) stop-time rows of ``trip``: one per stop of its pattern, in order."""
+        p = int(self.trip_pattern[trip])
+        n_s = int(self.pattern_stop_offsets[p + 1] - self.pattern_stop_offsets[p])
+        first = int(self.pattern_stop_time_offsets[p]) + (trip - int(self.pattern_trip_offsets[p])) * n_s
+        return first, first + n_s
+
     def rules_or_empty(self) -> tuple[np.ndarray, ...]:
         """The transfer-rule arrays in kernel order (offsets, from stop/route/trip, to route/trip,
         slack, trip keys), empty ones when the timetable has no scoped rules."""
