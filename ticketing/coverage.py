@@ -7,8 +7,8 @@ much more they would pay. `decide_coverage` is the rule, pure (no I/O, testable 
 through `TicketingService.check_coverage`, handed in by the assembly: the two packages never
 import each other).
 
-The rule follows the validators' (`ticketing.validation.decide`), leg by leg in journey order,
-as if the traveller tapped in at each boarding:
+The rule is the validators' (`ticketing.validation.decide`, called for each leg in journey
+order, as if the traveller tapped in at each boarding), plus the alighting stop's areas:
 
 - a deny-listed medium (lost, stolen, replaced) covers nothing: a validator refuses it;
 - a contract covers a leg when it is active, on the leg's network, started before the leg's
@@ -30,7 +30,7 @@ medium may travel at (its holder's entitlements valid at the check's time, or th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -39,8 +39,9 @@ import asyncpg
 from oura.concurrency import run_blocking
 from ticketing.fares import FareLeg, price_itinerary
 from ticketing.media import get_medium_view
-from ticketing.products import Catalogue, get_validity_end
+from ticketing.products import Catalogue
 from ticketing.repository import ContractRow, MediumRow
+from ticketing.validation import ContractState, MediumState, Reason, ValidationEvent, decide
 
 __all__ = ["Coverage", "check_coverage", "decide_coverage"]
 
@@ -61,69 +62,30 @@ class Coverage:
                 "extra_price": extra}
 
 
-@dataclass(frozen=True)
-class _Usage:
-    """A contract as the journey uses it: the fields a boarding changes."""
-
-    contract: ContractRow
-    remaining_trips: int | None
-    first_used_at: datetime | None
-    last_counted_at: datetime | None
-    last_route_id: str | None
-
-
-def _expiry(usage: _Usage, timezone: str, boarding: datetime) -> datetime | None:
-    """When the contract stops being valid; a pass never used starts at this boarding."""
-    contract = usage.contract
-    if contract.valid_until is not None:
-        return contract.valid_until
-    if contract.duration_s is not None:
-        return get_validity_end(usage.first_used_at or boarding, contract.duration_s, timezone)
-    return None
+def _contract_state(contract: ContractRow) -> ContractState:
+    """The contract as the validators judge it."""
+    return ContractState(
+        contract.contract_id, contract.medium_id, contract.fare_product_id, frozenset(contract.network_ids),
+        frozenset(contract.area_ids), contract.valid_from, contract.valid_until, contract.duration_s,
+        contract.trips_total, contract.remaining_trips, contract.transfer_window_s, contract.first_used_at,
+        contract.last_counted_at, contract.last_route_id,
+    )
 
 
-def _areas_ok(contract: ContractRow, catalogue: Catalogue, leg: FareLeg) -> bool:
-    if not contract.area_ids:
-        return True
-    allowed = frozenset(contract.area_ids)
-    for stop_id, area_id in ((leg.from_stop_id, leg.from_area_id), (leg.to_stop_id, leg.to_area_id)):
-        areas = set(catalogue.stop_areas.get(stop_id or "", ()))
-        if area_id:
-            areas.add(area_id)
-        if areas and not areas & allowed:
-            return False
-    return True
+def _stop_areas(catalogue: Catalogue, stop_id: str | None, area_id: str | None) -> frozenset[str]:
+    areas = set(catalogue.stop_areas.get(stop_id or "", ()))
+    if area_id:
+        areas.add(area_id)
+    return frozenset(areas)
 
 
-def _transfer_contract(usages: Sequence[_Usage], leg: FareLeg, timezone: str) -> _Usage | None:
-    """A contract whose transfer window, opened by its last counted boarding, covers this one."""
-    for usage in usages:
-        if usage.last_counted_at is None or usage.last_route_id == leg.route_id:
-            continue
-        since_s = abs((leg.departure - usage.last_counted_at).total_seconds())
-        expiry = _expiry(usage, timezone, leg.departure)
-        if since_s <= usage.contract.transfer_window_s and (expiry is None or leg.departure < expiry):
-            return usage
-    return None
-
-
-def _usable(usages: Sequence[_Usage], catalogue: Catalogue, leg: FareLeg) -> list[_Usage]:
-    at = leg.departure
-    usable = []
-    for usage in usages:
-        expiry = _expiry(usage, catalogue.timezone, at)
-        if (usage.contract.valid_from <= at and (expiry is None or at < expiry)
-                and (usage.remaining_trips is None or usage.remaining_trips > 0)
-                and _areas_ok(usage.contract, catalogue, leg)):
-            usable.append(usage)
-    return usable
-
-
-def _cover_legs(catalogue: Catalogue, contracts: Sequence[ContractRow], legs: Sequence[FareLeg]
-                ) -> tuple[list[str], list[int]]:
-    """Walk the legs in order: the products used (in order, once each) and the uncovered legs."""
-    usages = {c.contract_id: _Usage(c, c.remaining_trips, c.first_used_at, c.last_counted_at, c.last_route_id)
-              for c in contracts if c.status == "active"}
+def _cover_legs(catalogue: Catalogue, medium: MediumRow, contracts: Sequence[ContractRow],
+                legs: Sequence[FareLeg]) -> tuple[list[str], list[int]]:
+    """Walk the legs in order, each boarding decided by `ticketing.validation.decide` as a
+    validator would (no anti-passback: a journey may ride a route again on purpose): the
+    products used (in order, once each) and the uncovered legs."""
+    states = {c.contract_id: _contract_state(c) for c in contracts if c.status == "active"}
+    holder = MediumState(medium.medium_id, medium.serial, medium.status, medium.replaced_by)
     used: list[str] = []
     uncovered: list[int] = []
     for index, leg in enumerate(legs):
@@ -131,26 +93,21 @@ def _cover_legs(catalogue: Catalogue, contracts: Sequence[ContractRow], legs: Se
         if network_id is None or leg.departure.tzinfo is None:  # no network, or no instant to judge at
             uncovered.append(index)
             continue
-        on_network = [u for u in usages.values() if network_id in u.contract.network_ids]
-        chosen = _transfer_contract(on_network, leg, catalogue.timezone)
-        if chosen is None:
-            candidates = _usable(on_network, catalogue, leg)
-            if not candidates:
-                uncovered.append(index)
-                continue
-            far = datetime.max.replace(tzinfo=leg.departure.tzinfo)
-            chosen = min(candidates, key=lambda u: (u.remaining_trips is not None,
-                                                     _expiry(u, catalogue.timezone, leg.departure) or far,
-                                                     u.contract.contract_id))
-            usages[chosen.contract.contract_id] = replace(
-                chosen,
-                remaining_trips=None if chosen.remaining_trips is None else chosen.remaining_trips - 1,
-                first_used_at=chosen.first_used_at or leg.departure,
-                last_counted_at=leg.departure,
-                last_route_id=leg.route_id,
-            )
-        if chosen.contract.fare_product_id not in used:
-            used.append(chosen.contract.fare_product_id)
+        event = ValidationEvent(f"leg-{index}", medium.serial, leg.departure, leg.from_stop_id or "", leg.route_id,
+                                network_id=network_id)
+        decision, updated = decide(event, network_id, holder, list(states.values()),
+                                   stop_areas=_stop_areas(catalogue, leg.from_stop_id, leg.from_area_id),
+                                   anti_passback_s=0, timezone=catalogue.timezone)
+        chosen = states.get(decision.contract_id) if decision.accepted else None
+        alighting = _stop_areas(catalogue, leg.to_stop_id, leg.to_area_id)
+        if chosen is None or (decision.reason is Reason.VALID and chosen.area_ids and alighting
+                              and not chosen.area_ids & alighting):
+            uncovered.append(index)  # a zone ticket does not take the traveller out of its zones
+            continue
+        if updated is not None:
+            states[updated.contract_id] = updated
+        if chosen.fare_product_id not in used:
+            used.append(chosen.fare_product_id)
     return used, uncovered
 
 
@@ -179,8 +136,7 @@ def decide_coverage(
 
     ``rider_category_ids``: the categories the holder is entitled to at the check's time (the
     default category is always tried too)."""
-    denied = medium.status != "active" or medium.replaced_by is not None
-    used, uncovered = ([], list(range(len(legs)))) if denied else _cover_legs(catalogue, contracts, legs)
+    used, uncovered = _cover_legs(catalogue, medium, contracts, legs)
     categories = [None, *dict.fromkeys(c for c in rider_category_ids if c != catalogue.default_rider_category_id)]
     extra, currency = _extra_price(catalogue, [legs[i] for i in uncovered], categories)
     return Coverage(covered=not uncovered, contracts=tuple(used), uncovered_legs=tuple(uncovered),
