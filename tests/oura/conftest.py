@@ -25,6 +25,16 @@ def small_region(tmp_path_factory):
     return out / "registry.toml"
 
 
+async def wait_ready(client: TestClient, timeout_s: float = 180.0) -> dict:
+    """The app's /readyz answer once it says ready, or the last one after ``timeout_s``."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        body = await (await client.get("/readyz")).json()
+        if body["status"] == "ready" or asyncio.get_running_loop().time() > deadline:
+            return body
+        await asyncio.sleep(0.5)
+
+
 async def serve_ready_region(registry, app_config, make_client) -> TestClient:  # noqa: ANN001
     """The whole app over ``registry`` (ingested at start, no realtime), once it reports ready;
     fails the test when it never does (a region never ready answers 503 everywhere, so a check

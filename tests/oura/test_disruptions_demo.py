@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from google.transit import gtfs_realtime_pb2 as pb
@@ -20,28 +20,11 @@ from feeds.authorities import load_registry
 from oura.app import create_app
 from oura.auth import create_key
 from oura.clock import FixedClock
-from oura.demo.generate import generate_region
 from oura.keys import POOL
+from tests.oura.conftest import wait_ready
 
 pytestmark = pytest.mark.slow
-TODAY = date(2025, 3, 5)
 QUERY_AT = "2025-03-05T07:30:00+01:00"
-
-
-@pytest.fixture(scope="module")
-def region(tmp_path_factory):
-    out = tmp_path_factory.mktemp("disruptions-region")
-    generate_region(out, seed=5, scale=0.1, start_date=TODAY, fmt="zip")
-    return out / "registry.toml"
-
-
-async def _wait_ready(client, timeout_s: float = 180.0) -> dict:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        body = await (await client.get("/readyz")).json()
-        if body["status"] == "ready" or asyncio.get_running_loop().time() > deadline:
-            return body
-        await asyncio.sleep(0.5)
 
 
 def _stops_used(journey: dict) -> set[str]:
@@ -67,13 +50,13 @@ async def _poll(check, timeout_s: float = 5.0):  # noqa: ANN001, ANN202 - an asy
         await asyncio.sleep(0.2)
 
 
-async def test_an_authority_closes_a_stop_and_lifts_it(region, app_config, make_client):
-    registry = load_registry(region)
+async def test_an_authority_closes_a_stop_and_lifts_it(small_region, app_config, make_client):
+    registry = load_registry(small_region)
     owner = registry.find_network("tcl").authority_id
     stranger = next(a.id for a in registry if a.id != owner)
-    config = replace(app_config, feeds=replace(app_config.feeds, registry=region, ingest_on_start=True, realtime=False))
+    config = replace(app_config, feeds=replace(app_config.feeds, registry=small_region, ingest_on_start=True, realtime=False))
     client = await make_client(create_app(config, clock=FixedClock(datetime(2025, 3, 5, 6, 0, tzinfo=UTC))))
-    ready = await _wait_ready(client)
+    ready = await wait_ready(client)
     assert ready["status"] == "ready", ready
 
     stops = (await (await client.get("/v1/stops", params={"q": "bellecour"})).json())["stops"]
@@ -120,12 +103,12 @@ async def test_an_authority_closes_a_stop_and_lifts_it(region, app_config, make_
     assert await _poll(uses_it_again), "the best journey does not board at the stop again after the closure ended"
 
 
-async def test_cancelled_trips_and_a_replacement_bus_reach_the_journeys(region, app_config, make_client):
-    registry = load_registry(region)
+async def test_cancelled_trips_and_a_replacement_bus_reach_the_journeys(small_region, app_config, make_client):
+    registry = load_registry(small_region)
     owner = registry.find_network("tcl").authority_id
-    config = replace(app_config, feeds=replace(app_config.feeds, registry=region, ingest_on_start=True, realtime=False))
+    config = replace(app_config, feeds=replace(app_config.feeds, registry=small_region, ingest_on_start=True, realtime=False))
     client = await make_client(create_app(config, clock=FixedClock(datetime(2025, 3, 5, 6, 0, tzinfo=UTC))))
-    assert (await _wait_ready(client))["status"] == "ready"
+    assert (await wait_ready(client))["status"] == "ready"
     stops = (await (await client.get("/v1/stops", params={"q": "bellecour"})).json())["stops"]
     origin = next(s["id"] for s in stops if s["id"].startswith("tcl:"))
     stops = (await (await client.get("/v1/stops", params={"q": "part-dieu"})).json())["stops"]
@@ -170,12 +153,12 @@ def _plus(iso: str, seconds: int) -> str:
     return (datetime.fromisoformat(iso) + timedelta(seconds=seconds)).isoformat()
 
 
-async def test_a_cut_route_section_is_not_ridden_across(region, app_config, make_client):
-    registry = load_registry(region)
+async def test_a_cut_route_section_is_not_ridden_across(small_region, app_config, make_client):
+    registry = load_registry(small_region)
     owner = registry.find_network("tcl").authority_id
-    config = replace(app_config, feeds=replace(app_config.feeds, registry=region, ingest_on_start=True, realtime=False))
+    config = replace(app_config, feeds=replace(app_config.feeds, registry=small_region, ingest_on_start=True, realtime=False))
     client = await make_client(create_app(config, clock=FixedClock(datetime(2025, 3, 5, 6, 0, tzinfo=UTC))))
-    assert (await _wait_ready(client))["status"] == "ready"
+    assert (await wait_ready(client))["status"] == "ready"
     stops = (await (await client.get("/v1/stops", params={"q": "bellecour"})).json())["stops"]
     origin = next(s["id"] for s in stops if s["id"].startswith("tcl:"))
     stops = (await (await client.get("/v1/stops", params={"q": "part-dieu"})).json())["stops"]

@@ -29,6 +29,7 @@ from oura.app import create_app
 from oura.clock import FixedClock
 from oura.demo.generate import generate_region
 from oura.demo.realtime import create_realtime_app
+from tests.oura.conftest import wait_ready
 
 pytestmark = pytest.mark.slow
 TODAY = date(2025, 3, 5)
@@ -47,15 +48,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-async def _wait_ready(client, timeout_s: float = 240.0) -> dict:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        body = await (await client.get("/readyz")).json()
-        if body["status"] == "ready" or asyncio.get_running_loop().time() > deadline:
-            return body
-        await asyncio.sleep(0.5)
 
 
 async def _stop(client, q: str) -> str:
@@ -125,7 +117,7 @@ async def test_a_cancelled_leg_pushes_alternatives_marked_covered_by_the_pass(tm
     config = replace(app_config, feeds=replace(app_config.feeds, registry=registry, ingest_on_start=True, realtime=True))
     try:
         client = await make_client(create_app(config, clock=clock))
-        ready = await _wait_ready(client)
+        ready = await wait_ready(client, 240.0)
         assert ready["status"] == "ready", ready
         serial = await _card_with_tcl_pass(client, registry)
         journey = await _plan(client, await _stop(client, "bellecour"), await _stop(client, "part-dieu"))
@@ -186,7 +178,7 @@ async def test_a_cancelled_leg_pushes_alternatives_marked_covered_by_the_pass(tm
 
         await client.close()  # the server restarts: a new app on the same database
         again = await make_client(create_app(config, clock=clock))
-        assert (await _wait_ready(again))["status"] == "ready"
+        assert (await wait_ready(again, 240.0))["status"] == "ready"
         kept = await again.get(f"/v1/watches/{watch['id']}")
         assert kept.status == 200, await kept.text()
         body = await kept.json()
