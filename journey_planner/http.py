@@ -99,12 +99,7 @@ async def get_journeys(request: web.Request) -> web.Response:
 
 def _walking_rules(app: web.Application) -> WalkingRules:
     config = app.get(CONFIG)
-    if config is None:
-        return WalkingRules()
-    p = config.planner
-    return WalkingRules(max_access_radius_m=p.max_access_radius_m, detour_factor=p.walk_detour_factor,
-                        speed_mps=p.walk_speed_mps, max_walk_only_m=p.max_walk_only_m,
-                        walk_only_margin_s=p.walk_only_margin_s)
+    return WalkingRules.of_settings(config.planner if config is not None else None)
 
 
 @routes.get(

@@ -56,8 +56,8 @@ def plan_journeys(service: PlannerService, snapshot: Snapshot, query: JourneyQue
     network = snapshot.network(use_rt)
     lookups = service.lookups_for(network)
     page = _page(service, query)
-    origin = _place(service, network, "from", query.origin, lookups, query.walking)
-    destination = _place(service, network, "to", query.destination, lookups, query.walking)
+    origin = resolve_journey_place(service, network, "from", query.origin, lookups, query.walking)
+    destination = resolve_journey_place(service, network, "to", query.destination, lookups, query.walking)
     if query.origin.strip() == query.destination.strip() or (
         set(origin.stops.tolist()) == set(destination.stops.tolist()) and not np.any(origin.walk_s)
     ):
@@ -150,8 +150,10 @@ def _zone_walk_only(item: dict, mapper: Mapper, journey: Journey, ref_stop: int)
         leg["departure"], leg["arrival"] = item["departure"], item["arrival"]
 
 
-def _place(service: PlannerService, network: Network, name: str, text: str, lookups: Lookups,
-           walking: WalkingRules) -> Place:
+def resolve_journey_place(service: PlannerService, network: Network, name: str, text: str, lookups: Lookups,
+                          walking: WalkingRules) -> Place:
+    """A journey end as /v1/journeys reads it: a hub, a coordinate (walking access to the stops
+    around it), or a stop or station id; `UnknownPlace` naming parameter ``name`` otherwise."""
     hub_stops = lookups.hubs.find(text)
     if hub_stops is not None:
         return Place.of_stops(hub_stops)

@@ -105,6 +105,15 @@ class WalkingRules:
 
     METHOD = "crow_fly_detour"
 
+    @staticmethod
+    def of_settings(planner: object | None) -> WalkingRules:
+        """The rules of the [planner] settings (`oura.config`), the defaults without any."""
+        if planner is None:
+            return WalkingRules()
+        return WalkingRules(max_access_radius_m=planner.max_access_radius_m, detour_factor=planner.walk_detour_factor,
+                            speed_mps=planner.walk_speed_mps, max_walk_only_m=planner.max_walk_only_m,
+                            walk_only_margin_s=planner.walk_only_margin_s)
+
     def walk_m(self, straight_m: np.ndarray | float) -> np.ndarray | float:
         return straight_m * self.detour_factor
 

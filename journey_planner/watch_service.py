@@ -35,7 +35,9 @@ import asyncpg
 from oura.clock import Clock
 from oura.concurrency import cancel_and_wait, run_blocking
 
-from .core import Journey, TransitLeg, WalkLeg
+from .core import Journey, Place, TransitLeg, WalkLeg
+from .journeys import resolve_journey_place
+from .places import WalkingRules
 from .itineraries import decode_itinerary_id, encode_itinerary_id, itinerary_ref
 from .mapping import Mapper
 from .pricing import fare_legs
@@ -111,6 +113,7 @@ class WatchService:
     clock: Clock
     http: aiohttp.ClientSession | None = None
     coverage: TicketCoverage | None = None
+    walking: WalkingRules = WalkingRules()  # how alternatives reach a coordinate destination ([planner])
     index: WatchIndex = field(default_factory=WatchIndex)
     stats: WatchStats = field(default_factory=WatchStats)
     expiry_every_s: float = EXPIRY_EVERY_S
@@ -301,7 +304,10 @@ class WatchService:
         broken watch (sync: one executor job). Watches in the same place with the same destination
         share one search."""
         network = snapshot.network(True)
-        spatial = self.planner.lookups_for(network).spatial
+        lookups = self.planner.lookups_for(network)
+
+        def resolve(text: str) -> Place:
+            return resolve_journey_place(self.planner, network, "to", text, lookups, self.walking)
         mapper = Mapper(network, snapshot.overlay, True, self.planner.pricing)
         searches: dict[tuple, list[tuple[Journey, dict]]] = {}
         out = {}
@@ -310,7 +316,7 @@ class WatchService:
             position = locate(network, watch.ref, transition.check, now_s)
             key = (position.kind, position.stops, position.offsets_s, destination_text(watch.ref))
             if key not in searches:
-                _, journeys = plan_alternatives(snapshot, watch.ref, position, now_s, spatial)
+                _, journeys = plan_alternatives(snapshot, watch.ref, position, now_s, resolve)
                 searches[key] = [_alternative_json(network, mapper, j, watch.ref.destination) for j in journeys]
             out[watch.id] = (position.to_json(network), searches[key])
         return out

@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from oura.keys import CLOCK, HTTP_CLIENT, POOL
+from oura.keys import CLOCK, CONFIG, HTTP_CLIENT, POOL
 
+from .places import WalkingRules
 from .startup import PLANNER
 from .watch_service import WatchService
 
@@ -25,7 +26,9 @@ WATCHES = web.AppKey("journey_planner.watches", WatchService)
 async def watches_context(app: web.Application) -> AsyncIterator[None]:
     service = app.get(WATCHES)
     if service is None:
-        service = WatchService(app[PLANNER], app[POOL], app[CLOCK], http=app.get(HTTP_CLIENT))
+        config = app.get(CONFIG)
+        service = WatchService(app[PLANNER], app[POOL], app[CLOCK], http=app.get(HTTP_CLIENT),
+                               walking=WalkingRules.of_settings(config.planner if config is not None else None))
         app[WATCHES] = service
     await service.start()
     try:

@@ -23,10 +23,12 @@ from datetime import datetime
 
 import numpy as np
 
+from oura.errors import OuraError
+
 from .compile import Network
 from .core import NO_DROP_OFF, NO_PICKUP, Journey, Place, PlanRequest, plan
 from .itineraries import ItineraryRef
-from .places import StopSpatialIndex, resolve_place
+from .places import resolve_place
 from .refresh import ItineraryCheck, LegCheck, check_itinerary
 from .snapshot import Snapshot
 
@@ -279,18 +281,19 @@ def destination_text(ref: ItineraryRef) -> str | None:
 
 
 def plan_alternatives(snapshot: Snapshot, ref: ItineraryRef, position: Position, now_s: int,
-                      spatial: StopSpatialIndex | None = None, limit: int = ALTERNATIVES
+                      resolve: Callable[[str], Place] | None = None, limit: int = ALTERNATIVES
                       ) -> tuple[Network, list[Journey]]:
     """Up to ``limit`` journeys on the realtime network from ``position`` (at now, plus the time to
-    reach each next stop on board) to the itinerary's destination; none when arrived or when a
-    place no longer resolves."""
+    reach each next stop on board) to the itinerary's destination, read by ``resolve`` (the
+    service passes /v1/journeys' reading: hubs, coordinates; default: a stop or station id); none
+    when arrived or when the place no longer resolves."""
     network = snapshot.network(True)
     target = destination_text(ref)
     if position.kind == "arrived" or not position.stops or target is None:
         return network, []
     try:
-        destination = resolve_place(network, target, spatial=spatial)
-    except ValueError:
+        destination = resolve(target) if resolve is not None else resolve_place(network, target)
+    except (ValueError, OuraError):
         return network, []
     origin = Place.of_stops(list(position.stops), list(position.offsets_s))
     if set(origin.stops.tolist()) & set(destination.stops.tolist()):

@@ -233,3 +233,31 @@ async def test_events_of_an_unknown_watch_or_with_a_bad_last_event_id_are_proble
     for bad in ("x", "²", "1234567890"):
         answer = await client.get(watch["events_url"], headers={"Last-Event-ID": bad})
         assert answer.status == 400, bad
+
+
+async def test_alternatives_reach_a_hub_destination_as_journeys_do(serve_network, chambery):
+    # A journey planned to a hub id (as `make run`'s stop search offers them): its alternatives
+    # must read the destination as /v1/journeys does (they were empty: the hub was not a stop id).
+    from journey_planner.hubs import HubPlace
+
+    clock = FixedClock(SERVICE_DAY)
+    client = await serve_network(chambery, clock)
+    origin, destination, dep = _busy_pattern_trip(chambery)
+    client.service.set_hubs([HubPlace("hub:test-end", "Test end", (destination,))])
+    clock.current = datetime.fromtimestamp(dep - 300, UTC)
+    answer = await client.get("/v1/journeys", params={"from": origin, "to": "hub:test-end",
+                                                      "datetime": clock.current.isoformat()})
+    assert answer.status == 200, await answer.text()
+    journey = (await answer.json())["journeys"][0]
+    created = await client.post("/v1/watches", json={"itinerary_id": journey["id"]})
+    assert created.status == 201, await created.text()
+    watch = await created.json()
+    async with client.session.get(client.make_url(watch["events_url"])) as stream:
+        await client.service.on_trip_updates("synchro", [_cancel_first_leg(journey)], clock.now())
+        event = await asyncio.wait_for(_read_event(stream.content), timeout=30)
+    assert event["event"] == "broken"
+    alternatives = event["data"]["alternatives"]
+    assert 1 <= len(alternatives) <= 3
+    for alternative in alternatives:
+        last = [leg for leg in alternative["itinerary"]["legs"] if leg["type"] == "transit"][-1]
+        assert last["to"]["id"] == destination
