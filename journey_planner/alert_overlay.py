@@ -12,7 +12,7 @@ name (GTFS-realtime: the fields of one entity combine as AND, the entities of an
   part starting at its last stop allows boarding there only.
 
 A stop-time is closed when its time lies in an active period: its departure for boarding, its
-arrival for alighting (half-open ``[start, end)`` ranges, POSIX seconds; no period: always).
+arrival for alighting (the realtime times of a run with a trip update) (half-open ``[start, end)`` ranges, POSIX seconds; no period: always).
 Other effects only inform (journey_planner.alert_index attaches them to legs).
 
 Work is per (trip, day) run and limited to the days within `ALERT_HORIZON_BEFORE_S` /
@@ -27,7 +27,7 @@ not close anything (it still informs).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -96,9 +96,13 @@ def feed_of(network: Network, namespaced_id: str) -> str | None:
     return None
 
 
-def closures_for_alerts(static: Network, alerts: Iterable[Alert], now_s: int | None) -> AlertEdits:
+def closures_for_alerts(static: Network, alerts: Iterable[Alert], now_s: int | None,
+                        updated: Mapping[tuple[int, int], RealtimeTrip] | None = None) -> AlertEdits:
     """What the NO_SERVICE ``alerts`` close: per run ((static trip, day) -> `RunEdit`), and the
-    always-active stop closures (on the static trips' flags)."""
+    always-active stop closures (on the static trips' flags). A run with a trip update
+    (``updated``: (static trip, day) -> its updated copy) is judged on its realtime times: a
+    delayed bus reaching a stop after its closure began does not stop there."""
+    updated = updated or {}
     found = AlertEdits()
     edits = found.runs
     for alert in alerts:
@@ -124,9 +128,9 @@ def closures_for_alerts(static: Network, alerts: Iterable[Alert], now_s: int | N
                     found.static.append((p, trips, positions))
                     _note_runs(static, trips, days, alert.entity_id, found.static_ids)
                 else:
-                    _close(static, p, positions, (trips, only_day), days, periods, alert.entity_id, edits)
+                    _close(static, p, positions, (trips, only_day), days, periods, alert.entity_id, edits, updated)
         for route_id, stops in sections.items():
-            _close_sections(static, route_id, stops, days, periods, alert.entity_id, edits)
+            _close_sections(static, route_id, stops, days, periods, alert.entity_id, edits, updated)
     return found
 
 
@@ -254,14 +258,23 @@ def _seconds(hms: str) -> int:
     return h * 3600 + m * 60 + sec
 
 
-def _run_times(static: Network, p: int, trips: np.ndarray, day: int):
-    """(arrival, departure) POSIX s of ``trips`` of pattern ``p`` on ``day``: arrays (trips, positions)."""
+def _run_times(static: Network, p: int, trips: np.ndarray, day: int,
+               updated: Mapping[tuple[int, int], RealtimeTrip]):
+    """(arrival, departure) POSIX s of ``trips`` of pattern ``p`` on ``day``: arrays (trips,
+    positions); the realtime times of a run with an update (same stop list)."""
     tt = static.timetable
     n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
     rows = int(tt.pattern_stop_time_offsets[p]) + (trips - int(tt.pattern_trip_offsets[p]))[:, np.newaxis] * n_s
     rows = rows + np.arange(n_s)
     base = int(tt.day_base_s[day, tt.pattern_tz[p]])
-    return tt.stop_time_arrival[rows].astype(np.int64) + base, tt.stop_time_departure[rows].astype(np.int64) + base
+    arr = tt.stop_time_arrival[rows].astype(np.int64) + base
+    dep = tt.stop_time_departure[rows].astype(np.int64) + base
+    if updated:
+        for i, t in enumerate(trips.tolist()):
+            trip = updated.get((t, day))
+            if trip is not None and trip.stops.size == n_s:
+                arr[i], dep[i] = trip.arr + base, trip.dep + base
+    return arr, dep
 
 
 def _running(static: Network, trips: np.ndarray, day: int) -> np.ndarray:
@@ -277,7 +290,7 @@ def _edit(edits: dict, t: int, day: int, n_s: int) -> RunEdit:
 
 
 def _close(static: Network, p: int, positions: np.ndarray | None, trip_filter, days: np.ndarray,
-           periods: Periods, alert_id: str, edits: dict) -> None:
+           periods: Periods, alert_id: str, edits: dict, updated: Mapping) -> None:
     """Close ``positions`` (all when None) of the pattern's filtered trips where in the periods."""
     tt = static.timetable
     trips, only_day = trip_filter
@@ -289,7 +302,7 @@ def _close(static: Network, p: int, positions: np.ndarray | None, trip_filter, d
         running = _running(static, trips, day)
         if running.size == 0:
             continue
-        arr, dep = _run_times(static, p, running, day)
+        arr, dep = _run_times(static, p, running, day, updated)
         board = _in_periods(dep[:, cols], periods)
         alight = _in_periods(arr[:, cols], periods)
         for i in np.flatnonzero(board.any(axis=1) | alight.any(axis=1)).tolist():
@@ -300,7 +313,7 @@ def _close(static: Network, p: int, positions: np.ndarray | None, trip_filter, d
 
 
 def _close_sections(static: Network, route_id: str, stops: set[int], days: np.ndarray, periods: Periods,
-                    alert_id: str, edits: dict) -> None:
+                    alert_id: str, edits: dict, updated: Mapping) -> None:
     """Route-section semantics: consecutive section stops cut the trip, a lone one is closed."""
     tt = static.timetable
     routes = static.route_ids == route_id
@@ -311,14 +324,14 @@ def _close_sections(static: Network, route_id: str, stops: set[int], days: np.nd
         runs, lone = _consecutive(positions)
         trips = np.arange(int(tt.pattern_trip_offsets[p]), int(tt.pattern_trip_offsets[p + 1]))
         if lone:
-            _close(static, p, np.array(lone), (trips, None), days, periods, alert_id, edits)
+            _close(static, p, np.array(lone), (trips, None), days, periods, alert_id, edits, updated)
         n_s = int(tt.pattern_stop_offsets[p + 1] - tt.pattern_stop_offsets[p])
         for first, last in runs:
             for day in days.tolist():
                 running = _running(static, trips, day)
                 if running.size == 0:
                     continue
-                arr, dep = _run_times(static, p, running, day)
+                arr, dep = _run_times(static, p, running, day, updated)
                 inside = np.r_[first: last + 1]
                 hit = _in_periods(arr[:, inside], periods).any(axis=1) | _in_periods(dep[:, inside], periods).any(axis=1)
                 for i in np.flatnonzero(hit).tolist():

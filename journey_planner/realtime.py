@@ -84,7 +84,7 @@ def apply_realtime(static: Network, updates: Iterable[ResolvedTripUpdate], alert
                 changed[(change.source, day)] = change.trip
         elif change.trip is not None:
             added_trips.append(change.trip)
-    edits = closures_for_alerts(static, alerts, now_s)
+    edits = closures_for_alerts(static, alerts, now_s, changed)
     base, closed_bits = closed_network(static, edits)  # always-active stop closures: on the trips' own flags
     new_trips, alert_ids = apply_closures(base, edits, closed_bits, changed, canceled, removed_days)
     network, replaced, added, parts = _rebuild(base, removed_days, [*new_trips, *added_trips])

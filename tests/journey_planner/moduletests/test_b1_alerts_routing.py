@@ -258,3 +258,15 @@ def test_other_effects_inform_but_do_not_forbid(tmp_path):
         net, overlay = apply_realtime(static, [], [no_service(EntitySelector(stop_id="t:B"), effect=effect)])
         assert best(net, "B", "C", f"{DAY} 07:55") == "R1 B 08:10 -> C 08:20 (0:10, 0 transfers)"
         assert overlay.alert_ids == {} and overlay.canceled == frozenset()
+
+
+def test_a_delayed_run_is_judged_on_its_realtime_times(tmp_path):
+    # B closes at 08:12; T1 is scheduled at B at 08:10 (before) but runs 5 min late (08:15, after):
+    # the bus reaching B once the closure began does not stop there.
+    static = build_network(tmp_path, FEED)
+    alert = no_service(EntitySelector(stop_id="t:B"), periods=(between("08:12", "08:50"),))
+    net, _ = apply_realtime(static, [delay("T1", 5)], [alert])
+    assert best(net, "B", "C", f"{DAY} 07:55") == "R1 B 09:10 -> C 09:20 (0:10, 0 transfers)"
+    # on time, T1 leaves B before the closure
+    net, _ = apply_realtime(static, [], [alert])
+    assert best(net, "B", "C", f"{DAY} 07:55") == "R1 B 08:10 -> C 08:20 (0:10, 0 transfers)"
