@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from google.transit import gtfs_realtime_pb2 as rt
 
 from oura.demo.generate import RegionSummary, generate_region
 
@@ -24,3 +25,19 @@ def small_region(tmp_path_factory: pytest.TempPathFactory) -> RegionSummary:
 @pytest.fixture(scope="session")
 def small_region_dir(small_region: RegionSummary) -> Path:
     return Path(small_region.out_dir)
+
+
+class SettableClock:
+    """The live server's clock, set by the test (``clock.now = ...``)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def parse_feed(body: bytes) -> rt.FeedMessage:
+    message = rt.FeedMessage()
+    message.ParseFromString(body)
+    return message

@@ -13,23 +13,10 @@ from google.transit import gtfs_realtime_pb2 as rt
 from oura.demo.live import build_feed, load_network_timetable
 from oura.demo.live_events import InjectedEvent
 from oura.demo.realtime import create_realtime_app
+from tests.oura.demo.conftest import SettableClock, parse_feed
 
 MORNING = datetime(2025, 3, 4, 7, 3, 30, tzinfo=UTC)  # Tuesday 08:03:30 in Lyon
 SKIPPED = rt.TripUpdate.StopTimeUpdate.SKIPPED
-
-
-class _Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def _parse(body: bytes) -> rt.FeedMessage:
-    message = rt.FeedMessage()
-    message.ParseFromString(body)
-    return message
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +27,7 @@ def tcl(small_region):
 
 @pytest.fixture
 async def live(make_client, small_region):
-    clock = _Clock(MORNING)
+    clock = SettableClock(MORNING)
     client = await make_client(create_realtime_app(small_region.registry, seed=3, clock=clock))
     client.clock = clock
     return client
@@ -55,7 +42,7 @@ async def _message(client) -> tuple[str, int, dict[str, rt.TripUpdate]]:
     """The ETag, header timestamp and trip updates (by trip id) of the TCL payload."""
     response = await client.get("/rt/tcl/trip-updates.pb")
     assert response.status == 200
-    message = _parse(await response.read())
+    message = parse_feed(await response.read())
     updates = {e.trip_update.trip.trip_id: e.trip_update for e in message.entity}
     return response.headers["ETag"], message.header.timestamp, updates
 
@@ -122,7 +109,7 @@ async def test_a_stop_closure_is_an_alert_and_skipped_stop_times_until_it_ends(l
     created = await live.post("/control/events", json={"network": "tcl", "kind": "close_stop", "stop_id": stop_id,
                                                        "until": until.isoformat()})
     assert created.status == 201
-    alerts = _parse(await (await live.get("/rt/tcl/alerts.pb")).read())
+    alerts = parse_feed(await (await live.get("/rt/tcl/alerts.pb")).read())
     (injected,) = [e for e in alerts.entity if e.id.startswith("injected-")]
     assert injected.alert.effect == rt.Alert.NO_SERVICE
     assert [i.stop_id for i in injected.alert.informed_entity] == [stop_id]
@@ -130,7 +117,7 @@ async def test_a_stop_closure_is_an_alert_and_skipped_stop_times_until_it_ends(l
     _, after = await _updates(live)
     assert any(s.stop_id == stop_id and s.schedule_relationship == SKIPPED for s in after[trip_id].stop_time_update)
     live.clock.now = until + timedelta(minutes=1)  # the closure is over: no alert any more
-    alerts = _parse(await (await live.get("/rt/tcl/alerts.pb")).read())
+    alerts = parse_feed(await (await live.get("/rt/tcl/alerts.pb")).read())
     assert not [e for e in alerts.entity if e.id.startswith("injected-")]
     assert (await (await live.get("/control/events")).json())["events"][0]["active"] is False
 
@@ -162,10 +149,10 @@ def test_build_feed_stays_a_function_of_seed_time_and_events(tcl):
     assert build_feed(tcl, "trip-updates", seed=3, now=MORNING, events=[other_network]) == plain
     injected = build_feed(tcl, "trip-updates", seed=3, now=MORNING, events=[event])
     assert injected == build_feed(tcl, "trip-updates", seed=3, now=MORNING, events=[event]) != plain
-    canceled = {e.trip_update.trip.trip_id for e in _parse(injected).entity
+    canceled = {e.trip_update.trip.trip_id for e in parse_feed(injected).entity
                 if e.trip_update.trip.schedule_relationship == rt.TripDescriptor.CANCELED}
     assert trip_id in canceled
     # The cancelled run's vehicle is not published either.
-    vehicles = _parse(build_feed(tcl, "vehicle-positions", seed=3, now=MORNING + timedelta(hours=3, minutes=5),
+    vehicles = parse_feed(build_feed(tcl, "vehicle-positions", seed=3, now=MORNING + timedelta(hours=3, minutes=5),
                                  events=[event]))
     assert trip_id not in {e.vehicle.trip.trip_id for e in vehicles.entity}

@@ -11,28 +11,15 @@ from google.transit import gtfs_realtime_pb2 as rt
 from feeds.gtfs.reader import read_gtfs
 from oura.demo.live import build_feed, load_network_timetable
 from oura.demo.realtime import PROTOBUF, create_realtime_app
+from tests.oura.demo.conftest import SettableClock, parse_feed
 
 # Tuesday 4 March 2025, 08:03:30 in Lyon: morning peak of a school day
 MORNING = datetime(2025, 3, 4, 7, 3, 30, tzinfo=UTC)
 
 
-class _Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def _parse(body: bytes) -> rt.FeedMessage:
-    message = rt.FeedMessage()
-    message.ParseFromString(body)
-    return message
-
-
 @pytest.fixture
 async def live_client(make_client, small_region):
-    clock = _Clock(MORNING)
+    clock = SettableClock(MORNING)
     client = await make_client(create_realtime_app(small_region.registry, seed=3, clock=clock))
     client.clock = clock
     return client
@@ -47,7 +34,7 @@ async def test_feeds_parse_and_reference_static_trips_and_stops(live_client, sma
     route_ids = set(static.get("routes")["route_id"])
     updates = await live_client.get(f"/rt/{network_id}/trip-updates.pb")
     assert updates.status == 200 and updates.headers["Content-Type"] == PROTOBUF
-    message = _parse(await updates.read())
+    message = parse_feed(await updates.read())
     assert message.header.gtfs_realtime_version == "2.0" and message.entity
     for entity in message.entity:
         trip = entity.trip_update.trip
@@ -56,28 +43,28 @@ async def test_feeds_parse_and_reference_static_trips_and_stops(live_client, sma
             assert trip.trip_id in trip_ids
         for stu in entity.trip_update.stop_time_update:
             assert stu.stop_id in stop_ids
-    vehicles = _parse(await (await live_client.get(f"/rt/{network_id}/vehicle-positions.pb")).read())
+    vehicles = parse_feed(await (await live_client.get(f"/rt/{network_id}/vehicle-positions.pb")).read())
     assert vehicles.entity
     for entity in vehicles.entity:
         assert entity.vehicle.stop_id in stop_ids
         if entity.vehicle.trip.schedule_relationship != rt.TripDescriptor.ADDED:
             assert entity.vehicle.trip.trip_id in trip_ids
         assert 44.0 < entity.vehicle.position.latitude < 47.0
-    alerts = _parse(await (await live_client.get(f"/rt/{network_id}/alerts.pb")).read())
+    alerts = parse_feed(await (await live_client.get(f"/rt/{network_id}/alerts.pb")).read())
     for entity in alerts.entity:
         for informed in entity.alert.informed_entity:
             assert informed.stop_id in stop_ids or informed.route_id in route_ids
 
 
 async def test_the_busy_network_shows_every_kind_of_event(live_client):
-    message = _parse(await (await live_client.get("/rt/tcl/trip-updates.pb")).read())
+    message = parse_feed(await (await live_client.get("/rt/tcl/trip-updates.pb")).read())
     relationships = {e.trip_update.trip.schedule_relationship for e in message.entity}
     assert {rt.TripDescriptor.SCHEDULED, rt.TripDescriptor.CANCELED} <= relationships
     skipped = [stu for e in message.entity for stu in e.trip_update.stop_time_update
                if stu.schedule_relationship == rt.TripUpdate.StopTimeUpdate.SKIPPED]
     assert skipped
     assert any(e.trip_update.delay > 60 for e in message.entity)
-    alerts = _parse(await (await live_client.get("/rt/tcl/alerts.pb")).read())
+    alerts = parse_feed(await (await live_client.get("/rt/tcl/alerts.pb")).read())
     effects = {e.alert.effect for e in alerts.entity}
     assert rt.Alert.NO_SERVICE in effects  # the closed stop of the day
 
@@ -86,7 +73,7 @@ async def test_an_added_trip_appears_within_the_day(live_client):
     seen = False
     for minutes in range(0, 240, 20):
         live_client.clock.now = MORNING + timedelta(minutes=minutes)
-        message = _parse(await (await live_client.get("/rt/stas/trip-updates.pb")).read())
+        message = parse_feed(await (await live_client.get("/rt/stas/trip-updates.pb")).read())
         added = [e for e in message.entity if e.trip_update.trip.schedule_relationship == rt.TripDescriptor.ADDED]
         for entity in added:
             seen = True
@@ -96,7 +83,7 @@ async def test_an_added_trip_appears_within_the_day(live_client):
 
 
 async def test_predicted_times_increase_along_each_trip(live_client):
-    message = _parse(await (await live_client.get("/rt/tcl/trip-updates.pb")).read())
+    message = parse_feed(await (await live_client.get("/rt/tcl/trip-updates.pb")).read())
     for entity in message.entity:
         times = []
         for stu in entity.trip_update.stop_time_update:
@@ -123,9 +110,9 @@ async def test_etag_gives_304_until_the_content_changes(live_client):
 
 
 async def test_vehicles_move_and_delays_evolve_with_the_clock(live_client):
-    before = _parse(await (await live_client.get("/rt/tcl/vehicle-positions.pb")).read())
+    before = parse_feed(await (await live_client.get("/rt/tcl/vehicle-positions.pb")).read())
     live_client.clock.now = MORNING + timedelta(minutes=3)
-    after = _parse(await (await live_client.get("/rt/tcl/vehicle-positions.pb")).read())
+    after = parse_feed(await (await live_client.get("/rt/tcl/vehicle-positions.pb")).read())
     where = {e.vehicle.vehicle.id: (e.vehicle.position.latitude, e.vehicle.position.longitude) for e in before.entity}
     moved = [e for e in after.entity if e.vehicle.vehicle.id in where
              and where[e.vehicle.vehicle.id] != (e.vehicle.position.latitude, e.vehicle.position.longitude)]
