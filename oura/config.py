@@ -5,7 +5,7 @@ a frozen tree passed down explicitly. Precedence: environment variable > TOML fi
 
 Environment variables:
   DATABASE_URL      PostgreSQL DSN; when absent an embedded server (pgserver) is started
-  OURA_CONFIG       path of a TOML file with sections [database] [http] [feeds] [planner] [log]
+  OURA_CONFIG       path of a TOML file with sections [database] [http] [feeds] [planner] [log] [statistics]
   OURA_DATA_DIR     folder for local state (default ./var): embedded pgdata, feed store, caches
   OURA_PGDATA       embedded PostgreSQL data folder (default $OURA_DATA_DIR/pgdata)
   OURA_HOST, OURA_PORT   where `oura serve` listens (default 127.0.0.1:8080)
@@ -31,6 +31,7 @@ __all__ = [
     "HttpConfig",
     "LogConfig",
     "PlannerConfig",
+    "StatisticsConfig",
     "load_config",
 ]
 
@@ -99,6 +100,25 @@ class PlannerConfig:
 
 
 @dataclass(frozen=True)
+class StatisticsConfig:
+    """Anonymised statistics (ticketing.statistics). Identifying validation data (the medium's
+    serial, the contract it used) lives ``retention_h`` hours (CNIL AU-015: at most 48 h, for fraud
+    detection and trip chaining); more needs ``allow_retention_over_48h`` set as well."""
+
+    retention_h: float = 48.0
+    allow_retention_over_48h: bool = False
+    k: int = 10  # cells counting fewer than k are suppressed
+    method: str = "suppression"  # suppression | laplace | gaussian (differential privacy, then suppression)
+    epsilon_per_day: float = 1.0  # privacy budget of one authority for one service day, all its families
+    delta: float = 1e-7  # gaussian only
+    max_validations_per_medium_day: int = 8  # DP contribution bound: a medium's validations counted per day
+    max_items_per_order: int = 10  # DP contribution bound of one order (sales)
+    max_amount_per_order_minor: int = 20000  # DP bound on one order's revenue
+    release_grace_s: int = 3600  # a service day is released this long after it ends (04:00 the next day)
+    every_s: float = 300.0  # how often the background job releases closed periods and purges (0: never)
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = "INFO"
     format: str = "json"
@@ -112,6 +132,7 @@ class Config:
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     planner: PlannerConfig = field(default_factory=PlannerConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    statistics: StatisticsConfig = field(default_factory=StatisticsConfig)
 
     def with_database_url(self, url: str | None) -> Config:
         return replace(self, database=replace(self.database, url=url))
@@ -177,7 +198,7 @@ def load_config(
             raise ConfigError(f"cannot read config file {path}: {error}") from error
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"config file {path} is not valid TOML: {error}") from error
-    unknown = set(data) - {"data_dir", "database", "http", "feeds", "planner", "log"}
+    unknown = set(data) - {"data_dir", "database", "http", "feeds", "planner", "log", "statistics"}
     if unknown:
         raise ConfigError(f"unknown config section(s): {', '.join(sorted(unknown))}")
 
@@ -224,4 +245,15 @@ def load_config(
         raise ConfigError(f"log.level must be DEBUG, INFO, WARNING or ERROR, got {log.level!r}")
     if log.format not in {"json", "text"}:
         raise ConfigError(f"log.format must be json or text, got {log.format!r}")
-    return Config(data_dir=data_dir, database=database, http=http, feeds=feeds, planner=planner, log=log)
+    statistics = _build(StatisticsConfig, "statistics", _section(data, "statistics"))
+    if not 0 < statistics.retention_h <= 48 and not (statistics.retention_h > 0 and statistics.allow_retention_over_48h):
+        raise ConfigError(f"statistics.retention_h must be in (0, 48] (CNIL AU-015), got {statistics.retention_h}; "
+                          "set statistics.allow_retention_over_48h = true as well to keep identifying data longer")
+    if statistics.k < 1:
+        raise ConfigError(f"statistics.k must be at least 1, got {statistics.k}")
+    if statistics.method not in {"suppression", "laplace", "gaussian"}:
+        raise ConfigError(f"statistics.method must be suppression, laplace or gaussian, got {statistics.method!r}")
+    if not statistics.epsilon_per_day > 0 or not 0 <= statistics.delta < 1:
+        raise ConfigError("statistics.epsilon_per_day must be positive and statistics.delta in [0, 1)")
+    return Config(data_dir=data_dir, database=database, http=http, feeds=feeds, planner=planner, log=log,
+                  statistics=statistics)
