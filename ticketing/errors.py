@@ -53,6 +53,7 @@ __all__ = [
     "InvalidMedium",
     "InvalidProof",
     "InvalidDeclaration",
+    "PrivacyBudgetExceeded",
 ]
 
 
@@ -327,3 +328,10 @@ class AuthorityRequired(Forbidden):
     """This operation acts for an authority; use a key bound to one."""
 
     code = "authority_required"
+
+
+class PrivacyBudgetExceeded(Conflict):
+    """Releasing this period would spend more than an authority's privacy budget (epsilon) for it;
+    nothing was released."""
+
+    code = "privacy_budget_exceeded"
