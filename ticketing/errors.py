@@ -335,3 +335,28 @@ class PrivacyBudgetExceeded(Conflict):
     nothing was released."""
 
     code = "privacy_budget_exceeded"
+
+
+class StatisticsNotReleased(NotFound):
+    """This period is not released yet: statistics of a service day are released once it is
+    closed (an hour after it ends at 04:00), a month once all its days are."""
+
+    code = "statistics_not_released"
+
+
+class InvalidStatisticsPeriod(BadRequest):
+    """period must be a service day YYYY-MM-DD or a month YYYY-MM."""
+
+    code = "invalid_statistics_period"
+
+
+class UnsupportedGrouping(BadRequest):
+    """This group_by is not one of the supported groupings of this kind."""
+
+    code = "unsupported_grouping"
+
+
+class OtherAuthorityStatistics(Forbidden):
+    """This network belongs to another authority: its statistics are not yours to read."""
+
+    code = "other_authority_statistics"
