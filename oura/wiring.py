@@ -38,6 +38,9 @@ from ticketing.catalogue import FARE_FILES, build_catalogue, load_catalogue
 from ticketing.startup import TICKETING, make_ticketing_context
 from ticketing.payments import TestPaymentProvider
 from ticketing.service import network_authorities
+from ticketing.products import DEFAULT_TIMEZONE
+from ticketing.statistics.jobs import statistics_context
+from ticketing.statistics.model import StatisticsSettings
 
 from .concurrency import cancel_and_wait, run_blocking
 from .config import Config
@@ -189,11 +192,22 @@ async def _connect_disruptions(app: web.Application) -> AsyncIterator[None]:
         await anext(context, None)
 
 
+def _statistics_settings(config: Config) -> StatisticsSettings:
+    """The `[statistics]` configuration as the statistics package takes it (hours -> seconds)."""
+    c = config.statistics
+    return StatisticsSettings(
+        retention_s=c.retention_h * 3600.0, k=c.k, method=c.method, epsilon_per_day=c.epsilon_per_day, delta=c.delta,
+        max_validations_per_medium_day=c.max_validations_per_medium_day, max_items_per_order=c.max_items_per_order,
+        max_amount_per_order_minor=c.max_amount_per_order_minor, release_grace_s=c.release_grace_s, every_s=c.every_s,
+    )
+
+
 def package_contexts(config: Config, registry: Registry | None) -> list[Context]:
     """Every package's startup/shutdown generator, in dependency order (after the database);
     ``registry`` is the one loaded into ``app[REGISTRY]`` (None: no feeds are served)."""
     authorities = network_authorities(registry) if registry is not None else {}
     empty, _ = build_catalogue({})
+    statistics = _statistics_settings(config)
     return [
         feeds_context,  # feed store, scheduler, hubs (the registry is already on the app)
         planner_context,  # the planner service (timetable published later by _reload_on_new_versions)
@@ -201,7 +215,10 @@ def package_contexts(config: Config, registry: Registry | None) -> list[Context]
         _connect_hubs,  # feeds' hubs -> the planner's places
         realtime_context,  # pollers, writing into the planner
         # the default provider journals its charges in the data folder: a restart never charges twice
-        make_ticketing_context(empty, authorities, TestPaymentProvider(journal=config.data_dir / "payments" / "test-provider.jsonl")),
+        make_ticketing_context(empty, authorities, TestPaymentProvider(journal=config.data_dir / "payments" / "test-provider.jsonl"),
+                               retention_s=statistics.retention_s),  # late uploads past the retention: stored without serial
+        # released statistics of closed periods, then the purge of identifying data past its retention
+        statistics_context(statistics, authorities, (registry.timezone if registry is not None else "") or DEFAULT_TIMEZONE),
         _connect_pricing,
         _connect_watches,  # watched journeys: re-checked after each snapshot, alternatives priced by coverage
         _reload_on_new_versions,

@@ -187,10 +187,13 @@ UPDATE ticketing_contracts SET status = $2 WHERE contract_id = ANY($1::bigint[])
 
 -- name: claim_validations
 -- Claim (device, event id) pairs; returns the event ids that are new (the others were seen before).
+-- An event that occurred before $11 (now less the identifier retention; NULL: none) is stored
+-- purged at once: no serial, stamped purged_at (record_decisions then stores no contract link).
 INSERT INTO ticketing_validations (device_key_id, event_id, authority_id, medium_serial, occurred_at, stop_id,
-                                   route_id, direction_id, network_id, accepted, reason, received_at)
-SELECT $1, e.event_id, $2, e.medium_serial, e.occurred_at, e.stop_id, e.route_id, e.direction_id, e.network_id,
-       false, 'pending', $3
+                                   route_id, direction_id, network_id, accepted, reason, received_at, purged_at)
+SELECT $1, e.event_id, $2, CASE WHEN e.occurred_at < $11::timestamptz THEN NULL ELSE e.medium_serial END,
+       e.occurred_at, e.stop_id, e.route_id, e.direction_id, e.network_id,
+       false, 'pending', $3, CASE WHEN e.occurred_at < $11::timestamptz THEN $3 END
 FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::smallint[], $10::text[])
      AS e(event_id, medium_serial, occurred_at, stop_id, route_id, direction_id, network_id)
 ON CONFLICT (device_key_id, event_id) DO NOTHING
@@ -202,9 +205,12 @@ SELECT event_id, accepted, reason, contract_id, remaining_trips
 FROM ticketing_validations WHERE device_key_id = $1 AND event_id = ANY($2::text[]);
 
 -- name: record_decisions
--- Write the decisions of newly claimed events (arrays, one per event).
+-- Write the decisions of newly claimed events (arrays, one per event); an event stored purged
+-- (older than the retention) keeps no contract link.
 UPDATE ticketing_validations AS v
-SET accepted = d.accepted, reason = d.reason, contract_id = d.contract_id, remaining_trips = d.remaining_trips
+SET accepted = d.accepted, reason = d.reason,
+    contract_id = CASE WHEN v.purged_at IS NULL THEN d.contract_id END,
+    remaining_trips = CASE WHEN v.purged_at IS NULL THEN d.remaining_trips END
 FROM unnest($2::text[], $3::boolean[], $4::text[], $5::bigint[], $6::integer[])
      AS d(event_id, accepted, reason, contract_id, remaining_trips)
 WHERE v.device_key_id = $1 AND v.event_id = d.event_id;
@@ -469,3 +475,19 @@ RETURNING selling_authority_id, commission_permille;
 -- name: delete_commission_rate
 -- Remove an authority's own rate; returns the rate it had, no row when it had none.
 DELETE FROM ticketing_commission_rates WHERE selling_authority_id = $1 RETURNING commission_permille;
+
+-- name: purge_validations
+-- One batch of the purge (ticketing.statistics.purge): the oldest validations that occurred in
+-- [$3, $2) and are not purged yet lose their serial and contract link, stamped purged at $1.
+-- Late uploads are stamped at write time (claim_validations), so purged_at IS NULL is the test.
+UPDATE ticketing_validations AS v
+SET medium_serial = NULL, contract_id = NULL, remaining_trips = NULL, purged_at = $1
+FROM (SELECT device_key_id, event_id FROM ticketing_validations
+      WHERE occurred_at < $2 AND occurred_at >= $3 AND purged_at IS NULL
+      ORDER BY occurred_at LIMIT $4) AS due
+WHERE v.device_key_id = due.device_key_id AND v.event_id = due.event_id;
+
+-- name: purge_expired_watches
+-- An expired watched journey (issue 13) keeps nothing that leads to a medium.
+UPDATE watches SET medium_serial = NULL
+WHERE medium_serial IS NOT NULL AND (status = 'expired' OR expires_at < $1);

@@ -458,8 +458,14 @@ async def validate_batch(
     lock_contracts: bool = True,
     race_delay_s: float = 0.0,
     anti_passback_s: int = DEFAULT_ANTI_PASSBACK_S,
+    retention_s: float | None = None,
 ) -> BatchResult:
     """Decide and record a batch of one device's events, in one transaction.
+
+    ``retention_s`` is how long identifying data lives (`ticketing.statistics.purge`): an event
+    that occurred longer ago than that (an offline validator uploading days late) is decided in
+    memory with its serial like any other, but stored without it, nor its contract link, as if
+    already purged. None: every event is stored with its serial (the purge removes it later).
 
     Each event gets its own decision: one the catalogue cannot place (unknown route or network, a
     network of another authority) is refused with its reason and recorded, so a retry replays it
@@ -471,7 +477,7 @@ async def validate_batch(
         claimed = await conn.fetch(
             Q.claim_validations, device_key_id, device_authority_id, now,
             *columns_of(events, "event_id", "medium_serial", "occurred_at", "stop_id", "route_id", "direction_id"),
-            networks,
+            networks, None if retention_s is None else now - timedelta(seconds=retention_s),
         )
         new_ids = {r["event_id"] for r in claimed}
         replayed = await _recorded_decisions(conn, device_key_id, [e.event_id for e in events if e.event_id not in new_ids])
