@@ -58,6 +58,7 @@ class TicketingService:
     race_delay_s: float = 0.0  # widens the validation read-modify-write window; tests only
     abandon_after_s: float = reconciliation.DEFAULT_ABANDON_AFTER_S  # a pending order older than this is abandoned
     reconcile_every_s: float = 300.0  # period of the app's reconciliation task; 0 disables it
+    retention_s: float | None = None  # identifying data's life: older events are stored without serial (None: kept until the purge)
 
     @property
     def catalogue(self) -> Catalogue:
@@ -131,6 +132,7 @@ class TicketingService:
             self.pool, self.catalogue, self.network_authority,
             device_key_id=device_key_id, device_authority_id=device_authority_id, events=events,
             now=self.clock.now(), lock_contracts=self.lock_contracts, race_delay_s=self.race_delay_s,
+            retention_s=self.retention_s,
         )
 
     async def list_denylist(self, since: int, limit: int):
