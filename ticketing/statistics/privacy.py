@@ -1,27 +1,331 @@
 """Small-cell suppression with complementary suppression, and months as post-processing of days.
 Pure: no I/O.
 
-(to be written: see the issue 14 brief "privacy")
+**The attacker.** They know every released cell and margin, which inner cells are present (a
+suppressed inner cell is ≥ 1, an absent one is 0) and that margins are sums. A suppressed cell is
+safe when the feasible interval of its value has width ≥ 1.
+
+**The audit is a graph problem, exact and linear.** The constraint matrix (row lines, column lines,
+the total) is totally unimodular, so LP bounds are integer and a suppressed cell is undetermined
+iff some feasible direction d (A d = 0, d ≥ 0 on cells at their bound 1) moves it. Those
+directions are circulations on the graph whose nodes are rows and columns and whose edges are the
+suppressed cells (row → column: the cell grows; column → row: it shrinks, allowed only for a
+value ≥ 2). A row or column whose margin is suppressed is free: it is joined to a source node
+``S_r`` (rows) or ``S_c`` (columns), which are one node when the total is suppressed too. A cell at
+1 is safe iff its two ends lie in one strongly connected component; a cell ≥ 2 iff a path joins
+its ends without it. This replaces an LP per component (tests attack with their own LP).
+
+**Complements.** The classic heuristic first (a line with a known margin and one suppressed cell
+gets its smallest released cell), then, for each cell the audit finds determined, the cheapest
+cycle through it (Dijkstra; released cells cost their value) is suppressed. Adding suppressed
+cells only widens intervals, so this terminates. When no cycle exists even through released cells
+(a row of 1s whose margin is released), the **last resort** suppresses the cell's row margin, then
+its column margin, then the total: this is the one case where a margin is suppressed for another
+reason than its own value, and the same margin released by another family of the scope would give
+it back; it needs a line made of 1s summing to ≥ k, rare outside OD tables.
+
+**Known limits.** A suppressed margin may be derivable from other margins (total − released row
+margins); its inner cells stay protected. Amounts follow counts; an attacker knowing unit prices
+gets one more equation per money margin, which this audit does not model.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 
-from ticketing.statistics.model import RawTable, ReleasedTable
+from ticketing.statistics.model import ALL, ONE_COLUMN, Cell, RawTable, ReleasedTable
 
-__all__ = ["protect", "combine_days"]
+__all__ = ["protect", "combine_days", "suppression_pattern"]
+
+
+class _Table:
+    """The working state of one table: cells as parallel lists, lines as node indices."""
+
+    def __init__(self, table: RawTable, k: int) -> None:
+        keys = sorted(table.counts)
+        self.keys = keys
+        self.vals = [int(table.counts[key]) for key in keys]
+        self.one_dim = all(c == ONE_COLUMN for _, c in keys)
+        rows = sorted({r for r, _ in keys})
+        cols = sorted({c for _, c in keys})
+        self.rows, self.cols = rows, cols
+        ri = {r: i for i, r in enumerate(rows)}
+        ci = {c: len(rows) + i for i, c in enumerate(cols)}
+        self.r = [ri[r] for r, _ in keys]
+        self.c = [ci[c] for _, c in keys]
+        self.n_nodes = len(rows) + len(cols) + 2
+        self.s_r, self.s_c = len(rows) + len(cols), len(rows) + len(cols) + 1
+        self.lines: list[list[int]] = [[] for _ in range(self.n_nodes)]
+        for i in range(len(keys)):
+            self.lines[self.r[i]].append(i)
+            self.lines[self.c[i]].append(i)
+        sums = [0] * self.n_nodes
+        for i, v in enumerate(self.vals):
+            sums[self.r[i]] += v
+            sums[self.c[i]] += v
+        self.sums = sums
+        self.total = sum(self.vals)
+        self.total_free = 1 <= self.total < k
+        # free[node]: the line's margin is not released (no equation)
+        self.free = [1 <= s < k for s in sums[:-2]] + [False, False]
+        if self.one_dim:
+            for n in range(len(rows)):
+                self.free[n] = True
+            for n in range(len(rows), len(rows) + len(cols)):
+                self.free[n] = self.total_free
+        self.margin_forced: set[int] = set()  # last resort
+        self.sup = [1 <= v < k for v in self.vals]
+
+    def s_of(self, node: int) -> int:
+        if self.total_free:
+            return self.s_r
+        return self.s_r if node < len(self.rows) else self.s_c
+
+    def arcs(self) -> list[list[tuple[int, int]]]:
+        """Arcs of the suppressed graph: out[node] = [(next node, cell or -1)]."""
+        out: list[list[tuple[int, int]]] = [[] for _ in range(self.n_nodes)]
+        for i, s in enumerate(self.sup):
+            if s:
+                out[self.r[i]].append((self.c[i], i))
+                if self.vals[i] >= 2:
+                    out[self.c[i]].append((self.r[i], i))
+        for n in range(self.n_nodes - 2):
+            if self.free[n]:
+                s = self.s_of(n)
+                out[n].append((s, -1))
+                out[s].append((n, -1))
+        return out
+
+
+def _scc(out: list[list[tuple[int, int]]]) -> list[int]:
+    """Tarjan's strongly connected components, iterative."""
+    n = len(out)
+    index = [-1] * n
+    low = [0] * n
+    on = [False] * n
+    comp = [-1] * n
+    stack: list[int] = []
+    counter = 0
+    ncomp = 0
+    for root in range(n):
+        if index[root] != -1:
+            continue
+        work = [(root, 0)]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on[root] = True
+        while work:
+            v, pos = work[-1]
+            if pos < len(out[v]):
+                work[-1] = (v, pos + 1)
+                w = out[v][pos][0]
+                if index[w] == -1:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on[w] = True
+                    work.append((w, 0))
+                elif on[w]:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    u = work[-1][0]
+                    low[u] = min(low[u], low[v])
+                if low[v] == index[v]:
+                    while True:
+                        w = stack.pop()
+                        on[w] = False
+                        comp[w] = ncomp
+                        if w == v:
+                            break
+                    ncomp += 1
+    return comp
+
+
+def _reaches(out: list[list[tuple[int, int]]], src: int, dst: int, skip: int, comp: list[int]) -> bool:
+    seen = {src}
+    todo = [src]
+    target = comp[dst]
+    while todo:
+        v = todo.pop()
+        for w, cell in out[v]:
+            if cell == skip or w in seen or comp[w] != target:
+                continue
+            if w == dst:
+                return True
+            seen.add(w)
+            todo.append(w)
+    return False
+
+
+def _unsafe(t: _Table) -> list[int]:
+    out = t.arcs()
+    comp = _scc(out)
+    bad = []
+    for i, s in enumerate(t.sup):
+        if not s:
+            continue
+        r, c = t.r[i], t.c[i]
+        if t.vals[i] == 1:
+            if comp[r] != comp[c]:
+                bad.append(i)
+        elif not (_reaches(out, c, r, i, comp) or _reaches(out, r, c, i, comp)):
+            bad.append(i)
+    return bad
+
+
+def _cheapest_path(t: _Table, src: int, dst: int, skip: int) -> tuple[float, list[int]] | None:
+    """Dijkstra from src to dst without cell ``skip``: suppressed arcs cost 0, released cells their
+    value; returns (cost, released cells on the path)."""
+    adj: list[list[tuple[int, int]]] = [[] for _ in range(t.n_nodes)]
+    for i in range(len(t.vals)):
+        if i == skip:
+            continue
+        adj[t.r[i]].append((t.c[i], i))
+        if not t.sup[i] or t.vals[i] >= 2:
+            adj[t.c[i]].append((t.r[i], i))
+    for n in range(t.n_nodes - 2):
+        if t.free[n]:
+            s = t.s_of(n)
+            adj[n].append((s, -1))
+            adj[s].append((n, -1))
+    dist = {src: 0.0}
+    prev: dict[int, tuple[int, int]] = {}
+    heap = [(0.0, src)]
+    while heap:
+        d, v = heapq.heappop(heap)
+        if v == dst:
+            cells = []
+            while v != src:
+                v, cell = prev[v]
+                if cell >= 0 and not t.sup[cell]:
+                    cells.append(cell)
+            return d, cells
+        if d > dist.get(v, float("inf")):
+            continue
+        for w, cell in adj[v]:
+            cost = 0.0 if cell < 0 or t.sup[cell] else float(t.vals[cell])
+            nd = d + cost + 1e-6
+            if nd < dist.get(w, float("inf")):
+                dist[w] = nd
+                prev[w] = (v, cell)
+                heapq.heappush(heap, (nd, w))
+    return None
+
+
+def _repair(t: _Table, i: int) -> None:
+    """Make cell ``i`` undetermined: suppress the released cells of its cheapest cycle, or (last
+    resort) free its lines' margins."""
+    while True:
+        r, c = t.r[i], t.c[i]
+        options = [p for p in (_cheapest_path(t, c, r, i),
+                               _cheapest_path(t, r, c, i) if t.vals[i] >= 2 else None) if p is not None]
+        if options:
+            for cell in min(options, key=lambda p: p[0])[1]:
+                t.sup[cell] = True
+            return
+        for node in (r, c):
+            if not t.free[node] and not (t.one_dim and node == r):
+                t.free[node] = True
+                t.margin_forced.add(node)
+                if t.one_dim:
+                    t.total_free = True
+                break
+        else:
+            if t.total_free:
+                return  # nothing left to free: cannot happen (then the cell is free)
+            t.total_free = True
+            t.margin_forced.add(-1)
+
+
+def _classic(t: _Table) -> None:
+    """Every line with a released margin holding one suppressed cell gets its smallest released
+    cell as a complement (preferring cells whose other line already holds suppressions)."""
+    todo = list(range(t.n_nodes - 2))
+    while todo:
+        node = todo.pop()
+        if t.free[node]:
+            continue
+        cells = t.lines[node]
+        if sum(t.sup[i] for i in cells) != 1:
+            continue
+        released = [i for i in cells if not t.sup[i]]
+        if not released:
+            continue
+
+        def other(i: int) -> int:
+            return t.c[i] if t.r[i] == node else t.r[i]
+        best = min(released, key=lambda i: (not any(t.sup[j] for j in t.lines[other(i)]), t.vals[i]))
+        t.sup[best] = True
+        todo.append(other(best))
+
+
+def suppression_pattern(table: RawTable, k: int) -> _Table:
+    t = _Table(table, k)
+    if any(t.sup):
+        _classic(t)
+        for _ in range(len(t.vals) + t.n_nodes + 2):
+            bad = _unsafe(t)
+            if not bad:
+                break
+            for i in bad:
+                _repair(t, i)
+    return t
 
 
 def protect(table: RawTable, k: int) -> ReleasedTable:
     """The released form of ``table``: inner cells and margins, every cell under ``k`` suppressed,
     and enough others (complementary suppression) that no suppressed cell can be solved back from
     the released cells and margins."""
-    raise NotImplementedError
+    t = suppression_pattern(table, k)
+    amounts = table.amounts
+    money = amounts is not None
+    cells: list[Cell] = []
+    for i, (row, col) in enumerate(t.keys):
+        hidden = t.sup[i]
+        amount = (amounts.get((row, col), 0) if money else None)
+        cells.append(Cell(row, col, None if hidden else t.vals[i], None if hidden or not money else amount))
+
+    def margin(row: str, col: str, idx: list[int], free: bool) -> Cell:
+        count = sum(t.vals[i] for i in idx)
+        amount = sum(amounts.get(t.keys[i], 0) for i in idx) if money else None
+        return Cell(row, col, None if free else count, None if free else amount)
+
+    if not t.one_dim:
+        for n, row in enumerate(t.rows):
+            cells.append(margin(row, ALL, t.lines[n], t.free[n]))
+        for j, col in enumerate(t.cols):
+            n = len(t.rows) + j
+            cells.append(margin(ALL, col, t.lines[n], t.free[n]))
+    cells.append(margin(ALL, ALL, list(range(len(t.vals))), t.total_free))
+    return ReleasedTable(table.family, table.scope, tuple(cells), table.authority_ids, table.network_ids)
 
 
 def combine_days(days: Sequence[ReleasedTable]) -> ReleasedTable:
     """A month's table from its released days (same family and scope): each cell is the sum of
     the released day cells, ``parts_suppressed`` counting those left out; nothing that the days
-    did not release enters it, so a month reveals nothing new."""
-    raise NotImplementedError
+    did not release enters it, so a month reveals nothing new (it is a function of released
+    values only: post-processing)."""
+    if not days:
+        raise ValueError("combine_days needs at least one day")
+    order: dict[tuple[str, str], list[Cell]] = {}
+    for day in days:
+        if (day.family, day.scope) != (days[0].family, days[0].scope):
+            raise ValueError("combine_days: days of different tables")
+        for cell in day.cells:
+            order.setdefault((cell.row, cell.col), []).append(cell)
+    cells = []
+    for (row, col), parts in order.items():
+        shown = [p for p in parts if p.count is not None]
+        hidden = len(parts) - len(shown)
+        if not shown:
+            cells.append(Cell(row, col, None, None, hidden))
+            continue
+        amounts = [p.amount for p in shown if p.amount is not None]
+        cells.append(Cell(row, col, sum(p.count for p in shown), sum(amounts) if amounts else None, hidden))
+    authorities = tuple(dict.fromkeys(a for d in days for a in d.authority_ids))
+    networks = tuple(dict.fromkeys(n for d in days for n in d.network_ids))
+    return ReleasedTable(days[0].family, days[0].scope, tuple(cells), authorities, networks)
