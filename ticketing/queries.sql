@@ -193,7 +193,7 @@ INSERT INTO ticketing_validations (device_key_id, event_id, authority_id, medium
                                    route_id, direction_id, network_id, accepted, reason, received_at, purged_at)
 SELECT $1, e.event_id, $2, CASE WHEN e.occurred_at < $11::timestamptz THEN NULL ELSE e.medium_serial END,
        e.occurred_at, e.stop_id, e.route_id, e.direction_id, e.network_id,
-       false, 'pending', $3, CASE WHEN e.occurred_at < $11::timestamptz THEN $3 END
+       false, 'pending', $3, CASE WHEN e.occurred_at < $11::timestamptz THEN $3::timestamptz END
 FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::smallint[], $10::text[])
      AS e(event_id, medium_serial, occurred_at, stop_id, route_id, direction_id, network_id)
 ON CONFLICT (device_key_id, event_id) DO NOTHING
