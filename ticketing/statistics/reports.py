@@ -1,0 +1,271 @@
+"""Reading released statistics for a caller: which cells a grouping reads, the caller's
+isolation, derived (coarser) groupings, CSV.
+
+Answers are computed from released cells only (stat_cells), never from raw events, so asking
+again or differently reveals nothing new. A grouping that a family releases directly (its inner
+cells, row or column margins, total) returns those cells; a coarser one (sales by channel over
+several sellers' scopes, by selling authority...) is the sum of released cells, and is itself
+suppressed when any of its parts is (a sum with a hidden part would give that part back by
+difference). Month cells whose ``parts_suppressed`` > 0 are lower bounds (``lower_bound``).
+
+Visibility: an admin reads everything; an authority reads the cells whose ``authority_ids``
+contain it, and asking ``network=`` of another authority's network is refused (403) before any
+query, on every route.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from ticketing.errors import InvalidStatisticsPeriod, OtherAuthorityStatistics, StatisticsNotReleased, UnsupportedGrouping
+from ticketing.products import SERVICE_DAY_START
+from ticketing.statistics.model import ALL, ONE_COLUMN
+
+__all__ = ["Period", "Grouping", "GROUPINGS", "DEFAULT_GROUPING", "Report", "parse_period", "parse_group_by",
+           "check_network", "read_report", "list_releases", "rows_csv", "SUPPRESSION_NOTE"]
+
+SUPPRESSION_NOTE = ("count null (suppressed): fewer than k events, or hidden so that totals cannot give a small cell "
+                    "back; a sum over released cells is suppressed when any part is; lower_bound: a month cell that "
+                    "leaves out days where it was suppressed, so its count is at least the value shown")
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # day | month
+    start: date  # the service day, or the month's first day
+
+    @property
+    def text(self) -> str:
+        return self.start.isoformat() if self.kind == "day" else self.start.isoformat()[:7]
+
+    def end_day(self) -> date:
+        if self.kind == "day":
+            return self.start + timedelta(days=1)
+        return (self.start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+    def bounds(self, timezone: str) -> tuple[datetime, datetime]:
+        """04:00 local on the first service day to 04:00 local after the last (DST-safe: 04:00 is
+        never in a gap or a fold in the zones served)."""
+        zone = ZoneInfo(timezone)
+        return (datetime.combine(self.start, SERVICE_DAY_START, tzinfo=zone),
+                datetime.combine(self.end_day(), SERVICE_DAY_START, tzinfo=zone))
+
+
+def parse_period(text: str) -> Period:
+    try:
+        if len(text) == 10:
+            return Period("day", date.fromisoformat(text))
+        if len(text) == 7 and text[4] == "-":
+            return Period("month", date.fromisoformat(text + "-01"))
+    except ValueError:
+        pass
+    raise InvalidStatisticsPeriod(f"period must be a service day YYYY-MM-DD or a month YYYY-MM, got {text[:40]!r}")
+
+
+# Which cells of a family a grouping reads.
+INNER, ROWS, COLS, TOTAL, ROWS_1D = "inner", "rows", "cols", "total", "rows_1d"
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """``dims`` in answer order; ``family`` and ``cells`` say what is read; ``row_dim``/``col_dim``
+    name the dimensions the row and column keys fill; scope dimensions come from the scope."""
+
+    dims: tuple[str, ...]
+    family: str
+    cells: str
+    row_dim: str | None = None
+    col_dim: str | None = None
+    by_day: bool = False  # sales by day of a month: the day releases' totals
+
+
+def _g(dims: str, family: str, cells: str, row: str | None = None, col: str | None = None, **kw: Any) -> Grouping:
+    return Grouping(tuple(d for d in dims.split(",") if d), family, cells, row, col, **kw)
+
+
+_VALIDATIONS = [
+    _g("route,hour", "route_hour", INNER, "route", "hour"), _g("route", "route_hour", ROWS, "route"),
+    _g("hour", "route_hour", COLS, None, "hour"), _g("", "route_hour", TOTAL), _g("stop", "stop", ROWS_1D, "stop"),
+    _g("product_kind,rider_category", "product", INNER, "product_kind", "rider_category"),
+    _g("product_kind", "product", ROWS, "product_kind"), _g("rider_category", "product", COLS, None, "rider_category"),
+    _g("medium_kind,product_kind", "medium", INNER, "medium_kind", "product_kind"),
+    _g("medium_kind", "medium", ROWS, "medium_kind"), _g("reason", "refusals", ROWS_1D, "reason"),
+]
+_OD = [_g("origin,destination", "od", INNER, "origin", "destination"), _g("origin", "od", ROWS, "origin"),
+       _g("destination", "od", COLS, None, "destination"), _g("", "od", TOTAL)]
+_SALES = [
+    _g("product,channel", "product_channel", INNER, "product", "channel"),
+    _g("product", "product_channel", ROWS, "product"), _g("channel", "product_channel", COLS, None, "channel"),
+    _g("", "product_channel", TOTAL),
+    _g("sales_point,channel", "sales_point", INNER, "sales_point", "channel"),
+    _g("sales_point", "sales_point", ROWS, "sales_point"),
+    _g("day", "product_channel", TOTAL, by_day=True),
+]
+_SALES_SCOPE_DIMS = ("selling_authority", "owning_network")
+# every sales grouping of product_channel also takes the scope's dimensions (sums over scopes)
+_SALES += [Grouping(tuple(scope) + g.dims, g.family, g.cells, g.row_dim, g.col_dim)
+           for g in list(_SALES) if g.family == "product_channel" and not g.by_day
+           for scope in (("selling_authority",), ("owning_network",), ("selling_authority", "owning_network"))]
+
+GROUPINGS: Mapping[str, Mapping[frozenset[str], Grouping]] = {
+    kind: {frozenset(g.dims): g for g in groupings}
+    for kind, groupings in (("validations", _VALIDATIONS), ("od", _OD), ("sales", _SALES))
+}
+DEFAULT_GROUPING = {"validations": "route,hour", "od": "origin,destination", "sales": "product,channel"}
+
+
+def parse_group_by(kind: str, text: str | None) -> Grouping:
+    names = [n.strip() for n in (DEFAULT_GROUPING[kind] if text is None else text).split(",") if n.strip()]
+    if kind != "sales":
+        names = [n for n in names if n != "network"]  # always in the answer: the scope of validations and od
+    found = GROUPINGS[kind].get(frozenset(names))
+    if found is None or len(set(names)) != len(names):
+        supported = sorted(",".join(g.dims) or "(empty)" for g in GROUPINGS[kind].values())
+        raise UnsupportedGrouping(f"group_by {text!r} is not supported for {kind}; supported: {'; '.join(supported)}",
+                                  extra={"supported": supported})
+    return found
+
+
+def check_network(network: str | None, authority_id: str | None, network_authority: Mapping[str, str]) -> None:
+    """An authority asking for a network that is not its own: 403 (admin: ``authority_id`` None)."""
+    if network is not None and authority_id is not None and network_authority.get(network) != authority_id:
+        raise OtherAuthorityStatistics(f"network {network[:100]!r} is not a network of authority {authority_id!r}")
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: str
+    period: Period
+    method: str
+    parameters: Mapping[str, Any]
+    grouping: Grouping
+    rows: tuple[dict[str, Any], ...]
+
+
+_CELLS_SQL = """
+SELECT c.release_id, r.period_start, c.scope, c.row_key, c.col_key, c.count, c.amount_minor, c.parts_suppressed,
+       c.network_ids
+FROM stat_cells c JOIN stat_releases r USING (release_id)
+WHERE c.release_id = ANY($1::bigint[]) AND c.family = $2
+  AND ($3::text IS NULL OR $3 = ANY(c.authority_ids))
+  AND ($4::text IS NULL OR $4 = ANY(c.network_ids))
+  AND CASE $5::text
+        WHEN 'inner' THEN c.row_key <> '*' AND c.col_key <> '*'
+        WHEN 'rows' THEN c.row_key <> '*' AND c.col_key = '*'
+        WHEN 'cols' THEN c.row_key = '*' AND c.col_key <> '*'
+        WHEN 'rows_1d' THEN c.row_key <> '*' AND c.col_key = ''
+        ELSE c.row_key = '*' AND c.col_key IN ('*', '') END
+ORDER BY c.scope, c.row_key, c.col_key
+"""
+
+
+async def _release(conn: asyncpg.Connection, kind: str, period: Period) -> asyncpg.Record:
+    release = await conn.fetchrow(
+        "SELECT release_id, method, parameters FROM stat_releases WHERE kind = $1 AND period_kind = $2 AND period_start = $3",
+        kind, period.kind, period.start)
+    if release is None:
+        raise StatisticsNotReleased(f"{kind} of {period.text} are not released yet (a service day is released once it is "
+                                    "closed, a month once all its days are)")
+    return release
+
+
+def _scope_fields(kind: str, family: str, scope: str) -> dict[str, str]:
+    if kind != "sales":
+        return {"network": scope}
+    seller, _, networks = scope.partition("|")
+    return {"selling_authority": seller, "owning_network": networks} if family == "product_channel" else {
+        "selling_authority": seller}
+
+
+def _sum(parts: Sequence[asyncpg.Record], money: bool) -> dict[str, Any]:
+    suppressed = any(p["count"] is None for p in parts)
+    lower = sum(p["parts_suppressed"] for p in parts)
+    out: dict[str, Any] = {"count": None if suppressed else sum(p["count"] for p in parts)}
+    if money:
+        out["amount_minor"] = None if suppressed or any(p["amount_minor"] is None for p in parts) else sum(
+            p["amount_minor"] for p in parts)
+    out["suppressed"] = suppressed
+    out["lower_bound"] = not suppressed and lower > 0
+    return out
+
+
+async def read_report(pool: asyncpg.Pool, kind: str, period: Period, grouping: Grouping, *, authority_id: str | None,
+                      network: str | None, currency: str = "EUR") -> Report:
+    """The rows of one grouping for a caller (``authority_id`` None: admin)."""
+    money = kind == "sales"
+    async with pool.acquire() as conn:
+        if grouping.by_day:
+            if period.kind != "month":
+                raise UnsupportedGrouping("group_by day needs a month period (YYYY-MM)")
+            days = await conn.fetch(
+                "SELECT release_id, method, parameters FROM stat_releases WHERE kind = $1 AND period_kind = 'day' "
+                "AND period_start >= $2 AND period_start < $3 ORDER BY period_start", kind, period.start, period.end_day())
+            if not days:
+                raise StatisticsNotReleased(f"no day of {period.text} is released yet")
+            release = days[-1]
+            ids = [d["release_id"] for d in days]
+        else:
+            release = await _release(conn, kind, period)
+            ids = [release["release_id"]]
+        cells = await conn.fetch(_CELLS_SQL, ids, grouping.family, authority_id, network, grouping.cells)
+    groups: dict[tuple, list[asyncpg.Record]] = {}
+    keys: dict[tuple, dict[str, Any]] = {}
+    for cell in cells:
+        fields = {k: v for k, v in _scope_fields(kind, grouping.family, cell["scope"]).items()
+                  if kind != "sales" or k in grouping.dims or grouping.family == "sales_point"}
+        if grouping.by_day:
+            fields["day"] = cell["period_start"].isoformat()
+        if grouping.row_dim:
+            fields[grouping.row_dim] = cell["row_key"]
+        if grouping.col_dim:
+            fields[grouping.col_dim] = cell["col_key"]
+        key = tuple(fields.items())  # the answer order: scope, day, row, column
+        keys[key] = fields
+        groups.setdefault(key, []).append(cell)
+    rows = []
+    for key in sorted(groups):
+        row = dict(keys[key])
+        row.update(_sum(groups[key], money))
+        if money:
+            row["currency"] = currency
+        rows.append(row)
+    return Report(kind, period, release["method"], dict(release["parameters"] or {}), grouping, tuple(rows))
+
+
+async def list_releases(pool: asyncpg.Pool, period: Period | None) -> list[dict[str, Any]]:
+    """The released periods (of one period, or all), newest first."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT kind, period_kind, period_start, method, parameters, created_at FROM stat_releases "
+            "WHERE $1::text IS NULL OR (period_kind = $1 AND period_start = $2) "
+            "ORDER BY period_start DESC, period_kind, kind LIMIT 2000",
+            None if period is None else period.kind, None if period is None else period.start)
+    return [{"kind": r["kind"], "period": Period(r["period_kind"], r["period_start"]).text, "period_kind": r["period_kind"],
+             "method": r["method"], "parameters": dict(r["parameters"] or {}), "created_at": r["created_at"].isoformat()}
+            for r in rows]
+
+
+def rows_csv(report: Report) -> str:
+    """The rows as CSV: one header line; a suppressed cell has an empty count and suppressed=true."""
+    scope = ["network"] if report.kind != "sales" else [d for d in ("selling_authority", "owning_network")
+                                                         if any(d in r for r in report.rows)]
+    dims = [d for d in ("day", *report.grouping.dims) if d not in scope and any(d in r for r in report.rows)]
+    if report.grouping.by_day and "day" not in dims:
+        dims.insert(0, "day")
+    money = ["amount_minor", "currency"] if report.kind == "sales" else []
+    header = [*scope, *dict.fromkeys(dims), "count", *money, "suppressed", "lower_bound"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in report.rows:
+        writer.writerow(["" if row.get(h) is None else str(row[h]).lower() if isinstance(row[h], bool) else row[h]
+                         for h in header])
+    return out.getvalue()
