@@ -249,7 +249,10 @@ def _package_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     from journey_planner.cli import register as register_plan
     from ticketing.cli import register as register_fares
 
-    from .demo.cli import register as register_demo
+    from .demo.cli import register as register_demo_tools
+    from .usage import register as register_usage
+
+    register_demo = partial(register_demo_tools, extra_actions=register_usage)
 
     register_plan_with_realtime = partial(register_plan, resolve_realtime=resolve_realtime_files)
     return [register_plan_with_realtime, register_fares, register_feeds, register_realtime, register_demo]

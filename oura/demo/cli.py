@@ -71,8 +71,9 @@ def _cmd_realtime(args: argparse.Namespace, config: object = None) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
-    """Add ``demo generate`` and ``demo realtime`` to the ``oura`` command line."""
+def register(subparsers: argparse._SubParsersAction, extra_actions=None) -> None:  # noqa: SLF001
+    """Add ``demo generate`` and ``demo realtime`` to the ``oura`` command line; ``extra_actions``
+    (the assembly's) adds more under ``demo`` (``simulate-usage``, `oura.usage.register`)."""
     demo = add_command(subparsers, "demo", "Generate the demo region and serve its live feeds",
                        _GENERATE_EXAMPLES + "\n" + _REALTIME_EXAMPLES)
     actions = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
@@ -102,6 +103,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     realtime.add_argument("--seed", type=int, default=1, help="seed of the simulated disruptions (default 1)")
     realtime.add_argument("--step", type=int, default=30, help="seconds between realtime updates (default 30)")
     realtime.set_defaults(func=_cmd_realtime)
+    if extra_actions is not None:
+        extra_actions(actions)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
