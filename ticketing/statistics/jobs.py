@@ -76,9 +76,12 @@ def statistics_context(settings: StatisticsSettings, network_authority: Mapping[
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         counter = None
-        if METRICS in app:
-            counter = Counter("oura_statistics_purged", "Identifying data removed past its retention, by kind of row",
-                              ["what"], registry=app[METRICS].registry)
+        if METRICS in app and settings.every_s > 0:
+            try:
+                counter = Counter("oura_statistics_purged", "Identifying data removed past its retention, by kind of row",
+                                  ["what"], registry=app[METRICS].registry)
+            except ValueError:  # a second statistics job on the same app: the first one counts
+                log.warning("the statistics purge counter is registered already; this job's purges are not counted")
         task = None
         if settings.every_s > 0:
             task = asyncio.create_task(_run_forever(app[POOL], app[CLOCK], settings, dict(network_authority),
