@@ -55,6 +55,14 @@ SEMANTIC_REFUSALS = {
     "patch_disruption": ("422", "the end is after the start (and cancelled trips still run in the new period)"),
     "get_itinerary": ("400", "the id is one this planner wrote (its compressed body reads back), not any i1. string"),
     "create_watch": ("400", "the itinerary id is one this planner issued and not over yet; the webhook is https or loopback"),
+    "get_validations_statistics": ("400", "the period is a calendar day or month; group_by is a supported grouping"),
+    "get_sales_statistics": ("400", "the period is a calendar day or month; group_by is a supported grouping (day: a month)"),
+    "get_od_statistics": ("400", "the period is a calendar day or month; group_by is a supported grouping"),
+    "get_validations_chart": ("400", "the period is a calendar day or month"),
+    "get_sales_chart": ("400", "the period is a calendar day or month"),
+    "get_od_chart": ("400", "the period is a calendar day or month"),
+    "get_statistics_report": ("400", "the period is a calendar month"),
+    "list_statistics_releases": ("400", "the period is a calendar day or month"),
 }
 
 
