@@ -6,7 +6,8 @@ days.
 **Once.** Each kind (validations, od, sales) of a period is one transaction that first claims its
 ``stat_releases`` row (``INSERT ... ON CONFLICT DO NOTHING``): a concurrent claim waits for the
 first transaction and then finds the row, so two replicas or a retried job never release twice.
-A session advisory lock on the period serialises whole calls, so the loser does not even compute.
+A transaction-level advisory lock on the period, held on a second connection for the whole call
+(no session state on pooled connections), serialises whole calls, so the loser does not compute.
 
 **Aggregation in SQL.** The serial is read by the queries (release_queries.sql) and never leaves
 them: Python sees grouped counts only. Validations are grouped once per family (grouping sets).
@@ -57,7 +58,7 @@ MEDIUM_KINDS = ("smartcard", "wallet", "paper", "unknown")
 CHANNELS = ("vending_machine", "desk", "web", "app")
 REFUSAL_REASONS = tuple(r.value for r in Reason if r not in ACCEPTED)
 NO_AUTHORITY = "*"  # the ledger's name for tables of a network no authority owns (admin only)
-_LOCK_CLASS = 14_0001  # pg_advisory_lock(class, day ordinal): one release call per period at a time
+_LOCK_CLASS = 14_0001  # advisory lock key (class, day ordinal; months negated): one release call per period at a time
 _BUDGET_SLACK = 1e-9  # float sums of even shares
 
 
@@ -255,83 +256,81 @@ async def release_day(pool: asyncpg.Pool, day: date, *, now: datetime, settings:
     q = _queries()
     released: list[tuple[str, str, date]] = []
     skipped: list[tuple[str, str, date]] = []
-    async with pool.acquire() as conn:
-        await conn.execute("SELECT pg_advisory_lock($1, $2)", _LOCK_CLASS, day.toordinal())
-        try:
-            done = {r["kind"] for r in await conn.fetch(q["released_kinds"], "day", day)}
-            skipped = [(kind, "day", day) for kind in KINDS if kind in done]
-            todo = [kind for kind in KINDS if kind not in done]
-            raws: dict[str, _Raw] = {}
-            for kind in todo:
-                if kind == "validations":
-                    raws[kind] = await _validation_tables(conn, start, end, timezone, val_cap, network_authority)
-                elif kind == "od":
-                    raws[kind] = await _od_tables(conn, start, end, val_cap, network_authority)
-                else:
-                    raws[kind] = await _sales_tables(conn, start, end, items_cap, amount_cap)
-            epsilons: dict[tuple[str, str], float] = {}  # (family, scope) -> its share
-            deltas: dict[tuple[str, str], float] = {}
-            if dp_on:
-                spent = {r["authority_id"]: (r["epsilon"], r["delta"])
-                         for r in await conn.fetch(q["spent_budget"], "day", day)}
-                per_authority: dict[str, int] = defaultdict(int)
-                for raw in raws.values():
-                    for table in raw.tables:
-                        for a in _readers(table):
-                            per_authority[a] += 1
-                shares = {}
-                for a, n in per_authority.items():
-                    eps_left = settings.epsilon_per_day - spent.get(a, (0.0, 0.0))[0]
-                    delta_left = settings.delta - spent.get(a, (0.0, 0.0))[1]
-                    if eps_left <= _BUDGET_SLACK:
-                        raise PrivacyBudgetExceeded(
-                            f"authority {a!r} has spent its privacy budget for {day.isoformat()} "
-                            f"(epsilon {settings.epsilon_per_day}); nothing released")
-                    shares[a] = dp.split_budget(eps_left, max(delta_left, 0.0), n)
-                for raw in raws.values():
-                    for table in raw.tables:
-                        epsilons[(table.family, table.scope)] = min(shares[a][0] for a in _readers(table))
-                        deltas[(table.family, table.scope)] = min(shares[a][1] for a in _readers(table))
-            for kind in todo:
-                raw = raws[kind]
-                sensitivity = (items_cap if kind == "sales" else val_cap) or 1
-                protected = await run_blocking(
-                    _protect_all, raw.tables, k=settings.k, method=method, epsilons=epsilons, delta_each=deltas,
-                    sensitivity=sensitivity, amount_sensitivity=amount_cap if kind == "sales" else None,
-                    domains=domains)
-                async with conn.transaction():
-                    release_id = await conn.fetchval(q["claim_release"], kind, "day", day, method, now)
-                    if release_id is None:
-                        skipped.append((kind, "day", day))
-                        continue
-                    ledger = []
-                    for table, (_, record) in zip(raw.tables, protected):
-                        if record is not None:
-                            ledger += [(a, "day", day, release_id, table.family, record.mechanism, record.epsilon,
-                                        record.delta, record.scale, record.sensitivity, now) for a in _readers(table)]
-                    if ledger:
-                        await _check_budget(conn, day, ledger, settings)
-                        await conn.copy_records_to_table(
-                            "stat_privacy_ledger", records=ledger,
-                            columns=["authority_id", "period_kind", "period_start", "release_id", "family", "mechanism",
-                                     "epsilon", "delta", "scale", "sensitivity", "created_at"])
-                    tables = [t for t, _ in protected]
-                    await _store_cells(conn, release_id, tables)
-                    parameters = {"k": settings.k, "method": method, "timezone": timezone,
-                                  "service_day": {"start": start.isoformat(), "end": end.isoformat()},
-                                  **_summary(tables), **raw.facts}
-                    if dp_on:
-                        parameters.update({
-                            "epsilon_per_day": settings.epsilon_per_day, "delta_per_day": settings.delta,
-                            "epsilon_spent": {a: sum(r[6] for r in ledger if r[0] == a) for a in sorted({r[0] for r in ledger})},
-                            "caps": ({"max_items_per_order": items_cap, "max_amount_per_order_minor": amount_cap}
-                                     if kind == "sales" else {"max_validations_per_medium_day": val_cap}),
-                            "noised_tables": sum(1 for _, rec in protected if rec is not None),
-                            "domains": bool(domains)})
-                    await conn.execute(q["set_release_parameters"], release_id, parameters)
-                    released.append((kind, "day", day))
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1, $2)", _LOCK_CLASS, day.toordinal())
+    async with pool.acquire() as lock_conn, lock_conn.transaction(), pool.acquire() as conn:
+        await lock_conn.execute("SELECT pg_advisory_xact_lock($1, $2)", _LOCK_CLASS, day.toordinal())
+        # the period's lock is held until lock_conn's transaction ends
+        done = {r["kind"] for r in await conn.fetch(q["released_kinds"], "day", day)}
+        skipped = [(kind, "day", day) for kind in KINDS if kind in done]
+        todo = [kind for kind in KINDS if kind not in done]
+        raws: dict[str, _Raw] = {}
+        for kind in todo:
+            if kind == "validations":
+                raws[kind] = await _validation_tables(conn, start, end, timezone, val_cap, network_authority)
+            elif kind == "od":
+                raws[kind] = await _od_tables(conn, start, end, val_cap, network_authority)
+            else:
+                raws[kind] = await _sales_tables(conn, start, end, items_cap, amount_cap)
+        epsilons: dict[tuple[str, str], float] = {}  # (family, scope) -> its share
+        deltas: dict[tuple[str, str], float] = {}
+        if dp_on:
+            spent = {r["authority_id"]: (r["epsilon"], r["delta"])
+                     for r in await conn.fetch(q["spent_budget"], "day", day)}
+            per_authority: dict[str, int] = defaultdict(int)
+            for raw in raws.values():
+                for table in raw.tables:
+                    for a in _readers(table):
+                        per_authority[a] += 1
+            shares = {}
+            for a, n in per_authority.items():
+                eps_left = settings.epsilon_per_day - spent.get(a, (0.0, 0.0))[0]
+                delta_left = settings.delta - spent.get(a, (0.0, 0.0))[1]
+                if eps_left <= _BUDGET_SLACK:
+                    raise PrivacyBudgetExceeded(
+                        f"authority {a!r} has spent its privacy budget for {day.isoformat()} "
+                        f"(epsilon {settings.epsilon_per_day}); nothing released")
+                shares[a] = dp.split_budget(eps_left, max(delta_left, 0.0), n)
+            for raw in raws.values():
+                for table in raw.tables:
+                    epsilons[(table.family, table.scope)] = min(shares[a][0] for a in _readers(table))
+                    deltas[(table.family, table.scope)] = min(shares[a][1] for a in _readers(table))
+        for kind in todo:
+            raw = raws[kind]
+            sensitivity = (items_cap if kind == "sales" else val_cap) or 1
+            protected = await run_blocking(
+                _protect_all, raw.tables, k=settings.k, method=method, epsilons=epsilons, delta_each=deltas,
+                sensitivity=sensitivity, amount_sensitivity=amount_cap if kind == "sales" else None,
+                domains=domains)
+            async with conn.transaction():
+                release_id = await conn.fetchval(q["claim_release"], kind, "day", day, method, now)
+                if release_id is None:
+                    skipped.append((kind, "day", day))
+                    continue
+                ledger = []
+                for table, (_, record) in zip(raw.tables, protected):
+                    if record is not None:
+                        ledger += [(a, "day", day, release_id, table.family, record.mechanism, record.epsilon,
+                                    record.delta, record.scale, record.sensitivity, now) for a in _readers(table)]
+                if ledger:
+                    await _check_budget(conn, day, ledger, settings)
+                    await conn.copy_records_to_table(
+                        "stat_privacy_ledger", records=ledger,
+                        columns=["authority_id", "period_kind", "period_start", "release_id", "family", "mechanism",
+                                 "epsilon", "delta", "scale", "sensitivity", "created_at"])
+                tables = [t for t, _ in protected]
+                await _store_cells(conn, release_id, tables)
+                parameters = {"k": settings.k, "method": method, "timezone": timezone,
+                              "service_day": {"start": start.isoformat(), "end": end.isoformat()},
+                              **_summary(tables), **raw.facts}
+                if dp_on:
+                    parameters.update({
+                        "epsilon_per_day": settings.epsilon_per_day, "delta_per_day": settings.delta,
+                        "epsilon_spent": {a: sum(r[6] for r in ledger if r[0] == a) for a in sorted({r[0] for r in ledger})},
+                        "caps": ({"max_items_per_order": items_cap, "max_amount_per_order_minor": amount_cap}
+                                 if kind == "sales" else {"max_validations_per_medium_day": val_cap}),
+                        "noised_tables": sum(1 for _, rec in protected if rec is not None),
+                        "domains": bool(domains)})
+                await conn.execute(q["set_release_parameters"], release_id, parameters)
+                released.append((kind, "day", day))
     return ReleaseRun(tuple(released), tuple(skipped))
 
 
@@ -361,39 +360,37 @@ async def release_month(pool: asyncpg.Pool, month: date, *, now: datetime, setti
     q = _queries()
     released: list[tuple[str, str, date]] = []
     skipped: list[tuple[str, str, date]] = []
-    async with pool.acquire() as conn:
-        await conn.execute("SELECT pg_advisory_lock($1, $2)", _LOCK_CLASS, -month.toordinal())
-        try:
-            for kind in KINDS:
-                async with conn.transaction():
-                    days = await conn.fetch(q["day_releases"], kind, month, end)
-                    methods = sorted({r["method"] for r in days})
-                    method = methods[0] if len(methods) == 1 else (
-                        next((m for m in ("gaussian", "laplace") if m in methods), settings.method) if methods else settings.method)
-                    release_id = await conn.fetchval(q["claim_release"], kind, "month", month, method, now)
-                    if release_id is None:
-                        skipped.append((kind, "month", month))
-                        continue
-                    by_table: dict[tuple[str, str], dict[date, list]] = defaultdict(lambda: defaultdict(list))
-                    meta: dict[tuple[str, str, date], tuple] = {}
-                    for r in await conn.fetch(q["day_cells"], kind, month, end):
-                        key = (r["family"], r["scope"])
-                        by_table[key][r["period_start"]].append(Cell(r["row_key"], r["col_key"], r["count"], r["amount_minor"]))
-                        meta[(*key, r["period_start"])] = (tuple(r["authority_ids"]), tuple(r["network_ids"]))
-                    tables = []
-                    for (family, scope), per_day in sorted(by_table.items()):
-                        day_tables = [ReleasedTable(family, scope, tuple(cells), *meta[(family, scope, d)])
-                                      for d, cells in sorted(per_day.items())]
-                        tables.append(privacy.combine_days(day_tables))
-                    await _store_cells(conn, release_id, tables)
-                    parameters = {"post_processing": True, "combined_from": "day releases",
-                                  "days": [r["period_start"].isoformat() for r in days],
-                                  "day_methods": methods, "k": settings.k, "timezone": timezone,
-                                  "epsilon_spent": 0, **_summary(tables)}
-                    await conn.execute(q["set_release_parameters"], release_id, parameters)
-                    released.append((kind, "month", month))
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1, $2)", _LOCK_CLASS, -month.toordinal())
+    async with pool.acquire() as lock_conn, lock_conn.transaction(), pool.acquire() as conn:
+        await lock_conn.execute("SELECT pg_advisory_xact_lock($1, $2)", _LOCK_CLASS, -month.toordinal())
+        # the period's lock is held until lock_conn's transaction ends
+        for kind in KINDS:
+            async with conn.transaction():
+                days = await conn.fetch(q["day_releases"], kind, month, end)
+                methods = sorted({r["method"] for r in days})
+                method = methods[0] if len(methods) == 1 else (
+                    next((m for m in ("gaussian", "laplace") if m in methods), settings.method) if methods else settings.method)
+                release_id = await conn.fetchval(q["claim_release"], kind, "month", month, method, now)
+                if release_id is None:
+                    skipped.append((kind, "month", month))
+                    continue
+                by_table: dict[tuple[str, str], dict[date, list]] = defaultdict(lambda: defaultdict(list))
+                meta: dict[tuple[str, str, date], tuple] = {}
+                for r in await conn.fetch(q["day_cells"], kind, month, end):
+                    key = (r["family"], r["scope"])
+                    by_table[key][r["period_start"]].append(Cell(r["row_key"], r["col_key"], r["count"], r["amount_minor"]))
+                    meta[(*key, r["period_start"])] = (tuple(r["authority_ids"]), tuple(r["network_ids"]))
+                tables = []
+                for (family, scope), per_day in sorted(by_table.items()):
+                    day_tables = [ReleasedTable(family, scope, tuple(cells), *meta[(family, scope, d)])
+                                  for d, cells in sorted(per_day.items())]
+                    tables.append(privacy.combine_days(day_tables))
+                await _store_cells(conn, release_id, tables)
+                parameters = {"post_processing": True, "combined_from": "day releases",
+                              "days": [r["period_start"].isoformat() for r in days],
+                              "day_methods": methods, "k": settings.k, "timezone": timezone,
+                              "epsilon_spent": 0, **_summary(tables)}
+                await conn.execute(q["set_release_parameters"], release_id, parameters)
+                released.append((kind, "month", month))
     return ReleaseRun(tuple(released), tuple(skipped))
 
 
