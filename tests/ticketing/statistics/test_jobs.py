@@ -62,8 +62,6 @@ async def test_a_release_failure_still_purges(db_pool, monkeypatch):
     assert await _serials(db_pool) == 0
 
 
-@pytest.mark.xfail(reason="release_due is written by helper 'release' (NotImplementedError, logged by run_once, "
-                          "when this was written); remove the mark when it is in")
 async def test_run_once_with_the_real_release_stores_od_flows_before_the_purge(db_pool):
     await _riders(db_pool)
     now = T0 + timedelta(hours=49, minutes=1)
