@@ -151,9 +151,26 @@ class TicketingHarness:
         _, token = await create_key(self.service.pool, role, authority_id, label="test")
         return {"Authorization": f"Bearer {token}"}
 
+    async def card_with_carnet(self) -> str:
+        """A new card with a 10-trip TER+TCL carnet, sold over HTTP; returns its serial."""
+        machine = await self.key("sales_point", "sytral")
+        response = await self.client.post("/v1/media", json={"kind": "smartcard", "holder": {"display_name": "A. Rider"}},
+                                          headers=machine)
+        card = (await response.json())["serial"]
+        order = {"channel": "desk", "payment": {"token": "tok_approve"}, "expected_total_minor": 6000,
+                 "items": [{"fare_product_id": "ter-tcl-10", "fare_media_id": "oura-card", "medium": card}]}
+        response = await self.client.post("/v1/orders", json=order, headers={**machine, "Idempotency-Key": card})
+        assert response.status == 201
+        return card
+
     async def count(self, table: str) -> int:
         assert table.isidentifier()
         return await self.service.pool.fetchval(f"SELECT count(*) FROM {table}")  # table name, not a value
+
+
+def validation_event(event_id: str, serial: str, when: datetime, route: str = "tcl:C3") -> dict:
+    """One event of a POST /v1/validations body."""
+    return {"event_id": event_id, "medium": serial, "time": when.isoformat(), "stop_id": "tcl:stop", "route_id": route}
 
 
 @pytest_asyncio.fixture

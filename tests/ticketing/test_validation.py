@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.ticketing.conftest import validation_event
 from ticketing.errors import InvalidEvents
 from ticketing.validation import (
     ContractState,
@@ -93,29 +94,15 @@ def test_malformed_events_are_all_named():
 # -- over HTTP --------------------------------------------------------------------------------------
 
 
-async def _card_with_carnet(h, trips_left: int = 10) -> str:
-    machine = await h.key("sales_point", "sytral")
-    card = (await (await h.client.post("/v1/media", json={"kind": "smartcard", "holder": {"display_name": "A. Rider"}}, headers=machine)).json())["serial"]
-    order = {"channel": "desk", "payment": {"token": "tok_approve"}, "expected_total_minor": 6000,
-             "items": [{"fare_product_id": "ter-tcl-10", "fare_media_id": "oura-card", "medium": card}]}
-    response = await h.client.post("/v1/orders", json=order, headers={**machine, "Idempotency-Key": card})
-    assert response.status == 201
-    return card
-
-
-def event(event_id: str, serial: str, when: datetime, route: str = "tcl:C3") -> dict:
-    return {"event_id": event_id, "medium": serial, "time": when.isoformat(), "stop_id": "tcl:stop", "route_id": route}
-
-
 async def test_offline_batch_is_decided_in_event_time_order(make_harness):
     h = await make_harness()
-    card = await _card_with_carnet(h)
+    card = await h.card_with_carnet()
     validator = await h.key("device", "sytral")
     base = h.clock.now() + timedelta(minutes=1)
     # Uploaded hours later, out of order: the C3 boarding at +0 counts, T1 at +1 min is within
     # no transfer window (the carnet has none) so it counts too, C3 again at +1h30 counts.
-    events = [event("late", card, base + timedelta(hours=1, minutes=30)), event("first", card, base),
-              event("second", card, base + timedelta(minutes=1), "tcl:T1")]
+    events = [validation_event("late", card, base + timedelta(hours=1, minutes=30)), validation_event("first", card, base),
+              validation_event("second", card, base + timedelta(minutes=1), "tcl:T1")]
     h.clock.advance(timedelta(hours=6))
     body = await (await h.client.post("/v1/validations", json={"events": events}, headers=validator)).json()
     assert [(d["event_id"], d["reason"], d["remaining_trips"]) for d in body["decisions"]] == [
@@ -124,13 +111,13 @@ async def test_offline_batch_is_decided_in_event_time_order(make_harness):
 
 async def test_malformed_batches_write_nothing(make_harness):
     h = await make_harness()
-    card = await _card_with_carnet(h)
+    card = await h.card_with_carnet()
     when = h.clock.now() + timedelta(minutes=5)
     tcl_device = await h.key("device", "sytral")
     bad_bodies = [
-        {"events": [event("x2", card, when), {"event_id": "x3"}]},  # missing fields
-        {"events": [event("x4", card, when), {**event("x5", card, when), "direction_id": "north"}]},  # bad type
-        {"events": [{**event("x6", card, when), "time": "2026-03-02T08:00:00"}]},  # naive time
+        {"events": [validation_event("x2", card, when), {"event_id": "x3"}]},  # missing fields
+        {"events": [validation_event("x4", card, when), {**validation_event("x5", card, when), "direction_id": "north"}]},  # bad type
+        {"events": [{**validation_event("x6", card, when), "time": "2026-03-02T08:00:00"}]},  # naive time
         {"events": "x7"},  # wrong shape
     ]
     for body in bad_bodies:
@@ -148,15 +135,15 @@ async def test_an_event_the_catalogue_cannot_place_is_refused_alone_and_recorded
     and another authority's network still decides every other event; the refusals carry their
     reason, consume nothing, are recorded, and a retry of the batch replays every decision."""
     h = await make_harness()
-    card = await _card_with_carnet(h)
+    card = await h.card_with_carnet()
     validator = await h.key("device", "sytral")
     base = h.clock.now() + timedelta(minutes=1)
     events = [
-        event("on-unknown-route", card, base, "nowhere:9"),
-        event("boarding", card, base + timedelta(minutes=2)),
-        {**event("on-unknown-network", card, base + timedelta(minutes=3), "bus:1"), "network_id": "nowhere"},
-        event("on-stas", card, base + timedelta(hours=2), "stas:M1"),
-        event("later-boarding", card, base + timedelta(hours=3), "tcl:T1"),
+        validation_event("on-unknown-route", card, base, "nowhere:9"),
+        validation_event("boarding", card, base + timedelta(minutes=2)),
+        {**validation_event("on-unknown-network", card, base + timedelta(minutes=3), "bus:1"), "network_id": "nowhere"},
+        validation_event("on-stas", card, base + timedelta(hours=2), "stas:M1"),
+        validation_event("later-boarding", card, base + timedelta(hours=3), "tcl:T1"),
     ]
     h.clock.advance(timedelta(hours=8))
     response = await h.client.post("/v1/validations", json={"events": events}, headers=validator)
@@ -192,10 +179,10 @@ async def test_an_event_the_catalogue_cannot_place_is_refused_alone_and_recorded
 
 async def test_a_batch_of_only_unplaceable_events_is_recorded(make_harness):
     h = await make_harness()
-    card = await _card_with_carnet(h)
+    card = await h.card_with_carnet()
     stas_device = await h.key("device", "saint-etienne")
     when = h.clock.now() + timedelta(minutes=5)
-    response = await h.client.post("/v1/validations", json={"events": [event("x1", card, when)]}, headers=stas_device)
+    response = await h.client.post("/v1/validations", json={"events": [validation_event("x1", card, when)]}, headers=stas_device)
     assert response.status == 200
     (decision,) = (await response.json())["decisions"]
     assert (decision["accepted"], decision["reason"], decision["contract_id"]) == (False, "other_authority_network", None)

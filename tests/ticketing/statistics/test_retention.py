@@ -10,27 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.ticketing.conftest import validation_event
 from oura.config import ConfigError, load_config
 from tests.ticketing.statistics.factories import Boarding, add_medium, add_validations
 from ticketing.statistics.purge import purge_identifiers
 
 RETENTION_S = 48 * 3600.0
-
-
-async def _card_with_carnet(h) -> str:
-    """A new card with a 10-trip TER+TCL carnet, sold over HTTP."""
-    machine = await h.key("sales_point", "sytral")
-    card = (await (await h.client.post("/v1/media", json={"kind": "smartcard", "holder": {"display_name": "A. Rider"}},
-                                       headers=machine)).json())["serial"]
-    order = {"channel": "desk", "payment": {"token": "tok_approve"}, "expected_total_minor": 6000,
-             "items": [{"fare_product_id": "ter-tcl-10", "fare_media_id": "oura-card", "medium": card}]}
-    response = await h.client.post("/v1/orders", json=order, headers={**machine, "Idempotency-Key": card})
-    assert response.status == 201
-    return card
-
-
-def event(event_id: str, serial: str, when: datetime, route: str = "tcl:C3") -> dict:
-    return {"event_id": event_id, "medium": serial, "time": when.isoformat(), "stop_id": "tcl:stop", "route_id": route}
 
 
 async def _post(h, headers, events) -> dict:
@@ -57,10 +42,10 @@ async def _identifying(pool) -> tuple[int, int, int]:
 async def test_serials_live_48_hours_and_a_retry_after_the_purge_replays_without_applying_twice(make_harness):
     h = await make_harness(retention_s=RETENTION_S)
     pool = h.service.pool
-    card = await _card_with_carnet(h)
+    card = await h.card_with_carnet()
     validator = await h.key("device", "sytral")
     t0 = h.clock.now()
-    events = [event("a", card, t0), event("b", card, t0 + timedelta(minutes=1), "tcl:T1")]
+    events = [validation_event("a", card, t0), validation_event("b", card, t0 + timedelta(minutes=1), "tcl:T1")]
     first = await _post(h, validator, events)
     decided = [(d["event_id"], d["accepted"], d["reason"], d["remaining_trips"]) for d in first["decisions"]]
     assert decided == [("a", True, "valid", 9), ("b", True, "valid", 8)]
@@ -90,11 +75,11 @@ async def test_serials_live_48_hours_and_a_retry_after_the_purge_replays_without
 async def test_a_late_upload_past_the_retention_is_decided_but_stored_without_serial(make_harness):
     h = await make_harness(retention_s=RETENTION_S)
     pool = h.service.pool
-    card = await _card_with_carnet(h)
+    card = await h.card_with_carnet()
     validator = await h.key("device", "sytral")
     now = h.clock.advance(timedelta(hours=50))  # an offline validator uploads two days of boardings
     old, recent = now - timedelta(hours=49), now - timedelta(hours=1)
-    body = await _post(h, validator, [event("old", card, old), event("recent", card, recent)])
+    body = await _post(h, validator, [validation_event("old", card, old), validation_event("recent", card, recent)])
     # decided in memory with the serial: the old boarding counted a trip like any other
     assert [(d["event_id"], d["reason"], d["remaining_trips"]) for d in body["decisions"]] == [
         ("old", "valid", 9), ("recent", "valid", 8)]
@@ -106,7 +91,7 @@ async def test_a_late_upload_past_the_retention_is_decided_but_stored_without_se
     assert rows["recent"]["medium_serial"] == card and rows["recent"]["contract_id"] is not None
     assert rows["recent"]["purged_at"] is None
 
-    retry = await _post(h, validator, [event("old", card, old)])
+    retry = await _post(h, validator, [validation_event("old", card, old)])
     assert [(d["reason"], d["replayed"], d["contract_id"]) for d in retry["decisions"]] == [("valid", True, None)]
     assert await _remaining_trips(pool, card) == 8
 
@@ -114,10 +99,10 @@ async def test_a_late_upload_past_the_retention_is_decided_but_stored_without_se
 async def test_without_a_retention_setting_late_uploads_keep_their_serial_until_the_purge(make_harness):
     h = await make_harness()
     pool = h.service.pool
-    card = await _card_with_carnet(h)
+    card = await h.card_with_carnet()
     validator = await h.key("device", "sytral")
     now = h.clock.advance(timedelta(hours=50))
-    await _post(h, validator, [event("old", card, now - timedelta(hours=49))])
+    await _post(h, validator, [validation_event("old", card, now - timedelta(hours=49))])
     assert await _identifying(pool) == (1, 1, 1)
     assert (await purge_identifiers(pool, now=now, retention_s=RETENTION_S)).validations == 1
     assert await _identifying(pool) == (0, 0, 0)
