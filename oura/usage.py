@@ -35,12 +35,14 @@ from oura.concurrency import run_blocking
 from oura.demo.live import load_network_timetable
 from oura.demo.registry import read_demo_registry
 from oura.demo.usage import Usage, simulate_usage
+from oura.wiring import statistics_settings
 from ticketing import media as ticketing_media
 from ticketing import selling, validation
 from ticketing.catalogue import load_catalogue
 from ticketing.payments import TestPaymentProvider
 from ticketing.products import Catalogue
 from ticketing.requests import OrderLine, SaleRequest, request_hash
+from ticketing.statistics import jobs
 
 __all__ = ["UsageSummary", "load_usage_inputs", "write_usage", "simulate_usage_into", "usage_context", "register"]
 
@@ -194,22 +196,9 @@ async def write_usage(pool: asyncpg.Pool, usage: Usage, catalogue: Catalogue, ne
 
 async def _statistics_round(pool: asyncpg.Pool, config, network_authority: Mapping[str, str], timezone: str) -> int:
     """One statistics round (release closed days, then purge); the number of releases stored."""
-    try:
-        from ticketing.statistics import jobs
-        from ticketing.statistics.model import StatisticsSettings
-    except ImportError:  # pragma: no cover
-        return 0
-    run_once = getattr(jobs, "run_once", None)
-    if run_once is None:
-        log.warning("ticketing.statistics.jobs.run_once is not there yet: no statistics round")
-        return 0
-    stats = config.statistics
-    settings = StatisticsSettings(**{
-        name: getattr(stats, name) for name in StatisticsSettings.__dataclass_fields__ if hasattr(stats, name)
-    } | {"retention_s": float(getattr(stats, "retention_h", 48)) * 3600.0})
     from oura.clock import SystemClock
 
-    await run_once(pool, SystemClock().now(), settings, network_authority, timezone)
+    await jobs.run_once(pool, SystemClock().now(), statistics_settings(config), network_authority, timezone)
     return int(await pool.fetchval("SELECT count(*) FROM stat_releases"))
 
 

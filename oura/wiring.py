@@ -46,7 +46,7 @@ from .concurrency import cancel_and_wait, run_blocking
 from .config import Config
 from .keys import CONFIG, POOL, READINESS
 
-__all__ = ["package_contexts"]
+__all__ = ["package_contexts", "statistics_settings"]
 
 log = logging.getLogger(__name__)
 REALTIME_COALESCE_S = 1.0  # trip updates of all networks arriving within 1 s: one new snapshot
@@ -192,7 +192,7 @@ async def _connect_disruptions(app: web.Application) -> AsyncIterator[None]:
         await anext(context, None)
 
 
-def _statistics_settings(config: Config) -> StatisticsSettings:
+def statistics_settings(config: Config) -> StatisticsSettings:
     """The `[statistics]` configuration as the statistics package takes it (hours -> seconds)."""
     c = config.statistics
     return StatisticsSettings(
@@ -207,7 +207,7 @@ def package_contexts(config: Config, registry: Registry | None) -> list[Context]
     ``registry`` is the one loaded into ``app[REGISTRY]`` (None: no feeds are served)."""
     authorities = network_authorities(registry) if registry is not None else {}
     empty, _ = build_catalogue({})
-    statistics = _statistics_settings(config)
+    statistics = statistics_settings(config)
     return [
         feeds_context,  # feed store, scheduler, hubs (the registry is already on the app)
         planner_context,  # the planner service (timetable published later by _reload_on_new_versions)

@@ -174,7 +174,7 @@ def test_a_retention_over_48_hours_is_accepted_with_the_explicit_setting(tmp_pat
 
 
 def test_the_assembly_gives_the_job_and_the_validation_service_the_retention_in_seconds(tmp_path):
-    from oura.wiring import _statistics_settings
+    from oura.wiring import statistics_settings
 
-    settings = _statistics_settings(_config(tmp_path, "[statistics]\nretention_h = 24\nevery_s = 60\nk = 5\n"))
+    settings = statistics_settings(_config(tmp_path, "[statistics]\nretention_h = 24\nevery_s = 60\nk = 5\n"))
     assert (settings.retention_s, settings.every_s, settings.k) == (24 * 3600.0, 60.0, 5)
