@@ -18,19 +18,19 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from tests.ticketing.test_validation import _card_with_carnet, event
+from tests.ticketing.conftest import validation_event
 
 BURST = 5
 
 
 async def _burst(h) -> tuple[list[dict], int]:
-    card = await _card_with_carnet(h)
+    card = await h.card_with_carnet()
     devices = [await h.key("device", "sytral") for _ in range(BURST)]
     start = h.clock.now() + timedelta(minutes=1)
     h.clock.advance(timedelta(hours=BURST))  # uploaded after the boardings: no event is ahead of the clock
     routes = ["tcl:C3", "tcl:T1"]
     requests = [
-        h.client.post("/v1/validations", json={"events": [event(f"e{i}", card, start + timedelta(hours=i), routes[i % 2])]}, headers=devices[i])
+        h.client.post("/v1/validations", json={"events": [validation_event(f"e{i}", card, start + timedelta(hours=i), routes[i % 2])]}, headers=devices[i])
         for i in range(BURST)
     ]
     responses = await asyncio.gather(*requests)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.ticketing.test_validation import _card_with_carnet, event
+from tests.ticketing.conftest import validation_event
 from ticketing.validation import MAX_EVENT_AGE_S, MAX_EVENT_FUTURE_S
 
 DEEP = b"[" * 1000 + b"]" * 1000
@@ -43,10 +43,10 @@ async def _remaining(h) -> int:
                                     -timedelta(seconds=MAX_EVENT_AGE_S + 3600)])
 async def test_an_event_dated_out_of_range_is_refused_and_consumes_nothing(make_harness, offset):
     h = await make_harness()
-    card = await _card_with_carnet(h)
+    card = await h.card_with_carnet()
     h.clock.advance(timedelta(seconds=MAX_EVENT_AGE_S + 7200))  # the contract predates the past bound too
     validator = await h.key("device", "sytral")
-    body = {"events": [event("far", card, h.clock.now() + offset)]}
+    body = {"events": [validation_event("far", card, h.clock.now() + offset)]}
     for _ in range(2):  # the retry replays the refusal
         response = await h.client.post("/v1/validations", json=body, headers=validator)
         assert response.status == 200
@@ -59,26 +59,26 @@ async def test_an_event_dated_out_of_range_is_refused_and_consumes_nothing(make_
 
 async def test_events_within_the_bounds_are_decided(make_harness):
     h = await make_harness()
-    card = await _card_with_carnet(h)
+    card = await h.card_with_carnet()
     bought = h.clock.now()
     validator = await h.key("device", "sytral")
     soon = await h.client.post("/v1/validations", json={"events": [
-        event("skewed", card, bought + timedelta(seconds=MAX_EVENT_FUTURE_S - 60))]}, headers=validator)
+        validation_event("skewed", card, bought + timedelta(seconds=MAX_EVENT_FUTURE_S - 60))]}, headers=validator)
     assert [d["reason"] for d in (await soon.json())["decisions"]] == ["valid"]
     # an offline validator uploading a boarding weeks later (within the bound) still counts it
     h.clock.advance(timedelta(seconds=MAX_EVENT_AGE_S - 3600))
     late = await h.client.post("/v1/validations", json={"events": [
-        event("uploaded-late", card, bought + timedelta(hours=2), "tcl:T1")]}, headers=validator)
+        validation_event("uploaded-late", card, bought + timedelta(hours=2), "tcl:T1")]}, headers=validator)
     assert [d["reason"] for d in (await late.json())["decisions"]] == ["valid"]
     assert await _remaining(h) == 8
 
 
 async def test_a_boarding_before_the_contract_starts_is_not_yet_valid(make_harness):
     h = await make_harness()
-    card = await _card_with_carnet(h)
+    card = await h.card_with_carnet()
     validator = await h.key("device", "sytral")
     response = await h.client.post("/v1/validations", json={"events": [
-        event("before-purchase", card, h.clock.now() - timedelta(hours=1))]}, headers=validator)
+        validation_event("before-purchase", card, h.clock.now() - timedelta(hours=1))]}, headers=validator)
     (decision,) = (await response.json())["decisions"]
     assert (decision["accepted"], decision["reason"]) == (False, "not_yet_valid")
     assert decision["contract_id"] is not None and decision["remaining_trips"] == 10
@@ -89,7 +89,7 @@ async def test_a_time_with_no_utc_instant_is_a_malformed_event(make_harness):
     h = await make_harness()
     validator = await h.key("device", "sytral")
     response = await h.client.post("/v1/validations", json={"events": [
-        {**event("e", "C1", h.clock.now()), "time": "0001-01-01T00:00:00+01:00"}]}, headers=validator)
+        {**validation_event("e", "C1", h.clock.now()), "time": "0001-01-01T00:00:00+01:00"}]}, headers=validator)
     assert response.status == 422
     assert "out of range" in (await response.json())["invalid_events"][0]["reason"]
 
