@@ -52,11 +52,13 @@ def route_tables() -> list[RouteTable]:
     from journey_planner.http import routes as planner_routes
     from journey_planner.itinerary_http import routes as itinerary_routes
     from journey_planner.watch_http import routes as watch_routes
+    from nfc_gateway.devices.http import routes as device_routes
+    from nfc_gateway.remote.http import routes as nfc_routes
     from ticketing.http import routes as ticketing_routes
     from ticketing.statistics.http import routes as statistics_routes
 
     return [system_routes, planner_routes, itinerary_routes, watch_routes, feeds_routes, realtime_routes,
-            disruption_routes, ticketing_routes, statistics_routes]
+            disruption_routes, ticketing_routes, statistics_routes, nfc_routes, device_routes]
 
 
 def _mount(app: web.Application, tables: Iterable[RouteTable]) -> list[RouteSpec]:

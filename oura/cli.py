@@ -53,6 +53,10 @@ def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
         registry = ensure_demo_region(config.data_dir / "demo")
         config = replace(config, feeds=replace(config.feeds, registry=registry))
         contexts.append(demo_realtime_context(registry))
+        if not args.no_usage:
+            from .usage import usage_context
+
+            contexts.append(usage_context(registry, days=args.usage_days))
     app = create_app(config, extra_contexts=contexts)
     print(f"OùRA {__version__} serving on http://{host}:{port} (docs: /docs) — Ctrl-C to stop", file=sys.stderr)
     # not web.run_app: its runner would answer unparsable requests in plain text (oura.http.server)
@@ -247,6 +251,7 @@ def _package_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     from feeds.cli import register as register_feeds
     from feeds.realtime.cli import register as register_realtime
     from journey_planner.cli import register as register_plan
+    from nfc_gateway.cli import register as register_cards
     from ticketing.cli import register as register_fares
 
     from .demo.cli import register as register_demo_tools
@@ -255,7 +260,7 @@ def _package_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     register_demo = partial(register_demo_tools, extra_actions=register_usage)
 
     register_plan_with_realtime = partial(register_plan, resolve_realtime=resolve_realtime_files)
-    return [register_plan_with_realtime, register_fares, register_feeds, register_realtime, register_demo]
+    return [register_plan_with_realtime, register_fares, register_feeds, register_realtime, register_demo, register_cards]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -277,6 +282,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="without a registry (OURA_REGISTRY), serve no feeds instead of the generated demo region",
     )
+    serve.add_argument("--no-usage", action="store_true",
+                       help="on the demo region, do not simulate riders' sales and validations on first start")
+    serve.add_argument("--usage-days", type=int, default=7,
+                       help="on the demo region's first start, service days of simulated usage (default 7)")
     serve.set_defaults(func=_cmd_serve)
 
     migrate = _add(sub, "migrate", "Apply pending database migrations", "oura migrate")

@@ -443,3 +443,7 @@ CREATE TABLE stat_privacy_ledger (
     created_at   timestamptz NOT NULL
 );
 CREATE INDEX stat_privacy_ledger_period_idx ON stat_privacy_ledger (authority_id, period_kind, period_start);
+
+-- == nfc_gateway: remote loads (0012) ==
+
+-- == nfc_gateway: devices (0013) ==

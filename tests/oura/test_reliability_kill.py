@@ -115,7 +115,7 @@ class Server:
     def start(self) -> None:
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.pgdata.parent / "serve.log", "ab")  # noqa: SIM115 - the child keeps it
-        self.proc = subprocess.Popen([sys.executable, "-m", "oura", "serve", "--port", str(self.port)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "oura", "serve", "--no-usage", "--port", str(self.port)],
                                      env=self.env, stdout=subprocess.DEVNULL, stderr=log)
         log.close()
 

@@ -1,0 +1,1 @@
+"""Calypso Intercode (EN 1545) card records: decode and encode."""

@@ -1,0 +1,115 @@
+"""The data shared by the remote protocol (`nfc_gateway.remote.services`, Keyple sessions) and the
+load jobs (`nfc_gateway.remote.loads`): what a card holds, what the server wants written on it.
+
+A **load job** is one contract (or one counter top-up) the server owes a card or wallet:
+
+    pending --(session closed on the card, card MAC checked by the SAM)--> written --> confirmed
+       \\--(deadline passed, never written)--> refunded        (written but unconfirmed: confirmed
+                                                               by the next session that reads it)
+
+The card is recognised as holding a load by the contract's serial number on the card
+(``ContractSerialNumber`` of the Intercode contract record = ``LoadJob.card_contract_serial``),
+so a session dropped after the card's session closed but before the server heard of it is
+confirmed by the next read, never written twice; one dropped before the close left the card
+unchanged (a Calypso session is atomic) and is written again.
+
+Interface of `nfc_gateway.remote.loads` (owned by the loads module; the protocol calls only these):
+
+- ``async def due_loads(pool, medium_serial: str, now: datetime) -> list[LoadJob]`` — jobs of this
+  medium in ``pending`` or ``written``, oldest first (creates the jobs of paid contracts not seen yet);
+- ``async def reconcile(pool, medium_serial: str, image: CardImage, now: datetime) -> Reconciliation``
+  — after a read: every ``written``/``pending`` job whose contract serial is on the card is confirmed
+  (and the mirror updated in the same transaction); the answer lists what still has to be written;
+- ``async def mark_written(pool, job_id: int, session_id: str, record: int, image: CardImage,
+  now: datetime) -> LoadJob`` — the card's session closed and its MAC verified: ``written``;
+- ``async def confirm(pool, job_id: int, image: CardImage, now: datetime) -> LoadJob`` — the
+  terminal acknowledged the end of the service (or a read saw the contract): ``confirmed``, mirror
+  updated in the same transaction. Idempotent.
+- ``async def refund_expired(pool, now: datetime) -> int`` — pending jobs past their deadline are
+  refunded through ticketing's refunds; the number refunded.
+- ``async def mirror(pool, medium_serial: str) -> CardImage | None`` — the server's copy of the card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["LoadStatus", "LoadKind", "LoadJob", "CardContract", "CardImage", "Reconciliation"]
+
+
+class LoadStatus(StrEnum):
+    PENDING = "pending"
+    WRITTEN = "written"
+    CONFIRMED = "confirmed"
+    REFUNDED = "refunded"
+
+
+class LoadKind(StrEnum):
+    CONTRACT = "contract"    # write a contract record (and its counter, for trips)
+    TOP_UP = "top_up"        # increase the counter of a contract already on the card
+
+
+@dataclass(frozen=True)
+class LoadJob:
+    job_id: int
+    medium_serial: str
+    contract_id: int                  # ticketing_contracts.contract_id the load carries
+    kind: LoadKind
+    status: LoadStatus
+    card_contract_serial: int         # ContractSerialNumber written on the card (unique per medium)
+    tariff: int                       # ContractTariff (the card's product code)
+    network_id: int                   # ContractNetworkId (0x250502 for OùRA)
+    provider: int                     # ContractProvider (the operating authority's code)
+    valid_from: datetime
+    valid_until: datetime | None
+    trips: int | None                 # counter value to write (or to add, for a top-up); None: no counter
+    deadline: datetime                # not written by then: refunded
+    created_at: datetime
+    session_id: str | None = None     # the session that wrote it (written and later)
+    card_record: int | None = None    # contract record number on the card (written and later)
+
+
+@dataclass(frozen=True)
+class CardContract:
+    """One contract record as read on a card: its record number, decoded Intercode fields, counter."""
+    record: int
+    fields: dict[str, Any]            # decoded by nfc_gateway.intercode (ContractSerialNumber, ContractTariff, ...)
+    counter: int | None = None
+
+
+@dataclass(frozen=True)
+class CardImage:
+    """What a card holds, decoded: the server's mirror of a card has the same shape."""
+    card_serial: str                  # the medium serial (ticketing_media.serial)
+    environment: dict[str, Any]
+    contracts: tuple[CardContract, ...] = ()
+    events: tuple[dict[str, Any], ...] = ()
+
+    def contract_serials(self) -> frozenset[int]:
+        return frozenset(int(c.fields["ContractSerialNumber"]) for c in self.contracts
+                         if c.fields.get("ContractSerialNumber") is not None)
+
+    def free_records(self, capacity: int = 4) -> list[int]:
+        used = {c.record for c in self.contracts}
+        return [r for r in range(1, capacity + 1) if r not in used]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"card_serial": self.card_serial, "environment": self.environment,
+                "contracts": [{"record": c.record, "fields": c.fields, "counter": c.counter} for c in self.contracts],
+                "events": list(self.events)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CardImage:
+        return cls(data["card_serial"], dict(data.get("environment") or {}),
+                   tuple(CardContract(int(c["record"]), dict(c["fields"]), c.get("counter")) for c in data.get("contracts", ())),
+                   tuple(data.get("events", ())))
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    confirmed: tuple[LoadJob, ...] = ()       # found on the card: confirmed by this read
+    to_write: tuple[LoadJob, ...] = ()        # still owed to the card
+    unknown_on_card: tuple[int, ...] = field(default_factory=tuple)  # contract serials the server does not know
