@@ -36,7 +36,7 @@ from collections.abc import Sequence
 
 from ticketing.statistics.model import ALL, ONE_COLUMN, Cell, RawTable, ReleasedTable
 
-__all__ = ["protect", "combine_days", "suppression_pattern"]
+__all__ = ["protect", "combine_days"]
 
 
 class _Table:
@@ -263,7 +263,10 @@ def _classic(t: _Table) -> None:
         todo.append(other(best))
 
 
-def suppression_pattern(table: RawTable, k: int) -> _Table:
+def _suppression_pattern(table: RawTable, k: int) -> _Table:
+    """Primary suppression, the classic complements, then repairs until the exact audit finds no
+    determined cell. Each repair suppresses at least one more cell or margin, so the loop ends; the
+    final audit is checked so that an unsafe table is never released."""
     t = _Table(table, k)
     if any(t.sup):
         _classic(t)
@@ -273,6 +276,8 @@ def suppression_pattern(table: RawTable, k: int) -> _Table:
                 break
             for i in bad:
                 _repair(t, i)
+        if _unsafe(t):
+            raise RuntimeError(f"complementary suppression did not converge on {table.family}/{table.scope}")
     return t
 
 
@@ -280,7 +285,7 @@ def protect(table: RawTable, k: int) -> ReleasedTable:
     """The released form of ``table``: inner cells and margins, every cell under ``k`` suppressed,
     and enough others (complementary suppression) that no suppressed cell can be solved back from
     the released cells and margins."""
-    t = suppression_pattern(table, k)
+    t = _suppression_pattern(table, k)
     amounts = table.amounts
     money = amounts is not None
     cells: list[Cell] = []
