@@ -83,3 +83,44 @@ class UnknownCard(UnprocessableEntity):
 
     code = "unknown_card"
     title = "Unknown card"
+
+
+# --- nfc_gateway.sim (software card and secure module, sans-IO card transactions) ------------------
+
+class MalformedApdu(BadRequest):
+    """The bytes are not a short ISO 7816-4 command or response APDU."""
+
+    code = "malformed_apdu"
+    title = "Malformed APDU"
+
+
+class CardCommandFailed(UnprocessableEntity):
+    """The card refused a command of the transaction (its status word is in the detail)."""
+
+    code = "card_command_failed"
+    title = "Card command failed"
+
+    def __init__(self, detail: str | None = None, *, sw: int | None = None) -> None:
+        super().__init__(detail, extra={"sw": f"{sw:04X}"} if sw is not None else None)
+        self.sw = sw
+
+
+class CardMacInvalid(UnprocessableEntity):
+    """The card's session MAC does not match what the secure module computed: a card response was altered or is not from this card."""
+
+    code = "card_mac_invalid"
+    title = "Card MAC invalid"
+
+
+class CardStateChanged(Conflict):
+    """The card is not in the state the session was prepared for (another card, or it changed since it was read): read it again."""
+
+    code = "card_state_changed"
+    title = "Card state changed"
+
+
+class CardSessionPlanInvalid(UnprocessableEntity):
+    """The card session asked for is impossible (unknown file or record, counter out of range, too many writes)."""
+
+    code = "card_session_plan_invalid"
+    title = "Card session plan invalid"
