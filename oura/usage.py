@@ -32,7 +32,7 @@ from aiohttp import web
 
 from oura.auth import create_key
 from oura.concurrency import run_blocking
-from oura.demo.live import load_network_timetable
+from oura.demo.feed_arrays import load_network_timetable
 from oura.demo.registry import read_demo_registry
 from oura.demo.usage import Usage, simulate_usage
 from oura.wiring import statistics_settings

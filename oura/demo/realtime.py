@@ -37,7 +37,8 @@ from pathlib import Path
 from aiohttp import web
 
 from oura.concurrency import cancel_and_wait, run_blocking
-from oura.demo.live import NetworkTimetable, build_feed, load_network_timetable
+from oura.demo.live import build_feed
+from oura.demo.feed_arrays import NetworkTimetable, load_network_timetable
 from oura.demo.live_events import EventError, InjectedEvent, events_fingerprint, parse_event
 from oura.demo.registry import RegistryNetwork, read_demo_registry
 

@@ -1,6 +1,6 @@
 """Simulated usage of the demo region: riders, the tickets they buy and the trips they board.
 
-Pure and seeded: from the networks' timetables (`oura.demo.live.NetworkTimetable`, read from the
+Pure and seeded: from the networks' timetables (`oura.demo.feed_arrays.NetworkTimetable`, read from the
 generated feeds) and a list of service days, `simulate_usage` draws a population of riders and
 returns plain records, which the assembly (`oura.usage`) writes through ticketing's real services:
 
@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from feeds.gtfs.service_days import service_day_origin_s
-from oura.demo.live import NetworkTimetable
+from oura.demo.feed_arrays import NetworkTimetable
 from oura.demo.region import COACH_NETWORKS, URBAN_AREAS
 
 __all__ = ["Medium", "SalesPoint", "Device", "Purchase", "Boarding", "Declaration", "Usage", "simulate_usage",

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from google.transit import gtfs_realtime_pb2 as rt
 
-from oura.demo.live import build_feed, load_network_timetable
+from oura.demo.live import build_feed
+from oura.demo.feed_arrays import load_network_timetable
 from oura.demo.live_events import InjectedEvent
 from oura.demo.realtime import create_realtime_app
 from tests.oura.demo.conftest import SettableClock, parse_feed

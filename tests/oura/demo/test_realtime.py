@@ -9,7 +9,8 @@ import pytest
 from google.transit import gtfs_realtime_pb2 as rt
 
 from feeds.gtfs.reader import read_gtfs
-from oura.demo.live import build_feed, load_network_timetable
+from oura.demo.live import build_feed
+from oura.demo.feed_arrays import load_network_timetable
 from oura.demo.realtime import PROTOBUF, create_realtime_app
 from tests.oura.demo.conftest import SettableClock, parse_feed
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from feeds.gtfs.service_days import service_day_origin_s
-from oura.demo.live import load_network_timetable
+from oura.demo.feed_arrays import load_network_timetable
 from oura.demo.registry import read_demo_registry
 from oura.demo.usage import get_timetable_day, simulate_usage
 
