@@ -124,3 +124,12 @@ class CardSessionPlanInvalid(UnprocessableEntity):
 
     code = "card_session_plan_invalid"
     title = "Card session plan invalid"
+
+
+# --- nfc_gateway.intercode (card records: decode and encode) -----------------------------------
+
+class InvalidCardRecord(BadRequest):
+    """The card record cannot be decoded or encoded (wrong length, not hex, a value too large for its field)."""
+
+    code = "invalid_card_record"
+    title = "Invalid card record"
