@@ -191,3 +191,33 @@ class DenylistVersionAhead(Conflict):
 
     code = "denylist_version_ahead"
     title = "Deny-list version ahead"
+
+
+# --- nfc_gateway.remote.loads (load jobs, the card mirror) ---------------------------------------
+
+class UnknownLoadJob(NotFound):
+    """No load job has this id."""
+
+    code = "unknown_load_job"
+    title = "Unknown load job"
+
+
+class LoadRefunded(Conflict):
+    """This load was refunded (it was not written before its deadline): it must not be written or confirmed now."""
+
+    code = "load_refunded"
+    title = "Load refunded"
+
+
+class LoadCancelled(Conflict):
+    """This load is cancelled: its contract left the medium (moved to a new card by reconstitution)."""
+
+    code = "load_cancelled"
+    title = "Load cancelled"
+
+
+class LoadNotOnCard(Conflict):
+    """The card image given does not hold this load's contract (its serial number), or is another card's."""
+
+    code = "load_not_on_card"
+    title = "Load not on the card"

@@ -30,6 +30,7 @@ __all__ = [
     "FeedsConfig",
     "HttpConfig",
     "LogConfig",
+    "NfcConfig",
     "PlannerConfig",
     "StatisticsConfig",
     "load_config",
@@ -119,6 +120,15 @@ class StatisticsConfig:
 
 
 @dataclass(frozen=True)
+class NfcConfig:
+    """The NFC gateway's load jobs (nfc_gateway.remote.jobs): a paid contract for a card or wallet
+    not written onto it within ``load_deadline_s`` is refunded; the job runs every ``every_s`` (0: never)."""
+
+    load_deadline_s: float = 7 * 86400.0
+    every_s: float = 60.0
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = "INFO"
     format: str = "json"
@@ -133,6 +143,7 @@ class Config:
     planner: PlannerConfig = field(default_factory=PlannerConfig)
     log: LogConfig = field(default_factory=LogConfig)
     statistics: StatisticsConfig = field(default_factory=StatisticsConfig)
+    nfc: NfcConfig = field(default_factory=NfcConfig)
 
     def with_database_url(self, url: str | None) -> Config:
         return replace(self, database=replace(self.database, url=url))
@@ -198,7 +209,7 @@ def load_config(
             raise ConfigError(f"cannot read config file {path}: {error}") from error
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"config file {path} is not valid TOML: {error}") from error
-    unknown = set(data) - {"data_dir", "database", "http", "feeds", "planner", "log", "statistics"}
+    unknown = set(data) - {"data_dir", "database", "http", "feeds", "planner", "log", "statistics", "nfc"}
     if unknown:
         raise ConfigError(f"unknown config section(s): {', '.join(sorted(unknown))}")
 
@@ -255,5 +266,8 @@ def load_config(
         raise ConfigError(f"statistics.method must be suppression, laplace or gaussian, got {statistics.method!r}")
     if not statistics.epsilon_per_day > 0 or not 0 <= statistics.delta < 1:
         raise ConfigError("statistics.epsilon_per_day must be positive and statistics.delta in [0, 1)")
+    nfc = _build(NfcConfig, "nfc", _section(data, "nfc"))
+    if not nfc.load_deadline_s > 0:
+        raise ConfigError(f"nfc.load_deadline_s must be positive, got {nfc.load_deadline_s}")
     return Config(data_dir=data_dir, database=database, http=http, feeds=feeds, planner=planner, log=log,
-                  statistics=statistics)
+                  statistics=statistics, nfc=nfc)

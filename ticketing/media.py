@@ -32,7 +32,7 @@ import hmac
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -81,6 +81,8 @@ __all__ = [
     "declare_medium",
     "reconstitute_medium",
     "get_medium_view",
+    "LoadableContract",
+    "list_loadable_contracts",
 ]
 
 # medium kind -> (Fares v2 fare_media_id of the region, serial prefix)
@@ -410,3 +412,54 @@ async def reconstitute_medium(
         new_contracts = tuple(contract_from_record(r) for r in await conn.fetch(Q.list_contracts_of_medium, new.medium_id))
         entitlements = tuple(Entitlement(**dict(r)) for r in await conn.fetch(Q.list_entitlements_of_medium, new.medium_id, now))
     return MediumView(new, new_contracts, entitlements, card_secret=secret)
+
+
+@dataclass(frozen=True)
+class LoadableContract:
+    """A contract of a paid order on a card or wallet (never paper), as the NFC gateway loads it
+    onto the medium: the product, its networks and their owning authorities, validity, trips."""
+
+    contract_id: int
+    medium_serial: str
+    medium_kind: str  # smartcard | wallet
+    order_id: int
+    order_status: str
+    selling_authority_id: str
+    fare_product_id: str
+    network_ids: tuple[str, ...]
+    owning_authority_ids: tuple[str, ...]  # of the order line, one per network of the line
+    valid_from: datetime
+    valid_until: datetime | None
+    duration_s: int | None
+    trips_total: int | None
+    remaining_trips: int | None
+    status: str  # active | refunded | transferred
+    first_used_at: datetime | None
+    created_at: datetime
+
+
+async def list_loadable_contracts(
+    pool: asyncpg.Pool,
+    *,
+    serial: str | None = None,
+    contract_ids: Collection[int] | None = None,
+    after_contract_id: int | None = None,
+    created_since: datetime | None = None,
+    limit: int = 1000,
+) -> list[LoadableContract]:
+    """Contracts of paid orders on cards and wallets, in id order, one of three ways: every one
+    of the medium ``serial`` (any status), those named by ``contract_ids`` (any status), or the
+    active ones with an id above ``after_contract_id`` created at ``created_since`` or later, at
+    most ``limit`` (pages of new sales). Paper tickets never appear."""
+    if sum(x is not None for x in (serial, contract_ids, after_contract_id)) != 1:
+        raise ValueError("give exactly one of serial, contract_ids, after_contract_id")
+    async with pool.acquire() as conn:
+        if serial is not None:
+            records = await conn.fetch(Q.list_loadable_contracts_of_medium, serial)
+        elif contract_ids is not None:
+            records = await conn.fetch(Q.list_loadable_contracts_by_id, list(contract_ids))
+        else:
+            since = created_since if created_since is not None else datetime.min.replace(tzinfo=UTC)
+            records = await conn.fetch(Q.list_new_loadable_contracts, after_contract_id, since, limit)
+    return [LoadableContract(**{**dict(r), "network_ids": tuple(r["network_ids"]),
+                                "owning_authority_ids": tuple(r["owning_authority_ids"])}) for r in records]

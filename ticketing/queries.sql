@@ -146,6 +146,47 @@ SELECT contract_id, medium_id, order_id, line_no, fare_product_id, rider_categor
        first_used_at, last_counted_at, last_route_id, reconstituted_from
 FROM ticketing_contracts WHERE medium_id = $1 ORDER BY contract_id;
 
+-- name: list_loadable_contracts_of_medium
+-- The contracts of paid orders on one card or wallet (never paper), any status, id order: what the
+-- NFC gateway owes that medium (media.list_loadable_contracts).
+SELECT c.contract_id, m.serial AS medium_serial, m.kind AS medium_kind, c.order_id, o.status AS order_status,
+       o.selling_authority_id, c.fare_product_id, c.network_ids, coalesce(l.owning_authority_ids, '{}') AS owning_authority_ids,
+       c.valid_from, c.valid_until, c.duration_s, c.trips_total, c.remaining_trips, c.status, c.first_used_at, c.created_at
+FROM ticketing_media m
+JOIN ticketing_contracts c USING (medium_id)
+JOIN ticketing_orders o ON o.order_id = c.order_id
+LEFT JOIN ticketing_order_lines l ON l.order_id = c.order_id AND l.line_no = c.line_no
+WHERE m.serial = $1 AND m.kind IN ('smartcard', 'wallet') AND o.status IN ('paid', 'partially_refunded', 'refunded')
+ORDER BY c.contract_id;
+
+-- name: list_loadable_contracts_by_id
+-- The same for contracts named by id ($1, an array), any status.
+SELECT c.contract_id, m.serial AS medium_serial, m.kind AS medium_kind, c.order_id, o.status AS order_status,
+       o.selling_authority_id, c.fare_product_id, c.network_ids, coalesce(l.owning_authority_ids, '{}') AS owning_authority_ids,
+       c.valid_from, c.valid_until, c.duration_s, c.trips_total, c.remaining_trips, c.status, c.first_used_at, c.created_at
+FROM ticketing_contracts c
+JOIN ticketing_media m USING (medium_id)
+JOIN ticketing_orders o ON o.order_id = c.order_id
+LEFT JOIN ticketing_order_lines l ON l.order_id = c.order_id AND l.line_no = c.line_no
+WHERE c.contract_id = ANY($1::bigint[]) AND m.kind IN ('smartcard', 'wallet')
+  AND o.status IN ('paid', 'partially_refunded', 'refunded')
+ORDER BY c.contract_id;
+
+-- name: list_new_loadable_contracts
+-- Active contracts of paid orders on cards and wallets with an id above $1, created at $2 or later,
+-- id order, $3 at most (the primary key drives the scan: pages of new sales).
+SELECT c.contract_id, m.serial AS medium_serial, m.kind AS medium_kind, c.order_id, o.status AS order_status,
+       o.selling_authority_id, c.fare_product_id, c.network_ids, coalesce(l.owning_authority_ids, '{}') AS owning_authority_ids,
+       c.valid_from, c.valid_until, c.duration_s, c.trips_total, c.remaining_trips, c.status, c.first_used_at, c.created_at
+FROM ticketing_contracts c
+JOIN ticketing_media m USING (medium_id)
+JOIN ticketing_orders o ON o.order_id = c.order_id
+LEFT JOIN ticketing_order_lines l ON l.order_id = c.order_id AND l.line_no = c.line_no
+WHERE c.contract_id > $1 AND c.created_at >= $2 AND c.status = 'active' AND m.kind IN ('smartcard', 'wallet')
+  AND o.status IN ('paid', 'partially_refunded')
+ORDER BY c.contract_id
+LIMIT $3;
+
 -- name: lock_active_contracts_of_medium
 -- The active contracts of one medium, locked (reconstitution).
 SELECT contract_id, medium_id, order_id, line_no, fare_product_id, rider_category_id, network_ids, area_ids,

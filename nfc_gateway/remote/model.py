@@ -15,19 +15,26 @@ unchanged (a Calypso session is atomic) and is written again.
 
 Interface of `nfc_gateway.remote.loads` (owned by the loads module; the protocol calls only these):
 
-- ``async def due_loads(pool, medium_serial: str, now: datetime) -> list[LoadJob]`` — jobs of this
-  medium in ``pending`` or ``written``, oldest first (creates the jobs of paid contracts not seen yet);
-- ``async def reconcile(pool, medium_serial: str, image: CardImage, now: datetime) -> Reconciliation``
+- ``async def due_loads(pool, medium_serial: str, now: datetime, *, load_deadline_s=...) -> list[LoadJob]`` — jobs of
+  this medium in ``written``, or ``pending`` until ``deadline - loads.WRITE_MARGIN``, oldest first (creates the jobs of
+  paid contracts not seen yet); the pending ones returned are *in doubt* (never refunded before a read decides);
+- ``async def reconcile(pool, medium_serial: str, image: CardImage, now: datetime, *, load_deadline_s=...) -> Reconciliation``
   — after a read: every ``written``/``pending`` job whose contract serial is on the card is confirmed
-  (and the mirror updated in the same transaction); the answer lists what still has to be written;
+  (and the mirror updated in the same transaction); the answer lists what still has to be written
+  (in doubt from then on), serials the server does not know, refunded loads the card holds all the same;
 - ``async def mark_written(pool, job_id: int, session_id: str, record: int, image: CardImage,
-  now: datetime) -> LoadJob`` — the card's session closed and its MAC verified: ``written``;
+  now: datetime) -> LoadJob`` — the card's session closed and its MAC verified: ``written`` (``image``: the
+  card after the session, holding the contract; the mirror becomes it). Idempotent;
 - ``async def confirm(pool, job_id: int, image: CardImage, now: datetime) -> LoadJob`` — the
   terminal acknowledged the end of the service (or a read saw the contract): ``confirmed``, mirror
-  updated in the same transaction. Idempotent.
-- ``async def refund_expired(pool, now: datetime) -> int`` — pending jobs past their deadline are
-  refunded through ticketing's refunds; the number refunded.
+  updated in the same transaction. Idempotent. Both raise ``LoadRefunded`` / ``LoadCancelled`` (409)
+  for such a job and ``LoadNotOnCard`` (409) when ``image`` is another card's or lacks the serial;
+- ``async def refund_expired(pool, now: datetime, *, provider: PaymentProvider) -> int`` — pending jobs past
+  their deadline (and not in doubt) are refunded through ticketing's refunds; the number refunded.
 - ``async def mirror(pool, medium_serial: str) -> CardImage | None`` — the server's copy of the card.
+
+``load_deadline_s``: the ``[nfc]`` setting (``app[CONFIG].nfc.load_deadline_s``; default 7 days).
+A write session must close within ``loads.WRITE_MARGIN`` (10 min) of the call that gave it its jobs.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ class LoadStatus(StrEnum):
     WRITTEN = "written"
     CONFIRMED = "confirmed"
     REFUNDED = "refunded"
+    CANCELLED = "cancelled"  # its contract left the medium (moved to a new card by reconstitution): never written
 
 
 class LoadKind(StrEnum):
@@ -113,3 +121,4 @@ class Reconciliation:
     confirmed: tuple[LoadJob, ...] = ()       # found on the card: confirmed by this read
     to_write: tuple[LoadJob, ...] = ()        # still owed to the card
     unknown_on_card: tuple[int, ...] = field(default_factory=tuple)  # contract serials the server does not know
+    refunded_on_card: tuple[LoadJob, ...] = ()  # refunded, yet on the card: invalidate them there
