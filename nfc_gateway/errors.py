@@ -221,3 +221,77 @@ class LoadNotOnCard(Conflict):
 
     code = "load_not_on_card"
     title = "Load not on the card"
+
+
+class WebSocketRequired(BadRequest):
+    """This route speaks WebSocket only: send an HTTP upgrade request (Connection: Upgrade, Upgrade: websocket)."""
+
+    code = "websocket_required"
+    title = "WebSocket required"
+
+
+# --- nfc_gateway.intercode (card records: decode and encode) -----------------------------------
+
+class InvalidCardRecord(BadRequest):
+    """The card record cannot be decoded or encoded (wrong length, not hex, a value too large for its field)."""
+
+    code = "invalid_card_record"
+    title = "Invalid card record"
+
+
+# --- nfc_gateway.devices (registration, heartbeats, deny-list acknowledgements, offline sales) ------
+
+class InvalidDeviceRequest(BadRequest):
+    """The body of this device request is malformed (the detail names the field)."""
+
+    code = "invalid_device_request"
+    title = "Invalid device request"
+
+
+class InvalidOfflineSales(BadRequest):
+    """The offline sales upload is malformed (the detail names the sale and the field); nothing was recorded."""
+
+    code = "invalid_offline_sales"
+    title = "Invalid offline sales"
+
+
+class UnknownDevice(NotFound):
+    """No device with this id (or not one your key may see)."""
+
+    code = "unknown_device"
+    title = "Unknown device"
+
+
+class UnknownDeviceAuthority(NotFound):
+    """No authority of the registry has this id: a device is registered for one of them."""
+
+    code = "unknown_device_authority"
+    title = "Unknown authority"
+
+
+class OtherDevice(Forbidden):
+    """This key is not the key of this device: a device speaks for itself only."""
+
+    code = "other_device"
+    title = "Another device"
+
+
+class DeviceRevoked(Forbidden):
+    """This device was revoked: it may no longer contact the server."""
+
+    code = "device_revoked"
+    title = "Device revoked"
+
+
+class NotAVendingMachine(Conflict):
+    """This device is a validator: only vending machines upload sales."""
+
+    code = "not_a_vending_machine"
+    title = "Not a vending machine"
+
+
+class DenylistVersionAhead(Conflict):
+    """This deny-list version was never issued (it is above the current one)."""
+
+    code = "denylist_version_ahead"
+    title = "Deny-list version ahead"
