@@ -35,6 +35,7 @@ from journey_planner.startup import PLANNER, planner_context
 from journey_planner.pricing import JourneyPricing
 from journey_planner.watch_startup import WATCHES, watches_context
 from nfc_gateway.remote.jobs import loads_context
+from nfc_gateway.remote.services import remote_context
 from ticketing.catalogue import FARE_FILES, build_catalogue, load_catalogue
 from ticketing.startup import TICKETING, make_ticketing_context
 from ticketing.payments import TestPaymentProvider
@@ -221,6 +222,7 @@ def package_contexts(config: Config, registry: Registry | None) -> list[Context]
         # released statistics of closed periods, then the purge of identifying data past its retention
         statistics_context(statistics, authorities, (registry.timezone if registry is not None else "") or DEFAULT_TIMEZONE),
         loads_context(config.nfc),  # NFC load jobs: created for new card/wallet sales, refunded past their deadline
+        remote_context(),  # the Keyple JSON API's remote card services and the server's secure module (nfc_gateway)
         _connect_pricing,
         _connect_watches,  # watched journeys: re-checked after each snapshot, alternatives priced by coverage
         _reload_on_new_versions,
