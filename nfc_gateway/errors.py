@@ -295,3 +295,11 @@ class DenylistVersionAhead(Conflict):
 
     code = "denylist_version_ahead"
     title = "Deny-list version ahead"
+
+
+# --- Keyple protocol error codes (inside messages, not problem+json answers) ---------------------
+# The Keyple Distributed JSON API carries its own error objects ({"code", "message"}) in an
+# END_REMOTE_SERVICE's output or a RESP body; their codes are the specification's names.
+
+KEYPLE_CARD_NOT_SELECTED = "CARD_NOT_SELECTED"  # the card has no application the service can use
+KEYPLE_READER_COMMUNICATION_ERROR = "READER_COMMUNICATION_ERROR"  # the terminal cannot run that reader service

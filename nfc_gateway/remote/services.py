@@ -48,6 +48,7 @@ from ticketing.errors import UnknownMedium
 from ticketing.media import MEDIA_KINDS, get_medium_view
 
 from ..errors import (
+    KEYPLE_CARD_NOT_SELECTED,
     MalformedRemoteMessage,
     RemoteSessionLost,
     UnknownCard,
@@ -210,7 +211,7 @@ class RemoteServices:
             raise MalformedRemoteMessage("body.result: the RESP to the card selection carries the selection result")
         selected = response.selection[0]
         if not selected.has_matched or selected.select_application_response is None:
-            return self._end(run, {"successful": False, "error": {"code": "CARD_NOT_SELECTED",
+            return self._end(run, {"successful": False, "error": {"code": KEYPLE_CARD_NOT_SELECTED,
                                                                   "message": "the card has no OùRA application"}})
         answers = [selected.select_application_response.apdu]
         if selected.card_response is not None:

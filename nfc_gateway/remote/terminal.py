@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..errors import KEYPLE_READER_COMMUNICATION_ERROR
+
 __all__ = ["Card", "Drop", "ConnectionDropped", "RemoteRefused", "Outcome", "Terminal",
            "HttpTransport", "WebSocketTransport", "DirectTransport", "select_application_apdu"]
 
@@ -205,7 +207,7 @@ class Terminal:
         if service == "IS_CARD_PRESENT":
             return {"coreApiLevel": 2, "service": service, "result": True}
         return {"coreApiLevel": 2, "service": service,
-                "error": {"code": "READER_COMMUNICATION_ERROR", "message": f"service {service} not supported"}}
+                "error": {"code": KEYPLE_READER_COMMUNICATION_ERROR, "message": f"service {service} not supported"}}
 
     def _select(self, selector: Mapping[str, Any], request: Mapping[str, Any], keep_open: bool) -> dict[str, Any]:
         result: dict[str, Any] = {"hasMatched": False, "powerOnData": POWER_ON_DATA}
