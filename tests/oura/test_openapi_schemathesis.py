@@ -63,6 +63,12 @@ SEMANTIC_REFUSALS = {
     "get_od_chart": ("400", "the period is a calendar day or month"),
     "get_statistics_report": ("400", "the period is a calendar month"),
     "list_statistics_releases": ("400", "the period is a calendar day or month"),
+    "post_remote_message": ("400", "body is the JSON text the action needs; a terminal sends EXECUTE_REMOTE_SERVICE or RESP"),
+    "remote_websocket": ("400", "the request is a WebSocket upgrade (websocket_required)"),
+    "register": ("400", "integers are written without a fraction; the authority is the registry's"),
+    "heartbeat": ("400", "integers are written without a fraction (27, not 27.0)"),
+    "denylist_ack": ("400", "integers are written without a fraction; the version was issued"),
+    "offline_sales": ("400", "integers are written without a fraction; lines name the catalogue's products"),
 }
 
 
