@@ -1,0 +1,1 @@
+"""Carpool: operators' offers, matching, booking."""
