@@ -41,7 +41,7 @@ FEEDS = [
     pytest.param("kaunas", ("kaunas-2018", "kaunas.zip"), date(2018, 6, 7), marks=SLOW_FEED, id="kaunas"),
     pytest.param("hart", ("hart-tampa-2021", "hart.zip"), date(2021, 3, 3), marks=SLOW_FEED, id="hart"),
     pytest.param("wmata", ("wmata-rail-2026", "wmata.zip"), date(2026, 5, 6), marks=SLOW_FEED, id="wmata"),
-    pytest.param("peri", ("perigueux-perimouv-2025",), date(2025, 11, 4), id="peri"),
+    pytest.param("peri", ("perigueux-perimouv-2025",), date(2025, 11, 4), marks=SLOW_FEED, id="peri"),
     pytest.param("cdmx", ("cdmx-2018", "cdmx.zip"), date(2018, 6, 6), marks=SLOW_FEED, id="cdmx"),
     pytest.param("ct", ("caltrain-2023-rt", "ct.zip"), date(2023, 11, 8), id="ct"),
     pytest.param("bull", ("bullrunner-usf", "bullrunner-gtfs.zip"), date(2017, 9, 13), id="bull"),

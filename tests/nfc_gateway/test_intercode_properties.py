@@ -59,6 +59,7 @@ def _fields(draw, elements: tuple[Element, ...], *, optional: bool = False) -> d
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(LAYOUTS))
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
@@ -94,6 +95,7 @@ _BITMAP_MARKERS = {"EnvData", "HolderName", "HolderBirth", "HolderData", "EventD
                    "ContractSaleData"}  # `"<Bitmap>": true` only for a present, empty nested bitmap
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(values=st.lists(st.integers(0, (1 << 24) - 1), min_size=1, max_size=9))
 def test_counter_records_round_trip(values):

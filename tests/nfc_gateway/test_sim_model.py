@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+import pytest
 
 from nfc_gateway.errors import CardCommandFailed, CardSessionPlanInvalid
 from nfc_gateway.sim.card import (
@@ -98,6 +99,7 @@ def end(card: SoftwareCard, ending: str) -> SoftwareCard:
     return card
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sessions)
 def test_sessions_by_hand_are_all_or_nothing(plan):
@@ -138,6 +140,7 @@ def test_sessions_by_hand_are_all_or_nothing(plan):
         assert card.transaction_counter == opened
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sessions)
 def test_presigned_sessions_are_all_or_nothing(plan):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from feeds.realtime.model import Alert, EntitySelector, ResolvedTripUpdate, TimeRange
 from journey_planner.core import PlanRequest, plan
 from journey_planner.service import PlannerService
@@ -42,6 +44,7 @@ def closing_b(entity_id: str, start: int | None, end: int | None, stop_id: str =
                  effect="NO_SERVICE", header_text={"": "B closed"})
 
 
+@pytest.mark.slow
 async def test_on_alerts_closes_the_stop_during_its_period_and_its_end_lifts_it_without_new_data(tmp_path):
     # one second before T1 leaves B (08:10 local); the works end two seconds later
     clock = FixedClock(datetime.fromtimestamp(local_ts(f"{DAY} 08:09:59"), UTC))
@@ -63,6 +66,7 @@ async def test_on_alerts_closes_the_stop_during_its_period_and_its_end_lifts_it_
     assert len(lifted.alerts) == 0 and lifted.overlay.alert_ids == {}
 
 
+@pytest.mark.slow
 async def test_an_alert_starting_later_closes_from_its_start_and_its_start_rebuilds(tmp_path):
     clock = FixedClock(NOW)
     service = PlannerService.of_network(build_network(tmp_path, FEED), clock)

@@ -35,6 +35,7 @@ def sample_variance(noisy: RawTable) -> float:
     return float(np.var(values - BIG, ddof=1))
 
 
+@pytest.mark.slow
 def test_laplace_noise_has_the_declared_scale():
     noisy, record = add_noise(big_table(), mechanism="laplace", epsilon=0.5, delta=0, sensitivity=2)
     assert record.scale == pytest.approx(4.0)
@@ -45,6 +46,7 @@ def test_laplace_noise_has_the_declared_scale():
     assert not (0.9 * laplace_variance(0.7 * record.scale) <= var <= 1.1 * laplace_variance(0.7 * record.scale))
 
 
+@pytest.mark.slow
 def test_gaussian_noise_has_the_declared_scale_and_meets_epsilon_delta():
     noisy, record = add_noise(big_table(), mechanism="gaussian", epsilon=1.0, delta=1e-7, sensitivity=1)
     var = sample_variance(noisy)
@@ -84,6 +86,7 @@ def test_noisy_output_is_integer_non_negative_and_zeros_of_the_domain_can_appear
     assert appeared  # 70 zero cells noised at scale 8, 20 times: some come out ≥ 1
 
 
+@pytest.mark.slow
 def test_without_a_domain_only_present_cells_are_noised():
     table = RawTable("stop", "s", {("a", ""): 50, ("b", ""): 2})
     for _ in range(10):
