@@ -797,7 +797,8 @@ async def main_async(args: argparse.Namespace) -> None:
     started_all = time.perf_counter()
     first_day = args.first_day or default_first_day()
     days = [first_day + timedelta(days=k) for k in range(args.days)]
-    work = Path(tempfile.mkdtemp(prefix="oura-bench-statistics-"))
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="oura-bench-statistics-"))
+    work.mkdir(parents=True, exist_ok=True)
     phase(f"setup: {args.days} service days {days[0]}..{days[-1]}, {args.validations:,} validations, "
           f"{args.sales:,} sales, {os.cpu_count()} cores")
     t = time.perf_counter()
@@ -871,6 +872,12 @@ async def main_async(args: argparse.Namespace) -> None:
         size = await conn.fetchval("SELECT pg_size_pretty(pg_database_size(current_database()))")
         print(f"database size {size}", flush=True)
         del day_events, remaining
+        if args.load_only:
+            (work / "bench.json").write_text(json.dumps({
+                "dsn": dsn, "timezone": timezone, "network_authority": network_authority,
+                "days": [d.isoformat() for d in days], "per_day": per_day}))
+            print(f"load only: the database stays in {work} (bench.json says how to reach it)", flush=True)
+            return
 
         pool = await create_pool(dsn, min_size=2, max_size=6)
         settings = StatisticsSettings()
@@ -1020,7 +1027,8 @@ async def main_async(args: argparse.Namespace) -> None:
             server.terminate()
             server.wait(timeout=20)
         pg.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
@@ -1043,6 +1051,10 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=4)
     parser.add_argument("--raw-rows", type=int, default=8000)
     parser.add_argument("--port", type=int, default=18741)
+    parser.add_argument("--keep", default=None,
+                        help="work in this folder and keep it (the demo region and the database) after the run")
+    parser.add_argument("--load-only", action="store_true",
+                        help="stop after the load (with --keep: a database to profile the release on)")
     asyncio.run(main_async(parser.parse_args()))
 
 
