@@ -1,6 +1,6 @@
 """The operator client (journey_planner.carpool.client) against local operators on loopback.
 
-A stub operator serves the standard's routes from the playground's example payloads and checks
+A stub operator (conftest.py) serves the standard's routes from the playground's example payloads and checks
 every request it receives against the stored OpenAPI document (query parameters and bodies); the
 client's answers are checked against the document too. Other stubs hang, answer 500, or answer
 something that is not the standard's JSON. Time for the breaker and the cache is a `FixedClock`;
@@ -11,16 +11,10 @@ and is bounded by a guard of its own).
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from dataclasses import replace
-from collections.abc import AsyncIterator, Callable
 
-import aiohttp
 import pytest
-import pytest_asyncio
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from journey_planner.carpool.client import (
     BreakerState,
@@ -34,99 +28,11 @@ from journey_planner.carpool.client import (
 )
 from journey_planner.carpool.model import Booking, BookingStatus, CarpoolBookingEvent, Price, User, parse
 from oura.clock import FixedClock
-from tests.journey_planner.carpool.stdcov_spec import StandardSpec, spec_path
 
 pytestmark = [pytest.mark.http, pytest.mark.realdata]
 
 GUARD_S = 10.0  # a test that would hang fails after this instead
 QUERY = JourneyQuery(44.7351234, 4.5987654, 44.9331, 4.8921, 1_790_000_013)
-
-
-@pytest.fixture(scope="module")
-def spec() -> StandardSpec:
-    return StandardSpec.load()
-
-
-class StubOperator:
-    """A standard-covoiturage operator on loopback; ``mode`` says how it behaves."""
-
-    def __init__(self, spec: StandardSpec, name: str) -> None:
-        self.spec = spec
-        self.name = name
-        self.mode = "ok"  # ok | hang | fail_500 | not_json | wrong_shape
-        self.requests: list[tuple[str, str, dict]] = []
-        self.request_errors: list[str] = []
-        self.release = asyncio.Event()
-        data = json.loads(spec_path("playground_testData.gen.json").read_text(encoding="utf-8"))
-        self.journeys = [{**j, "operator": name, "id": f"{name}-{i}", "passengerPickupDate": 1_790_000_000 + 60 * i}
-                         for i, j in enumerate(data["driverJourneys"][:3])]
-        self.trips = data["driverRegularTrips"][:2]
-        self.bookings: dict[str, dict] = {}
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self.handle)
-        return app
-
-    async def handle(self, request: web.Request) -> web.Response:
-        path = "/" + request.match_info["tail"]
-        template = "/bookings/{bookingId}" if path.startswith("/bookings/") else path
-        body = await request.json() if request.can_read_body else None
-        self.requests.append((request.method, path, dict(request.query)))
-        self.request_errors += self.spec.request_errors(request.method, template, dict(request.query), body)
-        if request.headers.get("X-API-KEY") not in (None, "secret"):
-            return web.Response(status=401)
-        if self.mode == "hang":
-            await self.release.wait()
-        if self.mode == "fail_500":
-            return web.json_response({"error": "boom"}, status=500)
-        if self.mode == "not_json":
-            return web.Response(text="<html>maintenance</html>", content_type="text/html")
-        if self.mode == "wrong_shape":
-            return web.json_response([{"operator": self.name}])
-        if path == "/driver_journeys":
-            return web.json_response(self.journeys)
-        if path == "/driver_regular_trips":
-            return web.json_response(self.trips)
-        if path == "/status":
-            return web.Response(status=200)
-        if path == "/booking_events":
-            return web.Response(status=200)
-        if path == "/bookings" and request.method == "POST":
-            self.bookings[body["id"]] = body
-            return web.json_response(body, status=201)
-        booking_id = path.removeprefix("/bookings/")
-        if booking_id not in self.bookings:
-            return web.json_response({"error": "missing_booking"}, status=404)
-        if request.method == "PATCH":
-            if self.bookings[booking_id]["status"] == request.query["status"]:
-                return web.json_response({"error": "status_already_set"}, status=409)
-            self.bookings[booking_id]["status"] = request.query["status"]
-            return web.Response(status=200)
-        return web.json_response(self.bookings[booking_id])
-
-
-@pytest_asyncio.fixture
-async def serve(spec) -> AsyncIterator[Callable[[str], asyncio.Future]]:
-    servers: list[tuple[TestServer, StubOperator]] = []
-
-    async def start(name: str) -> tuple[StubOperator, str]:
-        stub = StubOperator(spec, name)
-        server = TestServer(stub.app())
-        await server.start_server()
-        servers.append((server, stub))
-        return stub, str(server.make_url("")).rstrip("/")
-
-    yield start
-    for server, stub in servers:
-        stub.release.set()
-        await server.close()
-
-
-@pytest_asyncio.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def _client(session, url: str, name: str, clock: FixedClock | None = None, **options) -> OperatorClient:
