@@ -12,6 +12,7 @@ Environment variables:
   OURA_REGISTRY     authority registry TOML (default: the generated demo region)
   OURA_LOG_LEVEL    DEBUG | INFO | WARNING | ERROR (default INFO)
   OURA_LOG_FORMAT   json | text (default json)
+  OURA_NFC_MASTER_KEY_FILE  file holding the NFC secure module's master key ([nfc] master_key_file)
 """
 
 from __future__ import annotations
@@ -122,10 +123,34 @@ class StatisticsConfig:
 @dataclass(frozen=True)
 class NfcConfig:
     """The NFC gateway's load jobs (nfc_gateway.remote.jobs): a paid contract for a card or wallet
-    not written onto it within ``load_deadline_s`` is refunded; the job runs every ``every_s`` (0: never)."""
+    not written onto it within ``load_deadline_s`` is refunded; the job runs every ``every_s`` (0: never).
+
+    ``master_key_file``: the file holding the secure module's master key (16 or 32 bytes, raw or as
+    32 or 64 hex digits). The config keeps the file's name, never the key: `read_master_key` reads
+    it (`load_config` once, to refuse a bad file before anything starts; the NFC gateway at start-up).
+    Unset, the gateway uses a demo key derived from the data folder (and says so in its log)."""
 
     load_deadline_s: float = 7 * 86400.0
     every_s: float = 60.0
+    master_key_file: str | None = None
+
+    def read_master_key(self) -> bytes | None:
+        """The master key in ``master_key_file`` (None when unset); `ConfigError` naming the file
+        and what is wrong when it cannot be read or is not a 16- or 32-byte key."""
+        if not self.master_key_file:
+            return None
+        where = f"nfc.master_key_file {self.master_key_file}"
+        try:
+            raw = Path(self.master_key_file).read_bytes()
+        except OSError as error:
+            raise ConfigError(f"{where}: cannot read it ({error.strerror or error})") from None
+        text = raw.strip()
+        if text and len(text) in (32, 64) and all(c in b"0123456789abcdefABCDEF" for c in text):
+            return bytes.fromhex(text.decode("ascii"))
+        if len(raw) in (16, 32):
+            return raw
+        raise ConfigError(f"{where}: holds {len(raw)} bytes; a master key is 16 or 32 raw bytes, "
+                          "or 32 or 64 hex digits (an AES-128 or AES-256 key)")
 
 
 @dataclass(frozen=True)
@@ -266,8 +291,9 @@ def load_config(
         raise ConfigError(f"statistics.method must be suppression, laplace or gaussian, got {statistics.method!r}")
     if not statistics.epsilon_per_day > 0 or not 0 <= statistics.delta < 1:
         raise ConfigError("statistics.epsilon_per_day must be positive and statistics.delta in [0, 1)")
-    nfc = _build(NfcConfig, "nfc", _section(data, "nfc"))
+    nfc = _build(NfcConfig, "nfc", _section(data, "nfc"), master_key_file=env.get("OURA_NFC_MASTER_KEY_FILE") or None)
     if not nfc.load_deadline_s > 0:
         raise ConfigError(f"nfc.load_deadline_s must be positive, got {nfc.load_deadline_s}")
+    nfc.read_master_key()  # a missing or malformed key file is refused now, not at the first card
     return Config(data_dir=data_dir, database=database, http=http, feeds=feeds, planner=planner, log=log,
                   statistics=statistics, nfc=nfc)
