@@ -147,8 +147,8 @@ class NfcConfig:
         text = raw.strip()
         if text and len(text) in (32, 64) and all(c in b"0123456789abcdefABCDEF" for c in text):
             return bytes.fromhex(text.decode("ascii"))
-        if len(raw) in (16, 32):
-            return raw
+        if len(raw) in (16, 32) and not all(32 <= c < 127 or c in b"\t\r\n" for c in raw):
+            return raw  # raw key bytes (text that is not hex is refused: a typo in a hex key, not a key)
         raise ConfigError(f"{where}: holds {len(raw)} bytes; a master key is 16 or 32 raw bytes, "
                           "or 32 or 64 hex digits (an AES-128 or AES-256 key)")
 

@@ -287,12 +287,23 @@ REMOTE_SERVICES = web.AppKey("nfc_gateway.remote_services", RemoteServices)
 
 def remote_context(master_key: bytes | None = None) -> Callable[[web.Application], AsyncIterator[None]]:
     """The app's remote services (after the database): the secure module keyed by ``master_key``,
-    or by `demo_master_key` of the data folder."""
+    else by the key in ``[nfc] master_key_file`` (`oura.config.NfcConfig.read_master_key`: a
+    missing or malformed file stops the start-up with a `ConfigError` naming it), else by
+    `demo_master_key` of the data folder, which the log says is a demo key."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         from ..sim.sam import SecureModule
 
-        key = master_key or demo_master_key(str(app[CONFIG].data_dir.resolve()))
+        settings = app[CONFIG].nfc
+        key = master_key or settings.read_master_key()
+        if key is not None:
+            log.info("the NFC secure module's master key is %s",
+                     "given by the app" if master_key else f"read from {settings.master_key_file}")
+        else:
+            key = demo_master_key(str(app[CONFIG].data_dir.resolve()))
+            log.warning("no [nfc] master_key_file (OURA_NFC_MASTER_KEY_FILE): the NFC secure module uses the DEMO "
+                        "master key derived from the data folder; anyone with the data folder's path has the "
+                        "card keys: never use it for real cards")
         app[REMOTE_SERVICES] = RemoteServices(app[POOL], app[CLOCK], CardIo(SecureModule(key)))
         yield
 
