@@ -444,7 +444,7 @@ CREATE TABLE stat_privacy_ledger (
 );
 CREATE INDEX stat_privacy_ledger_period_idx ON stat_privacy_ledger (authority_id, period_kind, period_start);
 
--- == nfc_gateway: remote loads (0012) ==
+-- == nfc_gateway: remote loads (0012, 0015) ==
 -- NFC gateway, remote loads (issue 15): what the server owes each card or wallet, and its copy of each card.
 --
 -- * nfc_load_jobs: one row per contract (or counter top-up) to write onto a medium, moved through
@@ -454,6 +454,8 @@ CREATE INDEX stat_privacy_ledger_period_idx ON stat_privacy_ledger (authority_id
 --   recognises the load by it. offered_at: when a session last got the job to write; the card may
 --   then hold it, so the job is not refunded before a later read shows it absent (NULL again).
 --   No foreign key into ticketing's tables: the gateway reads them through ticketing's modules.
+--   A top-up (0015) adds trips to the contract of serial top_up_of on the card, rank top_up_seq
+--   among its top-ups; the card's contract record carries the rank of the last one applied.
 -- * nfc_card_mirror: the server's copy of a card (CardImage JSON), updated in the transaction that
 --   confirms a load or records a read.
 -- * nfc_tariff_codes, nfc_provider_codes: stable card codes (ContractTariff, ContractProvider) of a
@@ -495,11 +497,16 @@ CREATE TABLE nfc_load_jobs (
     written_at           timestamptz,
     confirmed_at         timestamptz,
     refunded_at          timestamptz,
+    top_up_of            bigint CHECK (top_up_of BETWEEN 1 AND 4294967295),  -- a top-up: the card contract it adds to (0015)
+    top_up_seq           integer CHECK (top_up_seq >= 1),                    -- its rank among that contract's top-ups (0015)
     CONSTRAINT nfc_load_jobs_contract_once UNIQUE (contract_id),
     CONSTRAINT nfc_load_jobs_card_serial UNIQUE (medium_serial, card_contract_serial),
     CONSTRAINT nfc_load_jobs_stamps CHECK ((status = 'confirmed') = (confirmed_at IS NOT NULL AND confirmed_by IS NOT NULL)
                                            AND (status = 'refunded') = (refunded_at IS NOT NULL)
-                                           AND (status <> 'written' OR session_id IS NOT NULL))
+                                           AND (status <> 'written' OR session_id IS NOT NULL)),
+    CONSTRAINT nfc_load_jobs_top_up
+        CHECK ((kind = 'top_up') = (top_up_of IS NOT NULL) AND (top_up_of IS NULL) = (top_up_seq IS NULL)),
+    CONSTRAINT nfc_load_jobs_top_up_rank UNIQUE (medium_serial, top_up_of, top_up_seq)
 );
 CREATE INDEX nfc_load_jobs_medium_idx ON nfc_load_jobs (medium_serial, job_id);
 CREATE INDEX nfc_load_jobs_due_idx ON nfc_load_jobs (deadline) WHERE status = 'pending';
