@@ -232,9 +232,7 @@ class CarpoolService:
         """A driver journey published through OùRA (its id made when absent); returned as stored."""
         journey = replace(journey, operator=self.own_operator, id=journey.id or uuid.uuid4().hex,
                           driver=replace(journey.driver, operator=self.own_operator))
-        seats = journey.available_seats if journey.available_seats is not None else 1
-        if not 0 <= seats <= 8:
-            raise InvalidCarpoolBody("availableSeats must be 0 to 8")
+        seats = min(8, max(0, journey.available_seats if journey.available_seats is not None else 1))
         trunc, key = _identity(driver_phone, driver_last_name)
         async with self.pool.acquire() as conn:
             await conn.execute(_q("upsert_hosted_offer"), self.own_operator, journey.id, seats,
@@ -338,7 +336,7 @@ class CarpoolService:
             async with transaction(self.pool) as conn:
                 if not hosted:
                     await conn.execute(_q("record_external_offer"), offer.operator, offer.id,
-                                       offer.available_seats if offer.available_seats is not None else 1,
+                                       min(8, max(0, offer.available_seats if offer.available_seats is not None else 1)),
                                        _at(offer.passenger_pickup_date), offer.passenger_pickup_lat,
                                        offer.passenger_pickup_lng, offer.passenger_drop_lat, offer.passenger_drop_lng,
                                        to_json(offer), now)
@@ -447,6 +445,10 @@ class CarpoolService:
             raise InvalidCarpoolBody("a new booking's status must be WAITING_CONFIRMATION")
         if booking.driver_journey_id is None:
             raise InvalidCarpoolBody("driverJourneyId is required: OùRA books its drivers' journeys")
+        try:
+            uuid.UUID(booking.id)
+        except ValueError:
+            raise InvalidCarpoolBody("id must be a UUID") from None
         try:
             stored = await self.standard_booking(booking.id)
         except MissingBooking:
