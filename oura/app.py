@@ -47,6 +47,8 @@ EMBEDDED_RESTART_MAX_DELAY_S = 15.0  # the backoff between failed restarts doubl
 def route_tables() -> list[RouteTable]:
     """Every package's routes, in the order they appear in the API document."""
     from feeds.disruptions.http import routes as disruption_routes
+    from journey_planner.carpool.http import routes as carpool_routes
+    from journey_planner.carpool.standard_http import routes as carpool_standard_routes
     from feeds.http import routes as feeds_routes
     from feeds.realtime.http import routes as realtime_routes
     from journey_planner.http import routes as planner_routes
@@ -58,7 +60,8 @@ def route_tables() -> list[RouteTable]:
     from ticketing.statistics.http import routes as statistics_routes
 
     return [system_routes, planner_routes, itinerary_routes, watch_routes, feeds_routes, realtime_routes,
-            disruption_routes, ticketing_routes, statistics_routes, nfc_routes, device_routes]
+            disruption_routes, ticketing_routes, statistics_routes, nfc_routes, device_routes, carpool_routes,
+            carpool_standard_routes]
 
 
 def _mount(app: web.Application, tables: Iterable[RouteTable]) -> list[RouteSpec]:

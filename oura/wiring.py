@@ -33,6 +33,7 @@ from journey_planner.compile import FeedSource, load_network
 from journey_planner.hubs import HubPlace
 from journey_planner.startup import PLANNER, planner_context
 from journey_planner.pricing import JourneyPricing
+from journey_planner.carpool.startup import carpool_context
 from journey_planner.watch_startup import WATCHES, watches_context
 from nfc_gateway.remote.jobs import loads_context
 from nfc_gateway.remote.services import remote_context
@@ -225,6 +226,7 @@ def package_contexts(config: Config, registry: Registry | None) -> list[Context]
         remote_context(),  # the Keyple JSON API's remote card services and the server's secure module (nfc_gateway)
         _connect_pricing,
         _connect_watches,  # watched journeys: re-checked after each snapshot, alternatives priced by coverage
+        carpool_context,  # carpool operators' clients, bookings, the journeys published through OùRA
         _reload_on_new_versions,
         _connect_disruptions,  # operator disruptions -> the planner, after the serving data follows versions
     ]
