@@ -3,7 +3,9 @@ planned for load jobs, and what a read means (records decoded by `nfc_gateway.in
 
 Card layout the server writes (Calypso Intercode, `nfc_gateway.sim.card`): a load job's contract
 goes into a free record of EF Contracts (SFI 09, records 1-4; a record of zeros is free), and its
-trips into the counter of the same number in EF Counter (SFI 19, counter n for contract n). A card
+trips into the counter of the same number in EF Counter (SFI 19, counter n for contract n). A
+top-up (or several of one contract) rewrites that contract's record with the rank of its last
+top-up (`nfc_gateway.remote.model.TOP_UP_RANK_FIELD`) and increases its counter, in one session. A card
 whose Environment record is empty gets the OùRA environment in the same session (opened with the
 issuer key then: the server is the issuer of the region's phone wallets). A session holds
 at most `MAX_SESSION_MODIFICATIONS` writes, so a card owed more contracts gets several sessions.
@@ -20,11 +22,11 @@ from zoneinfo import ZoneInfo
 from ticketing.products import DEFAULT_TIMEZONE
 
 from ..errors import InvalidCardRecord
-from ..intercode import counter_record, decode_record, oura_contract, oura_environment
+from ..intercode import counter_record, decode_record, encode_record, oura_contract, oura_environment
 from ..sim.card import AID, MAX_SESSION_MODIFICATIONS, SFI_CONTRACTS, SFI_COUNTER, SFI_ENVIRONMENT, SFI_EVENT_LOG
 from ..sim.sam import KEY_ISSUER, KEY_LOAD, SecureModule
 from ..sim.transaction import ReadCard, ReadResult, WriteSession
-from .model import CardContract, CardImage, LoadJob, LoadKind
+from .model import TOP_UP_RANK_FIELD, CardContract, CardImage, LoadJob, LoadKind
 
 __all__ = ["CardIo", "CardRead", "WritePlan", "OURA_ISSUER", "APPLICATION_VALIDITY_YEARS"]
 
@@ -116,14 +118,35 @@ class CardIo:
             session.update_record(SFI_ENVIRONMENT, 1, oura_environment(issuer=OURA_ISSUER, validity_end=end))
             budget -= 1
         free = card.free_records()
+        image = card.image("")
         chosen, left_out, later = [], [], []
+        top_ups: dict[int, list[LoadJob]] = {}            # contract serial on the card -> its top-ups
         for job in jobs:
-            cost = 1 + (job.trips is not None) if job.kind is LoadKind.CONTRACT else 1
-            if job.kind is LoadKind.CONTRACT and not free:
+            if job.kind is LoadKind.TOP_UP:
+                assert job.top_up_of is not None
+                top_ups.setdefault(job.top_up_of, []).append(job)
+        for job in jobs:
+            if job.kind is LoadKind.TOP_UP:
+                group = top_ups.pop(job.top_up_of, None)   # a contract's top-ups go together, in rank order
+                if group is None:
+                    continue
+                cost = self._top_up(session, image, group, budget)
+                if cost is None:
+                    left_out.extend(group)
+                elif cost > budget:
+                    later.extend(group)
+                else:
+                    record = image.find_contract(job.top_up_of).record  # type: ignore[union-attr]
+                    plan.records.update((j.job_id, record) for j in group)
+                    chosen.extend(group)
+                    budget -= cost
+                continue
+            cost = 1 + (job.trips is not None)
+            if not free:
                 left_out.append(job)
             elif cost > budget:
                 later.append(job)
-            elif job.kind is LoadKind.CONTRACT:
+            else:
                 record = free.pop(0)
                 session.update_record(SFI_CONTRACTS, record, oura_contract(
                     serial=job.card_contract_serial, tariff=job.tariff, provider=job.provider,
@@ -135,21 +158,31 @@ class CardIo:
                 plan.records[job.job_id] = record
                 chosen.append(job)
                 budget -= cost
-            else:  # a top-up: the counter of the record holding the contract of that serial
-                image = card.image("")
-                record = next((c.record for c in image.contracts
-                               if c.fields.get("ContractSerialNumber") == job.card_contract_serial), None)
-                if record is None or job.trips is None:
-                    left_out.append(job)
-                    continue
-                session.increase(record, job.trips)
-                plan.records[job.job_id] = record
-                chosen.append(job)
-                budget -= cost
         plan.jobs, plan.left_out, plan.later = tuple(chosen), tuple(left_out), tuple(later)
         if not chosen:
             plan.session = None
         return plan
+
+    @staticmethod
+    def _top_up(session: WriteSession, image: CardImage, group: list[LoadJob], budget: int) -> int | None:
+        """Add ``group`` (top-ups of one contract on the card) to ``session`` if ``budget`` allows:
+        the contract's record rewritten with the highest rank of the group, its counter increased
+        by their trips. The writes it takes (more than ``budget``: nothing added); None when the
+        card does not hold the contract (or not in a record the server can rewrite)."""
+        serial = group[0].top_up_of
+        assert serial is not None
+        contract = image.find_contract(serial)
+        if contract is None or "undecodable" in contract.fields:
+            return None
+        group.sort(key=lambda j: j.top_up_seq or 0)
+        trips = sum(j.trips or 0 for j in group)
+        cost = 1 + (trips > 0)
+        if cost <= budget:
+            fields = {**contract.fields, TOP_UP_RANK_FIELD: max(j.top_up_seq or 0 for j in group)}
+            session.update_record(SFI_CONTRACTS, contract.record, encode_record("contract", fields))
+            if trips:
+                session.increase(contract.record, trips)
+        return cost
 
     def check_write(self, plan: WritePlan, answers: Sequence[bytes], card: CardRead) -> CardRead:
         """The card after the session, once its MAC is verified (raises otherwise)."""

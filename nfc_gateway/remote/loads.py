@@ -31,6 +31,20 @@ marks the job refunded and commits. A crash between the two leaves a pending job
 refunded; the next pass sees that, marks it without refunding again (ticketing's refund of a
 refunded contract is a no-op anyway).
 
+**Top-ups.** A trips contract (a carnet, a single) for a medium whose card holds a confirmed
+contract load of the same product (same tariff code; that contract still paid, active and not
+expired, and its validity on the card at least the new one's) gets a ``top_up`` job instead: its
+trips go to that contract's counter, not to a record of its own (`create_jobs`, `_can_host`; the
+oldest such contract when there are several). Its rank (``top_up_seq``, 1, 2, ... per contract,
+given under a lock of the contract's job row) is written into the contract record in the same
+card session (`nfc_gateway.remote.model.TOP_UP_RANK_FIELD`), so a read recognises it like a
+contract's serial (`CardImage.holds`): pending -> written -> confirmed, resumed and refunded
+exactly like a contract load. Ranks are written in order: a top-up waits while a lower rank of
+its contract is owed but too close to its deadline to be written (`_in_rank_order`); a refunded
+rank below the card's is therefore known never applied (not reported as on the card). A pending
+top-up whose contract a read does not show becomes a contract load (it cannot have been applied:
+there was nowhere to apply it). The ticketing contracts stay two; only the card merges the trips.
+
 **Card codes.** ``card_contract_serial`` is the ticketing contract id (a 32-bit ContractSerialNumber,
 unique per card and the same on every retry). ``tariff`` is a stable code per fare product and
 ``provider`` per authority (the owner of the contract's first network), each assigned on first use.
@@ -100,6 +114,7 @@ def _job(record: Mapping[str, Any]) -> LoadJob:
         provider=record["provider"], valid_from=record["valid_from"], valid_until=record["valid_until"],
         trips=record["trips"], deadline=record["deadline"], created_at=record["created_at"],
         session_id=record["session_id"], card_record=record["card_record"],
+        top_up_of=record["top_up_of"], top_up_seq=record["top_up_seq"],
     )
 
 
@@ -143,17 +158,96 @@ async def _codes(pool: asyncpg.Pool, products: Iterable[str], authorities: Itera
 async def create_jobs(pool: asyncpg.Pool, contracts: Sequence[LoadableContract], now: datetime,
                       load_deadline_s: float = DEFAULT_LOAD_DEADLINE_S) -> int:
     """A pending job for each loadable contract (active, of a paid order) that has none; the
-    number created. Idempotent: a contract with a job (even a concurrent one's) is skipped."""
+    number created. Idempotent: a contract with a job (even a concurrent one's) is skipped.
+
+    A trips contract whose card holds a contract of the same product it can add to (`_find_host`)
+    gets a top-up job of that contract; any other, a contract load."""
     wanted = [c for c in contracts if _is_loadable(c)]
     if not wanted:
         return 0
     tariffs, providers = await _codes(pool, (c.fare_product_id for c in wanted), map(_provider_authority, wanted), now)
+    hosts = await _top_up_hosts(pool, wanted, tariffs, now)
+    created = 0
+    if hosts:
+        created, refused = await _insert_top_ups(pool, [c for c in wanted if c.contract_id in hosts], hosts, tariffs,
+                                                 providers, now, load_deadline_s)
+        wanted = [c for c in wanted if c.contract_id not in hosts or c.contract_id in refused]
+    if not wanted:
+        return created
     status = await pool.execute(
         _q("insert_jobs"), now, OURA_NETWORK_ID, float(load_deadline_s),
         [c.medium_serial for c in wanted], [c.contract_id for c in wanted],
         [tariffs[c.fare_product_id] for c in wanted], [providers[_provider_authority(c)] for c in wanted],
         [c.valid_from for c in wanted], [c.valid_until for c in wanted], [c.remaining_trips for c in wanted])
-    return int(status.split()[-1])
+    return created + int(status.split()[-1])
+
+
+def _can_host(host: LoadJob, hosted: LoadableContract | None, contract: LoadableContract, tariff: int,
+              now: datetime) -> bool:
+    """Whether ``contract``'s trips may be added to the counter of ``host`` (a contract load
+    confirmed on the same medium): the same product (tariff), the host's contract still paid,
+    active and not expired, and the validity the card shows for it (its job's) at least the
+    new contract's, so the card never shows the new trips with a shorter validity."""
+    if host.medium_serial != contract.medium_serial or host.tariff != tariff or host.contract_id == contract.contract_id:
+        return False
+    if hosted is None or not _is_loadable(hosted) or (hosted.valid_until is not None and hosted.valid_until <= now):
+        return False
+    return host.valid_until is None or (contract.valid_until is not None and host.valid_until >= contract.valid_until)
+
+
+async def _top_up_hosts(pool: asyncpg.Pool, wanted: Sequence[LoadableContract], tariffs: Mapping[str, int],
+                        now: datetime) -> dict[int, LoadJob]:
+    """contract id -> the contract load it tops up, for the trips contracts that have no job yet
+    and whose medium's card holds a contract they can add to (the oldest such)."""
+    candidates = [c for c in wanted if c.remaining_trips is not None]
+    if not candidates:
+        return {}
+    jobs = [_job(r) for r in await pool.fetch(_q("list_top_up_hosts"), sorted({c.medium_serial for c in candidates}))]
+    if not jobs:
+        return {}
+    existing = {r["contract_id"] for r in await pool.fetch(_q("find_jobs_of_contracts"), [c.contract_id for c in candidates])}
+    hosted = {c.contract_id: c for c in await list_loadable_contracts(pool, contract_ids=[j.contract_id for j in jobs],
+                                                                        limit=max(len(jobs), 1))}
+    hosts = {}
+    for contract in candidates:
+        if contract.contract_id in existing:
+            continue
+        host = next((j for j in jobs if _can_host(j, hosted.get(j.contract_id), contract,
+                                                   tariffs[contract.fare_product_id], now)), None)
+        if host is not None:
+            hosts[contract.contract_id] = host
+    return hosts
+
+
+async def _insert_top_ups(pool: asyncpg.Pool, contracts: Sequence[LoadableContract], hosts: Mapping[int, LoadJob],
+                          tariffs: Mapping[str, int], providers: Mapping[str, int], now: datetime,
+                          load_deadline_s: float) -> tuple[int, set[int]]:
+    """Top-up jobs of ``contracts``, ranked after their host's earlier top-ups (host rows locked:
+    one ranker at a time); (jobs created, contracts whose host is no longer confirmed: to load as
+    contracts)."""
+    async with pool.acquire() as conn, conn.transaction():
+        locked = {r["job_id"]: r["status"] for r in await conn.fetch(
+            _q("lock_top_up_hosts"), sorted({h.job_id for h in hosts.values()}))}
+        refused = {c.contract_id for c in contracts if locked.get(hosts[c.contract_id].job_id) != LoadStatus.CONFIRMED}
+        existing = {r["contract_id"] for r in await conn.fetch(_q("find_jobs_of_contracts"), [c.contract_id for c in contracts])}
+        chosen = sorted((c for c in contracts if c.contract_id not in refused and c.contract_id not in existing),
+                        key=lambda c: c.contract_id)
+        if not chosen:
+            return 0, refused
+        serials = {c.contract_id: hosts[c.contract_id].card_contract_serial for c in chosen}
+        ranks = {(r["medium_serial"], r["top_up_of"]): r["rank"] for r in await conn.fetch(
+            _q("last_top_up_ranks"), sorted({c.medium_serial for c in chosen}), sorted(set(serials.values())))}
+        rank_of = {}
+        for contract in chosen:
+            key = (contract.medium_serial, serials[contract.contract_id])
+            ranks[key] = rank_of[contract.contract_id] = ranks.get(key, 0) + 1
+        status = await conn.execute(
+            _q("insert_top_ups"), now, OURA_NETWORK_ID, float(load_deadline_s),
+            [c.medium_serial for c in chosen], [c.contract_id for c in chosen],
+            [tariffs[c.fare_product_id] for c in chosen], [providers[_provider_authority(c)] for c in chosen],
+            [c.valid_from for c in chosen], [c.valid_until for c in chosen], [c.remaining_trips for c in chosen],
+            [serials[c.contract_id] for c in chosen], [rank_of[c.contract_id] for c in chosen])
+    return int(status.split()[-1]), refused
 
 
 async def create_jobs_for_new_sales(pool: asyncpg.Pool, now: datetime, *, after_contract_id: int,
@@ -215,28 +309,50 @@ async def reconcile(pool: asyncpg.Pool, medium_serial: str, image: CardImage, no
     on_card = image.contract_serials()
     async with pool.acquire() as conn, conn.transaction():
         jobs = [_job(r) for r in await conn.fetch(_q("lock_jobs_of_medium"), medium_serial)]
+        orphans = [j for j in jobs if j.kind is LoadKind.TOP_UP and j.status is LoadStatus.PENDING
+                   and j.top_up_of not in on_card]
+        if orphans:  # their contract is not on the card: each is loaded as a contract of its own
+            await conn.execute(_q("top_ups_to_contracts"), [j.job_id for j in orphans])
+            converted = {j.job_id for j in orphans}
+            jobs = [replace(j, kind=LoadKind.CONTRACT, top_up_of=None, top_up_seq=None) if j.job_id in converted else j
+                    for j in jobs]
         open_jobs = [j for j in jobs if j.status in (LoadStatus.PENDING, LoadStatus.WRITTEN)]
-        found = [j for j in open_jobs if j.card_contract_serial in on_card]
-        lost = [j for j in open_jobs if j.status is LoadStatus.WRITTEN and j.card_contract_serial not in on_card]
+        found = [j for j in open_jobs if image.holds(j)]
+        lost = [j for j in open_jobs if j.status is LoadStatus.WRITTEN and not image.holds(j)]
         if lost:
             log.warning("written loads not on card %s: owed again", medium_serial,
                         extra={"job_ids": [j.job_id for j in lost]})
             await conn.execute(_q("reopen_lost"), [j.job_id for j in lost])
-        absent = [j for j in open_jobs if j.card_contract_serial not in on_card]
-        pending_absent = [_with_status(j, LoadStatus.PENDING) for j in absent]
-        to_write = [j for j in pending_absent if _offerable(j, now)]
-        settled = [j for j in pending_absent if not _offerable(j, now)]
+        absent = [_with_status(j, LoadStatus.PENDING) for j in open_jobs if not image.holds(j)]
+        to_write = _in_rank_order([j for j in absent if _offerable(j, now)], absent)
+        offered = {j.job_id for j in to_write}
+        settled = [j for j in absent if j.job_id not in offered]
         await conn.execute(_q("confirm_by_read"), [j.job_id for j in found], now)
         await conn.execute(_q("offer_jobs"), [j.job_id for j in to_write], now)
         await conn.execute(_q("resolve_absent"), [j.job_id for j in settled])
         await _save_mirror(conn, image, now)
-    known = {j.card_contract_serial for j in jobs}
+    known = {j.card_contract_serial for j in jobs if j.kind is LoadKind.CONTRACT}
     return Reconciliation(
         confirmed=tuple(_with_status(j, LoadStatus.CONFIRMED) for j in found),
         to_write=tuple(to_write),
         unknown_on_card=tuple(sorted(on_card - known)),
-        refunded_on_card=tuple(j for j in jobs if j.status is LoadStatus.REFUNDED and j.card_contract_serial in on_card),
+        refunded_on_card=tuple(j for j in jobs if j.status is LoadStatus.REFUNDED and j.kind is LoadKind.CONTRACT
+                               and j.card_contract_serial in on_card),
     )
+
+
+def _in_rank_order(offerable: list[LoadJob], absent: list[LoadJob]) -> list[LoadJob]:
+    """The offerable jobs that may be written now: a top-up waits while a lower-ranked top-up of
+    the same contract is owed but may not be written (too close to its deadline: it is refunded
+    first), since writing a rank says every lower rank is on the card."""
+    waiting: dict[int, int] = {}
+    ids = {j.job_id for j in offerable}
+    for job in absent:
+        if job.kind is LoadKind.TOP_UP and job.job_id not in ids:
+            assert job.top_up_of is not None and job.top_up_seq is not None
+            waiting[job.top_up_of] = min(job.top_up_seq, waiting.get(job.top_up_of, job.top_up_seq))
+    return [j for j in offerable if j.kind is not LoadKind.TOP_UP
+            or j.top_up_seq < waiting.get(j.top_up_of, j.top_up_seq + 1)]  # type: ignore[operator]
 
 
 def _with_status(job: LoadJob, status: LoadStatus) -> LoadJob:
@@ -253,10 +369,11 @@ async def _locked_job(conn: asyncpg.Connection, job_id: int, image: CardImage) -
         raise LoadRefunded(extra={"job_id": job_id})
     if job.status is LoadStatus.CANCELLED:
         raise LoadCancelled(extra={"job_id": job_id})
-    if image.card_serial != job.medium_serial or job.card_contract_serial not in image.contract_serials():
-        raise LoadNotOnCard(f"the image of card '{image.card_serial}' does not hold contract serial "
-                            f"{job.card_contract_serial} of load {job_id} (card '{job.medium_serial}')",
-                            extra={"job_id": job_id})
+    if image.card_serial != job.medium_serial or not image.holds(job):
+        what = (f"top-up {job.top_up_seq} of contract serial {job.top_up_of}" if job.kind is LoadKind.TOP_UP
+                else f"contract serial {job.card_contract_serial}")
+        raise LoadNotOnCard(f"the image of card '{image.card_serial}' does not hold {what} of load {job_id} "
+                            f"(card '{job.medium_serial}')", extra={"job_id": job_id})
     return job
 
 

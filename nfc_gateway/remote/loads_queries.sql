@@ -37,6 +37,47 @@ FROM unnest($4::text[], $5::bigint[], $6::integer[], $7::integer[], $8::timestam
 ORDER BY j.contract_id
 ON CONFLICT DO NOTHING;
 
+-- name: list_top_up_hosts
+-- The contracts on these media a top-up may add to: contract loads confirmed, with a counter, oldest first.
+SELECT job_id, medium_serial, contract_id, kind, status, card_contract_serial, tariff, network_id, provider, valid_from,
+       valid_until, trips, deadline, created_at, session_id, card_record, top_up_of, top_up_seq
+FROM nfc_load_jobs
+WHERE medium_serial = ANY($1::text[]) AND kind = 'contract' AND status = 'confirmed' AND trips IS NOT NULL
+ORDER BY job_id;
+
+-- name: lock_top_up_hosts
+-- The host jobs, locked in id order (top-ups of one contract get their ranks one creator at a time).
+SELECT job_id, status FROM nfc_load_jobs WHERE job_id = ANY($1::bigint[]) ORDER BY job_id FOR UPDATE;
+
+-- name: find_jobs_of_contracts
+SELECT contract_id FROM nfc_load_jobs WHERE contract_id = ANY($1::bigint[]);
+
+-- name: last_top_up_ranks
+-- The highest rank given so far to a top-up of each (medium, contract serial on the card).
+SELECT medium_serial, top_up_of, max(top_up_seq) AS rank
+FROM nfc_load_jobs
+WHERE medium_serial = ANY($1::text[]) AND top_up_of = ANY($2::bigint[])
+GROUP BY medium_serial, top_up_of;
+
+-- name: insert_top_ups
+-- New pending top-ups (arrays, one element per contract), each with its contract on the card and rank.
+INSERT INTO nfc_load_jobs (medium_serial, contract_id, kind, status, card_contract_serial, tariff, network_id, provider,
+                           valid_from, valid_until, trips, deadline, created_at, top_up_of, top_up_seq)
+SELECT j.medium_serial, j.contract_id, 'top_up', 'pending', j.contract_id, j.tariff, $2, j.provider, j.valid_from,
+       j.valid_until, j.trips, $1::timestamptz + make_interval(secs => $3::double precision), $1::timestamptz,
+       j.top_up_of, j.top_up_seq
+FROM unnest($4::text[], $5::bigint[], $6::integer[], $7::integer[], $8::timestamptz[], $9::timestamptz[], $10::integer[],
+            $11::bigint[], $12::integer[])
+     AS j(medium_serial, contract_id, tariff, provider, valid_from, valid_until, trips, top_up_of, top_up_seq)
+ORDER BY j.contract_id
+ON CONFLICT DO NOTHING;
+
+-- name: top_ups_to_contracts
+-- Pending top-ups whose contract a read shows is not on the card: never applied (nowhere to be), so
+-- each becomes a contract load of its own.
+UPDATE nfc_load_jobs SET kind = 'contract', top_up_of = NULL, top_up_seq = NULL
+WHERE job_id = ANY($1::bigint[]) AND kind = 'top_up' AND status = 'pending';
+
 -- name: refresh_pending_jobs
 -- Pending jobs follow their contract (arrays, one per contract): trips and validity as they are now
 -- (a server-side validation may have used some), refunded when ticketing refunded it, cancelled
@@ -53,7 +94,7 @@ WHERE j.contract_id = c.contract_id AND j.status = 'pending'
 -- name: list_open_jobs_of_medium
 -- The jobs of a medium still owed to it (pending or written), oldest first.
 SELECT job_id, medium_serial, contract_id, kind, status, card_contract_serial, tariff, network_id, provider, valid_from,
-       valid_until, trips, deadline, created_at, session_id, card_record
+       valid_until, trips, deadline, created_at, session_id, card_record, top_up_of, top_up_seq
 FROM nfc_load_jobs WHERE medium_serial = $1 AND status IN ('pending', 'written') ORDER BY job_id;
 
 -- name: offer_jobs
@@ -63,7 +104,7 @@ UPDATE nfc_load_jobs SET offered_at = $2 WHERE job_id = ANY($1::bigint[]) AND st
 -- name: lock_jobs_of_medium
 -- Every job of a medium, locked, oldest first (a read reconciles them all at once).
 SELECT job_id, medium_serial, contract_id, kind, status, card_contract_serial, tariff, network_id, provider, valid_from,
-       valid_until, trips, deadline, created_at, session_id, card_record
+       valid_until, trips, deadline, created_at, session_id, card_record, top_up_of, top_up_seq
 FROM nfc_load_jobs WHERE medium_serial = $1 ORDER BY job_id FOR UPDATE;
 
 -- name: confirm_by_read
@@ -83,20 +124,20 @@ UPDATE nfc_load_jobs SET offered_at = NULL WHERE job_id = ANY($1::bigint[]) AND 
 
 -- name: lock_job
 SELECT job_id, medium_serial, contract_id, kind, status, card_contract_serial, tariff, network_id, provider, valid_from,
-       valid_until, trips, deadline, created_at, session_id, card_record
+       valid_until, trips, deadline, created_at, session_id, card_record, top_up_of, top_up_seq
 FROM nfc_load_jobs WHERE job_id = $1 FOR UPDATE;
 
 -- name: set_written
 UPDATE nfc_load_jobs SET status = 'written', session_id = $2, card_record = $3, written_at = $4, offered_at = NULL
 WHERE job_id = $1 AND status = 'pending'
 RETURNING job_id, medium_serial, contract_id, kind, status, card_contract_serial, tariff, network_id, provider, valid_from,
-          valid_until, trips, deadline, created_at, session_id, card_record;
+          valid_until, trips, deadline, created_at, session_id, card_record, top_up_of, top_up_seq;
 
 -- name: set_confirmed
 UPDATE nfc_load_jobs SET status = 'confirmed', confirmed_by = $2, confirmed_at = $3, offered_at = NULL
 WHERE job_id = $1 AND status IN ('pending', 'written')
 RETURNING job_id, medium_serial, contract_id, kind, status, card_contract_serial, tariff, network_id, provider, valid_from,
-          valid_until, trips, deadline, created_at, session_id, card_record;
+          valid_until, trips, deadline, created_at, session_id, card_record, top_up_of, top_up_seq;
 
 -- name: list_expired
 -- Pending jobs past their deadline and not in doubt, oldest deadline first.

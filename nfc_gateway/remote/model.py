@@ -13,13 +13,20 @@ so a session dropped after the card's session closed but before the server heard
 confirmed by the next read, never written twice; one dropped before the close left the card
 unchanged (a Calypso session is atomic) and is written again.
 
+A **top-up** adds its trips to the counter of a contract already on the card (``top_up_of``, that
+contract's serial) instead of taking a record. Its session also rewrites that contract's record
+with the top-up's rank (``top_up_seq``: 1, 2, ... among the contract's top-ups) in
+`TOP_UP_RANK_FIELD`; top-ups of a contract are written in rank order, so the card holds a top-up
+exactly when the record's rank is at least the top-up's (`CardImage.holds`). A counter alone could
+not say it: validators decrease it.
+
 Interface of `nfc_gateway.remote.loads` (owned by the loads module; the protocol calls only these):
 
 - ``async def due_loads(pool, medium_serial: str, now: datetime, *, load_deadline_s=...) -> list[LoadJob]`` — jobs of
   this medium in ``written``, or ``pending`` until ``deadline - loads.WRITE_MARGIN``, oldest first (creates the jobs of
   paid contracts not seen yet); the pending ones returned are *in doubt* (never refunded before a read decides);
 - ``async def reconcile(pool, medium_serial: str, image: CardImage, now: datetime, *, load_deadline_s=...) -> Reconciliation``
-  — after a read: every ``written``/``pending`` job whose contract serial is on the card is confirmed
+  — after a read: every ``written``/``pending`` job the card holds (`CardImage.holds`) is confirmed
   (and the mirror updated in the same transaction); the answer lists what still has to be written
   (in doubt from then on), serials the server does not know, refunded loads the card holds all the same;
 - ``async def mark_written(pool, job_id: int, session_id: str, record: int, image: CardImage,
@@ -28,7 +35,7 @@ Interface of `nfc_gateway.remote.loads` (owned by the loads module; the protocol
 - ``async def confirm(pool, job_id: int, image: CardImage, now: datetime) -> LoadJob`` — the
   terminal acknowledged the end of the service (or a read saw the contract): ``confirmed``, mirror
   updated in the same transaction. Idempotent. Both raise ``LoadRefunded`` / ``LoadCancelled`` (409)
-  for such a job and ``LoadNotOnCard`` (409) when ``image`` is another card's or lacks the serial;
+  for such a job and ``LoadNotOnCard`` (409) when ``image`` is another card's or does not hold the job;
 - ``async def refund_expired(pool, now: datetime, *, provider: PaymentProvider) -> int`` — pending jobs past
   their deadline (and not in doubt) are refunded through ticketing's refunds; the number refunded.
 - ``async def mirror(pool, medium_serial: str) -> CardImage | None`` — the server's copy of the card.
@@ -44,7 +51,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["LoadStatus", "LoadKind", "LoadJob", "CardContract", "CardImage", "Reconciliation"]
+__all__ = ["LoadStatus", "LoadKind", "LoadJob", "CardContract", "CardImage", "Reconciliation", "TOP_UP_RANK_FIELD"]
+
+# The Intercode contract field (32 bits) holding the rank of the last top-up applied to the
+# contract: OùRA's use of ContractPaymentPointer, which its own contracts leave empty otherwise.
+TOP_UP_RANK_FIELD = "ContractPaymentPointer"
 
 
 class LoadStatus(StrEnum):
@@ -78,6 +89,8 @@ class LoadJob:
     created_at: datetime
     session_id: str | None = None     # the session that wrote it (written and later)
     card_record: int | None = None    # contract record number on the card (written and later)
+    top_up_of: int | None = None      # a top-up: ContractSerialNumber of the contract on the card it adds to
+    top_up_seq: int | None = None     # a top-up: its rank among that contract's top-ups (1, 2, ...)
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,24 @@ class CardImage:
     def contract_serials(self) -> frozenset[int]:
         return frozenset(int(c.fields["ContractSerialNumber"]) for c in self.contracts
                          if c.fields.get("ContractSerialNumber") is not None)
+
+    def find_contract(self, serial: int) -> CardContract | None:
+        """The contract record of this ContractSerialNumber (None: not on the card)."""
+        return next((c for c in self.contracts if c.fields.get("ContractSerialNumber") == serial), None)
+
+    def top_up_rank(self, serial: int) -> int:
+        """The rank of the last top-up applied to the contract of this serial (0: none, or not on the card)."""
+        contract = self.find_contract(serial)
+        rank = None if contract is None else contract.fields.get(TOP_UP_RANK_FIELD)
+        return int(rank) if isinstance(rank, int) else 0
+
+    def holds(self, job: LoadJob) -> bool:
+        """Whether the card holds this load: its contract's serial, or for a top-up, its contract
+        with a top-up rank at least the job's."""
+        if job.kind is LoadKind.TOP_UP:
+            assert job.top_up_of is not None and job.top_up_seq is not None
+            return self.top_up_rank(job.top_up_of) >= job.top_up_seq
+        return job.card_contract_serial in self.contract_serials()
 
     def free_records(self, capacity: int = 4) -> list[int]:
         used = {c.record for c in self.contracts}

@@ -1,5 +1,6 @@
 """The remote services the server runs over the Keyple Distributed JSON API: READ_CARD,
-LOAD_CONTRACTS (every due load of the card) and TOP_UP (the due counter top-ups).
+LOAD_CONTRACTS (every due load of the card: contracts and counter top-ups) and TOP_UP (the due
+counter top-ups only).
 
 Each session is a small server-side state machine (`ServiceRun`): it emits CMD messages carrying
 the APDUs of the secure module's card transactions (`nfc_gateway.sim.transaction`: the server
@@ -82,7 +83,7 @@ READ_CARD = "READ_CARD"
 LOAD_CONTRACTS = "LOAD_CONTRACTS"
 TOP_UP = "TOP_UP"
 SERVICES = (READ_CARD, LOAD_CONTRACTS, TOP_UP)
-_LOADABLE = {LOAD_CONTRACTS: LoadKind.CONTRACT, TOP_UP: LoadKind.TOP_UP}
+_LOADABLE = {LOAD_CONTRACTS: {LoadKind.CONTRACT, LoadKind.TOP_UP}, TOP_UP: {LoadKind.TOP_UP}}  # what each writes
 _CARD_KINDS = [kind for kind in MEDIA_KINDS if kind != "paper"]
 
 
@@ -223,14 +224,15 @@ class RemoteServices:
             return self._end(run, self._output(run))
         reconciliation = await loads.reconcile(self.pool, run.medium_serial, run.image, self.clock.now())
         run.confirmed.extend(reconciliation.confirmed)
-        run.owed = [job for job in reconciliation.to_write if job.kind == _LOADABLE[run.service_id]]
+        run.owed = [job for job in reconciliation.to_write if job.kind in _LOADABLE[run.service_id]]
         return self._next_write(run)
 
     def _next_write(self, run: ServiceRun) -> tuple[list[dict[str, Any]], str | None]:
         """The next write session for the jobs still owed, or the end of the service."""
         assert run.card is not None
         plan = self.card_io.write_plan(run.card, run.owed, self.clock.now())
-        run.not_loaded.extend({"job_id": job.job_id, "contract_id": job.contract_id, "reason": "card_full"}
+        run.not_loaded.extend({"job_id": job.job_id, "contract_id": job.contract_id,
+                               "reason": "contract_not_on_card" if job.kind is LoadKind.TOP_UP else "card_full"}
                               for job in plan.left_out)
         run.owed = list(plan.later)
         if plan.session is None:
@@ -258,7 +260,8 @@ class RemoteServices:
             "card": run.image.to_json(),
             "loads": [{"job_id": j.job_id, "contract_id": j.contract_id, "kind": j.kind.value,
                        "card_contract_serial": j.card_contract_serial, "status": j.status.value,
-                       "record": j.card_record, "written_by_this_session": j.session_id == run.start.session_id}
+                       "record": j.card_record, "top_up_of": j.top_up_of, "top_up_rank": j.top_up_seq,
+                       "written_by_this_session": j.session_id == run.start.session_id}
                       for j in run.confirmed],
             "not_loaded": run.not_loaded,
         }
