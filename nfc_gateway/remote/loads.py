@@ -200,18 +200,19 @@ async def _top_up_hosts(pool: asyncpg.Pool, wanted: Sequence[LoadableContract], 
     """contract id -> the contract load it tops up, for the trips contracts that have no job yet
     and whose medium's card holds a contract they can add to (the oldest such)."""
     candidates = [c for c in wanted if c.remaining_trips is not None]
+    if candidates:  # the usual case, a card read again: every contract has its job already
+        existing = {r["contract_id"] for r in await pool.fetch(_q("find_jobs_of_contracts"),
+                                                                [c.contract_id for c in candidates])}
+        candidates = [c for c in candidates if c.contract_id not in existing]
     if not candidates:
         return {}
     jobs = [_job(r) for r in await pool.fetch(_q("list_top_up_hosts"), sorted({c.medium_serial for c in candidates}))]
     if not jobs:
         return {}
-    existing = {r["contract_id"] for r in await pool.fetch(_q("find_jobs_of_contracts"), [c.contract_id for c in candidates])}
     hosted = {c.contract_id: c for c in await list_loadable_contracts(pool, contract_ids=[j.contract_id for j in jobs],
                                                                         limit=max(len(jobs), 1))}
     hosts = {}
     for contract in candidates:
-        if contract.contract_id in existing:
-            continue
         host = next((j for j in jobs if _can_host(j, hosted.get(j.contract_id), contract,
                                                    tariffs[contract.fare_product_id], now)), None)
         if host is not None:
