@@ -47,17 +47,28 @@ def _cmd_serve(args: argparse.Namespace, config: Config) -> int:
     host = args.host or config.http.host
     port = args.port if args.port is not None else config.http.port
     contexts = []
+    carpool_operators: tuple = ()  # the demo region's (else the registry's [[carpool_operators]])
     if config.feeds.registry is None and not args.no_demo:
         from .demo.wiring import demo_realtime_context, ensure_demo_region
 
         registry = ensure_demo_region(config.data_dir / "demo")
         config = replace(config, feeds=replace(config.feeds, registry=registry))
         contexts.append(demo_realtime_context(registry))
+        from journey_planner.carpool.client import OperatorConfig
+
+        from .demo.carpool_operator import DEMO_CARPOOL_OPERATOR, DEMO_CARPOOL_URL, demo_carpool_context
+
+        contexts.append(demo_carpool_context())  # the demo region's carpool operator (issue 16)
+        carpool_operators = (OperatorConfig(id=DEMO_CARPOOL_OPERATOR, base_url=DEMO_CARPOOL_URL),)
         if not args.no_usage:
             from .usage import usage_context
 
             contexts.append(usage_context(registry, days=args.usage_days))
     app = create_app(config, extra_contexts=contexts)
+    if carpool_operators:
+        from journey_planner.carpool.startup import CARPOOL_OPERATORS
+
+        app[CARPOOL_OPERATORS] = carpool_operators
     print(f"OùRA {__version__} serving on http://{host}:{port} (docs: /docs) — Ctrl-C to stop", file=sys.stderr)
     # not web.run_app: its runner would answer unparsable requests in plain text (oura.http.server)
     serve(app, host=host, port=port, shutdown_timeout_s=config.http.shutdown_timeout_s)
