@@ -81,7 +81,7 @@ __all__ = [
 DEFAULT_DETOUR_BUDGET_S = 15 * 60  # issue 16: the driver's detour budget
 DEFAULT_WAITING_LIMIT_S = 10 * 60  # how long after their earliest departure a passenger waits
 DEFAULT_STOP_S = 60  # a pickup or drop-off: stop, board or alight, drive on
-DEFAULT_TIME_LIMIT_S = 8.0  # the whole of `match`, preparation included
+DEFAULT_TIME_LIMIT_S = 7.0  # the whole of `match`, preparation included (issue 16 asks <= 10 s)
 _EARTH_RADIUS_KM = 6371.0088
 _NO_LATEST = np.iinfo(np.int64).max // 8
 

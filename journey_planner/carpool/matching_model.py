@@ -39,6 +39,7 @@ STATUS_FEASIBLE = "feasible"  # a checked solution, optimality not proved (time,
 STATUS_HINT = "hint"  # the solver found nothing in time: the greedy baseline's routes
 
 MAX_COLUMNS_PER_DRIVER = 5_000
+ENUMERATE_SHARE = 0.25  # of the time left, at most, for enumerating routes (the rest is the solver's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,7 @@ def solve(frames: Sequence[DriverFrame], n_requests: int, hint: Sequence[Sequenc
     passes ``deadline``. ``hint`` (driver -> local indices) with its routes ``hint_routes`` is a
     feasible start: the answer is never worse than it."""
     started = time.monotonic()
-    enumerate_deadline = started + 0.4 * (deadline - started)
+    enumerate_deadline = started + ENUMERATE_SHARE * (deadline - started)
     columns: list[Column] = []
     complete = True
     for d, frame in enumerate(frames):
