@@ -125,7 +125,7 @@ def solve(frames: Sequence[DriverFrame], n_requests: int, hint: Sequence[Sequenc
     columns: list[Column] = []
     complete = True
     for d, frame in enumerate(frames):
-        got, done = enumerate_routes(frame, d, deadline=enumerate_deadline)
+        got, done = enumerate_routes(frame, d, deadline=enumerate_deadline, max_columns=MAX_COLUMNS_PER_DRIVER)
         columns.extend(got)
         complete &= done
     index = {(c.driver, c.members): i for i, c in enumerate(columns)}

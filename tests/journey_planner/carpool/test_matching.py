@@ -212,3 +212,15 @@ def test_the_matching_modules_stay_pure():
             for name in names:
                 assert name.split(".")[0] in allowed | set(sys.stdlib_module_names) - {"asyncio", "socket"}, \
                     (path.name, name)
+
+
+def test_routes_capped_still_checked_and_never_below_greedy(monkeypatch):
+    from journey_planner.carpool import matching_model
+
+    requests, offers = _random_batch(11)
+    greedy = match_greedy(requests, offers)
+    monkeypatch.setattr(matching_model, "MAX_COLUMNS_PER_DRIVER", 1)  # one route per driver at most, then the hint's
+    result = match(requests, offers, time_limit_s=8)
+    assert result.status == "feasible" and result.stats["complete"] is False
+    assert result.served_passengers >= greedy.served_passengers > 0
+    assert verify_routes(result.routes, requests, offers) == []
