@@ -6,7 +6,8 @@ the rural towns of the département coach networks and drive to the nearest rail
 the morning (06:30-09:00, to catch a TER) and back in the evening (17:00-19:30), on weekdays;
 a few also on Saturday mornings. Every journey is a pure function of (seed, day, route): the same
 query gets the same answer, and ids name the route, the day and the time
-(``le-cheylard.valence-20260921-0710``). Each town also has regular trips (``/driver_regular_trips``).
+(``le-cheylard.livron-20260921-0815-a0``: to the station, the day's first
+driver of that minute; ``-r`` back). Each town also has regular trips (``/driver_regular_trips``).
 
 Bookings (``POST /bookings``) are instant: answered CONFIRMED while the journey has a free seat
 (seats counted in memory, under a lock), else 400 ``{"error": "no_seat_available"}``; ``PATCH`` and
@@ -123,7 +124,8 @@ def journeys_of_day(routes: tuple[DemoRoute, ...], day: date, seed: int) -> list
                 outward = peak == "am"
                 pickup = (route.town_lat, route.town_lon) if outward else (route.station_lat, route.station_lon)
                 drop = (route.station_lat, route.station_lon) if outward else (route.town_lat, route.town_lon)
-                journey_id = f"{route.key}-{day:%Y%m%d}-{minute // 60:02d}{minute % 60:02d}" + ("" if outward else "-r")
+                # a (to the station) or r (back), then the driver: two drivers may leave at the same minute
+                journey_id = f"{route.key}-{day:%Y%m%d}-{minute // 60:02d}{minute % 60:02d}-{'a' if outward else 'r'}{n}"
                 journeys.append({
                     "id": journey_id, "operator": DEMO_CARPOOL_OPERATOR, "driver": _user(route, n), "type": "PLANNED",
                     "passengerPickupLat": pickup[0], "passengerPickupLng": pickup[1],
@@ -177,7 +179,7 @@ class _Operator:
 
     def find(self, journey_id: str) -> dict | None:
         try:
-            day = datetime.strptime(journey_id.removesuffix("-r").rsplit("-", 2)[-2], "%Y%m%d").date()
+            day = datetime.strptime(journey_id.rsplit("-", 3)[-3], "%Y%m%d").date()
         except (ValueError, IndexError):
             return None
         return self.day(day).get(journey_id)

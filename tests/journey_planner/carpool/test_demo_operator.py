@@ -46,7 +46,11 @@ async def demo():
 
 def _morning_journey(route_key: str) -> dict:
     return next(j for j in journeys_of_day(demo_routes(), DAY, 1) if j["id"].startswith(route_key + "-")
-                and not j["id"].endswith("-r"))
+                and _outward(j))
+
+
+def _outward(journey: dict) -> bool:
+    return journey["id"].rsplit("-", 1)[-1].startswith("a")
 
 
 def test_journeys_go_from_rural_towns_to_stations_on_weekdays():
@@ -59,7 +63,8 @@ def test_journeys_go_from_rural_towns_to_stations_on_weekdays():
                 (journey["passengerDropLat"], journey["passengerDropLng"])}
         assert len(ends & stations) == 1, journey["id"]
         hour = datetime.fromtimestamp(journey["passengerPickupDate"], PARIS).hour
-        assert (6 <= hour < 9) if not journey["id"].endswith("-r") else (17 <= hour < 20)
+        assert (6 <= hour < 9) if _outward(journey) else (17 <= hour < 20)
+    assert len({journey["id"] for journey in journeys}) == len(journeys)  # two drivers at one minute: two ids
     assert journeys == journeys_of_day(routes, DAY, 1)  # a pure function of (seed, day)
     assert journeys_of_day(routes, date(2026, 9, 27), 1) == []  # Sunday
 
