@@ -13,11 +13,16 @@ suppressed cells (row → column: the cell grows; column → row: it shrinks, al
 value ≥ 2). A row or column whose margin is suppressed is free: it is joined to a source node
 ``S_r`` (rows) or ``S_c`` (columns), which are one node when the total is suppressed too. A cell at
 1 is safe iff its two ends lie in one strongly connected component; a cell ≥ 2 iff a path joins
-its ends without it. This replaces an LP per component (tests attack with their own LP).
+its ends without it. This replaces an LP per component (tests attack with their own LP). A
+cell ≥ 2 that is no bridge of the two-way arcs' undirected graph is undetermined at once; the
+bridges are checked locally (an arc out of one end and into the other through one bridge-free
+component) and only then by a search.
 
 **Complements.** The classic heuristic first (a line with a known margin and one suppressed cell
 gets its smallest released cell), then, for each cell the audit finds determined, the cheapest
-cycle through it (Dijkstra; released cells cost their value) is suppressed. Adding suppressed
+cycle through it (Dijkstra; released cells cost their value) is suppressed. A round's
+searches run on the audit's components contracted, merged as repairs close cycles through them
+(a cell whose lines a repair already joined is skipped); the next audit decides what is left. Adding suppressed
 cells only widens intervals, so this terminates. When no cycle exists even through released cells
 (a row of 1s whose margin is released), the **last resort** suppresses the cell's row margin, then
 its column margin, then the total: this is the one case where a margin is suppressed for another
@@ -161,9 +166,79 @@ def _reaches(out: list[list[tuple[int, int]]], src: int, dst: int, skip: int, co
     return False
 
 
-def _unsafe(t: _Table) -> list[int]:
+def _bridges(t: _Table) -> set[int]:
+    """Suppressed cells ≥ 2 that are bridges of the undirected graph of two-way arcs (those cells
+    and the free margins' links): a cell that is not one has a two-way path between its ends
+    without it, so it is undetermined; only bridges need the directed search."""
+    adj: list[list[tuple[int, int]]] = [[] for _ in range(t.n_nodes)]
+    edge = 0
+    cell_of: list[int] = []
+    for i, s in enumerate(t.sup):
+        if s and t.vals[i] >= 2:
+            adj[t.r[i]].append((t.c[i], edge))
+            adj[t.c[i]].append((t.r[i], edge))
+            cell_of.append(i)
+            edge += 1
+    for n in range(t.n_nodes - 2):
+        if t.free[n]:
+            s = t.s_of(n)
+            adj[n].append((s, edge))
+            adj[s].append((n, edge))
+            cell_of.append(-1)
+            edge += 1
+    index = [-1] * t.n_nodes
+    low = [0] * t.n_nodes
+    counter = 0
+    found: set[int] = set()
+    for root in range(t.n_nodes):
+        if index[root] != -1:
+            continue
+        index[root] = low[root] = counter
+        counter += 1
+        work = [(root, -1, 0)]  # node, the edge it was reached by, next neighbour position
+        while work:
+            v, via, pos = work[-1]
+            if pos < len(adj[v]):
+                work[-1] = (v, via, pos + 1)
+                w, e = adj[v][pos]
+                if e == via:
+                    continue
+                if index[w] == -1:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    work.append((w, e, 0))
+                else:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    u = work[-1][0]
+                    low[u] = min(low[u], low[v])
+                    if low[v] > index[u] and cell_of[via] >= 0:
+                        found.add(cell_of[via])
+    return found
+
+
+def _audit(t: _Table) -> tuple[list[int], list[int]]:
+    """The determined suppressed cells, and the strongly connected components of the lines."""
     out = t.arcs()
     comp = _scc(out)
+    bridges = _bridges(t)
+    into: list[list[tuple[int, int]]] = [[] for _ in out]
+    for v, arcs in enumerate(out):
+        for w, cell in arcs:
+            into[w].append((v, cell))
+    # components without any bridge cell: a path inside one of them avoids every bridge
+    without = _scc([[(w, cell) for w, cell in arcs if cell not in bridges] for arcs in out]) if bridges else comp
+
+    def path_without(i: int, a: int, b: int) -> bool:
+        """A path a -> b without cell i, which holds one arc out of a and one into b."""
+        starts = {without[w] for w, cell in out[a] if cell != i}
+        if not starts or not any(cell != i for _, cell in into[b]):
+            return False
+        if any(without[x] in starts for x, cell in into[b] if cell != i):
+            return True  # a -> w, then inside w's bridge-free component to x, then x -> b
+        return _reaches(out, a, b, i, comp)
     bad = []
     for i, s in enumerate(t.sup):
         if not s:
@@ -172,9 +247,13 @@ def _unsafe(t: _Table) -> list[int]:
         if t.vals[i] == 1:
             if comp[r] != comp[c]:
                 bad.append(i)
-        elif not (_reaches(out, c, r, i, comp) or _reaches(out, r, c, i, comp)):
+        elif i in bridges and not (path_without(i, c, r) or path_without(i, r, c)):
             bad.append(i)
-    return bad
+    return bad, comp
+
+
+def _unsafe(t: _Table) -> list[int]:
+    return _audit(t)[0]
 
 
 def _cheapest_path(t: _Table, src: int, dst: int, skip: int) -> tuple[float, list[int]] | None:
@@ -241,6 +320,135 @@ def _repair(t: _Table, i: int) -> None:
             t.margin_forced.add(-1)
 
 
+class _Contracted:
+    """One repair round's graph with each strongly connected component (of the audit) contracted
+    to a node, and components merged (union-find) as repairs close cycles through them.
+
+    Merges only follow cycles that exist, so two lines in one merged group are strongly connected:
+    a cell at 1 between them is safe without another audit. The arcs between components are those
+    of the round's start; repairs only add arcs (a suppressed released cell keeps both directions,
+    being ≥ k ≥ 2) and lower costs (read when used), so every path found exists. A path may cost
+    more than the current cheapest (a margin freed in the round is linked, a suppression merged);
+    the next round's exact audit decides."""
+
+    def __init__(self, t: _Table, comp: list[int]) -> None:
+        self.t = t
+        self.comp = comp
+        n = max(comp) + 1
+        self.parent = list(range(n))
+        self.members = [[g] for g in range(n)]
+        self.out: list[list[tuple[int, int]]] = [[] for _ in range(n)]  # component -> (component, cell or -1)
+        for i in range(len(t.vals)):
+            a, b = comp[t.r[i]], comp[t.c[i]]
+            if a == b:
+                continue
+            self.out[a].append((b, i))
+            if not t.sup[i] or t.vals[i] >= 2:
+                self.out[b].append((a, i))
+        for node in range(t.n_nodes - 2):
+            if t.free[node]:
+                self.link(node)
+
+    def link(self, node: int) -> None:
+        """A freed margin: the two-way link of ``node`` to its source, which also joins them."""
+        a, b = self.comp[node], self.comp[self.t.s_of(node)]
+        if a != b:
+            self.out[a].append((b, -1))
+            self.out[b].append((a, -1))
+            self.union([a, b])
+
+    def find(self, g: int) -> int:
+        while self.parent[g] != g:
+            self.parent[g] = self.parent[self.parent[g]]
+            g = self.parent[g]
+        return g
+
+    def union(self, groups: list[int]) -> None:
+        roots = {self.find(g) for g in groups}
+        if len(roots) < 2:
+            return
+        keep = max(roots, key=lambda g: len(self.members[g]))
+        for g in roots - {keep}:
+            self.parent[g] = keep
+            self.members[keep].extend(self.members[g])
+            self.members[g] = []
+
+    def joined(self, a: int, b: int) -> bool:
+        return self.find(self.comp[a]) == self.find(self.comp[b])
+
+    def cheapest_cycle(self, src: int, dst: int) -> tuple[list[int], list[int]] | None:
+        """Dijkstra from line ``src`` to line ``dst`` over merged groups: (the released cells to
+        suppress, the groups the path crosses), or None when no path exists."""
+        t = self.t
+        start, goal = self.find(self.comp[src]), self.find(self.comp[dst])
+        dist = {start: 0.0}
+        prev: dict[int, tuple[int, int]] = {}
+        heap = [(0.0, start)]
+        while heap:
+            d, g = heapq.heappop(heap)
+            if g == goal:
+                cells, groups = [], [g]
+                while g != start:
+                    g, cell = prev[g]
+                    groups.append(g)
+                    if cell >= 0 and not t.sup[cell]:
+                        cells.append(cell)
+                return cells, groups
+            if d > dist.get(g, float("inf")):
+                continue
+            for member in self.members[g]:
+                for w, cell in self.out[member]:
+                    h = self.find(w)
+                    if h == g:
+                        continue
+                    nd = d + (0.0 if cell < 0 or t.sup[cell] else float(t.vals[cell])) + 1e-6
+                    if nd < dist.get(h, float("inf")):
+                        dist[h] = nd
+                        prev[h] = (g, cell)
+                        heapq.heappush(heap, (nd, h))
+        return None
+
+
+def _free_margin(t: _Table, r: int, c: int) -> int | None:
+    """The last resort for a cell on lines ``r`` × ``c``: free its row margin, else its column's
+    (the line freed), else the total (None)."""
+    for node in (r, c):
+        if not t.free[node] and not (t.one_dim and node == r):
+            t.free[node] = True
+            t.margin_forced.add(node)
+            if t.one_dim:
+                t.total_free = True
+            return node
+    t.total_free = True
+    t.margin_forced.add(-1)
+    return None
+
+
+def _repair_round(t: _Table, bad: list[int], comp: list[int]) -> None:
+    """Repair the determined cells of one audit: a cell at 1 on lines r → c needs a path c → r;
+    the cheapest (released cells cost their value) is suppressed, or a margin freed. Cells ≥ 2
+    (a two-way cell whose only cycle is itself) take the exact search on the whole graph."""
+    contracted = _Contracted(t, comp)
+    for i in bad:
+        if t.vals[i] >= 2:
+            _repair(t, i)
+            continue
+        r, c = t.r[i], t.c[i]
+        while not contracted.joined(r, c):
+            found = contracted.cheapest_cycle(c, r)
+            if found is not None:
+                cells, groups = found
+                for cell in cells:
+                    t.sup[cell] = True
+                contracted.union(groups)
+                break
+            total_was_free = t.total_free
+            node = _free_margin(t, r, c)
+            if node is None or t.total_free != total_was_free:
+                return  # the sources merged: audit again
+            contracted.link(node)
+
+
 def _classic(t: _Table) -> None:
     """Every line with a released margin holding one suppressed cell gets its smallest released
     cell as a complement (preferring cells whose other line already holds suppressions)."""
@@ -271,11 +479,10 @@ def _suppression_pattern(table: RawTable, k: int) -> _Table:
     if any(t.sup):
         _classic(t)
         for _ in range(len(t.vals) + t.n_nodes + 2):
-            bad = _unsafe(t)
+            bad, comp = _audit(t)
             if not bad:
                 break
-            for i in bad:
-                _repair(t, i)
+            _repair_round(t, bad, comp)
         if _unsafe(t):
             raise RuntimeError(f"complementary suppression did not converge on {table.family}/{table.scope}")
     return t

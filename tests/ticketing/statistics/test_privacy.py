@@ -190,3 +190,25 @@ def test_months_reveal_nothing_the_days_did_not():
     for key, (low, high) in bounds.items():
         assert high - low >= 1 - 1e-6, key
     assert days[1][1].cell("r0", "c0").count is None
+
+
+@st.composite
+def od_like(draw):
+    """An origin-destination day as the release sees it: many stops, most pairs absent, most present
+    pairs at 1, a few busy ones (the shape where the repair rounds contract components and the
+    audit meets bridge cells)."""
+    n = draw(st.integers(6, 16))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = random.Random(seed)
+    counts = {}
+    for o in range(n):
+        for d in range(n):
+            if o != d and rng.random() < 0.3:
+                counts[(f"s{o}", f"s{d}")] = rng.choice([1, 1, 1, 1, 1, 1, 2, 2, 3, 4, 9, 11, 15, 60])
+    return RawTable("od", "net", counts or {("s0", "s1"): 1})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(od_like())
+def test_sparse_origin_destination_tables_resist_the_attacker(raw):
+    check(raw, protect(raw, K))
