@@ -31,9 +31,11 @@ from .schemas import CARPOOL_COMPONENTS, STATUSES
 __all__ = ["routes", "PREFIX"]
 
 PREFIX = "/v1/carpool/standard"
+MAX_POSIX_S = 32_503_680_000  # 3000-01-01T00:00:00Z: dates (and a search window around them) stay within datetime
 routes = RouteTable(tag="carpool-standard", components=CARPOOL_COMPONENTS)
 
 _PARTNERS = ("authority", "admin")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _TIME_OF_DAY = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$")
 _BOOKING_ID = path_param("bookingId", description="the booking's UUID (made by whoever initiated it)",
                          format="uuid", maxLength=36)
@@ -83,7 +85,7 @@ _SEARCH_PARAMS = [
     PREFIX + "/driver_journeys",
     summary="standard-covoiturage: punctual driver journeys published through OùRA",
     params=[*_SEARCH_PARAMS[:4],
-            query("departureDate", "integer", required=True, minimum=0, maximum=2**40, description="POSIX seconds"),
+            query("departureDate", "integer", required=True, minimum=0, maximum=MAX_POSIX_S, description="POSIX seconds"),
             *_SEARCH_PARAMS[4:]],
     responses={200: reply("DriverJourneys (with their free seats)", {"type": "array",
                                                                       "items": schema_ref("StdcovDriverJourney")}),
@@ -93,7 +95,7 @@ async def stdcov_get_driver_journeys(request: web.Request) -> web.Response:
     service = carpool_service(request)
     params = request.query
     lat, lng, to_lat, to_lng, delta, radius, to_radius, count = _ends(params)
-    date = int(_number(params, "departureDate", minimum=0, maximum=2**40, integer=True))
+    date = int(_number(params, "departureDate", minimum=0, maximum=MAX_POSIX_S, integer=True))
     journeys = await service.list_hosted_journeys(JourneyQuery(lat, lng, to_lat, to_lng, date, delta, radius,
                                                                to_radius, count))
     return json_response([to_json(journey) for journey in journeys])
@@ -106,8 +108,8 @@ async def stdcov_get_driver_journeys(request: web.Request) -> web.Response:
             query("departureTimeOfDay", required=True, pattern=_TIME_OF_DAY.pattern, description="HH:MM:SS"),
             query("departureWeekdays", pattern="^(MON|TUE|WED|THU|FRI|SAT|SUN)(,(MON|TUE|WED|THU|FRI|SAT|SUN))*$",
                   description="comma-separated days (every day)"),
-            query("minDepartureDate", "integer", minimum=0, maximum=2**40, description="POSIX seconds"),
-            query("maxDepartureDate", "integer", minimum=0, maximum=2**40, description="POSIX seconds"),
+            query("minDepartureDate", "integer", minimum=0, maximum=MAX_POSIX_S, description="POSIX seconds"),
+            query("maxDepartureDate", "integer", minimum=0, maximum=MAX_POSIX_S, description="POSIX seconds"),
             *_SEARCH_PARAMS[4:]],
     responses={200: reply("DriverTrips with their schedules", {"type": "array",
                                                                 "items": schema_ref("StdcovRegularTrip")}),
@@ -127,7 +129,7 @@ async def stdcov_get_driver_regular_trips(request: web.Request) -> web.Response:
         raise InvalidCarpoolParameter("departureWeekdays", "must be comma-separated MON..SUN") from None
     for name in ("minDepartureDate", "maxDepartureDate"):
         if params.get(name):
-            _number(params, name, minimum=0, maximum=2**40, integer=True)
+            _number(params, name, minimum=0, maximum=MAX_POSIX_S, integer=True)
     trips = await service.list_hosted_regular_trips(RegularTripQuery(lat, lng, to_lat, to_lng, time_of_day, days,
                                                                      delta, radius, to_radius, count=count))
     return json_response([to_json(trip) for trip in trips])
@@ -202,6 +204,8 @@ async def stdcov_post_booking_events(request: web.Request) -> web.Response:
         event = parse(CarpoolBookingEvent, await body_object(request))
     except CarpoolPayloadError as error:
         raise InvalidCarpoolBody(str(error)) from None
+    if not _UUID.fullmatch(event.id):
+        raise InvalidCarpoolBody("id: not a UUID (8-4-4-4-12 hexadecimal digits)")
     return json_response({"known": await service.receive_booking_event(event)})
 
 
