@@ -61,7 +61,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 import aiohttp  # noqa: E402
 import asyncpg  # noqa: E402
 
-from bench.ticketing import cpu_seconds, cpu_used, make_keys, percentile, postgres_pids, with_database  # noqa: E402
+from bench.ticketing import cpu_seconds, cpu_used, make_keys, percentile, postgres_pids, wait_healthy, with_database  # noqa: E402
 from nfc_gateway.remote.cardio import CardRead  # noqa: E402
 from nfc_gateway.remote.services import card_serial_of_medium, demo_master_key  # noqa: E402
 from nfc_gateway.remote.terminal import HttpTransport, RemoteRefused, Terminal, WebSocketTransport  # noqa: E402
@@ -448,16 +448,10 @@ async def start_bench(work: Path, dsn: str, port: int, devices: int) -> tuple[Be
                               cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     base = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as http:
-        for _ in range(600):
-            try:
-                async with http.get(f"{base}/healthz") as response:
-                    if response.status == 200:
-                        break
-            except aiohttp.ClientError:
-                pass
-            if server.poll() is not None:
-                raise SetupFailed(f"the server exited with {server.returncode}")
-            await asyncio.sleep(0.1)
+        try:
+            await wait_healthy(http, base, server, 600)
+        except RuntimeError as error:
+            raise SetupFailed(str(error)) from None
         (admin,) = await make_keys(dsn, "admin", None, 1)
         (desk,) = await make_keys(dsn, "sales_point", authority, 1)
         keys = await register_devices(http, base, admin, authority, devices)

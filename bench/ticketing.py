@@ -142,6 +142,21 @@ def postgres_pids(pgdata: Path) -> list[int]:
     return [postmaster, *children]
 
 
+async def wait_healthy(session: aiohttp.ClientSession, base: str, server: subprocess.Popen, tries: int) -> None:
+    """Poll ``base``/healthz every 0.1 s until it answers 200, ``tries`` times at most; raise if the
+    server process exits first."""
+    for _ in range(tries):
+        try:
+            async with session.get(f"{base}/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode}")
+        await asyncio.sleep(0.1)
+
+
 async def round_trip(dsn: str, count: int = 2000) -> tuple[float, float]:
     """The machine's floor for one database round trip: ``SELECT 1`` on one connection, in ms of
     wall time and of backend CPU."""
@@ -300,14 +315,7 @@ async def main_async(args: argparse.Namespace) -> None:
         base = f"http://127.0.0.1:{port}"
         try:
             async with aiohttp.ClientSession() as session:
-                for _ in range(300):
-                    try:
-                        async with session.get(f"{base}/healthz") as response:
-                            if response.status == 200:
-                                break
-                    except aiohttp.ClientError:
-                        pass
-                    await asyncio.sleep(0.1)
+                await wait_healthy(session, base, server, 300)
             sale_keys = await make_keys(dsn, "sales_point", "sytral", args.clients)
             await sales(base, sale_keys[:4], 2.0, None, "warm")  # warm-up
             processes = {"postgres": lambda: postgres_pids(work / "pgdata"), "server": lambda: [server.pid],

@@ -84,29 +84,6 @@ class StubOperator:
 
 
 @pytest_asyncio.fixture
-async def serve(spec) -> AsyncIterator[Callable[[str], asyncio.Future]]:
-    servers: list[tuple[TestServer, StubOperator]] = []
-
-    async def start(name: str) -> tuple[StubOperator, str]:
-        stub = StubOperator(spec, name)
-        server = TestServer(stub.app())
-        await server.start_server()
-        servers.append((server, stub))
-        return stub, str(server.make_url("")).rstrip("/")
-
-    yield start
-    for server, stub in servers:
-        stub.release.set()
-        await server.close()
-
-
-@pytest_asyncio.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest_asyncio.fixture
 async def serve(spec) -> AsyncIterator[Callable]:
     """``await serve(name)`` -> (a `StubOperator`, its base URL)."""
     servers: list[tuple[TestServer, StubOperator]] = []
