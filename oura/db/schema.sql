@@ -612,7 +612,7 @@ CREATE TABLE nfc_remote_sessions (
 );
 CREATE INDEX nfc_remote_sessions_medium_idx ON nfc_remote_sessions (medium_serial, created_at);
 
--- == journey_planner: carpool (0016) ==
+-- == journey_planner: carpool (0016, 0018) ==
 -- Carpool (issue 16, journey_planner.carpool): the offers whose seats OùRA counts, bookings, and
 -- the history of their statuses.
 --
@@ -630,7 +630,8 @@ CREATE INDEX nfc_remote_sessions_medium_idx ON nfc_remote_sessions (medium_seria
 -- standard's POST /bookings has none (its id, a UUID, is its key). status follows the standard:
 -- WAITING_CONFIRMATION -> CONFIRMED -> COMPLETED_PENDING_VALIDATION -> VALIDATED, or CANCELLED.
 -- Seats are held by every status but CANCELLED. carpool_booking_events: one row per status
--- taken, with who set it (source).
+-- taken, with who set it (source). A VALIDATED booking of a hosted journey is exported to the
+-- proof register in the window of its validation (0018): proof_exported_at is its first export.
 
 CREATE TABLE carpool_offers (
     operator              text NOT NULL,
@@ -679,6 +680,7 @@ CREATE TABLE carpool_bookings (
     medium_serial          text,
     created_at             timestamptz NOT NULL,
     updated_at             timestamptz NOT NULL,
+    proof_exported_at      timestamptz,  -- its first export to the proof register (0018)
     FOREIGN KEY (operator, journey_id) REFERENCES carpool_offers (operator, journey_id)
 );
 CREATE INDEX carpool_bookings_offer_idx ON carpool_bookings (operator, journey_id) WHERE status <> 'CANCELLED';
@@ -693,3 +695,4 @@ CREATE TABLE carpool_booking_events (
     at          timestamptz NOT NULL,
     PRIMARY KEY (booking_id, seq)
 );
+CREATE INDEX carpool_booking_events_validated_idx ON carpool_booking_events (at) WHERE status = 'VALIDATED';
