@@ -6,6 +6,16 @@ authority key sees the cells whose readers include its authority, and ``network=
 network of another authority answers 403 ``other_authority_statistics`` (JSON, CSV, PNG and the
 report alike); an admin key sees everything (``authority=`` narrows the report to one authority).
 A period not released yet is a 404 ``statistics_not_released``.
+
+JSON tables are paged (``limit``, default 100, at most 1000, and ``offset``), ordered by count
+(descending, suppressed last, then by key) or by key (``order=key``); every page carries the
+number of rows and the totals over all of them. CSV is an export: the whole table, by key, unless
+``limit`` or ``order`` say otherwise.
+
+Released cells never change, so what is computed from them (grouped rows, charts, the report) is
+kept in a per-application LRU (`cache`) keyed by the releases read, the caller's scope and the
+parameters; every answer has an ETag of the same key (If-None-Match: 304, before any work past
+finding the releases) and ``Cache-Control: private``.
 """
 
 from __future__ import annotations
@@ -18,12 +28,13 @@ from aiohttp import web
 from oura.auth import Role
 from oura.concurrency import run_blocking
 from oura.errors import InvalidParameter
-from oura.http import RouteTable, get_principal, json_response, query, query_str, reply, schema_ref
+from oura.http import RouteTable, get_principal, header, json_response, query, query_int, query_str, reply, schema_ref
 from oura.keys import POOL
 from ticketing.errors import AuthorityRequired, OtherAuthorityStatistics, StatisticsNotReleased
 from ticketing.products import DEFAULT_TIMEZONE
 from ticketing.startup import TICKETING
 from ticketing.statistics import charts, reports
+from ticketing.statistics.cache import ROW_WEIGHT, cache_of, etag_of
 from ticketing.statistics.schemas import COMPONENTS, MONTH_PATTERN, PERIOD_PATTERN
 
 __all__ = ["routes"]
@@ -75,16 +86,80 @@ def _scope(request: web.Request) -> tuple[str | None, str | None]:
     return authority_id, network
 
 
+CACHE_CONTROL = "private, max-age=300"
+_VARY = "Authorization, X-Api-Key"
+_IF_NONE_MATCH = header("If-None-Match", maxLength=1000, description="an ETag of an earlier answer: 304 if unchanged")
+_NOT_MODIFIED = {"description": "Not modified: If-None-Match names this answer's ETag", "content": {},
+                 "headers": {"ETag": {"schema": {"type": "string"}}, "Cache-Control": {"schema": {"type": "string"}}}}
+_CACHE_HEADERS = {"ETag": {"type": "string", "description": "the same for as long as the releases read are the same"},
+                  "Cache-Control": {"type": "string"}}
+
+
+def _validators(request: web.Request, etag: str) -> tuple[dict[str, str], bool]:
+    """(the caching headers of an answer with this ETag, whether If-None-Match already names it)."""
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": _VARY}
+    wanted = request.headers.get("If-None-Match")
+    matched = wanted is not None and (wanted.strip() == "*" or etag in (t.strip() for t in wanted.split(",")))
+    return headers, matched
+
+
+def _scope_key(releases: reports.Releases, authority_id: str | None, network: str | None, currency: str) -> tuple:
+    return (releases.kind, releases.key, authority_id, network, currency)
+
+
+async def _grouped(request: web.Request, releases: reports.Releases, groupings: list[reports.Grouping],
+                   authority_id: str | None, network: str | None) -> dict[tuple[str, ...], reports.Report]:
+    """The reports of these groupings of the same releases: from the cache, the missing ones read
+    together in one query."""
+    _, _, currency = _context(request)
+    cache = cache_of(request.app)
+    scope = _scope_key(releases, authority_id, network, currency)
+    found = {g.dims: cache.get(("rows", scope, g.dims)) for g in groupings}
+    missing = [g for g in groupings if found[g.dims] is None]
+    if len(missing) == 1:
+        g = missing[0]
+
+        async def one() -> reports.Report:
+            return await reports.read_report(request.app[POOL], releases.kind, releases.period, g,
+                                             authority_id=authority_id, network=network, currency=currency,
+                                             releases=releases)
+
+        found[g.dims] = await cache.get_or_compute(("rows", scope, g.dims), one, lambda r: ROW_WEIGHT * (1 + len(r.rows)))
+    elif missing:
+        read = await reports.read_groupings(request.app[POOL], releases, missing, authority_id=authority_id,
+                                            network=network, currency=currency)
+        for dims, report in read.items():
+            cache.put(("rows", scope, dims), report, ROW_WEIGHT * (1 + len(report.rows)))
+            found[dims] = report
+    return found  # type: ignore[return-value]
+
+
 async def _read(request: web.Request, kind: str, group_by: str | None, period: reports.Period,
                 authority_id: str | None, network: str | None) -> reports.Report:
-    _, _, currency = _context(request)
     grouping = reports.parse_group_by(kind, group_by)
-    return await reports.read_report(request.app[POOL], kind, period, grouping, authority_id=authority_id,
-                                     network=network, currency=currency)
+    releases = await reports.find_releases(request.app[POOL], kind, period, grouping)
+    return (await _grouped(request, releases, [grouping], authority_id, network))[grouping.dims]
 
 
-def _report_json(report: reports.Report, timezone: str) -> dict[str, Any]:
+async def _table(request: web.Request, releases: reports.Releases, grouping: reports.Grouping, order: str,
+                 authority_id: str | None, network: str | None) -> reports.Table:
+    _, _, currency = _context(request)
+
+    async def build() -> reports.Table:
+        report = (await _grouped(request, releases, [grouping], authority_id, network))[grouping.dims]
+        return reports.ordered(report, order)
+
+    key = ("table", _scope_key(releases, authority_id, network, currency), grouping.dims, order)
+    return await cache_of(request.app).get_or_compute(key, build, lambda t: ROW_WEIGHT // 4 * (1 + len(t.rows)))
+
+
+def _report_json(report: reports.Report, timezone: str, table: reports.Table | None = None, limit: int | None = None,
+                 offset: int = 0) -> dict[str, Any]:
     start, end = report.period.bounds(timezone)
+    if table is None:
+        table = reports.ordered(report, "key")
+    limit = reports.DEFAULT_LIMIT if limit is None else limit
+    rows = table.page(limit, offset)
     return {
         "kind": report.kind,
         "period": {"kind": report.period.kind, "text": report.period.text, "start": start.isoformat(),
@@ -92,8 +167,14 @@ def _report_json(report: reports.Report, timezone: str) -> dict[str, Any]:
         "method": report.method,
         "parameters": dict(report.parameters),
         "group_by": list(report.grouping.dims),
-        "rows": list(report.rows),
+        "rows": list(rows),
         "note": reports.SUPPRESSION_NOTE,
+        "order": table.order,
+        "limit": limit,
+        "offset": offset,
+        "total_rows": len(table.rows),
+        "next_offset": offset + limit if offset + limit < len(table.rows) else None,
+        "totals": dict(table.totals),
     }
 
 
@@ -110,28 +191,54 @@ def _wants_csv(request: web.Request) -> bool:
     return CSV in request.headers.get("Accept", "") and "application/json" not in request.headers.get("Accept", "")
 
 
+_LIMIT = query("limit", "integer", minimum=1, maximum=reports.MAX_LIMIT,
+               description=f"rows per page (JSON: default {reports.DEFAULT_LIMIT}; CSV: every row unless given)")
+_OFFSET = query("offset", "integer", minimum=0, maximum=100_000_000, description="rows skipped before the page (default 0)")
+_ORDER = query("order", enum=list(reports.ORDERS),
+               description="count (JSON's default): count descending, suppressed rows last, then by key; "
+                           "key (CSV's default): by key")
+
+
 def _table_route(kind: str) -> None:
     async def handler(request: web.Request) -> web.Response:
         period = _period(request)
         authority_id, network = _scope(request)
         as_csv = _wants_csv(request)
-        report = await _read(request, kind, query_str(request.query, "group_by", max_length=200), period,
-                             authority_id, network)
+        grouping = reports.parse_group_by(kind, query_str(request.query, "group_by", max_length=200))
+        limit = query_int(request.query, "limit", minimum=1, maximum=reports.MAX_LIMIT)
+        offset = query_int(request.query, "offset", default=0, minimum=0, maximum=100_000_000) or 0
+        order = query_str(request.query, "order", default="key" if as_csv else "count", max_length=10) or "count"
+        if order not in reports.ORDERS:
+            raise InvalidParameter("order", " or ".join(reports.ORDERS))
+        releases = await reports.find_releases(request.app[POOL], kind, period, grouping)
+        _, timezone, currency = _context(request)
+        headers, matched = _validators(request, etag_of(
+            "table", _scope_key(releases, authority_id, network, currency), grouping.dims, order, limit, offset,
+            "csv" if as_csv else "json", timezone))
+        if matched:
+            return web.Response(status=304, headers=headers)
+        table = await _table(request, releases, grouping, order, authority_id, network)
         if as_csv:
-            return web.Response(text=reports.rows_csv(report), content_type=CSV, charset="utf-8")
-        return json_response(_report_json(report, _context(request)[1]))
+            rows = table.rows[offset:] if limit is None else table.page(limit, offset)
+            return web.Response(text=reports.rows_csv(table.report, rows), content_type=CSV, charset="utf-8",
+                                headers=headers)
+        return json_response(_report_json(table.report, timezone, table, limit, offset), headers=headers)
 
     handler.__name__ = handler.__qualname__ = f"get_{kind}_statistics"
     handler.__doc__ = (f"Released {kind} statistics of a period, grouped (default {reports.DEFAULT_GROUPING[kind]}). "
                        f"Supported group_by: {_groupings_text(kind)}. Coarser groupings are sums of released cells, "
-                       "suppressed when any part is.")
+                       "suppressed when any part is. JSON answers are pages (limit, offset) with the number of rows "
+                       "and the totals over all of them; CSV is the whole table (by key) unless limit is given.")
     routes.get(
         f"/v1/statistics/{kind}", summary=f"Anonymised {kind} statistics of a released period", roles=_ROLES,
         params=[_PERIOD, query("group_by", maxLength=200, description=f"comma list of dimensions: {_groupings_text(kind)}"),
-                _NETWORK, query("format", enum=["json", "csv"], description="json (default) or csv (or Accept: text/csv)")],
-        responses={200: {"description": "The rows (JSON), or the same rows as CSV",
+                _NETWORK, query("format", enum=["json", "csv"], description="json (default) or csv (or Accept: text/csv)"),
+                _LIMIT, _OFFSET, _ORDER, _IF_NONE_MATCH],
+        responses={200: {"description": "A page of the rows (JSON), or the rows as CSV (all of them unless limit is given)",
+                         "headers": {name: {"schema": value} for name, value in _CACHE_HEADERS.items()},
                          "content": {"application/json": {"schema": schema_ref("Statistics")},
-                                     CSV: {"schema": {"type": "string"}}}}, **_ERRORS},
+                                     CSV: {"schema": {"type": "string"}}}},
+                   304: _NOT_MODIFIED, **_ERRORS},
     )(handler)
 
 
@@ -141,12 +248,30 @@ _CHART_TITLES = {"hourly": "Boardings per hour", "top_stops": "Top stops", "chan
                  "heatmap": "Origin-destination flows"}
 
 
-async def _chart(request: web.Request, chart: str, period: reports.Period, authority_id: str | None,
-                 network: str | None) -> tuple[bytes, reports.Report]:
+async def _chart_releases(request: web.Request, chart: str, period: reports.Period) -> reports.Releases:
     kind, group_by = _CHART_SOURCE[chart]
-    report = await _read(request, kind, group_by, period, authority_id, network)
-    title = f"{_CHART_TITLES[chart]} — {period.text}"
-    return await run_blocking(charts.render_chart, chart, report.rows, title), report
+    return await reports.find_releases(request.app[POOL], kind, period, reports.parse_group_by(kind, group_by))
+
+
+def _chart_key(chart: str, releases: reports.Releases, authority_id: str | None, network: str | None,
+               currency: str) -> tuple:
+    return ("chart", chart, _scope_key(releases, authority_id, network, currency))
+
+
+async def _chart(request: web.Request, chart: str, releases: reports.Releases, authority_id: str | None,
+                 network: str | None) -> bytes:
+    """The PNG of a chart (rendered once per releases, scope and chart; then from the cache)."""
+    kind, group_by = _CHART_SOURCE[chart]
+    grouping = reports.parse_group_by(kind, group_by)
+    _, _, currency = _context(request)
+
+    async def render() -> bytes:
+        report = (await _grouped(request, releases, [grouping], authority_id, network))[grouping.dims]
+        title = f"{_CHART_TITLES[chart]} — {releases.period.text}"
+        return await run_blocking(charts.render_chart, chart, report.rows, title)
+
+    return await cache_of(request.app).get_or_compute(_chart_key(chart, releases, authority_id, network, currency),
+                                                      render, len)
 
 
 def _chart_route(kind: str) -> None:
@@ -158,15 +283,22 @@ def _chart_route(kind: str) -> None:
         chart = query_str(request.query, "chart", default=names[0], max_length=20)
         if chart not in names:
             raise InvalidParameter("chart", f"one of {', '.join(names)}")
-        png, _ = await _chart(request, chart, period, authority_id, network)
-        return web.Response(body=png, content_type=PNG)
+        releases = await _chart_releases(request, chart, period)
+        key = _chart_key(chart, releases, authority_id, network, _context(request)[2])
+        headers, matched = _validators(request, etag_of(*key))
+        if matched:
+            return web.Response(status=304, headers=headers)
+        png = await _chart(request, chart, releases, authority_id, network)
+        return web.Response(body=png, content_type=PNG, headers=headers)
 
     handler.__name__ = handler.__qualname__ = f"get_{kind}_chart"
-    handler.__doc__ = f"A PNG chart of released {kind} statistics ({', '.join(names)}), drawn from released cells only."
+    handler.__doc__ = (f"A PNG chart of released {kind} statistics ({', '.join(names)}), drawn from released cells only; "
+                       "drawn once per release and caller, then served from memory (ETag, If-None-Match: 304).")
     routes.get(
         f"/v1/statistics/{kind}.png", summary=f"A chart of {kind} statistics (PNG)", roles=_ROLES, content_type=PNG,
-        params=[_PERIOD, query("chart", enum=list(names), description=f"default {names[0]}"), _NETWORK],
-        responses={200: reply("The chart", {"type": "string", "format": "binary"}, content_type=PNG), **_ERRORS},
+        params=[_PERIOD, query("chart", enum=list(names), description=f"default {names[0]}"), _NETWORK, _IF_NONE_MATCH],
+        responses={200: reply("The chart", {"type": "string", "format": "binary"}, content_type=PNG,
+                              headers=_CACHE_HEADERS), 304: _NOT_MODIFIED, **_ERRORS},
     )(handler)
 
 
@@ -181,22 +313,20 @@ async def list_statistics_releases(request: web.Request) -> web.Response:
     return json_response({"releases": await reports.list_releases(request.app[POOL], period)})
 
 
-async def _try(coroutine: Any) -> Any:
-    try:
-        return await coroutine
-    except StatisticsNotReleased:
-        return None
+_REPORT_READS = {"total": ("validations", ""), "refusals": ("validations", "reason"),
+                 "routes": ("validations", "route"), "sales": ("sales", ""), "od": ("od", "")}
 
 
 @routes.get("/v1/statistics/report", summary="The monthly report of an authority (printable HTML with its charts)",
             roles=_ROLES, content_type=HTML,
             params=[query("period", required=True, maxLength=7, pattern=MONTH_PATTERN, description="a month YYYY-MM"),
                     query("authority", maxLength=200, description="admin: one authority (default: the region)"),
-                    _NETWORK],
+                    _NETWORK, _IF_NONE_MATCH],
             responses={200: reply("One HTML page, the charts embedded as data: URIs", {"type": "string"},
-                                  content_type=HTML), **_ERRORS})
+                                  content_type=HTML, headers=_CACHE_HEADERS), 304: _NOT_MODIFIED, **_ERRORS})
 async def get_statistics_report(request: web.Request) -> web.Response:
-    """Key figures, tables and charts of a released month, with the protection method used."""
+    """Key figures, tables and charts of a released month, with the protection method used. Drawn
+    once per month's releases and caller (one query per released table), then served from memory."""
     period = _period(request)
     if period.kind != "month":
         raise InvalidParameter("period", "the report is monthly: YYYY-MM")
@@ -206,12 +336,33 @@ async def get_statistics_report(request: web.Request) -> web.Response:
         raise OtherAuthorityStatistics(f"the report of {asked[:100]!r} is not yours to read")
     if authority_id is None:
         authority_id = asked
-    read = {name: await _try(_read(request, kind, group_by, period, authority_id, network))
-            for name, (kind, group_by) in {"total": ("validations", ""), "refusals": ("validations", "reason"),
-                                           "routes": ("validations", "route"), "sales": ("sales", ""),
-                                           "od": ("od", "")}.items()}
-    if all(r is None for r in read.values()):
+    released = await reports.find_period_releases(request.app[POOL], period)
+    if not released:
         raise StatisticsNotReleased(f"nothing of {period.text} is released yet")
+    _, _, currency = _context(request)
+    key = ("report", tuple(sorted((k, r.key) for k, r in released.items())), authority_id, network, currency)
+    headers, matched = _validators(request, etag_of(*key))
+    if matched:
+        return web.Response(status=304, headers=headers)
+
+    async def build() -> str:
+        return await _build_report(request, period, released, authority_id, network)
+
+    page = await cache_of(request.app).get_or_compute(key, build, len)
+    return web.Response(text=page, content_type=HTML, charset="utf-8", headers=headers)
+
+
+async def _build_report(request: web.Request, period: reports.Period, released: Mapping[str, reports.Releases],
+                        authority_id: str | None, network: str | None) -> str:
+    wanted: dict[str, list[reports.Grouping]] = {}
+    for kind, group_by in [*_REPORT_READS.values(), *_CHART_SOURCE.values()]:
+        if kind in released:
+            wanted.setdefault(kind, []).append(reports.parse_group_by(kind, group_by))
+    grouped = {kind: await _grouped(request, released[kind], groupings, authority_id, network)
+               for kind, groupings in wanted.items()}  # one query per kind for what is not cached yet
+    read: dict[str, reports.Report | None] = {}
+    for name, (kind, group_by) in _REPORT_READS.items():
+        read[name] = grouped[kind][reports.parse_group_by(kind, group_by).dims] if kind in grouped else None
     figures = []
 
     def total(report: reports.Report | None) -> str:
@@ -231,17 +382,18 @@ async def get_statistics_report(request: web.Request) -> web.Response:
                                                  f"{read['sales'].rows[0].get('currency', '')}"))
     images = []
     for chart, label in _CHART_TITLES.items():
-        drawn = await _try(_chart(request, chart, period, authority_id, network))
-        if drawn is not None:
-            images.append((label, drawn[0]))
-    first = next(r for r in read.values() if r is not None)
+        kind = _CHART_SOURCE[chart][0]
+        if kind in released:
+            images.append((label, await _chart(request, chart, released[kind], authority_id, network)))
+    first = next(r for r in read.values() if r is not None) if any(r is not None for r in read.values()) else None
+    method, parameters = (first.method, first.parameters) if first is not None else (
+        next(iter(released.values())).method, next(iter(released.values())).parameters)
     tables = [(name, report.rows, ["network", *report.grouping.dims, "count"]) for name, report in
               (("Validations by route", read["routes"]), ("Refusals by reason", read["refusals"])) if report is not None]
     who = authority_id or "the region"
-    page = await run_blocking(
+    return await run_blocking(
         charts.render_report, title=f"OùRA statistics — {who} — {period.text}", period=period.text,
-        method=first.method, parameters=first.parameters, figures=figures, tables=tables, charts=images)
-    return web.Response(text=page, content_type=HTML, charset="utf-8")
+        method=method, parameters=parameters, figures=figures, tables=tables, charts=images)
 
 
 for _kind in KINDS:

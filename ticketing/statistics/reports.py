@@ -29,8 +29,10 @@ from ticketing.errors import InvalidStatisticsPeriod, OtherAuthorityStatistics, 
 from ticketing.products import SERVICE_DAY_START
 from ticketing.statistics.model import ALL, ONE_COLUMN
 
-__all__ = ["Period", "Grouping", "GROUPINGS", "DEFAULT_GROUPING", "Report", "parse_period", "parse_group_by",
-           "check_network", "read_report", "list_releases", "rows_csv", "SUPPRESSION_NOTE"]
+__all__ = ["Period", "Grouping", "GROUPINGS", "DEFAULT_GROUPING", "Report", "Releases", "Table", "parse_period",
+           "parse_group_by", "check_network", "find_releases", "find_period_releases", "read_groupings", "read_report",
+           "ordered", "totals_of", "list_releases", "rows_csv", "SUPPRESSION_NOTE", "ORDERS", "DEFAULT_LIMIT",
+           "MAX_LIMIT"]
 
 SUPPRESSION_NOTE = ("count null (suppressed): fewer than k events, or hidden so that totals cannot give a small cell "
                     "back; a sum over released cells is suppressed when any part is; lower_bound: a month cell that "
@@ -150,31 +152,73 @@ class Report:
     rows: tuple[dict[str, Any], ...]
 
 
-_CELLS_SQL = """
-SELECT c.release_id, r.period_start, c.scope, c.row_key, c.col_key, c.count, c.amount_minor, c.parts_suppressed,
-       c.network_ids
+# The class of a cell in its family's table: inner, a row or column margin, the total.
+_CELL_CLASS = """CASE WHEN c.row_key = '*' AND c.col_key IN ('*', '') THEN 'total'
+                    WHEN c.row_key = '*' THEN 'cols' WHEN c.col_key = '*' THEN 'rows'
+                    WHEN c.col_key = '' THEN 'rows_1d' ELSE 'inner' END"""
+
+# One query for every grouping read from the same releases: the wanted (family, class) pairs
+# ($2, as 'family:class'); the primary key (release_id, family, ...) finds the families' cells.
+_CELLS_SQL = f"""
+SELECT c.release_id, r.period_start, c.family, {_CELL_CLASS} AS class, c.scope, c.row_key, c.col_key, c.count,
+       c.amount_minor, c.parts_suppressed
 FROM stat_cells c JOIN stat_releases r USING (release_id)
-WHERE c.release_id = ANY($1::bigint[]) AND c.family = $2
-  AND ($3::text IS NULL OR $3 = ANY(c.authority_ids))
-  AND ($4::text IS NULL OR $4 = ANY(c.network_ids))
-  AND CASE $5::text
-        WHEN 'inner' THEN c.row_key <> '*' AND c.col_key <> '*'
-        WHEN 'rows' THEN c.row_key <> '*' AND c.col_key = '*'
-        WHEN 'cols' THEN c.row_key = '*' AND c.col_key <> '*'
-        WHEN 'rows_1d' THEN c.row_key <> '*' AND c.col_key = ''
-        ELSE c.row_key = '*' AND c.col_key IN ('*', '') END
+WHERE c.release_id = ANY($1::bigint[]) AND c.family = ANY($3::text[])
+  AND c.family || ':' || {_CELL_CLASS} = ANY($2::text[])
+  AND ($4::text IS NULL OR $4 = ANY(c.authority_ids))
+  AND ($5::text IS NULL OR $5 = ANY(c.network_ids))
 ORDER BY c.scope, c.row_key, c.col_key
 """
 
 
-async def _release(conn: asyncpg.Connection, kind: str, period: Period) -> asyncpg.Record:
+@dataclass(frozen=True)
+class Releases:
+    """The releases a grouping reads (one, or a month's days for ``by_day``), and what identifies
+    them for a cache: ``key`` holds (release_id, created_at) pairs, immutable once stored."""
+
+    kind: str
+    period: Period
+    ids: tuple[int, ...]
+    key: tuple[tuple[int, str], ...]
+    method: str
+    parameters: Mapping[str, Any]
+
+
+def _releases(kind: str, period: Period, rows: Sequence[asyncpg.Record]) -> Releases:
+    last = rows[-1]
+    return Releases(kind, period, tuple(r["release_id"] for r in rows),
+                    tuple((r["release_id"], r["created_at"].isoformat()) for r in rows), last["method"],
+                    dict(last["parameters"] or {}))
+
+
+async def find_releases(conn: asyncpg.Connection | asyncpg.Pool, kind: str, period: Period,
+                        grouping: Grouping) -> Releases:
+    """The releases ``grouping`` of ``kind`` reads for ``period`` (404 when not released)."""
+    if grouping.by_day:
+        if period.kind != "month":
+            raise UnsupportedGrouping("group_by day needs a month period (YYYY-MM)")
+        days = await conn.fetch(
+            "SELECT release_id, method, parameters, created_at FROM stat_releases WHERE kind = $1 "
+            "AND period_kind = 'day' AND period_start >= $2 AND period_start < $3 ORDER BY period_start",
+            kind, period.start, period.end_day())
+        if not days:
+            raise StatisticsNotReleased(f"no day of {period.text} is released yet")
+        return _releases(kind, period, days)
     release = await conn.fetchrow(
-        "SELECT release_id, method, parameters FROM stat_releases WHERE kind = $1 AND period_kind = $2 AND period_start = $3",
-        kind, period.kind, period.start)
+        "SELECT release_id, method, parameters, created_at FROM stat_releases WHERE kind = $1 AND period_kind = $2 "
+        "AND period_start = $3", kind, period.kind, period.start)
     if release is None:
         raise StatisticsNotReleased(f"{kind} of {period.text} are not released yet (a service day is released once it is "
                                     "closed, a month once all its days are)")
-    return release
+    return _releases(kind, period, [release])
+
+
+async def find_period_releases(conn: asyncpg.Connection | asyncpg.Pool, period: Period) -> dict[str, Releases]:
+    """Every kind released for exactly this period, in one query (the monthly report's)."""
+    rows = await conn.fetch(
+        "SELECT kind, release_id, method, parameters, created_at FROM stat_releases WHERE period_kind = $1 "
+        "AND period_start = $2", period.kind, period.start)
+    return {r["kind"]: _releases(r["kind"], period, [r]) for r in rows}
 
 
 def _scope_fields(kind: str, family: str, scope: str) -> dict[str, str]:
@@ -197,25 +241,9 @@ def _sum(parts: Sequence[asyncpg.Record], money: bool) -> dict[str, Any]:
     return out
 
 
-async def read_report(pool: asyncpg.Pool, kind: str, period: Period, grouping: Grouping, *, authority_id: str | None,
-                      network: str | None, currency: str = "EUR") -> Report:
-    """The rows of one grouping for a caller (``authority_id`` None: admin)."""
+def _group(kind: str, grouping: Grouping, cells: Sequence[asyncpg.Record], currency: str) -> tuple[dict[str, Any], ...]:
+    """The rows of one grouping from its cells, sorted by their keys (scope, day, row, column)."""
     money = kind == "sales"
-    async with pool.acquire() as conn:
-        if grouping.by_day:
-            if period.kind != "month":
-                raise UnsupportedGrouping("group_by day needs a month period (YYYY-MM)")
-            days = await conn.fetch(
-                "SELECT release_id, method, parameters FROM stat_releases WHERE kind = $1 AND period_kind = 'day' "
-                "AND period_start >= $2 AND period_start < $3 ORDER BY period_start", kind, period.start, period.end_day())
-            if not days:
-                raise StatisticsNotReleased(f"no day of {period.text} is released yet")
-            release = days[-1]
-            ids = [d["release_id"] for d in days]
-        else:
-            release = await _release(conn, kind, period)
-            ids = [release["release_id"]]
-        cells = await conn.fetch(_CELLS_SQL, ids, grouping.family, authority_id, network, grouping.cells)
     groups: dict[tuple, list[asyncpg.Record]] = {}
     keys: dict[tuple, dict[str, Any]] = {}
     for cell in cells:
@@ -228,16 +256,87 @@ async def read_report(pool: asyncpg.Pool, kind: str, period: Period, grouping: G
         if grouping.col_dim:
             fields[grouping.col_dim] = cell["col_key"]
         key = tuple(fields.items())  # the answer order: scope, day, row, column
-        keys[key] = fields
-        groups.setdefault(key, []).append(cell)
+        if key not in keys:
+            keys[key] = fields
+            groups[key] = [cell]
+        else:
+            groups[key].append(cell)
     rows = []
     for key in sorted(groups):
-        row = dict(keys[key])
+        row = keys[key]
         row.update(_sum(groups[key], money))
         if money:
             row["currency"] = currency
         rows.append(row)
-    return Report(kind, period, release["method"], dict(release["parameters"] or {}), grouping, tuple(rows))
+    return tuple(rows)
+
+
+async def read_groupings(pool: asyncpg.Pool, releases: Releases, groupings: Sequence[Grouping], *,
+                         authority_id: str | None, network: str | None,
+                         currency: str = "EUR") -> dict[tuple[str, ...], Report]:
+    """The reports of several groupings of the same releases, read in one query (keyed by dims)."""
+    wanted = sorted({f"{g.family}:{g.cells}" for g in groupings})
+    families = sorted({g.family for g in groupings})
+    async with pool.acquire() as conn:
+        cells = await conn.fetch(_CELLS_SQL, list(releases.ids), wanted, families, authority_id, network)
+    by_class: dict[str, list[asyncpg.Record]] = {w: [] for w in wanted}
+    for cell in cells:
+        by_class[f"{cell['family']}:{cell['class']}"].append(cell)
+    return {g.dims: Report(releases.kind, releases.period, releases.method, releases.parameters, g,
+                           _group(releases.kind, g, by_class[f"{g.family}:{g.cells}"], currency))
+            for g in groupings}
+
+
+async def read_report(pool: asyncpg.Pool, kind: str, period: Period, grouping: Grouping, *, authority_id: str | None,
+                      network: str | None, currency: str = "EUR", releases: Releases | None = None) -> Report:
+    """The rows of one grouping for a caller (``authority_id`` None: admin), sorted by key."""
+    if releases is None:
+        releases = await find_releases(pool, kind, period, grouping)
+    read = await read_groupings(pool, releases, [grouping], authority_id=authority_id, network=network,
+                                currency=currency)
+    return read[grouping.dims]
+
+
+# ---------------------------------------------------------------- pages
+
+ORDERS = ("count", "key")
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Table:
+    """A report's rows in one order (``count``: count descending, suppressed last, then key;
+    ``key``: by key), with the totals over every row, so that a page needs nothing else."""
+
+    report: Report
+    order: str
+    rows: tuple[dict[str, Any], ...]
+    totals: Mapping[str, Any]
+
+    def page(self, limit: int, offset: int) -> tuple[dict[str, Any], ...]:
+        return self.rows[offset:offset + limit]
+
+
+def totals_of(report: Report) -> dict[str, Any]:
+    """Sums over the released rows of a report (every page): ``count`` adds the released counts
+    (suppressed rows add nothing, so it is exact only when ``suppressed_rows`` is 0), like
+    ``amount_minor`` for sales. Nothing here is more than a sum of rows the caller can read."""
+    rows = report.rows
+    out: dict[str, Any] = {"rows": len(rows), "count": sum(r["count"] for r in rows if r["count"] is not None),
+                           "suppressed_rows": sum(1 for r in rows if r["count"] is None),
+                           "lower_bound_rows": sum(1 for r in rows if r["lower_bound"])}
+    if report.kind == "sales":
+        out["amount_minor"] = sum(r["amount_minor"] for r in rows if r.get("amount_minor") is not None)
+    return out
+
+
+def ordered(report: Report, order: str) -> Table:
+    if order == "key":
+        rows = report.rows
+    else:  # stable: equal counts keep the key order
+        rows = tuple(sorted(report.rows, key=lambda r: (r["count"] is None, -(r["count"] or 0))))
+    return Table(report, order, rows, totals_of(report))
 
 
 async def list_releases(pool: asyncpg.Pool, period: Period | None) -> list[dict[str, Any]]:
@@ -253,8 +352,9 @@ async def list_releases(pool: asyncpg.Pool, period: Period | None) -> list[dict[
             for r in rows]
 
 
-def rows_csv(report: Report) -> str:
-    """The rows as CSV: one header line; a suppressed cell has an empty count and suppressed=true."""
+def rows_csv(report: Report, rows: Sequence[Mapping[str, Any]] | None = None) -> str:
+    """The rows (default: all of the report's) as CSV: one header line; a suppressed cell has an
+    empty count and suppressed=true."""
     scope = ["network"] if report.kind != "sales" else [d for d in ("selling_authority", "owning_network")
                                                          if any(d in r for r in report.rows)]
     dims = [d for d in ("day", *report.grouping.dims) if d not in scope and any(d in r for r in report.rows)]
@@ -265,7 +365,7 @@ def rows_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    for row in report.rows:
+    for row in report.rows if rows is None else rows:
         writer.writerow(["" if row.get(h) is None else str(row[h]).lower() if isinstance(row[h], bool) else row[h]
                          for h in header])
     return out.getvalue()

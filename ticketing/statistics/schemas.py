@@ -32,9 +32,21 @@ PERIOD: dict[str, Any] = {
                    "start": {"type": "string", "format": "date-time"}, "end": {"type": "string", "format": "date-time"}},
 }
 
+_COUNT = {"type": "integer", "minimum": 0}
+
+TOTALS: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "description": "Sums over every row of the grouping (all pages), of released values only: a suppressed row adds "
+                   "nothing, so count is the exact total only when suppressed_rows is 0 (otherwise a lower bound)",
+    "required": ["rows", "count", "suppressed_rows", "lower_bound_rows"],
+    "properties": {"rows": _COUNT, "count": _COUNT, "suppressed_rows": _COUNT, "lower_bound_rows": _COUNT,
+                   "amount_minor": {"type": "integer", "description": "sales: the released revenues, added"}},
+}
+
 STATISTICS: dict[str, Any] = {
     "type": "object",
-    "required": ["kind", "period", "method", "parameters", "group_by", "rows", "note"],
+    "required": ["kind", "period", "method", "parameters", "group_by", "rows", "note", "order", "limit", "offset",
+                 "total_rows", "next_offset", "totals"],
     "additionalProperties": False,
     "properties": {
         "kind": {"enum": ["validations", "sales", "od"]},
@@ -42,8 +54,16 @@ STATISTICS: dict[str, Any] = {
         "method": {"enum": ["suppression", "laplace", "gaussian"]},
         "parameters": {"type": "object"},
         "group_by": {"type": "array", "items": {"type": "string"}},
-        "rows": {"type": "array", "items": {"$ref": "#/components/schemas/StatisticsRow"}},
+        "rows": {"type": "array", "items": {"$ref": "#/components/schemas/StatisticsRow"},
+                 "description": "one page: rows offset to offset + limit of the grouping in this order"},
         "note": {"type": "string"},
+        "order": {"enum": ["count", "key"],
+                  "description": "count: count descending, suppressed rows last, then by key; key: by key"},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "offset": _COUNT,
+        "total_rows": {**_COUNT, "description": "rows of the grouping, over all pages"},
+        "next_offset": {"type": ["integer", "null"], "minimum": 0, "description": "the next page's offset; null: last page"},
+        "totals": {"$ref": "#/components/schemas/StatisticsTotals"},
     },
 }
 
@@ -58,4 +78,5 @@ RELEASES: dict[str, Any] = {
                        "created_at": {"type": "string", "format": "date-time"}}}}},
 }
 
-COMPONENTS = {"StatisticsRow": STATISTICS_ROW, "Statistics": STATISTICS, "StatisticsReleases": RELEASES}
+COMPONENTS = {"StatisticsRow": STATISTICS_ROW, "StatisticsTotals": TOTALS, "Statistics": STATISTICS,
+              "StatisticsReleases": RELEASES}
