@@ -22,6 +22,7 @@ __all__ = [
     "UnknownWatch",
     "ItineraryOver",
     "InvalidWebhookUrl",
+    "InvalidModes",
 ]
 
 
@@ -152,3 +153,11 @@ class InvalidWebhookUrl(InvalidParameter):
 
     def __init__(self, reason: str) -> None:
         super().__init__("webhook_url", reason, code="invalid_webhook_url")
+
+
+class InvalidModes(InvalidParameter):
+    """The modes are not a comma-separated list of transit, walk and carpool."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__("modes", f"{text[:100]!r}: give a comma-separated list of transit, walk, carpool",
+                         code="invalid_modes")

@@ -14,7 +14,8 @@ from oura.http.schemas import LATLON_PATTERN
 from oura.http.params import query_bool, query_datetime, query_int, query_latlon, query_str
 
 from .alert_index import parse_accept_language
-from .errors import TimetableNotReady
+from .carpool_legs import MODES_PATTERN, parse_modes
+from .errors import InvalidModes, TimetableNotReady
 from .schemas import COMPONENTS
 from .journey_pages import MAX_CURSOR_CHARS
 from .journeys import JourneyQuery
@@ -68,6 +69,10 @@ def _service(request: web.Request) -> PlannerService:
         query("cursor", maxLength=MAX_CURSOR_CHARS, description="the 'next' or 'previous' of an earlier answer (same "
               "from and to): the page it names replaces datetime, arrive_by and window"),
         _LANG,
+        query("modes", pattern=MODES_PATTERN, maxLength=100,
+              description="comma-separated modes to use: transit, walk (walk-only journeys), carpool (car legs "
+              "from the operators: to or from a railway station, or door to door; never for wheelchair queries). "
+              "Default transit,walk"),
     ],
     responses={200: reply("Itineraries (the response says whether realtime was applied)", schema_ref("Journeys")),
                400: "Bad parameters, an unknown place, a coordinate with no stop within walking reach "
@@ -93,8 +98,17 @@ async def get_journeys(request: web.Request) -> web.Response:
         cursor=query_str(params, "cursor", max_length=MAX_CURSOR_CHARS),
         walking=_walking_rules(request.app),
         langs=_langs(request),
+        modes=_modes(params),
     )
     return json_response(await service.plan_journeys(q))
+
+
+def _modes(params) -> frozenset[str]:  # noqa: ANN001  (a MultiDictProxy)
+    text = query_str(params, "modes", max_length=100)
+    modes = parse_modes(text)
+    if modes is None:
+        raise InvalidModes(text or "")
+    return modes
 
 
 def _walking_rules(app: web.Application) -> WalkingRules:

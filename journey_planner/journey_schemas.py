@@ -35,7 +35,7 @@ JOURNEY_COMPONENTS: dict[str, Any] = {
         "transfers": INTEGER,
         "walking_distance_m": NUMBER,
         "realtime": BOOLEAN,
-        "legs": array_of({"oneOf": [schema_ref("TransitLeg"), schema_ref("WalkLeg")]}),
+        "legs": array_of({"oneOf": [schema_ref("TransitLeg"), schema_ref("WalkLeg"), schema_ref("CarpoolLeg")]}),
         "constraints": array_of(schema_ref("Reason"), description="what the request's constraints made it avoid"),
         "fare": {
             "type": ["object", "null"],
@@ -44,7 +44,39 @@ JOURNEY_COMPONENTS: dict[str, Any] = {
             "properties": {"total_minor": INTEGER, "currency": STRING, "is_complete": BOOLEAN,
                            "products": array_of({"type": "object"}), "legs": array_of({"type": "object"})},
         },
-    }),
+        "total_price": nullable(object_of({
+            "total_minor": INTEGER, "currency": STRING,
+            "is_complete": {**BOOLEAN, "description": "false when the carpool's or the transit part's price is unknown"},
+        }, description="with a carpool leg only: the transit fare plus the carpool's price (null: mixed currencies)")),
+    }, optional=("total_price",)),
+    "CarpoolLeg": object_of({
+        "mode": {"const": "carpool"},
+        "type": {"const": "carpool"},
+        "from": object_of({"id": {"type": "null"}, "name": STRING, "lat": NUMBER, "lon": NUMBER,
+                           "departure": DATE_TIME}, description="the pickup point"),
+        "to": object_of({"id": {"type": "null"}, "name": STRING, "lat": NUMBER, "lon": NUMBER,
+                         "arrival": DATE_TIME}, description="the drop-off point"),
+        "departure": {**DATE_TIME, "description": "pickup time"},
+        "arrival": {**DATE_TIME, "description": "drop-off time (the operator's duration after the pickup)"},
+        "duration_s": INTEGER,
+        "distance_m": NUMBER,
+        "realtime": BOOLEAN,
+        "operator": {**STRING, "description": "the standard-covoiturage operator (its domain name)"},
+        "driver": object_of({"alias": STRING, "grade": nullable(INTEGER)}),
+        "car": nullable(object_of({"model": nullable(STRING), "brand": nullable(STRING)})),
+        "seats": nullable({**INTEGER, "description": "seats left when searched"}),
+        "price": nullable(object_of({
+            "type": {"type": "string", "enum": ["FREE", "PAYING", "UNKNOWN"]},
+            "amount_minor": nullable(INTEGER), "currency": nullable(STRING),
+        }, description="the passenger's share, as the operator states it (never part of the transit fare)")),
+        "booking": object_of({
+            "operator": STRING,
+            "driver_journey_id": nullable({**STRING, "description": "POST /v1/carpool/bookings with operator and "
+                                           "this id books a seat"}),
+            "url": nullable({**STRING, "description": "the operator's page for this journey"}),
+        }),
+        "geometry": schema_ref("GeoJSONLineString"),
+    }, description="a ride in a driver's car, from an operator of the standard-covoiturage API"),
     "Journeys": object_of({
         "realtime": {"type": "boolean", "description": "realtime was applied"},
         "realtime_at": nullable(DATE_TIME),
@@ -60,6 +92,7 @@ JOURNEY_COMPONENTS: dict[str, Any] = {
             "num": INTEGER,
             "rider_category": nullable(STRING),
             "cursor": nullable(STRING),
+            "modes": array_of({"type": "string", "enum": ["carpool", "transit", "walk"]}),
         }),
         "walking": object_of({
             "method": {"type": "string", "enum": ["crow_fly_detour"],
@@ -76,5 +109,13 @@ JOURNEY_COMPONENTS: dict[str, Any] = {
                              "leg from place to place, proposed when walking is competitive"),
         "reasons": array_of(schema_ref("Reason"), description="why there is no transit journey (empty when there "
                             "are some; a walk-only journey may still be proposed)"),
-    }),
+        "carpool": object_of({
+            "searched": {**BOOLEAN, "description": "false: no carpool service is configured"},
+            "asks": {**INTEGER, "description": "searches sent (door to door, to and from railway stations)"},
+            "offers": {**INTEGER, "description": "driver journeys found"},
+            "operator_errors": array_of(object_of({"operator": STRING, "failure": STRING, "detail": STRING}),
+                                        description="operators that did not answer in time or answered wrongly: "
+                                        "the journeys are planned without them"),
+        }, description="with modes=carpool only"),
+    }, optional=("carpool",)),
 }

@@ -29,12 +29,14 @@ from feeds.realtime.model import Alert, ResolvedTripUpdate, namespace_alert
 from oura.clock import Clock
 from oura.concurrency import run_blocking
 
+from .carpool.client import OperatorFailure, OperatorFailureReport, SearchResults
+from .carpool_legs import CarpoolAsk, CarpoolSearch, FoundOffers, RailStations
 from .compile import Network
 from .core import MAX_WINDOW_S
 from .departures import list_departures
 from .errors import TimetableNotReady
 from .hubs import HubIndex, HubPlace
-from .journeys import JourneyQuery, plan_journeys
+from .journeys import JourneyQuery, carpool_asks_of, plan_journeys, wants_carpool
 from .places import StopSpatialIndex
 from .pricing import JourneyPricing
 from .alert_index import AlertIndex
@@ -48,6 +50,7 @@ __all__ = ["JourneyQuery", "Lookups", "PlannerService", "SnapshotListener", "war
 log = logging.getLogger(__name__)
 
 SnapshotListener = Callable[[Snapshot | None, Snapshot], None]
+CARPOOL_DEADLINE_S = 0.45  # a carpool search of a journey query, at most (operators time out at 0.3 s)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Lookups:
     spatial: StopSpatialIndex
     search: StopSearchIndex
     hubs: HubIndex
+    rail: RailStations  # where a carpool meets the train
 
 
 @dataclass
@@ -67,6 +71,7 @@ class PlannerService:
     max_window_s: int = MAX_WINDOW_S
     pricing: JourneyPricing | None = None  # `set_pricing`: ticketing's fares; None: no fares
     hubs: tuple[HubPlace, ...] = ()  # `set_hubs`: the interchange hubs of the served versions
+    carpool: CarpoolSearch | None = None  # `set_carpool`: carpool offers for modes=carpool; None: none
     # id(network.stop_ids) -> (that network, the hubs its index was built with, its lookups)
     _lookups: dict[int, tuple[Network, tuple[HubPlace, ...], Lookups]] = field(default_factory=dict)
     _lookups_lock: threading.Lock = field(default_factory=threading.Lock)  # builders of _lookups
@@ -92,6 +97,10 @@ class PlannerService:
     def set_pricing(self, pricing: JourneyPricing | None) -> None:
         """Price itineraries with this (None: itineraries carry no fare)."""
         self.pricing = pricing
+
+    def set_carpool(self, carpool: CarpoolSearch | None) -> None:
+        """Chain carpool offers from this search into journeys asking for ``modes=carpool``."""
+        self.carpool = carpool
 
     def set_hubs(self, hubs: Sequence[HubPlace]) -> None:
         """Accept these hub ids as journey places (replaces the previous set). The hub index of
@@ -187,14 +196,38 @@ class PlannerService:
                 network = known[0]
             else:
                 built = Lookups(StopSpatialIndex.of(network), StopSearchIndex.of(network),
-                                HubIndex.of(network, hubs))
+                                HubIndex.of(network, hubs), RailStations.of(network))
             self._lookups[key] = (network, hubs, built)
             return built
 
     # --- journeys --------------------------------------------------------------------------
     async def plan_journeys(self, query: JourneyQuery) -> dict:
         snapshot = self.get_snapshot()
-        return await run_blocking(plan_journeys, self, snapshot, query)
+        if not wants_carpool(query):
+            return await run_blocking(plan_journeys, self, snapshot, query)
+        found = FoundOffers()
+        if self.carpool is not None:
+            asks = await run_blocking(carpool_asks_of, self, snapshot, query)
+            found = await self._search_carpool(self.carpool, asks)
+        return await run_blocking(plan_journeys, self, snapshot, query, found)
+
+    async def _search_carpool(self, carpool: CarpoolSearch, asks: Sequence[CarpoolAsk]) -> FoundOffers:
+        """Every ask at once, each bounded by `CARPOOL_DEADLINE_S` (the operators' own timeouts
+        are shorter: an ask over it is a bug or a slow database, reported, never waited for)."""
+        async def one(ask: CarpoolAsk) -> SearchResults:
+            try:
+                async with asyncio.timeout(CARPOOL_DEADLINE_S):
+                    return await carpool.search(ask.query)
+            except TimeoutError:
+                return SearchResults((), (OperatorFailureReport("*", OperatorFailure.TIMEOUT,
+                                                                f"no answer within {CARPOOL_DEADLINE_S:g} s"),))
+            except Exception as error:  # noqa: BLE001  (carpool never breaks a journey answer)
+                log.exception("carpool search failed")
+                return SearchResults((), (OperatorFailureReport("*", OperatorFailure.BAD_ANSWER, type(error).__name__),))
+
+        answers = await asyncio.gather(*(one(ask) for ask in asks))
+        errors = {(e.operator, e.failure, e.detail): e for answer in answers for e in answer.errors}
+        return FoundOffers(tuple(asks), tuple(answer.offers for answer in answers), tuple(errors.values()), True)
 
     # --- stops -----------------------------------------------------------------------------
     async def search_stops(self, q: str | None, near: tuple[float, float] | None, limit: int = 20) -> list[dict]:

@@ -33,7 +33,7 @@ from journey_planner.compile import FeedSource, load_network
 from journey_planner.hubs import HubPlace
 from journey_planner.startup import PLANNER, planner_context
 from journey_planner.pricing import JourneyPricing
-from journey_planner.carpool.startup import carpool_context
+from journey_planner.carpool.startup import CARPOOL, carpool_context
 from journey_planner.watch_startup import WATCHES, watches_context
 from nfc_gateway.remote.jobs import loads_context
 from nfc_gateway.remote.services import remote_context
@@ -151,6 +151,13 @@ async def _connect_pricing(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+async def _connect_carpool(app: web.Application) -> AsyncIterator[None]:
+    """Carpool offers (`journey_planner.carpool`) into journeys asking for modes=carpool."""
+    app[PLANNER].set_carpool(app[CARPOOL])
+    yield
+    app[PLANNER].set_carpool(None)
+
+
 async def _connect_watches(app: web.Application) -> AsyncIterator[None]:
     """Watched journeys (`journey_planner.watch_startup`): alternatives say whether the tickets on
     the traveller's medium cover them through ticketing's public ``check_coverage`` (handed in as
@@ -227,6 +234,7 @@ def package_contexts(config: Config, registry: Registry | None) -> list[Context]
         _connect_pricing,
         _connect_watches,  # watched journeys: re-checked after each snapshot, alternatives priced by coverage
         carpool_context,  # carpool operators' clients, bookings, the journeys published through OùRA
+        _connect_carpool,
         _reload_on_new_versions,
         _connect_disruptions,  # operator disruptions -> the planner, after the serving data follows versions
     ]
