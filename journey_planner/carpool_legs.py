@@ -230,28 +230,32 @@ def _plan_from(tt: Timetable, reversed_tt: Timetable | None, network: Network, s
                rules: WalkingRules, point: tuple[float, float], at_s: int, destination: Place,
                request: PlanRequest) -> Journey | None:
     """The earliest-arriving transit journey from ``point`` leaving at ``at_s``."""
-    try:
-        origin = resolve_access(network, point[0], point[1], rules, spatial, "drop")
-    except (PlaceError, NoStopWithinReach):
-        return None
-    sub = PlanRequest(origin, destination, at_s, max_transfers=request.max_transfers,
-                      transfer_slack_s=request.transfer_slack_s, wheelchair=request.wheelchair, max_journeys=3)
-    journeys = [j for j in plan(tt, sub, reversed_tt).journeys if any(isinstance(x, TransitLeg) for x in j.legs)]
-    return min(journeys, key=lambda j: (j.arrival_s, j.transfers), default=None)
+    return _plan_transit(tt, reversed_tt, network, spatial, rules, point, at_s, destination, request, arrive_by=False)
 
 
 def _plan_to(tt: Timetable, reversed_tt: Timetable | None, network: Network, spatial: StopSpatialIndex,
              rules: WalkingRules, point: tuple[float, float], by_s: int, origin: Place,
              request: PlanRequest) -> Journey | None:
     """The latest-departing transit journey to ``point`` arriving by ``by_s``."""
+    return _plan_transit(tt, reversed_tt, network, spatial, rules, point, by_s, origin, request, arrive_by=True)
+
+
+def _plan_transit(tt: Timetable, reversed_tt: Timetable | None, network: Network, spatial: StopSpatialIndex,
+                  rules: WalkingRules, point: tuple[float, float], time_s: int, other: Place, request: PlanRequest,
+                  *, arrive_by: bool) -> Journey | None:
+    """The best transit journey between ``point`` (the car's drop, or with ``arrive_by`` its
+    pickup) and the query's ``other`` end; None when none rides or no stop is near ``point``."""
     try:
-        destination = resolve_access(network, point[0], point[1], rules, spatial, "pickup")
+        near = resolve_access(network, point[0], point[1], rules, spatial, "pickup" if arrive_by else "drop")
     except (PlaceError, NoStopWithinReach):
         return None
-    sub = PlanRequest(origin, destination, by_s, arrive_by=True, max_transfers=request.max_transfers,
-                      transfer_slack_s=request.transfer_slack_s, wheelchair=request.wheelchair, max_journeys=3)
+    sub = PlanRequest(other if arrive_by else near, near if arrive_by else other, time_s, arrive_by=arrive_by,
+                      max_transfers=request.max_transfers, transfer_slack_s=request.transfer_slack_s,
+                      wheelchair=request.wheelchair, max_journeys=3)
     journeys = [j for j in plan(tt, sub, reversed_tt).journeys if any(isinstance(x, TransitLeg) for x in j.legs)]
-    return max(journeys, key=lambda j: (j.departure_s, -j.transfers), default=None)
+    if arrive_by:
+        return max(journeys, key=lambda j: (j.departure_s, -j.transfers), default=None)
+    return min(journeys, key=lambda j: (j.arrival_s, j.transfers), default=None)
 
 
 def _best(candidates: list[Chained], transit: Sequence[Journey], arrive_by: bool) -> list[Chained]:
