@@ -159,15 +159,15 @@ _CELL_CLASS = """CASE WHEN c.row_key = '*' AND c.col_key IN ('*', '') THEN 'tota
 
 # One query for every grouping read from the same releases: the wanted (family, class) pairs
 # ($2, as 'family:class'); the primary key (release_id, family, ...) finds the families' cells.
+# No ORDER BY (the rows are sorted once grouped) and no join (a release's day is in `Releases`).
 _CELLS_SQL = f"""
-SELECT c.release_id, r.period_start, c.family, {_CELL_CLASS} AS class, c.scope, c.row_key, c.col_key, c.count,
-       c.amount_minor, c.parts_suppressed
-FROM stat_cells c JOIN stat_releases r USING (release_id)
+SELECT c.release_id, c.family, {_CELL_CLASS} AS class, c.scope, c.row_key, c.col_key, c.count, c.amount_minor,
+       c.parts_suppressed
+FROM stat_cells c
 WHERE c.release_id = ANY($1::bigint[]) AND c.family = ANY($3::text[])
   AND c.family || ':' || {_CELL_CLASS} = ANY($2::text[])
   AND ($4::text IS NULL OR $4 = ANY(c.authority_ids))
   AND ($5::text IS NULL OR $5 = ANY(c.network_ids))
-ORDER BY c.scope, c.row_key, c.col_key
 """
 
 
@@ -182,13 +182,14 @@ class Releases:
     key: tuple[tuple[int, str], ...]
     method: str
     parameters: Mapping[str, Any]
+    starts: Mapping[int, date]  # release id -> its period's first day
 
 
 def _releases(kind: str, period: Period, rows: Sequence[asyncpg.Record]) -> Releases:
     last = rows[-1]
     return Releases(kind, period, tuple(r["release_id"] for r in rows),
                     tuple((r["release_id"], r["created_at"].isoformat()) for r in rows), last["method"],
-                    dict(last["parameters"] or {}))
+                    dict(last["parameters"] or {}), {r["release_id"]: r["period_start"] for r in rows})
 
 
 async def find_releases(conn: asyncpg.Connection | asyncpg.Pool, kind: str, period: Period,
@@ -198,15 +199,15 @@ async def find_releases(conn: asyncpg.Connection | asyncpg.Pool, kind: str, peri
         if period.kind != "month":
             raise UnsupportedGrouping("group_by day needs a month period (YYYY-MM)")
         days = await conn.fetch(
-            "SELECT release_id, method, parameters, created_at FROM stat_releases WHERE kind = $1 "
+            "SELECT release_id, period_start, method, parameters, created_at FROM stat_releases WHERE kind = $1 "
             "AND period_kind = 'day' AND period_start >= $2 AND period_start < $3 ORDER BY period_start",
             kind, period.start, period.end_day())
         if not days:
             raise StatisticsNotReleased(f"no day of {period.text} is released yet")
         return _releases(kind, period, days)
     release = await conn.fetchrow(
-        "SELECT release_id, method, parameters, created_at FROM stat_releases WHERE kind = $1 AND period_kind = $2 "
-        "AND period_start = $3", kind, period.kind, period.start)
+        "SELECT release_id, period_start, method, parameters, created_at FROM stat_releases WHERE kind = $1 "
+        "AND period_kind = $2 AND period_start = $3", kind, period.kind, period.start)
     if release is None:
         raise StatisticsNotReleased(f"{kind} of {period.text} are not released yet (a service day is released once it is "
                                     "closed, a month once all its days are)")
@@ -216,7 +217,7 @@ async def find_releases(conn: asyncpg.Connection | asyncpg.Pool, kind: str, peri
 async def find_period_releases(conn: asyncpg.Connection | asyncpg.Pool, period: Period) -> dict[str, Releases]:
     """Every kind released for exactly this period, in one query (the monthly report's)."""
     rows = await conn.fetch(
-        "SELECT kind, release_id, method, parameters, created_at FROM stat_releases WHERE period_kind = $1 "
+        "SELECT kind, release_id, period_start, method, parameters, created_at FROM stat_releases WHERE period_kind = $1 "
         "AND period_start = $2", period.kind, period.start)
     return {r["kind"]: _releases(r["kind"], period, [r]) for r in rows}
 
@@ -241,8 +242,30 @@ def _sum(parts: Sequence[asyncpg.Record], money: bool) -> dict[str, Any]:
     return out
 
 
-def _group(kind: str, grouping: Grouping, cells: Sequence[asyncpg.Record], currency: str) -> tuple[dict[str, Any], ...]:
+def _one_per_cell(grouping: Grouping, cells: Sequence[asyncpg.Record]) -> tuple[dict[str, Any], ...]:
+    """Validations and od of one release: a row is one cell ((scope, row, column) is the cells'
+    key), so no sums; sorted by (network, row, column) like the general case."""
+    row_dim, col_dim = grouping.row_dim, grouping.col_dim
+    rows = []
+    for cell in sorted(cells, key=lambda c: (c["scope"], c["row_key"], c["col_key"])):
+        count = cell["count"]
+        row: dict[str, Any] = {"network": cell["scope"]}
+        if row_dim:
+            row[row_dim] = cell["row_key"]
+        if col_dim:
+            row[col_dim] = cell["col_key"]
+        row["count"] = count
+        row["suppressed"] = count is None
+        row["lower_bound"] = count is not None and cell["parts_suppressed"] > 0
+        rows.append(row)
+    return tuple(rows)
+
+
+def _group(kind: str, grouping: Grouping, cells: Sequence[asyncpg.Record], currency: str,
+           starts: Mapping[int, date], one_release: bool) -> tuple[dict[str, Any], ...]:
     """The rows of one grouping from its cells, sorted by their keys (scope, day, row, column)."""
+    if kind != "sales" and one_release and not grouping.by_day:
+        return _one_per_cell(grouping, cells)
     money = kind == "sales"
     groups: dict[tuple, list[asyncpg.Record]] = {}
     keys: dict[tuple, dict[str, Any]] = {}
@@ -250,7 +273,7 @@ def _group(kind: str, grouping: Grouping, cells: Sequence[asyncpg.Record], curre
         fields = {k: v for k, v in _scope_fields(kind, grouping.family, cell["scope"]).items()
                   if kind != "sales" or k in grouping.dims or grouping.family == "sales_point"}
         if grouping.by_day:
-            fields["day"] = cell["period_start"].isoformat()
+            fields["day"] = starts[cell["release_id"]].isoformat()
         if grouping.row_dim:
             fields[grouping.row_dim] = cell["row_key"]
         if grouping.col_dim:
@@ -283,7 +306,8 @@ async def read_groupings(pool: asyncpg.Pool, releases: Releases, groupings: Sequ
     for cell in cells:
         by_class[f"{cell['family']}:{cell['class']}"].append(cell)
     return {g.dims: Report(releases.kind, releases.period, releases.method, releases.parameters, g,
-                           _group(releases.kind, g, by_class[f"{g.family}:{g.cells}"], currency))
+                           _group(releases.kind, g, by_class[f"{g.family}:{g.cells}"], currency, releases.starts,
+                                  len(releases.ids) == 1))
             for g in groupings}
 
 
