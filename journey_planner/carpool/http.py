@@ -4,17 +4,19 @@ Travellers are anonymous, as for watched journeys: a booking's id (a UUID) is it
 booking needs an ``Idempotency-Key`` header: the same key again answers the booking it made
 (200 instead of 201), with another request it is refused (409). Drivers publish journeys through
 an authority's (or an admin's) key; other platforms then find them on OùRA's standard-covoiturage
-routes (`standard_http`).
+routes (`standard_http`). An admin exports the validated trips for the proof register
+(``/v1/carpool/proofs``, `proof_export`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from aiohttp import web
 
 from oura.http import RouteTable, header, json_response, path_param, query, read_json, reply, schema_ref
-from oura.http.params import query_datetime, query_float, query_int, query_latlon
+from oura.http.params import query_bool, query_datetime, query_float, query_int, query_latlon
 from oura.http.schemas import LATLON_PATTERN
 
 from .client import JourneyQuery
@@ -27,6 +29,7 @@ from .schemas import (
     PUBLISH_REGULAR_TRIP_REQUEST,
     STATUS_REQUEST,
 )
+from .proof_export import export_validated
 from .service import BookingRequest, CarpoolService, Traveller
 from .startup import CARPOOL
 
@@ -221,11 +224,56 @@ async def publish_driver_regular_trip(request: web.Request) -> web.Response:
     return json_response(to_json(await service.publish_regular_trip(trip_id, trip)), status=201)
 
 
+MAX_PROOF_WINDOW = dt.timedelta(days=31)
+
+
+@routes.get(
+    "/v1/carpool/proofs",
+    summary="Validated carpool trips of journeys published through OùRA, as proof-register v3.3 journeys",
+    roles=("admin",),
+    params=[query("since", required=True, format="date-time",
+                  description="validated from (ISO 8601, Europe/Paris when without an offset)"),
+            query("until", required=True, format="date-time", description="validated before; at most 31 days on"),
+            query("travel_pass", "boolean", description="give the passenger's OùRA card as travel_pass (false): "
+                                                        "the register's v3.3 document does not list it yet")],
+    responses={200: reply("The window's trips, each with its first export", schema_ref("CarpoolProofs")),
+               400: "since is not before until, or the window is over 31 days",
+               503: "Carpool not started yet"},
+)
+async def list_carpool_proofs(request: web.Request) -> web.Response:
+    """A trip is in the window of its validation, marked at its first export; the same window
+    again answers the same journeys (`proof_export`)."""
+    service = carpool_service(request)
+    params = request.query
+    since = _utc(query_datetime(params, "since", required=True), "since")
+    until = _utc(query_datetime(params, "until", required=True), "until")
+    if not since < until:
+        raise InvalidCarpoolParameter("until", "must be after since")
+    if until - since > MAX_PROOF_WINDOW:
+        raise InvalidCarpoolParameter("until", "must be at most 31 days after since")
+    window = await export_validated(service.pool, service.clock, since, until,
+                                    travel_pass_name="oura" if query_bool(params, "travel_pass") else None)
+    return json_response({
+        "since": since.isoformat(), "until": until.isoformat(),
+        "journeys": [{"booking_id": j.booking_id, "validated_at": j.validated_at.isoformat(),
+                      "exported_at": j.exported_at.isoformat(), "first_export": j.first_export, "journey": j.journey}
+                     for j in window.journeys],
+        "skipped": [{"booking_id": booking_id, "reason": reason} for booking_id, reason in window.skipped],
+    })
+
+
+def _utc(moment: dt.datetime, name: str) -> dt.datetime:
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise InvalidCarpoolParameter(name, "must be between years 1 and 9999 in UTC") from None
+
+
 def _parse_member(cls: type, body: dict, name: str) -> Any:
     if name not in body:
         raise InvalidCarpoolParameter(name, "is required")
     try:
-        return parse(cls, body[name], name)
+        return parse(cls, body[name], name, strict=True)
     except CarpoolPayloadError as error:
         raise InvalidCarpoolParameter(error.path, error.reason) from None
 

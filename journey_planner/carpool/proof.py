@@ -1,8 +1,9 @@
 """Completed carpool trips in the proof register's journey format (v3.3, ``POST /journeys``), pure.
 
 OùRA sends the trips of the journeys drivers published through it (it is their operator; the
-other operators send theirs). A booking carried out (COMPLETED_PENDING_VALIDATION or VALIDATED)
-becomes one register journey:
+other operators send theirs). A booking carried out becomes one register journey (what is sent is
+the VALIDATED ones, once: `proof_export`; a COMPLETED_PENDING_VALIDATION one may still be
+cancelled):
 
 - ``operator_journey_id``: the booking's UUID without hyphens (the register wants ``[a-z0-9]``);
   ``operator_trip_id``: the driver journey's id, folded the same way (its passengers share it);
@@ -39,6 +40,7 @@ __all__ = ["ProofExport", "register_journey", "export_journeys"]
 class ProofExport:
     journeys: tuple[dict[str, Any], ...]
     skipped: tuple[tuple[str, str], ...]  # (booking id, why)
+    booking_ids: tuple[str, ...] = ()  # the booking of each journey, in the same order
 
 
 def _fold(text: str) -> str:
@@ -89,10 +91,12 @@ def register_journey(row: Mapping[str, Any], *, operator_class: str = "A",
 
 def export_journeys(rows: Iterable[Mapping[str, Any]], *, operator_class: str = "A",
                     travel_pass_name: str | None = "oura") -> ProofExport:
-    journeys, skipped = [], []
+    journeys, skipped, booking_ids = [], [], []
     for row in rows:
         try:
             journeys.append(register_journey(row, operator_class=operator_class, travel_pass_name=travel_pass_name))
         except KeyError as missing:
             skipped.append((str(row["booking_id"]), f"no {missing.args[0]} (a phone and a last name are needed)"))
-    return ProofExport(tuple(journeys), tuple(skipped))
+        else:
+            booking_ids.append(str(row["booking_id"]))
+    return ProofExport(tuple(journeys), tuple(skipped), tuple(booking_ids))

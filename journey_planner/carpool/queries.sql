@@ -105,3 +105,23 @@ SELECT b.booking_id, b.seats, b.status, b.booking, b.passenger_phone_trunc, b.pa
 FROM carpool_bookings b JOIN carpool_offers o USING (operator, journey_id)
 WHERE o.hosted AND b.status IN ('COMPLETED_PENDING_VALIDATION', 'VALIDATED') AND b.updated_at >= $1 AND b.updated_at < $2
 ORDER BY b.updated_at, b.booking_id;
+
+-- name: mark_proofs_exported
+-- (journey_planner.carpool.proof_export) The first export of the trips $1 (booking ids) at $2;
+-- a trip exported before keeps its first time.
+UPDATE carpool_bookings SET proof_exported_at = $2
+WHERE booking_id = ANY($1::uuid[]) AND proof_exported_at IS NULL;
+
+-- name: list_validated_hosted
+-- (journey_planner.carpool.proof_export) Bookings of hosted journeys validated in [$1, $2) (the
+-- VALIDATED event's time), in that order, with what the proof register needs; the bookings are
+-- locked (in that order) so two exports of one window mark each trip's first export once.
+SELECT b.booking_id, b.seats, b.status, b.booking, b.passenger_phone_trunc, b.passenger_identity_key,
+       b.medium_serial, b.proof_exported_at, o.offer, o.driver_phone_trunc, o.driver_identity_key,
+       e.at AS validated_at
+FROM carpool_booking_events e
+JOIN carpool_bookings b ON b.booking_id = e.booking_id
+JOIN carpool_offers o ON o.operator = b.operator AND o.journey_id = b.journey_id
+WHERE e.status = 'VALIDATED' AND e.at >= $1 AND e.at < $2 AND b.status = 'VALIDATED' AND o.hosted
+ORDER BY e.at, b.booking_id
+FOR UPDATE OF b;

@@ -15,12 +15,14 @@ from typing import Any
 from oura.http import schema_ref
 from oura.http.schemas import BOOLEAN, DATE_TIME, INTEGER, NUMBER, STRING, array_of, nullable, object_of
 
+from .model import ID_BOUNDS, TIME_OF_DAY_PATTERN, UUID_PATTERN
+
 __all__ = ["CARPOOL_COMPONENTS", "BOOKING_REQUEST", "STATUS_REQUEST", "PUBLISH_JOURNEY_REQUEST",
            "PUBLISH_REGULAR_TRIP_REQUEST", "STATUSES", "UUID"]
 
 STATUSES = ["WAITING_CONFIRMATION", "CONFIRMED", "CANCELLED", "COMPLETED_PENDING_VALIDATION", "VALIDATED"]
-UUID: dict[str, Any] = {"type": "string", "format": "uuid",
-                        "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}
+UUID: dict[str, Any] = {"type": "string", "format": "uuid", "pattern": f"^{UUID_PATTERN}$"}
+_ID = {**STRING, "minLength": ID_BOUNDS.min_length, "maxLength": ID_BOUNDS.max_length}  # the standard's ids
 _POSIX_S = {"type": "integer", "description": "POSIX seconds (UTC)"}
 _LAT = {"type": "number", "description": "degrees (WGS 84)"}  # unbounded, as in the standard
 _LNG = _LAT
@@ -46,7 +48,7 @@ _TRIP = {
 }
 _TRIP_REQUIRED = ("operator", "driver", "passengerPickupLat", "passengerPickupLng", "passengerDropLat",
                   "passengerDropLng", "duration")
-_JOURNEY_SCHEDULE = {"id": {**STRING, "minLength": 1, "maxLength": 255}, "passengerPickupDate": _POSIX_S,
+_JOURNEY_SCHEDULE = {"id": _ID, "passengerPickupDate": _POSIX_S,
                      "driverDepartureDate": _POSIX_S, "webUrl": STRING,
                      "type": {"enum": ["PLANNED", "DYNAMIC", "LINE"]}}
 _BOOKING_COMMON = {
@@ -74,13 +76,12 @@ CARPOOL_COMPONENTS: dict[str, Any] = {
                                 "standard-covoiturage DriverJourney: a punctual driver journey"),
     "StdcovJourneySchedule": _std(_JOURNEY_SCHEDULE, ("passengerPickupDate", "type")),
     "StdcovSchedule": _std({"passengerPickupDay": {"enum": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]},
-                            "passengerPickupTimeOfDay": {**STRING, "pattern": "^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"},
+                            "passengerPickupTimeOfDay": {**STRING, "pattern": f"^{TIME_OF_DAY_PATTERN}$"},
                             "journeySchedules": array_of(schema_ref("StdcovJourneySchedule"))}),
     "StdcovRegularTrip": _std({**_TRIP, "schedules": array_of(schema_ref("StdcovSchedule"))}, _TRIP_REQUIRED,
                               "standard-covoiturage DriverTrip with its schedules (a regular trip)"),
     "StdcovBooking": _std({**_BOOKING_COMMON, "id": UUID,
-                           "driverJourneyId": {**STRING, "minLength": 1, "maxLength": 255},
-                           "passengerJourneyId": {**STRING, "minLength": 1, "maxLength": 255}},
+                           "driverJourneyId": _ID, "passengerJourneyId": _ID},
                           ("id", "driver", "passenger", "status", "price", "passengerPickupDate", "passengerPickupLat",
                            "passengerPickupLng", "passengerDropLat", "passengerDropLng"),
                           "standard-covoiturage Booking"),
@@ -104,6 +105,43 @@ CARPOOL_COMPONENTS: dict[str, Any] = {
                                       "message": nullable(STRING), "at": DATE_TIME})),
         "booking": schema_ref("StdcovBooking"),
     }, description="a carpool booking: the idempotency key's booking, its status history, the standard's Booking"),
+    "CarpoolProofs": object_of({
+        "since": DATE_TIME,
+        "until": DATE_TIME,
+        "journeys": array_of(object_of({
+            "booking_id": UUID,
+            "validated_at": DATE_TIME,
+            "exported_at": {**DATE_TIME, "description": "its first export"},
+            "first_export": {**BOOLEAN, "description": "this export was its first"},
+            "journey": schema_ref("ProofRegisterJourney"),
+        }), description="the trips validated in the window, in the order of their validation"),
+        "skipped": array_of(object_of({"booking_id": UUID, "reason": STRING}),
+                            description="validated trips that cannot be sent (no identity), left unexported"),
+    }, description="validated carpool trips of journeys published through OùRA, for the proof register"),
+    "ProofRegisterJourney": {
+        "type": "object",
+        "description": "a journey of the proof register's API v3.3 (POST /journeys), as "
+                       "../shared/specs/preuve-covoiturage/api-v3.3.yaml gives it",
+        "required": ["operator_journey_id", "operator_trip_id", "operator_class", "incentives", "start", "end",
+                     "distance", "driver", "passenger"],
+        "additionalProperties": False,
+        "properties": {
+            "operator_journey_id": {**STRING, "pattern": "^[a-z0-9]+$", "maxLength": 256},
+            "operator_trip_id": {**STRING, "pattern": "^[a-z0-9]+$", "maxLength": 256},
+            "operator_class": {"enum": ["A", "B", "C"]},
+            "incentives": array_of({"type": "object"}),
+            "start": schema_ref("ProofRegisterPoint"),
+            "end": schema_ref("ProofRegisterPoint"),
+            "distance": {**INTEGER, "minimum": 0, "description": "metres"},
+            "driver": {"type": "object", "required": ["identity", "revenue"],
+                       "properties": {"identity": {"type": "object"}, "revenue": {**INTEGER, "minimum": 0}}},
+            "passenger": {"type": "object", "required": ["identity", "contribution", "seats"],
+                          "properties": {"identity": {"type": "object"}, "contribution": {**INTEGER, "minimum": 0},
+                                         "seats": {**INTEGER, "minimum": 1, "maximum": 8}}},
+        },
+    },
+    "ProofRegisterPoint": object_of({"datetime": {**STRING, "description": "UTC, YYYY-MM-DDThh:mm:ssZ"},
+                                     "lat": NUMBER, "lon": NUMBER}),
     "CarpoolOffers": object_of({
         "offers": array_of(schema_ref("StdcovDriverJourney")),
         "failures": array_of(object_of({

@@ -25,7 +25,16 @@ from oura.http import RouteTable, json_response, path_param, query, reply, schem
 from .client import JourneyQuery, RegularTripQuery
 from .errors import InvalidCarpoolBody, InvalidCarpoolParameter
 from .http import body_object, carpool_service
-from .model import Booking, BookingStatus, CarpoolBookingEvent, CarpoolPayloadError, Weekday, parse, to_json
+from .model import (
+    TIME_OF_DAY_PATTERN,
+    Booking,
+    BookingStatus,
+    CarpoolBookingEvent,
+    CarpoolPayloadError,
+    Weekday,
+    parse,
+    to_json,
+)
 from .schemas import CARPOOL_COMPONENTS, STATUSES
 
 __all__ = ["routes", "PREFIX"]
@@ -35,8 +44,7 @@ MAX_POSIX_S = 32_503_680_000  # 3000-01-01T00:00:00Z: dates (and a search window
 routes = RouteTable(tag="carpool-standard", components=CARPOOL_COMPONENTS)
 
 _PARTNERS = ("authority", "admin")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_TIME_OF_DAY = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$")
+_TIME_OF_DAY = re.compile(f"^{TIME_OF_DAY_PATTERN}$")
 _BOOKING_ID = path_param("bookingId", description="the booking's UUID (made by whoever initiated it)",
                          format="uuid", maxLength=36)
 
@@ -148,7 +156,7 @@ async def stdcov_post_bookings(request: web.Request) -> web.Response:
     """Posting the same Booking again answers it again; one seat per booking (the standard has no seat count)."""
     service = carpool_service(request)
     try:
-        booking = parse(Booking, await body_object(request))
+        booking = parse(Booking, await body_object(request), strict=True)
     except CarpoolPayloadError as error:
         raise InvalidCarpoolBody(str(error)) from None
     return json_response(to_json(await service.receive_booking(booking)), status=201)
@@ -201,11 +209,9 @@ async def stdcov_patch_booking(request: web.Request) -> web.Response:
 async def stdcov_post_booking_events(request: web.Request) -> web.Response:
     service = carpool_service(request)
     try:
-        event = parse(CarpoolBookingEvent, await body_object(request))
+        event = parse(CarpoolBookingEvent, await body_object(request), strict=True)
     except CarpoolPayloadError as error:
         raise InvalidCarpoolBody(str(error)) from None
-    if not _UUID.fullmatch(event.id):
-        raise InvalidCarpoolBody("id: not a UUID (8-4-4-4-12 hexadecimal digits)")
     return json_response({"known": await service.receive_booking_event(event)})
 
 

@@ -73,17 +73,15 @@ SEMANTIC_REFUSALS = {
     "update_carpool_booking": ("400", "the status follows the standard's flow from the booking's current one"),
     "stdcov_post_bookings": ("400", "a new booking's status is WAITING_CONFIRMATION; the journey was published"),
     "publish_driver_journey": ("400", "the driver's phone is E.164 or French; coordinates are on Earth"),
+    "stdcov_patch_booking": ("400", "the status follows the standard's flow from the booking's current one"),
+    "buy_on_site": ("400", "a product on a card or wallet needs the medium; integers are written without a fraction"),
+    "list_carpool_proofs": ("400", "since is before until, at most 31 days apart, both within years 1-9999 in UTC"),
 }
-# The standard's example payloads write null for absent optional members, so the carpool parser
-# takes null as absent: a null where the schema says string is not refused (issue 16).
-# Known gaps of the carpool routes, open in issue 16 (each check is off for its operation only):
-NEGATIVE_UNCHECKED = {
-    "publish_driver_regular_trip": "null accepted for an absent optional member, like the standard's examples",
-    "stdcov_post_booking_events": "null accepted for an absent optional member of the nested booking",
-}
-RESPONSE_UNCHECKED = {
-    "publish_driver_regular_trip": "an id built from the driver's fields can exceed the schema's 255 characters",
-}
+# Known gaps, each check off for its operation only. None open: the carpool routes' bodies are
+# read strictly (journey_planner.carpool.model, parse(strict=True): null refused, the standard's
+# bounds checked), so the entries issue 16 had here are gone.
+NEGATIVE_UNCHECKED: dict[str, str] = {}
+RESPONSE_UNCHECKED: dict[str, str] = {}
 
 
 def _run_schemathesis(
