@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP_FLAGS := --disable-pip-version-check --quiet
 
-.PHONY: run test test-fast install install-test lock bench clean
+.PHONY: run test test-fast install install-test lock bench clean site
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install $(PIP_FLAGS) -c constraints.txt -e '.[test]'
+	infra/ci/install-browser.sh
 	touch $@
 
 install: $(VENV)/.installed
@@ -35,6 +36,10 @@ test: install-test
 # Tiers (unit, db, http, slow) are assigned in tests/conftest.py.
 test-fast: install-test
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -m "unit and not slow"
+
+# Rebuild the traveller site's bundle (traveller_site/static/dist, committed) from traveller_site/web.
+site:
+	cd traveller_site/web && npm ci --no-audit --no-fund --loglevel=error && node build.mjs
 
 # Refresh the lock file after changing dependencies in pyproject.toml.
 lock: $(BIN)/python

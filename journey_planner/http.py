@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from oura.keys import CONFIG
-from oura.http import RouteTable, json_response, path_param, query, reply, schema_ref
+from oura.http import RouteTable, header, json_response, path_param, query, reply, schema_ref
 from oura.http.schemas import LATLON_PATTERN
 from oura.http.params import query_bool, query_datetime, query_int, query_latlon, query_str
 
@@ -162,3 +162,26 @@ async def get_departures(request: web.Request) -> web.Response:
         _langs(request),
     )
     return json_response(result)
+
+
+@routes.get(
+    "/v1/basemap",
+    requires="timetable",  # 503 + Retry-After until it is published (oura.http.health)
+    summary="An offline basemap drawn from the timetable: the served area, railways, main lines, towns (GeoJSON)",
+    params=[header("If-None-Match", description="the ETag of an earlier answer: 304 when unchanged")],
+    responses={200: reply("A GeoJSON FeatureCollection; each feature's properties.layer is outline, rail, line or town",
+                          schema_ref("Basemap")),
+               304: {"description": "Unchanged since the ETag given", "content": {},
+                     "headers": {"ETag": {"schema": {"type": "string"}}, "Cache-Control": {"schema": {"type": "string"}}}},
+               503: "Timetable still loading"},
+    content_type="application/geo+json",
+)
+async def get_basemap(request: web.Request) -> web.StreamResponse:
+    """For maps with no tile server (the traveller site's default): built once per timetable version."""
+    tag, body = await _service(request).basemap()
+    headers = {"ETag": tag, "Cache-Control": "public, max-age=3600"}
+    if request.headers.get("If-None-Match") == tag:
+        return web.Response(status=304, headers=headers)
+    response = web.Response(body=body, content_type="application/geo+json", headers=headers)
+    response.enable_compression()
+    return response

@@ -114,8 +114,41 @@ _LEGS_AND_DEPARTURES: dict[str, Any] = {
     }),
 }
 
+_POSITION = {"type": "array", "minItems": 2, "maxItems": 2, "items": NUMBER}
+_BASEMAP = {
+    "Basemap": {
+        "type": "object",
+        "description": "RFC 7946 FeatureCollection of the offline basemap (journey_planner.basemap)",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"const": "FeatureCollection"},
+            "features": array_of({
+                "type": "object",
+                "required": ["type", "geometry", "properties"],
+                "properties": {
+                    "type": {"const": "Feature"},
+                    "geometry": {"oneOf": [
+                        object_of({"type": {"const": "Polygon"},
+                                   "coordinates": array_of(array_of(_POSITION))}),
+                        schema_ref("GeoJSONLineString"),
+                        schema_ref("GeoJSONPoint"),
+                    ]},
+                    "properties": {"type": "object", "required": ["layer"], "properties": {
+                        "layer": {"enum": ["outline", "rail", "line", "town"]},
+                        "name": {**STRING, "description": "a town's name (its busiest station)"},
+                        "rank": {**INTEGER, "description": "a town's rank, 1 the busiest: label the lowest first"},
+                        "route": {**STRING, "description": "a line's short (else long) name"},
+                        "color": _COLOR,
+                    }},
+                },
+            }),
+        },
+    },
+}
+
 COMPONENTS: dict[str, Any] = {
     **_LEGS_AND_DEPARTURES,
+    **_BASEMAP,
     **JOURNEY_COMPONENTS,
     **ITINERARY_COMPONENTS,
     **REASON_COMPONENTS,

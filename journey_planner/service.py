@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -28,6 +29,7 @@ import numpy as np
 from feeds.realtime.model import Alert, ResolvedTripUpdate, namespace_alert
 from oura.clock import Clock
 from oura.concurrency import run_blocking
+from oura.http.responses import dumps
 
 from .carpool.client import OperatorFailure, OperatorFailureReport, SearchResults
 from .carpool_legs import CarpoolAsk, CarpoolSearch, FoundOffers, RailStations
@@ -40,6 +42,7 @@ from .journeys import JourneyQuery, carpool_asks_of, plan_journeys, wants_carpoo
 from .places import StopSpatialIndex
 from .pricing import JourneyPricing
 from .alert_index import AlertIndex
+from .basemap import build_basemap
 from .alert_overlay import ALERT_HORIZON_AFTER_S, ALERT_HORIZON_BEFORE_S, alert_periods
 from .realtime import apply_realtime
 from .stop_search import StopSearchIndex, search_stops
@@ -51,6 +54,10 @@ log = logging.getLogger(__name__)
 
 SnapshotListener = Callable[[Snapshot | None, Snapshot], None]
 CARPOOL_DEADLINE_S = 0.45  # a carpool search of a journey query, at most (operators time out at 0.3 s)
+
+
+def _basemap_bytes(network: Network) -> bytes:
+    return dumps(build_basemap(network)).encode()
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ class PlannerService:
     _rebuild_task: asyncio.Task | None = None
     # called (on the event loop) with (previous, published) after each publication: `add_snapshot_listener`
     _listeners: list[SnapshotListener] = field(default_factory=list)
+    _basemap: tuple[Network, str, bytes] | None = None  # (static network, its ETag, the GeoJSON as bytes)
 
     @staticmethod
     def of_network(network: Network, clock: Clock, **kwargs: object) -> PlannerService:
@@ -233,6 +241,18 @@ class PlannerService:
     async def search_stops(self, q: str | None, near: tuple[float, float] | None, limit: int = 20) -> list[dict]:
         snapshot = self.get_snapshot()
         return await run_blocking(search_stops, self, snapshot, q, near, limit)
+
+    # --- basemap -----------------------------------------------------------------------------
+    async def basemap(self) -> tuple[str, bytes]:
+        """The static network's offline basemap (`basemap`) as JSON bytes with an ETag, built
+        once per published static network."""
+        network = self.get_snapshot().static
+        cached = self._basemap
+        if cached is None or cached[0] is not network:
+            body = await run_blocking(_basemap_bytes, network)
+            tag = '"basemap-' + hashlib.sha256("/".join(network.feed_hashes).encode()).hexdigest()[:20] + '"'
+            cached = self._basemap = (network, tag, body)
+        return cached[1], cached[2]
 
     # --- departures ------------------------------------------------------------------------
     async def list_departures(self, stop_id: str, at: dt.datetime | None, limit: int = 10,

@@ -58,10 +58,11 @@ def route_tables() -> list[RouteTable]:
     from nfc_gateway.remote.http import routes as nfc_routes
     from ticketing.http import routes as ticketing_routes
     from ticketing.statistics.http import routes as statistics_routes
+    from traveller_site.http import routes as site_routes
 
     return [system_routes, planner_routes, itinerary_routes, watch_routes, feeds_routes, realtime_routes,
             disruption_routes, ticketing_routes, statistics_routes, nfc_routes, device_routes, carpool_routes,
-            carpool_standard_routes]
+            carpool_standard_routes, site_routes]
 
 
 def _mount(app: web.Application, tables: Iterable[RouteTable]) -> list[RouteSpec]:

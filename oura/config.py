@@ -29,6 +29,7 @@ __all__ = [
     "ConfigError",
     "DatabaseConfig",
     "FeedsConfig",
+    "SiteConfig",
     "HttpConfig",
     "LogConfig",
     "NfcConfig",
@@ -154,6 +155,16 @@ class NfcConfig:
 
 
 @dataclass(frozen=True)
+class SiteConfig:
+    """The traveller site at ``/`` (traveller_site)."""
+
+    enabled: bool = True
+    tile_url: str = ""  # a raster tile URL template ({z}/{x}/{y}) for production; "" draws the offline basemap only
+    tile_attribution: str = ""
+    web_shop_authority: str = ""  # the authority whose web shop sells on the site; "" the registry's region
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = "INFO"
     format: str = "json"
@@ -169,6 +180,7 @@ class Config:
     log: LogConfig = field(default_factory=LogConfig)
     statistics: StatisticsConfig = field(default_factory=StatisticsConfig)
     nfc: NfcConfig = field(default_factory=NfcConfig)
+    site: SiteConfig = field(default_factory=SiteConfig)
 
     def with_database_url(self, url: str | None) -> Config:
         return replace(self, database=replace(self.database, url=url))
@@ -234,7 +246,7 @@ def load_config(
             raise ConfigError(f"cannot read config file {path}: {error}") from error
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"config file {path} is not valid TOML: {error}") from error
-    unknown = set(data) - {"data_dir", "database", "http", "feeds", "planner", "log", "statistics", "nfc"}
+    unknown = set(data) - {"data_dir", "database", "http", "feeds", "planner", "log", "statistics", "nfc", "site"}
     if unknown:
         raise ConfigError(f"unknown config section(s): {', '.join(sorted(unknown))}")
 
@@ -295,5 +307,8 @@ def load_config(
     if not nfc.load_deadline_s > 0:
         raise ConfigError(f"nfc.load_deadline_s must be positive, got {nfc.load_deadline_s}")
     nfc.read_master_key()  # a missing or malformed key file is refused now, not at the first card
+    site = _build(SiteConfig, "site", _section(data, "site"), tile_url=env.get("OURA_SITE_TILE_URL") or None)
+    if site.tile_url and not (site.tile_url.startswith("https://") and "{z}" in site.tile_url):
+        raise ConfigError(f"site.tile_url must be an https:// template with {{z}}, {{x}}, {{y}}, got {site.tile_url!r}")
     return Config(data_dir=data_dir, database=database, http=http, feeds=feeds, planner=planner, log=log,
-                  statistics=statistics, nfc=nfc)
+                  statistics=statistics, nfc=nfc, site=site)

@@ -37,6 +37,7 @@ from journey_planner.carpool.startup import CARPOOL, carpool_context
 from journey_planner.watch_startup import WATCHES, watches_context
 from nfc_gateway.remote.jobs import loads_context
 from nfc_gateway.remote.services import remote_context
+from traveller_site.startup import make_site_context
 from ticketing.catalogue import FARE_FILES, build_catalogue, load_catalogue
 from ticketing.startup import TICKETING, make_ticketing_context
 from ticketing.payments import TestPaymentProvider
@@ -212,6 +213,16 @@ def statistics_settings(config: Config) -> StatisticsSettings:
     )
 
 
+def web_shop_authority(config: Config, registry: Registry | None) -> str | None:
+    """The authority the site's web shop sells for: the configured one, else the registry's region."""
+    if config.site.web_shop_authority:
+        return config.site.web_shop_authority
+    if registry is None:
+        return None
+    region = next((a for a in registry.authorities if a.kind == "region"), None)
+    return (region or (registry.authorities[0] if registry.authorities else None)).id if registry.authorities else None
+
+
 def package_contexts(config: Config, registry: Registry | None) -> list[Context]:
     """Every package's startup/shutdown generator, in dependency order (after the database);
     ``registry`` is the one loaded into ``app[REGISTRY]`` (None: no feeds are served)."""
@@ -229,6 +240,7 @@ def package_contexts(config: Config, registry: Registry | None) -> list[Context]
                                retention_s=statistics.retention_s),  # late uploads past the retention: stored without serial
         # released statistics of closed periods, then the purge of identifying data past its retention
         statistics_context(statistics, authorities, (registry.timezone if registry is not None else "") or DEFAULT_TIMEZONE),
+        make_site_context(config.site, web_shop_authority(config, registry)),  # the site's web shop (a sales point)
         loads_context(config.nfc),  # NFC load jobs: created for new card/wallet sales, refunded past their deadline
         remote_context(),  # the Keyple JSON API's remote card services and the server's secure module (nfc_gateway)
         _connect_pricing,

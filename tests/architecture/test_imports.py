@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("oura", "feeds", "journey_planner", "ticketing", "nfc_gateway")
+PACKAGES = ("oura", "feeds", "journey_planner", "ticketing", "nfc_gateway", "traveller_site")
 FOUNDATION = ("oura.config", "oura.clock", "oura.errors", "oura.db", "oura.http", "oura.auth", "oura.keys",
               "oura.concurrency", "oura.logs", "oura.commands")
 ASSEMBLY = ("oura", "oura.__main__", "oura.app", "oura.cli", "oura.wiring", "oura.usage")  # `oura` itself: __version__ only
@@ -108,6 +108,10 @@ RULES = [
          allowed_only=FOUNDATION + ("nfc_gateway", "ticketing.media", "ticketing.validation", "ticketing.errors",
                                    "ticketing.selling", "ticketing.requests", "ticketing.refunds", "ticketing.products",
                                    "ticketing.payments", "ticketing.startup")),
+    Rule("the traveller site uses the foundation and ticketing's public service API only (its page calls /v1)",
+         ("traveller_site",),
+         allowed_only=FOUNDATION + ("traveller_site", "ticketing.media", "ticketing.requests", "ticketing.schemas",
+                                   "ticketing.service", "ticketing.startup")),
     Rule("the demo region generator uses the clock, run_blocking, add_command and feeds' public GTFS model only", DEMO,
          allowed_only=DEMO + ("oura.clock", "oura.concurrency", "oura.commands", "feeds.gtfs.model",
                               "feeds.gtfs.service_days"),

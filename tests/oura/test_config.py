@@ -38,6 +38,8 @@ def test_environment_wins_over_the_file(tmp_path):
         ({}, "[http\n", "not valid TOML"),
         ({"OURA_LOG_LEVEL": "LOUD"}, None, "log.level"),
         ({}, "[database]\npool_max_size = -3\n", "must not be negative"),
+        ({"OURA_SITE_TILE_URL": "http://tiles.example/{z}/{x}/{y}.png"}, None, "site.tile_url"),
+        ({}, "[site]\ntile = 1\n", "unknown setting site.tile"),
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(tmp_path, env, file_text, message):
@@ -59,3 +61,12 @@ def test_fixed_clock_moves_only_forward():
         clock.advance(-1)
     with pytest.raises(ValueError):
         FixedClock(datetime(2026, 1, 1))
+
+
+def test_the_sites_tile_url_comes_from_the_environment_or_the_file(tmp_path):
+    assert load_config({}).site.tile_url == ""  # the offline basemap only
+    url = "https://tiles.example/{z}/{x}/{y}.png"
+    assert load_config({"OURA_SITE_TILE_URL": url}).site.tile_url == url
+    file = tmp_path / "oura.toml"
+    file.write_text('[site]\nweb_shop_authority = "sytral"\n')
+    assert load_config({"OURA_CONFIG": str(file)}).site.web_shop_authority == "sytral"
