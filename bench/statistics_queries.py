@@ -22,6 +22,12 @@ key, then runs ``--requests`` requests per route at ``--concurrency`` after one 
 (whose latency is reported apart: for a chart or the report it is the render before the cache
 holds it), and prints a markdown table: p50 / p95 / p99, bytes, the first request. A route whose
 label ends in "If-None-Match" sends the ETag of its first answer (revalidation: 304 expected).
+The client (aiohttp) sends ``Accept-Encoding: gzip, deflate`` unless a route says otherwise, so CSV
+exports come gzip-compressed and their latency includes the client's decompression (in this
+process, on the same cores); bytes are counted decompressed. A label with "not decompressed"
+reads the compressed bytes as they are (what the server costs). ``fill`` and ``release`` skip the days already released, so ``release`` also
+finishes a folder kept by an interrupted ``bench/statistics.py --keep DIR`` (write its
+``bench.json`` first: dsn, timezone, network_authority, days, per_day).
 """
 
 from __future__ import annotations
@@ -47,6 +53,9 @@ import asyncpg  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.ticketing import make_keys, percentile, with_database  # noqa: E402
+
+
+MONTH_TIMEOUT_S = 3600.0
 
 
 def load_average() -> str:
@@ -150,8 +159,13 @@ async def release_days(dsn: str, state_path: str, day_texts: list[str]) -> None:
     state = json.loads(Path(state_path).read_text())
     pool = await create_pool(dsn, min_size=1, max_size=3)
     try:
+        done = {r["period_start"] for r in await pool.fetch(
+            "SELECT period_start FROM stat_releases WHERE period_kind = 'day' GROUP BY period_start HAVING count(*) = 3")}
         for text in day_texts:
             d = date.fromisoformat(text)
+            if d in done:  # a resumed run (a folder kept by bench/statistics.py): released already
+                log(f"  {d} released already")
+                continue
             t = time.perf_counter()
             await release_day(pool, d, now=service_day_bounds(d, state["timezone"])[1] + timedelta(hours=1),
                               settings=StatisticsSettings(), network_authority=state["network_authority"],
@@ -166,10 +180,13 @@ async def release_the_month(dsn: str, state: dict) -> None:
     from ticketing.statistics.model import StatisticsSettings
     from ticketing.statistics.release import release_month
 
-    pool = await create_pool(dsn, min_size=1, max_size=3)
+    # a month of the full-size run reads ~10 M day cells in one query: longer than the pool's 30 s default
+    pool = await create_pool(dsn, min_size=1, max_size=3, command_timeout_s=MONTH_TIMEOUT_S)
     try:
+        t = time.perf_counter()
         await release_month(pool, date.fromisoformat(state["month"] + "-01"), now=datetime.now(UTC),
                             settings=StatisticsSettings(), timezone=state["timezone"])
+        log(f"release_month {state['month']}: {time.perf_counter() - t:.1f} s")
     finally:
         await pool.close()
 
@@ -255,6 +272,10 @@ def routes_of(state: dict, a: dict[str, str], s: dict[str, str]) -> list[tuple[s
         ("admin: validations month stop, by key, page 3", f"{v}?period={mon}&group_by=stop&order=key&offset=200", s),
         ("admin: validations month stop CSV export (every row)", f"{v}?period={mon}&group_by=stop&format=csv", s),
         ("admin: od month origin,destination CSV export (every row)", f"{o}?period={mon}&format=csv", s),
+        ("admin: od month origin,destination CSV export (every row, no gzip)", f"{o}?period={mon}&format=csv",
+         {**s, "Accept-Encoding": "identity"}),
+        ("admin: od month origin,destination CSV export (every row, gzip bytes, not decompressed)",
+         f"{o}?period={mon}&format=csv", {**s, "Accept-Encoding": "gzip"}),
         ("od.png heatmap (day) If-None-Match", f"/v1/statistics/od.png?period={day}&network={net}", a),
         ("admin: report (month, region) If-None-Match", f"/v1/statistics/report?period={mon}", s),
     ]
@@ -279,10 +300,12 @@ async def measure_routes(base: str, routes: list[tuple[str, str, dict[str, str]]
             statuses: dict[int, int] = defaultdict(int)
             todo = iter(range(requests))
 
+            raw = "not decompressed" in label  # the server's side of a gzip answer, without the client's inflate
+
             async def client(headers: dict[str, str] = headers) -> None:
                 for _ in todo:
                     t = time.perf_counter()
-                    async with session.get(base + path, headers=headers) as r:
+                    async with session.get(base + path, headers=headers, auto_decompress=not raw) as r:
                         await r.read()
                         statuses[r.status] += 1
                     latencies.append(1000 * (time.perf_counter() - t))

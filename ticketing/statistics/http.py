@@ -10,7 +10,8 @@ A period not released yet is a 404 ``statistics_not_released``.
 JSON tables are paged (``limit``, default 100, at most 1000, and ``offset``), ordered by count
 (descending, suppressed last, then by key) or by key (``order=key``); every page carries the
 number of rows and the totals over all of them. CSV is an export: the whole table, by key, unless
-``limit`` or ``order`` say otherwise.
+``limit`` or ``order`` say otherwise; it is sent gzip-compressed (``Content-Encoding: gzip``) to a
+client whose Accept-Encoding lists gzip.
 
 Released cells never change, so what is computed from them (grouped rows, charts, the report) is
 kept in a per-application LRU (`cache`) keyed by the releases read, the caller's scope and the
@@ -20,6 +21,7 @@ finding the releases) and ``Cache-Control: private``.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Mapping
 from typing import Any
 
@@ -153,6 +155,44 @@ async def _table(request: web.Request, releases: reports.Releases, grouping: rep
     return await cache_of(request.app).get_or_compute(key, build, lambda t: ROW_WEIGHT // 4 * (1 + len(t.rows)))
 
 
+def _accepts_gzip(request: web.Request) -> bool:
+    """Whether Accept-Encoding lists gzip (and does not refuse it with q=0)."""
+    for item in request.headers.get("Accept-Encoding", "").lower().split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip() == "gzip":
+            q = params.replace(" ", "")
+            if not q.startswith("q="):
+                return True
+            try:
+                return float(q[2:]) > 0
+            except ValueError:
+                return True
+    return False
+
+
+async def _csv(request: web.Request, releases: reports.Releases, grouping: reports.Grouping, order: str,
+               limit: int | None, offset: int, authority_id: str | None, network: str | None,
+               gzipped: bool = False) -> bytes:
+    """A CSV answer's bytes (gzip-compressed if ``gzipped``), written and compressed once per
+    releases, scope and parameters: the export of every row of a month's OD is 18 MB at the full
+    bench size (10 M validations), seconds to write, about 10 times smaller compressed."""
+    _, _, currency = _context(request)
+    key = ("csv", _scope_key(releases, authority_id, network, currency), grouping.dims, order, limit, offset)
+
+    async def write() -> bytes:
+        table = await _table(request, releases, grouping, order, authority_id, network)
+        rows = table.rows[offset:] if limit is None else table.page(limit, offset)
+        return reports.rows_csv(table.report, rows).encode()
+
+    async def compress() -> bytes:
+        plain = await cache_of(request.app).get_or_compute(key, write, len)
+        return await run_blocking(gzip.compress, plain, compresslevel=6, mtime=0)
+
+    if gzipped:
+        return await cache_of(request.app).get_or_compute((*key, "gzip"), compress, len)
+    return await cache_of(request.app).get_or_compute(key, write, len)
+
+
 def _report_json(report: reports.Report, timezone: str, table: reports.Table | None = None, limit: int | None = None,
                  offset: int = 0) -> dict[str, Any]:
     start, end = report.period.bounds(timezone)
@@ -212,16 +252,21 @@ def _table_route(kind: str) -> None:
             raise InvalidParameter("order", " or ".join(reports.ORDERS))
         releases = await reports.find_releases(request.app[POOL], kind, period, grouping)
         _, timezone, currency = _context(request)
+        gzipped = as_csv and _accepts_gzip(request)
         headers, matched = _validators(request, etag_of(
             "table", _scope_key(releases, authority_id, network, currency), grouping.dims, order, limit, offset,
-            "csv" if as_csv else "json", timezone))
+            ("csv-gzip" if gzipped else "csv") if as_csv else "json", timezone))
+        if as_csv:
+            headers["Vary"] = f"{_VARY}, Accept-Encoding"
         if matched:
             return web.Response(status=304, headers=headers)
-        table = await _table(request, releases, grouping, order, authority_id, network)
         if as_csv:
-            rows = table.rows[offset:] if limit is None else table.page(limit, offset)
-            return web.Response(text=reports.rows_csv(table.report, rows), content_type=CSV, charset="utf-8",
-                                headers=headers)
+            body = await _csv(request, releases, grouping, order, limit, offset, authority_id, network, gzipped)
+            response = web.Response(body=body, content_type=CSV, charset="utf-8", headers=headers)
+            if gzipped:
+                response.headers["Content-Encoding"] = "gzip"
+            return response
+        table = await _table(request, releases, grouping, order, authority_id, network)
         return json_response(_report_json(table.report, timezone, table, limit, offset), headers=headers)
 
     handler.__name__ = handler.__qualname__ = f"get_{kind}_statistics"
@@ -235,7 +280,9 @@ def _table_route(kind: str) -> None:
                 _NETWORK, query("format", enum=["json", "csv"], description="json (default) or csv (or Accept: text/csv)"),
                 _LIMIT, _OFFSET, _ORDER, _IF_NONE_MATCH],
         responses={200: {"description": "A page of the rows (JSON), or the rows as CSV (all of them unless limit is given)",
-                         "headers": {name: {"schema": value} for name, value in _CACHE_HEADERS.items()},
+                         "headers": {**{name: {"schema": value} for name, value in _CACHE_HEADERS.items()},
+                                     "Content-Encoding": {"schema": {"type": "string", "enum": ["gzip"]},
+                                                          "description": "CSV, to a client accepting gzip"}},
                          "content": {"application/json": {"schema": schema_ref("Statistics")},
                                      CSV: {"schema": {"type": "string"}}}},
                    304: _NOT_MODIFIED, **_ERRORS},

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gzip
 import io
 from datetime import date
 
 import pytest
 
 from tests.ticketing.statistics.released import add_cells, add_release
+from ticketing.statistics import reports
 from ticketing.statistics.cache import StatisticsCache, cache_of
 
 DAY = date(2026, 3, 2)
@@ -106,6 +108,48 @@ async def test_csv_is_the_whole_table_by_key_unless_limit_is_given(h):
     paged = list(csv.reader(io.StringIO(await (await h.client.get(
         f"{STOPS_URL}&format=csv&order=count&limit=10&offset=10", headers=h.sytral)).text())))
     assert [(r[1], int(r[2]) if r[2] else None) for r in paged[1:]] == _expected_by_count()[10:20]
+
+
+async def test_a_csv_export_is_written_once_then_served_from_memory(h, monkeypatch):
+    written = []
+    real = reports.rows_csv
+
+    def counting(report, rows=None):
+        written.append(report.kind)
+        return real(report, rows)
+
+    monkeypatch.setattr(reports, "rows_csv", counting)
+    url = f"{STOPS_URL}&format=csv"
+    first = await h.client.get(url, headers=h.sytral)
+    body = await first.read()
+    second = await h.client.get(url, headers=h.sytral)
+    assert await second.read() == body and second.headers["ETag"] == first.headers["ETag"]
+    assert second.content_type == "text/csv" and second.charset == "utf-8"
+    assert len(written) == 1  # the second export came from memory
+    paged = await (await h.client.get(f"{url}&limit=10", headers=h.sytral)).read()
+    assert len(written) == 2 and paged != body and len(paged.splitlines()) == 11
+    theirs = await (await h.client.get(url, headers=h.grenoble)).text()
+    assert len(written) == 3 and "tcl:" not in theirs and "tag:X" in theirs  # grenoble's own export
+
+
+async def test_a_csv_export_is_gzip_compressed_for_a_client_that_accepts_it(h):
+    url = f"{STOPS_URL}&format=csv"
+    plain = await h.client.get(url, headers={**h.sytral, "Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers
+    text = await plain.text()
+    for accept in ("gzip", "br, gzip;q=0.5", "deflate, gzip"):
+        packed = await h.client.get(url, headers={**h.sytral, "Accept-Encoding": accept}, auto_decompress=False)
+        assert packed.headers["Content-Encoding"] == "gzip", accept
+        assert gzip.decompress(await packed.read()).decode() == text
+        assert "Accept-Encoding" in packed.headers["Vary"]
+        # another representation: its own strong ETag, and a 304 only for it
+        assert packed.headers["ETag"] != plain.headers["ETag"]
+        again = await h.client.get(url, headers={**h.sytral, "Accept-Encoding": accept,
+                                                 "If-None-Match": packed.headers["ETag"]})
+        assert again.status == 304
+    refused = await h.client.get(url, headers={**h.sytral, "Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers and await refused.text() == text
+    assert refused.headers["ETag"] == plain.headers["ETag"]
 
 
 async def test_an_authority_reads_only_its_networks_through_pages_and_the_cache(h):
