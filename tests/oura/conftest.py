@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
+import re
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from oura.app import create_app
 from oura.clock import FixedClock
@@ -46,3 +51,39 @@ async def serve_ready_region(registry, app_config, make_client) -> TestClient:  
             return client
         await asyncio.sleep(0.5)
     pytest.fail("the generated region never got ready")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class LiveRegion:
+    registry: Path
+    control_url: str  # the demo publisher's POST /control/events (an operator's cancellations, delays)
+
+
+@asynccontextmanager
+async def live_region(folder: Path, clock: FixedClock, poll_networks: str = r"[\w-]+") -> AsyncIterator[LiveRegion]:
+    """A generated region (scale 0.1, seed 5, from the clock's day) with its realtime publisher
+    running, the networks matching ``poll_networks`` polled every second (20 s in the demo), so
+    what a test measures is the service, not the polling interval."""
+    from oura.demo.generate import generate_region
+    from oura.demo.realtime import create_realtime_app
+
+    port = free_port()
+    generate_region(folder, seed=5, scale=0.1, start_date=clock.now().date(), fmt="zip",
+                    realtime_base_url=f"http://127.0.0.1:{port}")
+    registry = folder / "registry.toml"
+    text, count = re.subn(rf'(id = "{poll_networks}"\n(?:.*\n)*?\s*poll_s = )\d+', r"\g<1>1",
+                          registry.read_text(encoding="utf-8"))
+    assert count, f"no network of the demo registry matching {poll_networks!r} has a realtime poll_s"
+    registry.write_text(text, encoding="utf-8")
+    publisher = TestServer(create_realtime_app(registry, seed=5, clock=clock.now), host="127.0.0.1", port=port)
+    await publisher.start_server()
+    try:
+        yield LiveRegion(registry, f"http://127.0.0.1:{port}/control/events")
+    finally:
+        await publisher.close()

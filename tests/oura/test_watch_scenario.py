@@ -16,38 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-import socket
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
 
 from oura.app import create_app
 from oura.clock import FixedClock
-from oura.demo.generate import generate_region
-from oura.demo.realtime import create_realtime_app
-from tests.oura.conftest import wait_ready
+from tests.oura.conftest import live_region, wait_ready
 
 pytestmark = pytest.mark.slow
 TODAY = date(2025, 3, 5)
 NOW = datetime(2025, 3, 5, 7, 30, tzinfo=UTC)  # Wednesday 08:30 in Lyon
 EVENT_TIMEOUT_S = 60.0  # generous: the target is 5 s, measured and printed, not asserted
-
-
-def _poll_tcl_every_second(registry: Path) -> None:
-    text = registry.read_text(encoding="utf-8")
-    fast, count = re.subn(r'(id = "tcl"\n(?:.*\n)*?\s*poll_s = )\d+', r"\g<1>1", text, count=1)
-    assert count == 1, "the tcl network of the demo registry has no realtime poll_s"
-    registry.write_text(fast, encoding="utf-8")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _stop(client, q: str) -> str:
@@ -105,17 +87,11 @@ async def _read_events(response, events: asyncio.Queue) -> None:
 
 
 async def test_a_cancelled_leg_pushes_alternatives_marked_covered_by_the_pass(tmp_path, app_config, make_client):
-    port = _free_port()
-    out = tmp_path / "region"
-    generate_region(out, seed=5, scale=0.1, start_date=TODAY, fmt="zip", realtime_base_url=f"http://127.0.0.1:{port}")
-    registry = out / "registry.toml"
-    _poll_tcl_every_second(registry)
     clock = FixedClock(NOW)
-    publisher = TestServer(create_realtime_app(registry, seed=5, clock=clock.now), host="127.0.0.1", port=port)
-    await publisher.start_server()
-    control = f"http://127.0.0.1:{port}/control/events"
-    config = replace(app_config, feeds=replace(app_config.feeds, registry=registry, ingest_on_start=True, realtime=True))
-    try:
+    async with live_region(tmp_path / "region", clock, poll_networks="tcl") as region:
+        registry, control = region.registry, region.control_url
+        config = replace(app_config, feeds=replace(app_config.feeds, registry=registry, ingest_on_start=True,
+                                                   realtime=True))
         client = await make_client(create_app(config, clock=clock))
         ready = await wait_ready(client, 240.0)
         assert ready["status"] == "ready", ready
@@ -184,5 +160,3 @@ async def test_a_cancelled_leg_pushes_alternatives_marked_covered_by_the_pass(tm
         body = await kept.json()
         assert body["id"] == watch["id"] and body["itinerary_id"] == journey["id"]
         assert body["last_event_id"] >= data["event_id"]
-    finally:
-        await publisher.close()

@@ -19,24 +19,18 @@ and fails under CI=true (`make install-test` installs both: infra/ci/install-bro
 
 from __future__ import annotations
 
-import asyncio
 import os
-import re
 import shutil
-import socket
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
 
 from oura.app import create_app
 from oura.clock import FixedClock
-from oura.demo.generate import generate_region
-from oura.demo.realtime import create_realtime_app
 from oura.keys import POOL
-from tests.oura.conftest import wait_ready
+from tests.oura.conftest import live_region, wait_ready
 from traveller_site.shop import WEB_SHOP_LABEL
 
 pytestmark = [pytest.mark.slow, pytest.mark.openapi_unchecked(reason="the browser calls the API itself; "
@@ -69,18 +63,6 @@ def _artifacts() -> Path:
     folder = Path(os.environ.get("OURA_TEST_ARTIFACTS", ROOT / "var" / "test-artifacts")) / "traveller_site"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _poll_every_second(registry: Path) -> None:
-    text, count = re.subn(r"(\bpoll_s = )\d+", r"\g<1>1", registry.read_text(encoding="utf-8"))
-    assert count, "the demo registry polls no realtime feed"
-    registry.write_text(text, encoding="utf-8")
 
 
 async def _axe(page, label: str) -> list[str]:
@@ -116,16 +98,10 @@ async def test_search_map_live_cancellation_and_purchase_in_a_real_browser(tmp_p
     from playwright.async_api import async_playwright
 
     shots = _artifacts()
-    port = _free_port()
-    out = tmp_path / "region"
-    generate_region(out, seed=5, scale=0.1, start_date=TODAY, fmt="zip", realtime_base_url=f"http://127.0.0.1:{port}")
-    registry = out / "registry.toml"
-    _poll_every_second(registry)
     clock = FixedClock(NOW)
-    publisher = TestServer(create_realtime_app(registry, seed=5, clock=clock.now), host="127.0.0.1", port=port)
-    await publisher.start_server()
-    config = replace(app_config, feeds=replace(app_config.feeds, registry=registry, ingest_on_start=True, realtime=True))
-    try:
+    async with live_region(tmp_path / "region", clock) as region:
+        config = replace(app_config, feeds=replace(app_config.feeds, registry=region.registry, ingest_on_start=True,
+                                                   realtime=True))
         client = await make_client(create_app(config, clock=clock))
         ready = await wait_ready(client, 240.0)
         assert ready["status"] == "ready", ready
@@ -133,15 +109,13 @@ async def test_search_map_live_cancellation_and_purchase_in_a_real_browser(tmp_p
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             try:
-                await _traveller_path(browser, base, shots, client, port)
+                await _traveller_path(browser, base, shots, client, region.control_url)
                 await _phone_screen(browser, base, shots)
             finally:
                 await browser.close()
-    finally:
-        await publisher.close()
 
 
-async def _traveller_path(browser, base: str, shots: Path, client, port: int) -> None:  # noqa: ANN001
+async def _traveller_path(browser, base: str, shots: Path, client, control_url: str) -> None:  # noqa: ANN001
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
     page = await context.new_page()
     errors: list[str] = []
@@ -178,7 +152,7 @@ async def _traveller_path(browser, base: str, shots: Path, client, port: int) ->
     await page.locator("#watch-status .following").wait_for(timeout=WAIT_MS)
     service_date = (await transit.get_attribute("data-service-date")).replace("-", "")
     network = trip_id.split(":", 1)[0]
-    async with client.session.post(f"http://127.0.0.1:{port}/control/events", json={
+    async with client.session.post(control_url, json={
             "network": network, "kind": "cancel", "trip_id": trip_id, "service_date": service_date}) as answer:
         assert answer.status == 201, await answer.text()
     banner = page.locator("#watch-status .broken-banner")
