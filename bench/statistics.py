@@ -194,7 +194,9 @@ async def main_async(args: argparse.Namespace) -> None:
             print(f"load only: the database stays in {work} (bench.json says how to reach it)", flush=True)
             return
 
-        pool = await create_pool(dsn, min_size=2, max_size=6)
+        # release_month reads every day cell of a kind in one query: 7 M OD cells at the full size take
+        # longer than the pool's 30 s default (the first full run stopped there, 2026-12-06)
+        pool = await create_pool(dsn, min_size=2, max_size=6, command_timeout_s=3600.0)
         settings = StatisticsSettings()
         suppression = settings
         from dataclasses import replace
