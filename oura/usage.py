@@ -227,10 +227,12 @@ async def simulate_usage_into(pool: asyncpg.Pool, config, registry_path: Path, *
                         time.perf_counter() - started)
 
 
-def usage_context(registry_path: Path, *, days: int = 7, riders: int = 2500, seed: int = 1):
+def usage_context(registry_path: Path, *, days: int = 7, riders: int = 2500, seed: int = 1,
+                  end_date: date | None = None):
     """A cleanup context for `oura serve` on the demo region: once the catalogue is loaded, when the
-    database holds no validation yet, simulate the last ``days`` service days in the background and
-    run a statistics round (a restart finds validations and does nothing)."""
+    database holds no validation yet, simulate the ``days`` service days ending with ``end_date``
+    (default: yesterday) in the background and run a statistics round (a restart finds validations
+    and does nothing)."""
     from oura.keys import CONFIG, POOL
     from ticketing.startup import TICKETING
 
@@ -245,7 +247,7 @@ def usage_context(registry_path: Path, *, days: int = 7, riders: int = 2500, see
                     break
                 await asyncio.sleep(1.0)
             summary = await simulate_usage_into(pool, app[CONFIG], registry_path, days=days, riders=riders, seed=seed,
-                                                catalogue=app[TICKETING].catalogue)
+                                                end_date=end_date, catalogue=app[TICKETING].catalogue)
             for line in summary.lines():
                 log.info("simulated usage: %s", line)
 
