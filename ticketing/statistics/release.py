@@ -23,7 +23,8 @@ of the pseudo-authority ``*``. Contributions are bounded first (``max_validation
 validations per medium, ``max_items_per_order`` items and ``max_amount_per_order_minor`` per order),
 so each table's sensitivity is that bound. A scope with no event that day has no table at all.
 
-**Months** are `privacy.combine_days` of the released day tables: post-processing, no budget.
+**Months** are the released day tables summed in the database (``combine_day_cells``, whose
+reference is `privacy.combine_days`): post-processing of released values, no budget.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from ticketing.errors import PrivacyBudgetExceeded
 from ticketing.products import SERVICE_DAY_START
 from ticketing.repository import load_queries
 from ticketing.statistics import dp, privacy
-from ticketing.statistics.model import ONE_COLUMN, Cell, NoiseRecord, RawTable, ReleasedTable, StatisticsSettings
+from ticketing.statistics.model import ONE_COLUMN, NoiseRecord, RawTable, ReleasedTable, StatisticsSettings
 from ticketing.validation import ACCEPTED, Reason
 
 __all__ = ["ReleaseRun", "release_day", "release_month", "release_due", "service_day_bounds", "KINDS"]
@@ -60,6 +61,10 @@ REFUSAL_REASONS = tuple(r.value for r in Reason if r not in ACCEPTED)
 NO_AUTHORITY = "*"  # the ledger's name for tables of a network no authority owns (admin only)
 _LOCK_CLASS = 14_0001  # advisory lock key (class, day ordinal; months negated): one release call per period at a time
 _BUDGET_SLACK = 1e-9  # float sums of even shares
+# a month sums every day cell of a kind in one statement (7 M OD cells at 10 M validations a month:
+# ~1 min), past the pool's default command timeout; the grouping fits in memory instead of spilling
+_MONTH_TIMEOUT_S = 3600.0
+_MONTH_WORK_MEM = "256MB"
 
 
 def _queries() -> Mapping[str, str]:
@@ -353,8 +358,8 @@ async def release_month(pool: asyncpg.Pool, month: date, *, now: datetime, setti
                         timezone: str) -> ReleaseRun:
     """Store the release of a month (``month`` is its first day) from its released days, once.
 
-    A month's table is `privacy.combine_days` of its days' released tables: post-processing of
-    released values, no budget spent. The caller (`release_due`) releases it once its days are."""
+    A month's table is its days' released tables summed in one statement (``combine_day_cells``,
+    `privacy.combine_days` in SQL): post-processing of released values, no budget spent. The caller (`release_due`) releases it once its days are."""
     month = month.replace(day=1)
     end = _month_end(month)
     q = _queries()
@@ -373,22 +378,13 @@ async def release_month(pool: asyncpg.Pool, month: date, *, now: datetime, setti
                 if release_id is None:
                     skipped.append((kind, "month", month))
                     continue
-                by_table: dict[tuple[str, str], dict[date, list]] = defaultdict(lambda: defaultdict(list))
-                meta: dict[tuple[str, str, date], tuple] = {}
-                for r in await conn.fetch(q["day_cells"], kind, month, end):
-                    key = (r["family"], r["scope"])
-                    by_table[key][r["period_start"]].append(Cell(r["row_key"], r["col_key"], r["count"], r["amount_minor"]))
-                    meta[(*key, r["period_start"])] = (tuple(r["authority_ids"]), tuple(r["network_ids"]))
-                tables = []
-                for (family, scope), per_day in sorted(by_table.items()):
-                    day_tables = [ReleasedTable(family, scope, tuple(cells), *meta[(family, scope, d)])
-                                  for d, cells in sorted(per_day.items())]
-                    tables.append(privacy.combine_days(day_tables))
-                await _store_cells(conn, release_id, tables)
+                await conn.execute(f"SET LOCAL work_mem = '{_MONTH_WORK_MEM}'")
+                summary = await conn.fetchrow(q["combine_day_cells"], release_id, kind, month, end,
+                                              timeout=_MONTH_TIMEOUT_S)
                 parameters = {"post_processing": True, "combined_from": "day releases",
                               "days": [r["period_start"].isoformat() for r in days],
                               "day_methods": methods, "k": settings.k, "timezone": timezone,
-                              "epsilon_spent": 0, **_summary(tables)}
+                              "epsilon_spent": 0, **dict(summary)}
                 await conn.execute(q["set_release_parameters"], release_id, parameters)
                 released.append((kind, "month", month))
     return ReleaseRun(tuple(released), tuple(skipped))

@@ -134,12 +134,37 @@ UPDATE stat_releases SET parameters = $2 WHERE release_id = $1;
 SELECT authority_id, sum(epsilon) AS epsilon, sum(delta) AS delta FROM stat_privacy_ledger
 WHERE period_kind = $1 AND period_start = $2 GROUP BY authority_id;
 
--- name: day_cells
--- The released cells of a kind's day releases in [$2, $3), for a month.
-SELECT r.period_start, r.method, c.family, c.scope, c.row_key, c.col_key, c.count, c.amount_minor,
-       c.parts_suppressed, c.authority_ids, c.network_ids
-FROM stat_releases r JOIN stat_cells c USING (release_id)
-WHERE r.kind = $1 AND r.period_kind = 'day' AND r.period_start >= $2 AND r.period_start < $3;
+-- name: combine_day_cells
+-- A month's cells ($1: its release) from the released day cells of kind $2 in [$3, $4), in the
+-- database (privacy.combine_days is the reference): each cell sums the days' released counts (and
+-- amounts), parts_suppressed counts the day cells left out; all suppressed gives a suppressed cell.
+-- Who reads a table is the union over its days. Returns the month's (tables, cells, suppressed).
+WITH parts AS (
+    SELECT c.family, c.scope, c.row_key, c.col_key, c.count, c.amount_minor, c.authority_ids, c.network_ids
+    FROM stat_releases r JOIN stat_cells c USING (release_id)
+    WHERE r.kind = $2 AND r.period_kind = 'day' AND r.period_start >= $3 AND r.period_start < $4
+), readers AS (
+    SELECT family, scope, authority_ids, network_ids FROM parts GROUP BY 1, 2, 3, 4
+), meta AS (
+    SELECT family, scope,
+           ARRAY(SELECT DISTINCT a FROM readers x, unnest(x.authority_ids) a
+                 WHERE x.family = t.family AND x.scope = t.scope ORDER BY a) AS authority_ids,
+           ARRAY(SELECT DISTINCT n FROM readers x, unnest(x.network_ids) n
+                 WHERE x.family = t.family AND x.scope = t.scope ORDER BY n) AS network_ids
+    FROM (SELECT DISTINCT family, scope FROM readers) t
+), inserted AS (
+    INSERT INTO stat_cells (release_id, family, scope, row_key, col_key, count, amount_minor, parts_suppressed,
+                            authority_ids, network_ids)
+    SELECT $1, s.family, s.scope, s.row_key, s.col_key, s.count, s.amount_minor, s.hidden, m.authority_ids, m.network_ids
+    FROM (SELECT family, scope, row_key, col_key, sum(count)::bigint AS count,
+                 (sum(amount_minor) FILTER (WHERE count IS NOT NULL))::bigint AS amount_minor,
+                 (count(*) FILTER (WHERE count IS NULL))::integer AS hidden
+          FROM parts GROUP BY family, scope, row_key, col_key) s
+    JOIN meta m USING (family, scope)
+    RETURNING family, scope, count
+)
+SELECT count(DISTINCT (family, scope)) AS tables, count(*) AS cells, count(*) FILTER (WHERE count IS NULL) AS suppressed
+FROM inserted;
 
 -- name: day_releases
 -- The day releases of a kind in [$2, $3): their method and parameters.

@@ -14,7 +14,7 @@ import numpy as np
 import opendp.prelude as dp
 import pytest
 
-from ticketing.statistics.dp import add_noise, split_budget
+from ticketing.statistics.dp import add_noise, laplace_threshold, split_budget
 from ticketing.statistics.model import ONE_COLUMN, RawTable
 
 N = 50_000
@@ -98,3 +98,51 @@ def test_split_budget_is_basic_composition():
     assert split_budget(1.0, 1e-6, 4) == (0.25, 2.5e-7)
     with pytest.raises(ValueError):
         split_budget(1.0, 0, 0)
+
+
+# ---------------------------------------------------------------- large domains: thresholded Laplace
+
+
+def _threshold_map(scale: float, threshold: int, sensitivity: int) -> tuple[float, float]:
+    meas = dp.m.make_laplace_threshold(dp.map_domain(dp.atom_domain(T=str), dp.atom_domain(T="i64")),
+                                       dp.l01inf_distance(dp.absolute_distance(T="i64")), scale, threshold)
+    return meas.map((sensitivity, sensitivity, sensitivity))
+
+
+@pytest.mark.parametrize("sensitivity,epsilon,delta", [(1, 1.0, 1e-7), (8, 0.125, 1e-8), (3, 0.4, 1e-6)])
+def test_the_threshold_is_the_smallest_that_meets_epsilon_and_delta(sensitivity, epsilon, delta):
+    _, scale, threshold = laplace_threshold(sensitivity, epsilon, delta)
+    eps, dl = _threshold_map(scale, threshold, sensitivity)
+    assert eps <= epsilon and dl <= delta
+    assert _threshold_map(scale, threshold - 1, sensitivity)[1] > delta  # one lower leaks more than delta
+    assert scale == pytest.approx(sensitivity / epsilon)
+
+
+def test_a_large_domain_is_thresholded_present_cells_only_zeros_never_drawn():
+    """A 3,000 x 3,000 OD-like domain, 2,200 cells present: 2,000 large flows, 200 of one traveller."""
+    stops = [f"s{i}" for i in range(3000)]
+    counts = {(stops[i], stops[i + 1]): 5_000 for i in range(2000)}
+    counts |= {(stops[i], stops[i + 2]): 1 for i in range(2000, 2200)}
+    table = RawTable("od", "tcl", counts)
+    noisy, record = add_noise(table, mechanism="laplace", epsilon=0.125, delta=1e-8, sensitivity=8,
+                              rows=stops, cols=stops)
+    threshold = record.parameters["threshold"]
+    assert threshold is not None and record.delta == 1e-8 and record.epsilon == 0.125
+    assert set(noisy.counts) == {key for key, v in counts.items() if v == 5_000}  # the large flows, nothing else
+    assert all(v >= threshold for v in noisy.counts.values())
+    errors = np.array([noisy.counts[key] - 5_000 for key in noisy.counts], dtype=float)
+    # 2,000 draws at scale 64: the sample variance's sd is √(5/2000) = 5 % of 2q/(1-q)^2, the bounds ±25 % are
+    # 5 sd, while a scale off by 30 % moves it by -51 % or +69 %
+    var = float(np.var(errors, ddof=1))
+    assert 0.75 * laplace_variance(record.scale) <= var <= 1.25 * laplace_variance(record.scale)
+
+
+def test_without_delta_or_below_the_size_the_whole_domain_is_noised():
+    table = RawTable("od", "tcl", {("a", "b"): 3})
+    rows = [f"s{i}" for i in range(30)]
+    for kwargs in ({"delta": 0.0}, {"delta": 1e-7, "threshold_from": 10_000}):
+        _, record = add_noise(table, mechanism="laplace", epsilon=0.5, sensitivity=2, rows=rows, cols=rows, **kwargs)
+        assert record.parameters["threshold"] is None and record.parameters["cells_noised"] == 901
+    _, record = add_noise(table, mechanism="laplace", epsilon=0.5, delta=1e-7, sensitivity=2, rows=rows, cols=rows,
+                          threshold_from=100)
+    assert record.parameters["threshold"] is not None and record.delta == 1e-7

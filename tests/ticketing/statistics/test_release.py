@@ -16,7 +16,8 @@ from ortools.linear_solver import pywraplp
 
 from ticketing.errors import PrivacyBudgetExceeded
 from ticketing.statistics import release
-from ticketing.statistics.model import ALL, StatisticsSettings
+from ticketing.statistics.model import ALL, Cell, ReleasedTable, StatisticsSettings
+from ticketing.statistics.privacy import combine_days
 from tests.ticketing.statistics.factories import Boarding, Sale, add_medium, add_sales, add_validations
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -295,6 +296,72 @@ async def test_a_traveller_on_a_quiet_stop_one_day_cannot_be_recovered_from_day_
     assert month_total == stop_day[(ALL, ALL)] + stop_other[(ALL, ALL)]  # both day totals were released
     params = await db_pool.fetchval("SELECT parameters FROM stat_releases WHERE period_kind = 'month' AND kind = 'validations'")
     assert params["post_processing"] is True and params["days"] == [DAY.isoformat(), other_day.isoformat()]
+
+
+def _by_key(cells) -> tuple[Cell, ...]:
+    return tuple(sorted(cells, key=lambda c: (c.row, c.col)))
+
+
+async def _stored_tables(pool, kind: str, period_kind: str, start: date) -> dict[tuple[str, str], ReleasedTable]:
+    rows = await pool.fetch(
+        "SELECT c.* FROM stat_cells c JOIN stat_releases r USING (release_id) "
+        "WHERE r.kind = $1 AND r.period_kind = $2 AND r.period_start = $3", kind, period_kind, start)
+    grouped: dict[tuple[str, str], list] = {}
+    for r in rows:
+        grouped.setdefault((r["family"], r["scope"]), []).append(r)
+    return {key: ReleasedTable(key[0], key[1],
+                               _by_key(Cell(r["row_key"], r["col_key"], r["count"], r["amount_minor"], r["parts_suppressed"])
+                                       for r in part),
+                               tuple(sorted({a for r in part for a in r["authority_ids"]})),
+                               tuple(sorted({n for r in part for n in r["network_ids"]})))
+            for key, part in grouped.items()}
+
+
+async def test_a_month_is_the_sum_of_its_released_days_as_combine_days_says(db_pool):
+    """The month is summed in the database (one statement a kind): it must equal the pure
+    reference, privacy.combine_days, over the stored day tables, cell by cell, amounts, suppressed
+    parts and readers included."""
+    days = [DAY + timedelta(days=i) for i in range(3)]
+    crowd = await riders(db_pool, "M", 40)
+    rows, sales = [], []
+    for n, d in enumerate(days):
+        rows += [Boarding(s, at(d, 7 + i % 3, i), f"tcl:S{i % (2 + n)}", f"tcl:R{i % 2}") for i, s in enumerate(crowd[:25 + 6 * n])]
+        rows += [Boarding(s, at(d, 18, i), "tcl:S9", "tcl:R1") for i, s in enumerate(crowd[30:30 + 4 * n])]
+        rows += [Boarding(s, at(d, 18, 30), "tcl-car:C1", "tcl-car:L1", network="tcl-car", authority="region")
+                 for s in crowd[:11 + n]]
+        sales += [Sale(at(d, 9, i), "tcl:single", ["tcl"], ["sytral"], channel=("web", "desk")[i % 2],
+                       unit_price_minor=190 + n) for i in range(12 + 5 * n)]
+        sales += [Sale(at(d, 10, i), "combined", ["tcl", "tcl-car"], ["sytral", "region"], seller="region",
+                       unit_price_minor=450) for i in range(3 + 8 * (n == 1))]
+    await add_validations(db_pool, rows)
+    await add_sales(db_pool, sales)
+    for d in days:
+        await run_day(db_pool, d)
+    month = DAY.replace(day=1)
+    run = await release.release_month(db_pool, month, now=NOW, settings=settings(), timezone=TZ)
+    assert {kind for kind, _, _ in run.released} == set(release.KINDS)
+
+    for kind in release.KINDS:
+        per_day = [await _stored_tables(db_pool, kind, "day", d) for d in days]
+        stored = await _stored_tables(db_pool, kind, "month", month)
+        assert stored and set(stored) == {key for tables in per_day for key in tables}
+        hidden = 0
+        for key, table in stored.items():
+            expected = combine_days([tables[key] for tables in per_day if key in tables])
+            assert table.cells == _by_key(expected.cells), (kind, key)
+            assert (table.authority_ids, table.network_ids) == (tuple(sorted(expected.authority_ids)),
+                                                                tuple(sorted(expected.network_ids)))
+            hidden += sum(1 for c in table.cells if c.parts_suppressed)
+        params = await db_pool.fetchval(
+            "SELECT parameters FROM stat_releases WHERE kind = $1 AND period_kind = 'month'", kind)
+        assert params["tables"] == len(stored)
+        assert params["cells"] == sum(len(t.cells) for t in stored.values())
+        assert params["suppressed"] == sum(1 for t in stored.values() for c in t.cells if c.count is None)
+        if kind != "od":
+            assert hidden, f"{kind}: the data should leave some day cells suppressed"
+    amounts = [c.amount for t in (await _stored_tables(db_pool, "sales", "month", month)).values() for c in t.cells
+               if c.amount is not None]
+    assert amounts, "the sales month carries amounts"
 
 
 # ---------------------------------------------------------------- differential privacy
