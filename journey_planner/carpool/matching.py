@@ -34,7 +34,7 @@ from __future__ import annotations
 import enum
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -431,6 +431,75 @@ def _explain(requests, offers, prep: _Prepared, r: int) -> Unserved:
 # ---------------------------------------------------------------- the independent checker
 
 
+def _route_problems(route: DriverRoute, offer: DriverOffer | None, by_request: Mapping[str, PassengerRequest],
+                    seconds: Callable[[tuple[float, float], tuple[float, float]], int], stop_s: int, *,
+                    picked: set[str], seen_offers: set[str]) -> list[RouteProblem]:
+    """`verify_routes` for one route (``picked`` and ``seen_offers`` carry across routes)."""
+    problems: list[RouteProblem] = []
+
+    def problem(kind, request_id=None, detail=""):
+        problems.append(RouteProblem(route.offer_id, kind, request_id, detail))
+
+    if offer is None:
+        problem(RouteProblemKind.UNKNOWN_OFFER)
+        return problems
+    if route.offer_id in seen_offers:
+        problem(RouteProblemKind.OFFER_TWICE)
+    seen_offers.add(route.offer_id)
+    if route.departure_s != offer.departure_s:
+        problem(RouteProblemKind.WRONG_DEPARTURE, None, f"{route.departure_s} != {offer.departure_s}")
+    origin, destination = (offer.origin_lat, offer.origin_lon), (offer.destination_lat, offer.destination_lon)
+    at, t, load, onboard = origin, offer.departure_s, 0, set()
+    for i, stop in enumerate(route.stops):
+        request = by_request.get(stop.request_id)
+        if request is None:
+            problem(RouteProblemKind.UNKNOWN_REQUEST, stop.request_id)
+            continue
+        pickup = stop.kind == StopKind.PICKUP
+        point = (request.pickup_lat, request.pickup_lon) if pickup else (request.drop_off_lat, request.drop_off_lon)
+        if not (math.isclose(stop.lat, point[0], abs_tol=1e-9) and math.isclose(stop.lon, point[1], abs_tol=1e-9)):
+            problem(RouteProblemKind.WRONG_PLACE, stop.request_id, f"stop {i}")
+        soonest = t + (stop_s if i else 0) + seconds(at, point)
+        if stop.time_s < soonest:
+            problem(RouteProblemKind.TOO_FAST, stop.request_id, f"stop {i} at {stop.time_s}, soonest {soonest}")
+        if pickup:
+            if stop.request_id in picked:
+                problem(RouteProblemKind.SERVED_TWICE, stop.request_id)
+            picked.add(stop.request_id)
+            onboard.add(stop.request_id)
+            load += request.seats
+            if stop.time_s < request.earliest_departure_s:
+                problem(RouteProblemKind.PICKUP_BEFORE_READY, stop.request_id)
+            if stop.time_s > request.earliest_departure_s + request.waiting_limit_s:
+                problem(RouteProblemKind.PICKUP_AFTER_WAITING_LIMIT, stop.request_id,
+                        f"{stop.time_s - request.earliest_departure_s - request.waiting_limit_s} s late")
+            if load > offer.seats:
+                problem(RouteProblemKind.OVER_SEATS, stop.request_id, f"{load} > {offer.seats}")
+        else:
+            if stop.request_id not in onboard:
+                problem(RouteProblemKind.DROP_BEFORE_PICKUP, stop.request_id)
+            else:
+                onboard.discard(stop.request_id)
+                load -= request.seats
+            if request.latest_arrival_s is not None and stop.time_s > request.latest_arrival_s:
+                problem(RouteProblemKind.ARRIVAL_AFTER_LATEST, stop.request_id,
+                        f"{stop.time_s - request.latest_arrival_s} s late")
+        at, t = point, stop.time_s
+    for request_id in sorted(onboard):
+        problem(RouteProblemKind.NOT_DROPPED, request_id)
+    soonest = t + (stop_s if route.stops else 0) + seconds(at, destination)
+    if route.arrival_s < soonest:
+        problem(RouteProblemKind.TOO_FAST, None, f"arrival at {route.arrival_s}, soonest {soonest}")
+    direct = seconds(origin, destination)
+    detour = route.arrival_s - offer.departure_s - direct
+    if route.direct_s != direct or route.detour_s != detour:
+        problem(RouteProblemKind.WRONG_DETOUR, None, f"reported {route.direct_s}/{route.detour_s}, "
+                                                     f"recomputed {direct}/{detour}")
+    if detour > offer.detour_budget_s:
+        problem(RouteProblemKind.DETOUR_OVER_BUDGET, None, f"{detour} s > {offer.detour_budget_s} s")
+    return problems
+
+
 def verify_routes(routes: Sequence[DriverRoute], requests: Sequence[PassengerRequest],
                   offers: Sequence[DriverOffer], *, travel_time: TravelTime | None = None,
                   stop_s: int = DEFAULT_STOP_S) -> list[RouteProblem]:
@@ -451,65 +520,6 @@ def verify_routes(routes: Sequence[DriverRoute], requests: Sequence[PassengerReq
         return int(round(got))
 
     for route in routes:
-        def problem(kind, request_id=None, detail=""):
-            problems.append(RouteProblem(route.offer_id, kind, request_id, detail))
-
-        offer = by_offer.get(route.offer_id)
-        if offer is None:
-            problem(RouteProblemKind.UNKNOWN_OFFER)
-            continue
-        if route.offer_id in seen_offers:
-            problem(RouteProblemKind.OFFER_TWICE)
-        seen_offers.add(route.offer_id)
-        if route.departure_s != offer.departure_s:
-            problem(RouteProblemKind.WRONG_DEPARTURE, None, f"{route.departure_s} != {offer.departure_s}")
-        origin, destination = (offer.origin_lat, offer.origin_lon), (offer.destination_lat, offer.destination_lon)
-        at, t, load, onboard = origin, offer.departure_s, 0, set()
-        for i, stop in enumerate(route.stops):
-            request = by_request.get(stop.request_id)
-            if request is None:
-                problem(RouteProblemKind.UNKNOWN_REQUEST, stop.request_id)
-                continue
-            pickup = stop.kind == StopKind.PICKUP
-            point = (request.pickup_lat, request.pickup_lon) if pickup else (request.drop_off_lat, request.drop_off_lon)
-            if not (math.isclose(stop.lat, point[0], abs_tol=1e-9) and math.isclose(stop.lon, point[1], abs_tol=1e-9)):
-                problem(RouteProblemKind.WRONG_PLACE, stop.request_id, f"stop {i}")
-            soonest = t + (stop_s if i else 0) + seconds(at, point)
-            if stop.time_s < soonest:
-                problem(RouteProblemKind.TOO_FAST, stop.request_id, f"stop {i} at {stop.time_s}, soonest {soonest}")
-            if pickup:
-                if stop.request_id in picked:
-                    problem(RouteProblemKind.SERVED_TWICE, stop.request_id)
-                picked.add(stop.request_id)
-                onboard.add(stop.request_id)
-                load += request.seats
-                if stop.time_s < request.earliest_departure_s:
-                    problem(RouteProblemKind.PICKUP_BEFORE_READY, stop.request_id)
-                if stop.time_s > request.earliest_departure_s + request.waiting_limit_s:
-                    problem(RouteProblemKind.PICKUP_AFTER_WAITING_LIMIT, stop.request_id,
-                            f"{stop.time_s - request.earliest_departure_s - request.waiting_limit_s} s late")
-                if load > offer.seats:
-                    problem(RouteProblemKind.OVER_SEATS, stop.request_id, f"{load} > {offer.seats}")
-            else:
-                if stop.request_id not in onboard:
-                    problem(RouteProblemKind.DROP_BEFORE_PICKUP, stop.request_id)
-                else:
-                    onboard.discard(stop.request_id)
-                    load -= request.seats
-                if request.latest_arrival_s is not None and stop.time_s > request.latest_arrival_s:
-                    problem(RouteProblemKind.ARRIVAL_AFTER_LATEST, stop.request_id,
-                            f"{stop.time_s - request.latest_arrival_s} s late")
-            at, t = point, stop.time_s
-        for request_id in sorted(onboard):
-            problem(RouteProblemKind.NOT_DROPPED, request_id)
-        soonest = t + (stop_s if route.stops else 0) + seconds(at, destination)
-        if route.arrival_s < soonest:
-            problem(RouteProblemKind.TOO_FAST, None, f"arrival at {route.arrival_s}, soonest {soonest}")
-        direct = seconds(origin, destination)
-        detour = route.arrival_s - offer.departure_s - direct
-        if route.direct_s != direct or route.detour_s != detour:
-            problem(RouteProblemKind.WRONG_DETOUR, None, f"reported {route.direct_s}/{route.detour_s}, "
-                                                         f"recomputed {direct}/{detour}")
-        if detour > offer.detour_budget_s:
-            problem(RouteProblemKind.DETOUR_OVER_BUDGET, None, f"{detour} s > {offer.detour_budget_s} s")
+        problems += _route_problems(route, by_offer.get(route.offer_id), by_request, seconds, stop_s,
+                                    picked=picked, seen_offers=seen_offers)
     return problems
