@@ -1,18 +1,28 @@
 """Walking transfers and change times at stops.
 
-`feeds.gtfs.model.find_stop_links` (feeds.stop_links) links stops within ``max_walk_s`` of straight walk, plus all
-platforms of one station whatever their distance; chains through such long station links are
-closed with networkx (up to the longest station link + max_walk_s), so one footpath is always
-enough. transfers.txt stop-to-stop rows win: type 3 removes the footpath (or forbids changing at
-that stop), type 2 sets min_transfer_time, type 1 makes the change 0 s.
-"""
+The walking model keeps what a traveller needs, not every pair within a radius (those grow with
+the square of stop density; the k nearest with the number of stops):
 
+- `feeds.gtfs.model.find_stop_links` (feeds.stop_links) links each boarding stop to its
+  ``footpath_nearest`` nearest stops within ``max_walk_s`` of straight walk (both directions:
+  a pair is kept when either end is among the other's nearest), built grid block by grid block
+  in bounded memory; 0 keeps every pair within the radius;
+- every pair of platforms of one station, whatever their distance;
+- the walks through a station's far platforms, closed explicitly: a short walk (at most
+  ``link_distance_m``, a kept link), the far station link, a short walk, up to max_walk_s + the
+  longest far link (`_station_chains`), so one footpath is enough there.
+
+Beyond that a footpath is not closed transitively: two walks in a row between rides are not
+taken (a stop within the radius but beyond the nearest is reached through a nearer one only by
+a ride). transfers.txt stop-to-stop rows win: type 3 removes the footpath (or forbids changing
+at that stop), type 2 sets min_transfer_time, type 1 makes the change 0 s. Everything is numpy
+arrays; only the pairs transfers.txt names go through a dict.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -30,7 +40,6 @@ TRANSFER_TIMED = 1
 TRANSFER_MIN_TIME = 2
 TRANSFER_NOT_POSSIBLE = 3
 TRANSFER_SCOPE_COLUMNS = ("from_trip_id", "to_trip_id", "from_route_id", "to_route_id")
-NO_WALK = 1 << 40  # longer than any walk: "no footpath yet" when comparing durations
 
 
 @dataclass(frozen=True)
@@ -66,85 +75,155 @@ def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return float(haversine_m(lat1, lon1, lat2, lon2))
 
 
-def _walking_links(stops: StopGeometry, options: CompileOptions) -> dict[tuple[int, int], int]:
-    """(from, to) -> walking seconds between boarding stops, chains through stations closed."""
+@dataclass(frozen=True)
+class _Walks:
+    """Walking links as parallel arrays, one row per (from, to), sorted by from * n + to."""
+
+    from_stop: np.ndarray  # int64
+    to_stop: np.ndarray  # int64
+    duration_s: np.ndarray  # int64
+
+    @staticmethod
+    def shortest(from_stop: np.ndarray, to_stop: np.ndarray, duration_s: np.ndarray, n: int) -> "_Walks":
+        """The shortest row of each (from, to)."""
+        code = from_stop.astype(np.int64) * n + to_stop
+        order = np.lexsort((duration_s, code))
+        code = code[order]
+        first = order[np.r_[True, code[1:] != code[:-1]]] if code.size else order
+        return _Walks(from_stop[first].astype(np.int64), to_stop[first].astype(np.int64),
+                      duration_s[first].astype(np.int64))
+
+
+def _walking_links(stops: StopGeometry, options: CompileOptions) -> _Walks:
+    """Walking links between boarding stops: each stop's nearest within max_walk_s, every pair of
+    platforms of one station, and the walks through a station's far platforms (bounded)."""
+    n = stops.stop_ids.size
     boarding = np.flatnonzero(stops.is_station == 0)
-    parents = np.array(
-        [str(stops.parent[i]) if stops.parent[i] >= 0 else "" for i in boarding.tolist()], dtype=object
-    )
-    # Straight-line walks up to max_walk_s, plus every pair of platforms of one station.
+    parents = np.where(stops.parent[boarding] >= 0, stops.parent[boarding].astype(str), "").astype(object)
     links = find_stop_links(
         stops.stop_ids[boarding], stops.lat[boarding], stops.lon[boarding],
         max_distance_m=options.max_walk_s * options.walk_speed_mps,
         walk_speed_mps=options.walk_speed_mps, parent_station=parents,
+        nearest=options.footpath_nearest or None,
     )
-    origin = boarding[links.from_idx]
-    target = boarding[links.to_idx]
+    origin = boarding[links.from_idx].astype(np.int64)
+    target = boarding[links.to_idx].astype(np.int64)
     duration = links.duration_s.astype(np.int64)
     direct = duration <= options.max_walk_s
-    pairs: dict[tuple[int, int], int] = {}
-    pairs.update(zip(zip(origin[direct].tolist(), target[direct].tolist()), duration[direct].tolist()))
-    far = ~direct
-    if far.any():
-        short = links.distance_m <= options.link_distance_m
-        _close_station_chains(pairs, origin, target, duration, direct, short | far, options)
-    return pairs
+    if not (~direct).any():
+        return _Walks.shortest(origin, target, duration, n)
+    chain_from, chain_to, chain_s = _station_chains(origin, target, duration, links.distance_m, direct, options)
+    return _Walks.shortest(np.concatenate([origin[direct], chain_from]), np.concatenate([target[direct], chain_to]),
+                           np.concatenate([duration[direct], chain_s]), n)
 
 
-def _close_station_chains(
-    pairs: dict[tuple[int, int], int], origin: np.ndarray, target: np.ndarray, duration: np.ndarray,
-    direct: np.ndarray, in_graph: np.ndarray, options: CompileOptions,
-) -> None:
-    """A station's platforms may be further apart than a walk we would take between two streets;
-    chains through such links are found with networkx, on the graph of short links plus those
-    long station links, from the stops within walking reach of a long link only (straight lines
-    obey the triangle inequality, so nothing else can gain from a chain)."""
-    far = ~direct
-    graph = nx.DiGraph()
-    graph.add_weighted_edges_from(zip(origin[in_graph].tolist(), target[in_graph].tolist(), duration[in_graph].tolist()))
-    ends = set(origin[far].tolist()) | set(target[far].tolist())
-    sources = ends | {x for x, y in zip(origin[direct].tolist(), target[direct].tolist()) if y in ends}
-    cutoff_s = options.max_walk_s + int(duration[far].max())
-    for source in sources:
-        lengths = nx.single_source_dijkstra_path_length(graph, source, cutoff=cutoff_s)
-        for reached, walk_s in lengths.items():
-            if reached != source:
-                key = (source, int(reached))
-                if walk_s < pairs.get(key, NO_WALK):
-                    pairs[key] = int(walk_s)
+def _station_chains(
+    origin: np.ndarray, target: np.ndarray, duration: np.ndarray, distance_m: np.ndarray,
+    direct: np.ndarray, options: CompileOptions,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A station's platforms may be further apart than a walk we would take between two streets.
+    Each such far link P -> Q is closed explicitly with one short walk on either side: A -> P ->
+    Q -> B, where A -> P and Q -> B are kept walking links of at most ``link_distance_m`` (or
+    none), up to max_walk_s + the longest far link. At most (links per stop + 1)^2 pairs per far
+    link, so the closure stays bounded where the pairs within a radius would not."""
+    far = np.flatnonzero(~direct)
+    short = np.flatnonzero(direct & (distance_m <= options.link_distance_m))
+    # kept short links by stop, both ways (the links are symmetric: A -> P exists iff P -> A)
+    by_from = short[np.argsort(origin[short], kind="stable")]
+    nodes = np.concatenate([origin, target])
+    n = int(nodes.max()) + 1
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(origin[by_from], minlength=n), out=offsets[1:])
+
+    def around(stop: np.ndarray, item: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(item, neighbour, walk s): each stop itself (0 s) and its short links' other ends."""
+        count = offsets[stop + 1] - offsets[stop]
+        rows = np.repeat(offsets[stop], count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        links = by_from[rows]
+        return (np.concatenate([item, np.repeat(item, count)]), np.concatenate([stop, target[links]]),
+                np.concatenate([np.zeros(stop.size, np.int64), duration[links]]))
+
+    left_item, left_stop, left_s = around(origin[far], np.arange(far.size))  # A with A -> P (= P -> A)
+    right_item, right_stop, right_s = around(target[far], np.arange(far.size))  # B with Q -> B
+    # every left end of a far link with every right end of the same link
+    right_order = np.argsort(right_item, kind="stable")
+    right_item, right_stop, right_s = right_item[right_order], right_stop[right_order], right_s[right_order]
+    right_start = np.searchsorted(right_item, np.arange(far.size))
+    right_count = np.bincount(right_item, minlength=far.size)
+    count = right_count[left_item]
+    rows = np.repeat(right_start[left_item], count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    a = np.repeat(left_stop, count)
+    b = right_stop[rows]
+    walk_s = np.repeat(left_s + duration[far][left_item], count) + right_s[rows]
+    keep = (a != b) & (walk_s <= options.max_walk_s + int(duration[far].max()))
+    return a[keep], b[keep], walk_s[keep]
 
 
-def _apply_stop_transfer(
-    pairs: dict[tuple[int, int], int], slack: np.ndarray, stops: StopGeometry,
-    from_stop: int, to_stop: int, kind: int, min_transfer_s: int, options: CompileOptions,
-) -> None:
-    """One stop-to-stop transfers.txt row: a change time at one stop, or a footpath's fate."""
+@dataclass(frozen=True)
+class _Transfer:
+    """One stop-to-stop transfers.txt row for one pair of boarding stops (x != y)."""
+
+    from_stop: int
+    to_stop: int
+    kind: int
+    min_transfer_s: int
+
+
+def _stop_transfers(
+    slack: np.ndarray, stops: StopGeometry, from_stop: int, to_stop: int, kind: int, min_transfer_s: int,
+) -> list[_Transfer]:
+    """One transfers.txt row: a change time at one stop (applied to ``slack``), or footpath rows."""
+    out = []
     for x in platforms(from_stop, stops.parent, stops.is_station):
         for y in platforms(to_stop, stops.parent, stops.is_station):
-            if x == y:
-                if kind == TRANSFER_NOT_POSSIBLE:
-                    slack[x] = SLACK_FORBIDDEN
-                elif kind == TRANSFER_TIMED:
-                    slack[x] = 0
-                elif kind == TRANSFER_MIN_TIME and min_transfer_s >= 0:
-                    slack[x] = min_transfer_s
-                continue
-            if kind == TRANSFER_NOT_POSSIBLE:
-                pairs.pop((x, y), None)
-            elif kind == TRANSFER_MIN_TIME and min_transfer_s >= 0:
-                pairs[(x, y)] = min_transfer_s
+            if x != y:
+                out.append(_Transfer(x, y, kind, min_transfer_s))
+            elif kind == TRANSFER_NOT_POSSIBLE:
+                slack[x] = SLACK_FORBIDDEN
             elif kind == TRANSFER_TIMED:
-                pairs[(x, y)] = min_transfer_s if min_transfer_s >= 0 else pairs.get((x, y), 0)
-            elif (x, y) not in pairs:
-                dist = _distance_m(stops.lat[x], stops.lon[x], stops.lat[y], stops.lon[y])
-                pairs[(x, y)] = int(np.ceil(dist / options.walk_speed_mps)) if np.isfinite(dist) else 0
+                slack[x] = 0
+            elif kind == TRANSFER_MIN_TIME and min_transfer_s >= 0:
+                slack[x] = min_transfer_s
+    return out
 
 
-def _apply_feed_transfers(
-    pairs: dict[tuple[int, int], int], slack: np.ndarray, stops: StopGeometry,
-    feed_id: str, transfers: pd.DataFrame, options: CompileOptions,
-) -> int:
-    """The feed's stop-to-stop transfers.txt rows applied; returns how many were ignored."""
+def _apply_transfers(walks: _Walks, transfers: list[_Transfer], stops: StopGeometry, options: CompileOptions) -> _Walks:
+    """transfers.txt rows over the walking links, in file order: type 3 removes the footpath, type
+    2 sets it to min_transfer_time, type 1 to min_transfer_time (or 0 when new), type 0 adds it
+    at walking speed when missing. Only the pairs the rows name are looked at."""
+    if not transfers:
+        return walks
+    n = stops.stop_ids.size
+    codes = walks.from_stop * n + walks.to_stop  # sorted (see _Walks.shortest)
+    named = np.unique(np.array([t.from_stop * n + t.to_stop for t in transfers], dtype=np.int64))
+    pos = np.minimum(np.searchsorted(codes, named), max(codes.size - 1, 0))
+    present = codes[pos] == named if codes.size else np.zeros(named.size, bool)
+    walk_s = {int(c): int(walks.duration_s[p]) for c, p, hit in zip(named, pos, present) if hit}
+    for t in transfers:
+        key = t.from_stop * n + t.to_stop
+        if t.kind == TRANSFER_NOT_POSSIBLE:
+            walk_s.pop(key, None)
+        elif t.kind == TRANSFER_MIN_TIME and t.min_transfer_s >= 0:
+            walk_s[key] = t.min_transfer_s
+        elif t.kind == TRANSFER_TIMED:
+            walk_s[key] = t.min_transfer_s if t.min_transfer_s >= 0 else walk_s.get(key, 0)
+        elif key not in walk_s:
+            dist = _distance_m(stops.lat[t.from_stop], stops.lon[t.from_stop], stops.lat[t.to_stop], stops.lon[t.to_stop])
+            walk_s[key] = int(np.ceil(dist / options.walk_speed_mps)) if np.isfinite(dist) else 0
+    untouched = ~np.isin(codes, named)
+    kept = np.fromiter(walk_s.keys(), dtype=np.int64, count=len(walk_s))
+    return _Walks(
+        np.concatenate([walks.from_stop[untouched], kept // n]),
+        np.concatenate([walks.to_stop[untouched], kept % n]),
+        np.concatenate([walks.duration_s[untouched], np.fromiter(walk_s.values(), dtype=np.int64, count=len(walk_s))]),
+    )
+
+
+def _feed_transfers(
+    slack: np.ndarray, stops: StopGeometry, feed_id: str, transfers: pd.DataFrame,
+) -> tuple[list[_Transfer], int]:
+    """The feed's stop-to-stop transfers.txt rows (change times applied to ``slack``), and how many
+    were ignored."""
     from_stops = stops.index.get_indexer(namespaced(feed_id, column(transfers, "from_stop_id")))
     to_stops = stops.index.get_indexer(namespaced(feed_id, column(transfers, "to_stop_id")))
     kind = int_cells(column(transfers, "transfer_type"), 0)
@@ -153,29 +232,29 @@ def _apply_feed_transfers(
     for name in TRANSFER_SCOPE_COLUMNS:
         scoped |= column(transfers, name) != ""
     ignored = 0
+    out: list[_Transfer] = []
     for i in range(len(transfers)):
         if scoped[i]:
             continue  # a rule, see transfer_rules
         if from_stops[i] < 0 or to_stops[i] < 0 or kind[i] > TRANSFER_NOT_POSSIBLE:
             ignored += 1
             continue
-        _apply_stop_transfer(pairs, slack, stops, int(from_stops[i]), int(to_stops[i]),
-                             int(kind[i]), int(min_transfer_s[i]), options)
-    return ignored
+        out += _stop_transfers(slack, stops, int(from_stops[i]), int(to_stops[i]), int(kind[i]), int(min_transfer_s[i]))
+    return out, ignored
 
 
 def footpaths(
     feeds: Sequence[tuple[str, GtfsTables]], stops: StopGeometry, slack: np.ndarray, options: CompileOptions,
 ) -> Footpaths:
-    """Closed walking links between boarding stops, with transfers.txt applied; fills ``slack``."""
-    pairs = _walking_links(stops, options)
+    """Walking links between boarding stops, with transfers.txt applied; fills ``slack``."""
+    walks = _walking_links(stops, options)
     ignored = 0
+    rows: list[_Transfer] = []
     for feed_id, tables in feeds:
         transfers = tables.find("transfers")
         if transfers is not None and len(transfers):
-            ignored += _apply_feed_transfers(pairs, slack, stops, feed_id, transfers, options)
-    if not pairs:
-        empty = np.zeros(0, dtype=np.int64)
-        return Footpaths(empty, empty.copy(), empty.copy(), ignored)
-    keys = np.array(list(pairs.keys()), dtype=np.int64)
-    return Footpaths(keys[:, 0], keys[:, 1], np.array(list(pairs.values()), dtype=np.int64), ignored)
+            feed_rows, feed_ignored = _feed_transfers(slack, stops, feed_id, transfers)
+            rows += feed_rows
+            ignored += feed_ignored
+    walks = _apply_transfers(walks, rows, stops, options)
+    return Footpaths(walks.from_stop, walks.to_stop, walks.duration_s, ignored)

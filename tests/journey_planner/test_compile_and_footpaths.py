@@ -106,3 +106,65 @@ def test_a_feed_adapter_rewrites_the_tables_before_compiling_and_keys_the_cache(
     assert not adapted.report.from_cache, "another adapter is another timetable"
     assert [str(n).upper() for n in plain.stop_names] == [str(n) for n in adapted.stop_names]
     assert any(str(n) != str(n).upper() for n in plain.stop_names)
+
+
+def _cluster_feed() -> str:
+    """A station with two platforms 900 m apart, and 12 bus stops within 100 m of platform 2."""
+    rows = ["ST,Station,45.7600,4.8600,1,", "P1,Platform 1,45.7600,4.8600,0,ST", "P2,Platform 2,45.7681,4.8600,0,ST"]
+    for i in range(12):
+        rows.append(f"B{i},Bus {i},{45.7681 + 0.0002 * (i % 4 + 1):.4f},{4.8600 + 0.0003 * (i // 4 + 1):.4f},0,")
+    stop_times = ["T1,08:00:00,08:00:00,P1,1", "T1,08:30:00,08:30:00,P2,2"]
+    stop_times += [f"T2,08:{i:02d}:00,08:{i:02d}:00,B{i},{i + 1}" for i in range(12)]
+    return "\n".join([
+        "stops.txt", "stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station", *rows,
+        "trips.txt", "route_id,service_id,trip_id", "R1,S,T1", "R2,S,T2",
+        "stop_times.txt", "trip_id,arrival_time,departure_time,stop_id,stop_sequence", *stop_times,
+    ])
+
+
+def test_footpaths_keep_each_stops_nearest_its_station_and_the_walks_through_far_platforms(tmp_path):
+    from journey_planner.compile import CompileOptions
+
+    folder = write_feed(tmp_path / "feed", _cluster_feed())
+    nearest = load_network([FeedSource("t", folder)], options=CompileOptions(footpath_nearest=3))
+    every = load_network([FeedSource("t", folder)], options=CompileOptions(footpath_nearest=0))
+
+    def walks(net):
+        tt = net.timetable
+        names = [str(s).split(":")[1] for s in net.stop_ids]
+        out = {}
+        for s, name in enumerate(names):
+            for f in range(tt.footpath_offsets[s], tt.footpath_offsets[s + 1]):
+                out[(name, names[tt.footpath_to[f]])] = int(tt.footpath_duration_s[f])
+        return out, net.timetable
+
+    kept, tt = walks(nearest)
+    everything, _ = walks(every)
+    buses = [f"B{i}" for i in range(12)]
+    assert all((a, b) in everything for a in buses for b in buses if a != b), "all within 504 m"
+    assert set(kept) < set(everything)
+    lat, lon = tt.stop_lat, tt.stop_lon
+    idx = {str(s).split(":")[1]: i for i, s in enumerate(nearest.stop_ids)}
+    for a in buses + ["P2"]:
+        others = sorted((float(haversine(lat[idx[a]], lon[idx[a]], lat[idx[b]], lon[idx[b]])), b)
+                        for b in buses + ["P2"] if b != a)
+        assert {(a, b) for _, b in others[:3]} <= set(kept), a
+        # a kept walk is among the 3 nearest of one of its ends
+        for b in (b for (x, b) in kept if x == a and b in buses):
+            ranked_b = sorted((float(haversine(lat[idx[b]], lon[idx[b]], lat[idx[c]], lon[idx[c]])), c)
+                              for c in buses + ["P2"] if c != b)
+            assert b in {c for _, c in others[:3]} or a in {c for _, c in ranked_b[:3]}
+    assert kept[("P1", "P2")] == everything[("P1", "P2")] == 751  # one station, 900 m
+    # through the far platform: P1 -> P2 -> a bus stop P2 walks to (one footpath), nothing else
+    for bus in buses:
+        if ("P2", bus) in kept:
+            assert kept[("P1", bus)] == 751 + kept[("P2", bus)]
+            assert kept[(bus, "P1")] == kept[(bus, "P2")] + 751
+        else:
+            assert ("P1", bus) not in kept
+
+
+def haversine(lat1, lon1, lat2, lon2):
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_008.8 * np.arcsin(np.sqrt(a))
