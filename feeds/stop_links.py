@@ -56,6 +56,7 @@ def find_stop_links(
     walk_speed_mps: float = 1.2,
     parent_station: Sequence[str] | np.ndarray | None = None,
     nearest: int | None = None,
+    lines: tuple[np.ndarray, np.ndarray] | None = None,
     block_pairs: int = BLOCK_PAIRS,
 ) -> StopLinks:
     """Ordered pairs of distinct stops within ``max_distance_m`` of each other.
@@ -69,7 +70,11 @@ def find_stop_links(
     among the k nearest of the other (ties broken by index), in both directions, plus every
     pair of one parent station: in a dense city centre the number of pairs within a radius
     grows with the square of stop density, the k nearest with the number of stops. ``None``
-    keeps every pair.
+    keeps every pair. ``lines`` (with ``nearest``; offsets [n + 1] and line ids: stop -> the
+    lines calling there) also keeps, for each stop and each line calling within the distance,
+    the pair to that line's nearest stop (ties by index), in both directions: the nearest stops
+    may all be of one line, and a stop of another line further away is where a change is (the
+    rule OpenTripPlanner's transfer generator applies per pattern).
 
     Memory is bounded: the sources, sorted by grid cell, are taken in blocks of at most about
     ``block_pairs`` candidate pairs (the stops of the 3x3 cells around each source); a block's
@@ -93,7 +98,14 @@ def find_stop_links(
 
     valid = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90))
     if valid.size > 1 and max_distance_m > 0:
-        for a, b, d in _grid_blocks(lat, lon, valid, max_distance_m, parent_code, nearest, block_pairs):
+        if lines is not None:
+            line_offsets, line_ids = (np.asarray(x, dtype=np.int64) for x in lines)
+            if line_offsets.shape != (n + 1,):
+                raise ValueError("lines offsets must have one more entry than stop_ids")
+            lines = (line_offsets, line_ids)
+            # the block's pairs are expanded by the lines of their far end: keep blocks as large
+            block_pairs = max(1, block_pairs * n // max(n, int(line_ids.size)))
+        for a, b, d in _grid_blocks(lat, lon, valid, max_distance_m, parent_code, nearest, lines, block_pairs):
             kept_from.append(a)
             kept_to.append(b)
             kept_dist.append(d)
@@ -160,7 +172,8 @@ def _same_parent_pairs(parent_code: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 def _grid_blocks(
     lat: np.ndarray, lon: np.ndarray, valid: np.ndarray, max_distance_m: float,
-    parent_code: np.ndarray | None, nearest: int | None, block_pairs: int,
+    parent_code: np.ndarray | None, nearest: int | None, lines: tuple[np.ndarray, np.ndarray] | None,
+    block_pairs: int,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(from, to, distance) of the kept pairs, one block of sources at a time."""
     # Grid of square cells of side max_distance_m (in local metres): a pair within range is
@@ -216,7 +229,30 @@ def _grid_blocks(
             first = np.flatnonzero(np.r_[True, src[1:] != src[:-1]])
             rank = np.arange(src.size) - np.repeat(first, np.diff(np.r_[first, src.size]))
             keep = rank < nearest
+            if lines is not None:
+                keep |= _nearest_of_lines(src, dst, dist, *lines)
             if parent_code is not None:
                 keep |= (parent_code[src] == parent_code[dst]) & (parent_code[src] >= 0)
             src, dst, dist = src[keep], dst[keep], dist[keep]
         yield src, dst, dist
+
+
+def _nearest_of_lines(
+    src: np.ndarray, dst: np.ndarray, dist: np.ndarray, line_offsets: np.ndarray, line_ids: np.ndarray,
+) -> np.ndarray:
+    """Pair -> True when its far end is, of some line calling there, the stop nearest to its
+    source (pairs sorted by source, then distance, then far end)."""
+    count = line_offsets[dst + 1] - line_offsets[dst]
+    pair = np.repeat(np.arange(src.size), count)
+    within = np.arange(pair.size) - np.repeat(np.cumsum(count) - count, count)
+    line = line_ids[np.repeat(line_offsets[dst], count) + within]
+    keep = np.zeros(src.size, dtype=bool)
+    if not line.size:
+        return keep
+    # pairs are in (source, distance, far end) order already: by (source, line, pair) each
+    # line's nearest comes first
+    order = np.lexsort((pair, line, src[pair]))
+    line, first_of = line[order], src[pair][order]
+    first = np.r_[True, (line[1:] != line[:-1]) | (first_of[1:] != first_of[:-1])]
+    keep[pair[order][first]] = True
+    return keep

@@ -19,7 +19,7 @@ from feeds.gtfs.model import GtfsTables
 from ..core.timetable import SLACK_DEFAULT, Timetable, build_stop_patterns
 from .calendars import ServiceCalendar, ServiceDays, day_bases, feed_services, feed_timezone, merge_services
 from .columns import column, int_cells, namespaced, optional_namespaced
-from .footpaths import Footpaths, StopGeometry, footpaths
+from .footpaths import Footpaths, StopGeometry, StopLines, footpaths
 from .network import CompileOptions, CompileReport, Network
 from .patterns import PatternLayout, StopTimeStore, TripRuns, build_patterns
 from .shapes import feed_shapes, merge_shapes
@@ -290,7 +290,8 @@ def compile_network(
     route_tz = _concat([np.full(len(p.routes.raw_ids), p.tz, dtype=np.int32) for p in parts], np.int32)
     pattern_tz = route_tz[layout.pattern_route] if layout.pattern_count else np.zeros(0, np.int32)
     slack = np.full(stops.geometry.stop_ids.size, SLACK_DEFAULT, dtype=np.int32)
-    walks = footpaths(feeds, stops.geometry, slack, options)
+    lines = StopLines.of_patterns(stops.geometry.stop_ids.size, layout.pattern_stop_offsets, layout.pattern_stops)
+    walks = footpaths(feeds, stops.geometry, slack, options, lines)
     route_ids = _concat_objects([p.routes.ids for p in parts])
     rules = transfer_rules(
         feeds, stops.geometry, pd.Index(route_ids),

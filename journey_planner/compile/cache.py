@@ -23,7 +23,7 @@ from .network import CompileOptions, CompileReport, FeedSource, Network
 
 __all__ = ["COMPILE_VERSION", "GTFS_FILES", "feed_content_hash", "load_network"]
 
-COMPILE_VERSION = "jp-compile-12"  # 12: k nearest footpaths; 11: repeated strings as codes; 10: platform_code; 9: shapes, zones
+COMPILE_VERSION = "jp-compile-12"  # 12: footpaths to the k nearest and each line's nearest; 11: repeated strings as codes; 10: platform_code; 9: shapes, zones
 GTFS_FILES = (
     "agency", "stops", "routes", "trips", "stop_times", "calendar", "calendar_dates",
     "frequencies", "transfers", "feed_info", "shapes",

@@ -4,9 +4,10 @@ The walking model keeps what a traveller needs, not every pair within a radius (
 the square of stop density; the k nearest with the number of stops):
 
 - `feeds.gtfs.model.find_stop_links` (feeds.stop_links) links each boarding stop to its
-  ``footpath_nearest`` nearest stops within ``max_walk_s`` of straight walk (both directions:
-  a pair is kept when either end is among the other's nearest), built grid block by grid block
-  in bounded memory; 0 keeps every pair within the radius;
+  ``footpath_nearest`` nearest stops within ``max_walk_s`` of straight walk, and to the nearest
+  stop of each line (`StopLines`: one stop sequence) calling within that walk (both
+  directions: a pair is kept when either end is so for the other), built grid block by grid
+  block in bounded memory; ``footpath_nearest`` 0 keeps every pair within the radius;
 - every pair of platforms of one station, whatever their distance;
 - the walks through a station's far platforms, closed explicitly: a short walk (at most
   ``link_distance_m``, a kept link), the far station link, a short walk, up to max_walk_s + the
@@ -33,7 +34,7 @@ from .columns import column, int_cells, namespaced
 from .network import CompileOptions
 from .trips import haversine_m
 
-__all__ = ["Footpaths", "TRANSFER_SCOPE_COLUMNS", "footpaths", "platforms"]
+__all__ = ["Footpaths", "StopLines", "TRANSFER_SCOPE_COLUMNS", "footpaths", "platforms"]
 
 TRANSFER_RECOMMENDED = 0
 TRANSFER_TIMED = 1
@@ -94,9 +95,40 @@ class _Walks:
                       duration_s[first].astype(np.int64))
 
 
-def _walking_links(stops: StopGeometry, options: CompileOptions) -> _Walks:
-    """Walking links between boarding stops: each stop's nearest within max_walk_s, every pair of
-    platforms of one station, and the walks through a station's far platforms (bounded)."""
+@dataclass(frozen=True)
+class StopLines:
+    """Stop -> the lines calling there (a line: one stop sequence, whatever its route or service)."""
+
+    offsets: np.ndarray  # StopIdx -> first row in `lines` (n_stops + 1)
+    lines: np.ndarray  # line ids
+
+    @staticmethod
+    def of_patterns(n_stops: int, pattern_stop_offsets: np.ndarray, pattern_stops: np.ndarray) -> "StopLines":
+        bounds = pattern_stop_offsets.tolist()
+        stops = pattern_stops.tolist()
+        line_of: dict[tuple[int, ...], int] = {}
+        pattern_line = np.array([line_of.setdefault(tuple(stops[lo:hi]), len(line_of))
+                                 for lo, hi in zip(bounds[:-1], bounds[1:])], dtype=np.int64)
+        line = np.repeat(pattern_line, np.diff(pattern_stop_offsets))
+        code = np.unique(pattern_stops.astype(np.int64) * max(len(line_of), 1) + line)
+        stop, line = code // max(len(line_of), 1), code % max(len(line_of), 1)
+        offsets = np.zeros(n_stops + 1, dtype=np.int64)
+        np.cumsum(np.bincount(stop, minlength=n_stops), out=offsets[1:])
+        return StopLines(offsets, line)
+
+    def of(self, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The CSR restricted to ``stops`` (in that order)."""
+        count = self.offsets[stops + 1] - self.offsets[stops]
+        offsets = np.zeros(stops.size + 1, dtype=np.int64)
+        np.cumsum(count, out=offsets[1:])
+        rows = np.repeat(self.offsets[stops], count) + np.arange(int(count.sum())) - np.repeat(offsets[:-1], count)
+        return offsets, self.lines[rows]
+
+
+def _walking_links(stops: StopGeometry, options: CompileOptions, lines: StopLines | None) -> _Walks:
+    """Walking links between boarding stops: each stop's nearest and the nearest stop of each
+    line within max_walk_s, every pair of platforms of one station, and the walks through a
+    station's far platforms (bounded)."""
     n = stops.stop_ids.size
     boarding = np.flatnonzero(stops.is_station == 0)
     parents = np.where(stops.parent[boarding] >= 0, stops.parent[boarding].astype(str), "").astype(object)
@@ -105,6 +137,7 @@ def _walking_links(stops: StopGeometry, options: CompileOptions) -> _Walks:
         max_distance_m=options.max_walk_s * options.walk_speed_mps,
         walk_speed_mps=options.walk_speed_mps, parent_station=parents,
         nearest=options.footpath_nearest or None,
+        lines=lines.of(boarding) if lines is not None and options.footpath_nearest else None,
     )
     origin = boarding[links.from_idx].astype(np.int64)
     target = boarding[links.to_idx].astype(np.int64)
@@ -245,9 +278,10 @@ def _feed_transfers(
 
 def footpaths(
     feeds: Sequence[tuple[str, GtfsTables]], stops: StopGeometry, slack: np.ndarray, options: CompileOptions,
+    lines: StopLines | None = None,
 ) -> Footpaths:
     """Walking links between boarding stops, with transfers.txt applied; fills ``slack``."""
-    walks = _walking_links(stops, options)
+    walks = _walking_links(stops, options, lines)
     ignored = 0
     rows: list[_Transfer] = []
     for feed_id, tables in feeds:

@@ -25,7 +25,7 @@ class CompileOptions:
     link_distance_m: float = 400.0  # the walks on either side of a far station link (chains via station links)
     max_walk_s: int = 420  # stops this many seconds of straight walk apart are linked
     walk_speed_mps: float = 1.2
-    footpath_nearest: int = 16  # each stop's walks: its k nearest within max_walk_s (0: every pair)
+    footpath_nearest: int = 16  # each stop's walks: its k nearest and each line's nearest within max_walk_s (0: every pair)
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,20 @@ def haversine_m(lat1, lon1, lat2, lon2):
     return 2 * 6_371_008.8 * np.arcsin(np.sqrt(a))
 
 
-def reference(lats, lons, max_m, *, nearest=None, parents=None):
-    """Brute force over every pair: {(a, b): distance}."""
+def reference(lats, lons, max_m, *, nearest=None, parents=None, lines=None):
+    """Brute force over every pair: {(a, b): distance}. ``lines``: stop -> set of line ids."""
     n = len(lats)
     dist = {(i, j): float(haversine_m(lats[i], lons[i], lats[j], lons[j])) for i in range(n) for j in range(n) if i != j}
     within = {p: d for p, d in dist.items() if d <= max_m}
     if nearest is not None:
-        ranked = {i: sorted((d, j) for (a, j), d in within.items() if a == i)[:nearest] for i in range(n)}
-        knn = {(i, j) for i, row in ranked.items() for _, j in row}
+        ranked = {i: sorted((d, j) for (a, j), d in within.items() if a == i) for i in range(n)}
+        knn = {(i, j) for i, row in ranked.items() for _, j in row[:nearest]}
+        for i, row in (ranked.items() if lines is not None else ()):
+            seen = set()
+            for _, j in row:
+                if lines[j] - seen:
+                    knn.add((i, j))
+                seen |= lines[j]
         within = {p: d for p, d in within.items() if p in knn or (p[1], p[0]) in knn}
     if parents is not None:
         within.update({p: (d if np.isfinite(d) else 0.0) for p, d in dist.items()
@@ -69,6 +75,27 @@ def test_nearest_keeps_the_k_nearest_of_either_end_and_the_station(dense_town, n
     assert len(got) < len(reference(lats, lons, 300)), "the centre has more pairs in the radius than kept"
     # the station's platforms stay linked whatever their distance and rank
     assert {(3, 160), (160, 240), (240, 3), (10, 11), (11, 10)} <= got.keys()
+
+
+def test_lines_keep_each_lines_nearest_stop_beyond_the_k_nearest(dense_town):
+    lats, lons, parents = dense_town
+    rng = np.random.default_rng(11)
+    lines = [set(rng.choice(12, int(rng.integers(0, 3)), replace=False).tolist()) for _ in range(250)]
+    offsets = np.r_[0, np.cumsum([len(s) for s in lines])]
+    ids = np.array([x for s in lines for x in sorted(s)], dtype=np.int64)
+    links = find_stop_links([str(i) for i in range(250)], lats, lons, max_distance_m=300, parent_station=parents,
+                            nearest=2, lines=(offsets, ids), block_pairs=97)
+    got = as_dict(links)
+    expected = reference(lats, lons, 300, nearest=2, parents=parents, lines=lines)
+    assert got.keys() == expected.keys()
+    assert len(got) > len(reference(lats, lons, 300, nearest=2, parents=parents)), "lines add pairs"
+
+
+def test_stops_no_line_calls_at_keep_the_k_nearest_only(dense_town):
+    lats, lons, _ = dense_town
+    no_lines = (np.zeros(251, dtype=np.int64), np.zeros(0, dtype=np.int64))  # a feed of flex trips only
+    links = find_stop_links([str(i) for i in range(250)], lats, lons, max_distance_m=300, nearest=2, lines=no_lines)
+    assert as_dict(links).keys() == reference(lats, lons, 300, nearest=2).keys()
 
 
 def test_links_sorted_by_origin_then_distance_and_stops_without_coordinates(dense_town):

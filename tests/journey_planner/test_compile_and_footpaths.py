@@ -145,15 +145,22 @@ def test_footpaths_keep_each_stops_nearest_its_station_and_the_walks_through_far
     assert set(kept) < set(everything)
     lat, lon = tt.stop_lat, tt.stop_lon
     idx = {str(s).split(":")[1]: i for i, s in enumerate(nearest.stop_ids)}
-    for a in buses + ["P2"]:
-        others = sorted((float(haversine(lat[idx[a]], lon[idx[a]], lat[idx[b]], lon[idx[b]])), b)
-                        for b in buses + ["P2"] if b != a)
-        assert {(a, b) for _, b in others[:3]} <= set(kept), a
-        # a kept walk is among the 3 nearest of one of its ends
-        for b in (b for (x, b) in kept if x == a and b in buses):
-            ranked_b = sorted((float(haversine(lat[idx[b]], lon[idx[b]], lat[idx[c]], lon[idx[c]])), c)
-                              for c in buses + ["P2"] if c != b)
-            assert b in {c for _, c in others[:3]} or a in {c for _, c in ranked_b[:3]}
+    line = {**{b: "T2" for b in buses}, "P1": "T1", "P2": "T1"}
+
+    def dist(a, b):
+        return float(haversine(lat[idx[a]], lon[idx[a]], lat[idx[b]], lon[idx[b]]))
+
+    def chosen(a):
+        """a's 3 nearest within 504 m, and the nearest stop of each line within 504 m."""
+        near = sorted((dist(a, b), idx[b], b) for b in line if b != a and dist(a, b) <= 504)
+        firsts = {}
+        for _, _, b in near:
+            firsts.setdefault(line[b], b)
+        return {b for _, _, b in near[:3]} | set(firsts.values())
+
+    walked = {(a, b) for (a, b) in kept if dist(a, b) <= 504}
+    assert walked == {(a, b) for a in line for b in line if a != b and (b in chosen(a) or a in chosen(b))}
+    assert ("B0", "P2") in kept and ("B11", "P2") in kept, "the other line's stop, beyond the 3 nearest"
     assert kept[("P1", "P2")] == everything[("P1", "P2")] == 751  # one station, 900 m
     # through the far platform: P1 -> P2 -> a bus stop P2 walks to (one footpath), nothing else
     for bus in buses:
