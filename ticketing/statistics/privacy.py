@@ -471,12 +471,12 @@ def _classic(t: _Table) -> None:
         todo.append(other(best))
 
 
-def _suppression_pattern(table: RawTable, k: int) -> _Table:
+def _suppression_pattern(table: RawTable, k: int, complementary: bool = True) -> _Table:
     """Primary suppression, the classic complements, then repairs until the exact audit finds no
     determined cell. Each repair suppresses at least one more cell or margin, so the loop ends; the
     final audit is checked so that an unsafe table is never released."""
     t = _Table(table, k)
-    if any(t.sup):
+    if complementary and any(t.sup):
         _classic(t)
         for _ in range(len(t.vals) + t.n_nodes + 2):
             bad, comp = _audit(t)
@@ -488,11 +488,16 @@ def _suppression_pattern(table: RawTable, k: int) -> _Table:
     return t
 
 
-def protect(table: RawTable, k: int) -> ReleasedTable:
+def protect(table: RawTable, k: int, *, complementary: bool = True) -> ReleasedTable:
     """The released form of ``table``: inner cells and margins, every cell under ``k`` suppressed,
     and enough others (complementary suppression) that no suppressed cell can be solved back from
-    the released cells and margins."""
-    t = _suppression_pattern(table, k)
+    the released cells and margins.
+
+    ``complementary=False`` is for a table of differentially private counts (`dp.add_noise`):
+    solving one back gives a noisy value, which the mechanism already protects (post-processing),
+    so only the cells and margins under ``k`` are left out, as noise rather than information; the
+    complementary search (minutes on a day's noisy OD tables) would protect nothing more."""
+    t = _suppression_pattern(table, k, complementary)
     amounts = table.amounts
     money = amounts is not None
     cells: list[Cell] = []

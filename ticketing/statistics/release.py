@@ -212,7 +212,7 @@ def _protect_all(tables: Sequence[RawTable], *, k: int, method: str, epsilons: M
                                      sensitivity=sensitivity,
                                      amount_sensitivity=amount_sensitivity if table.amounts is not None else None,
                                      rows=rows, cols=cols)
-        out.append((privacy.protect(noisy, k), record))
+        out.append((privacy.protect(noisy, k, complementary=False), record))  # noisy values: post-processing
     return out
 
 

@@ -102,7 +102,7 @@ async def test_the_wired_job_purges_on_its_own_with_the_injected_clock(app_confi
             break
         await asyncio.sleep(0.05)
     assert await _serials(app[POOL]) == 0
-    for _ in range(100):
+    for _ in range(400):  # the round that purged may still be counting (a loaded machine)
         counted = app[METRICS].registry.get_sample_value("oura_statistics_purged_total", {"what": "validations"})
         if counted == written:
             break

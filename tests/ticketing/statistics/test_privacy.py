@@ -156,6 +156,18 @@ def test_a_small_row_derivable_from_the_margins_costs_a_margin():
     assert rel.cell("c", "x").count is None
 
 
+def test_noisy_tables_leave_out_small_cells_without_complements():
+    """A table of DP counts: cells and margins under k are left out, nothing else (solving one back
+    from the margins gives a noisy value, which the noise protects)."""
+    raw = RawTable("t", "s", {("a", "x"): 3, ("a", "y"): 40, ("b", "x"): 30, ("b", "y"): 2, ("c", "x"): 4})
+    rel = protect(raw, K, complementary=False)
+    hidden = {(c.row, c.col) for c in rel.cells if c.count is None}
+    assert hidden == {("a", "x"), ("b", "y"), ("c", "x"), ("c", ALL)}
+    assert rel.cell(ALL, ALL).count == 79 and rel.cell(ALL, "x").count == 37  # sums of every noisy cell
+    with_complements = protect(raw, K)
+    assert {(c.row, c.col) for c in with_complements.cells if c.count is None} > hidden
+
+
 def test_amounts_follow_their_counts():
     counts = {("p", "web"): 3, ("p", "shop"): 30, ("q", "web"): 25, ("q", "shop"): 40}
     raw = RawTable("t", "s", counts, {key: v * 190 for key, v in counts.items()})
