@@ -8,7 +8,6 @@ transaction. `list_current_feeds(pool)` is the planner's entry point (documented
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from feeds.gtfs.issues import Issue
+from oura.db.queries import QueryFile
 
 __all__ = [
     "CurrentFeed",
@@ -33,16 +33,7 @@ __all__ = [
 Executor = asyncpg.Connection | asyncpg.Pool
 
 
-def _load_queries(path: Path) -> dict[str, str]:
-    queries: dict[str, str] = {}
-    for block in re.split(r"^-- name: ", path.read_text(encoding="utf-8"), flags=re.MULTILINE)[1:]:
-        name, _, body = block.partition("\n")
-        lines = [line for line in body.splitlines() if not line.startswith("--")]
-        queries[name.strip()] = "\n".join(lines).strip()
-    return queries
-
-
-QUERIES = _load_queries(Path(__file__).with_name("queries.sql"))
+_q = QueryFile(Path(__file__).with_name("queries.sql"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +99,12 @@ class FetchState:
 
 
 async def lock_network(conn: asyncpg.Connection, network_id: str) -> None:
-    await conn.execute(QUERIES["lock_network"], network_id)
+    await conn.execute(_q("lock_network"), network_id)
 
 
 async def insert_version(conn: asyncpg.Connection, **values: Any) -> int:
     return await conn.fetchval(
-        QUERIES["insert_version"], values["network_id"], values["authority_id"], values["sha256"], values["source"],
+        _q("insert_version"), values["network_id"], values["authority_id"], values["sha256"], values["source"],
         values["status"], values["fetched_at"], values["validity_start"], values["validity_end"],
         values["size_bytes"], values["counts"], values["issue_counts"], values["summary"], values["content_path"],
         values["etag"], values["last_modified"], values["fetch_started_at"],
@@ -124,7 +115,7 @@ async def insert_issues(conn: asyncpg.Connection, version_id: int, issues: tuple
     if not issues:
         return
     await conn.executemany(
-        QUERIES["insert_issues"],
+        _q("insert_issues"),
         [(version_id, ordinal, i.code.value, i.severity.value, i.file, i.row, i.entity_id, i.field,
           None if i.value is None else i.value[:1000], i.message, i.count)
          for ordinal, i in enumerate(issues)],
@@ -132,7 +123,7 @@ async def insert_issues(conn: asyncpg.Connection, version_id: int, issues: tuple
 
 
 async def publish_current(conn: asyncpg.Connection, network_id: str, version_id: int, at: dt.datetime) -> None:
-    await conn.execute(QUERIES["publish_current"], network_id, version_id, at)
+    await conn.execute(_q("publish_current"), network_id, version_id, at)
 
 
 async def upsert_fetch_state(conn: asyncpg.Connection, *, network_id: str, authority_id: str, at: dt.datetime,
@@ -142,17 +133,17 @@ async def upsert_fetch_state(conn: asyncpg.Connection, *, network_id: str, autho
 
     ``still_rejected``: the attempt found the publisher still offering rejected content.
     """
-    await conn.execute(QUERIES["upsert_fetch_state"], network_id, authority_id, at, outcome, error, sha256, etag,
+    await conn.execute(_q("upsert_fetch_state"), network_id, authority_id, at, outcome, error, sha256, etag,
                        last_modified, still_rejected, fetch_started_at)
 
 
 async def find_fetch_state(db: Executor, network_id: str) -> FetchState | None:
-    row = await db.fetchrow(QUERIES["find_fetch_state"], network_id)
+    row = await db.fetchrow(_q("find_fetch_state"), network_id)
     return None if row is None else FetchState(**dict(row))
 
 
 async def list_fetch_states(db: Executor) -> list[FetchState]:
-    return [FetchState(**dict(row)) for row in await db.fetch(QUERIES["list_fetch_states"])]
+    return [FetchState(**dict(row)) for row in await db.fetch(_q("list_fetch_states"))]
 
 
 async def list_current_feeds(db: Executor, *, timezones: dict[str, str] | None = None) -> list[CurrentFeed]:
@@ -164,7 +155,7 @@ async def list_current_feeds(db: Executor, *, timezones: dict[str, str] | None =
                     timezone=zones.get(row["network_id"], ""), fetched_at=row["fetched_at"],
                     fetch_started_at=row["fetch_started_at"], published_at=row["published_at"],
                     validity_start=row["validity_start"], validity_end=row["validity_end"])
-        for row in await db.fetch(QUERIES["list_current_feeds"])
+        for row in await db.fetch(_q("list_current_feeds"))
     ]
 
 
@@ -173,11 +164,11 @@ def _version(row: asyncpg.Record) -> FeedVersion:
 
 
 async def list_versions(db: Executor, network_ids: list[str] | None = None, *, limit: int = 1000) -> list[FeedVersion]:
-    return [_version(row) for row in await db.fetch(QUERIES["list_versions"], network_ids, limit)]
+    return [_version(row) for row in await db.fetch(_q("list_versions"), network_ids, limit)]
 
 
 async def find_version(db: Executor, version_id: int) -> FeedVersion | None:
-    row = await db.fetchrow(QUERIES["find_version"], version_id)
+    row = await db.fetchrow(_q("find_version"), version_id)
     return None if row is None else _version(row)
 
 
@@ -186,5 +177,5 @@ async def list_issues(db: Executor, version_id: int, *, limit: int = 1000) -> li
         StoredIssue(code=row["code"], severity=row["severity"], file=row["file"], row=row["row_number"],
                     entity_id=row["entity_id"], field=row["field"], value=row["value"], message=row["message"],
                     count=row["occurrences"])
-        for row in await db.fetch(QUERIES["list_issues"], version_id, limit)
+        for row in await db.fetch(_q("list_issues"), version_id, limit)
     ]

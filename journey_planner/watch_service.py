@@ -21,11 +21,9 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,6 +32,7 @@ import asyncpg
 
 from oura.clock import Clock
 from oura.concurrency import cancel_and_wait, run_blocking
+from oura.db.queries import QueryFile
 
 from .core import Journey, Place, TransitLeg, WalkLeg
 from .journeys import resolve_journey_place
@@ -95,15 +94,7 @@ class WatchStats:
     webhook_failures: int = 0
 
 
-@cache
-def _queries() -> dict[str, str]:
-    text = Path(__file__).with_name("watch_queries.sql").read_text(encoding="utf-8")
-    parts = re.split(r"^-- name: (\w+)\s*$", text, flags=re.MULTILINE)
-    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2])}
-
-
-def _q(name: str) -> str:
-    return _queries()[name]
+_q = QueryFile(Path(__file__).with_name("watch_queries.sql"))
 
 
 @dataclass

@@ -6,15 +6,16 @@ rule 7) and return plain values: asyncpg records never leave this module.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
+
+from oura.db.queries import QueryFile
+from oura.db.queries import load_queries as _load_queries
 
 __all__ = [
     "Q", "load_queries", "ClaimedKey", "ContractRow", "MediumRow", "OrderContract", "OrderRow", "PaymentRow", "audit",
@@ -24,26 +25,12 @@ __all__ = [
 
 RowT = TypeVar("RowT")
 
-_HEADER = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
-
-
-@cache
 def load_queries(path: Path = Path(__file__).with_name("queries.sql")) -> Mapping[str, str]:
-    """``-- name: x`` sections of the file -> SQL text (the description comment kept)."""
-    text = path.read_text(encoding="utf-8")
-    parts = _HEADER.split(text)
-    return {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
+    """``-- name: x`` sections of a ticketing .sql file (default: queries.sql) -> SQL text."""
+    return _load_queries(path)
 
 
-class _Queries:
-    def __getattr__(self, name: str) -> str:
-        try:
-            return load_queries()[name]
-        except KeyError:
-            raise AttributeError(f"no query named {name!r} in ticketing/queries.sql") from None
-
-
-Q = _Queries()
+Q = QueryFile(Path(__file__).with_name("queries.sql"))
 
 
 @dataclass(frozen=True)

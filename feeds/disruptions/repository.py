@@ -11,26 +11,18 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 from feeds.disruptions.model import Disruption, DisruptionDraft, Kind, Period
+from oura.db.queries import QueryFile
 
 __all__ = ["AuditEntry", "Actor", "DisruptionRepository"]
 
 
-@cache
-def _queries() -> dict[str, str]:
-    text = Path(__file__).with_name("queries.sql").read_text(encoding="utf-8")
-    parts = re.split(r"^-- name: (\w+)\s*$", text, flags=re.MULTILINE)
-    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2])}
-
-
-def _q(name: str) -> str:
-    return _queries()[name]
+_q = QueryFile(Path(__file__).with_name("queries.sql"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,16 +7,15 @@ never a mix. Returned values are dataclasses; asyncpg records never leave this m
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import asyncpg
 
 from feeds.realtime.model import Alert, EntitySelector, FeedKind, RtErrorType, TimeRange, TripDescriptor, namespace_alert
 from feeds.realtime.status import FeedStatus
+from oura.db.queries import QueryFile
 
 __all__ = ["StoredAlert", "AlertRepository", "namespace_alert"]
 
@@ -30,15 +29,7 @@ class StoredAlert:
     received_at: dt.datetime
 
 
-@cache
-def _queries() -> dict[str, str]:
-    text = (Path(__file__).with_name("queries.sql")).read_text(encoding="utf-8")
-    parts = re.split(r"^-- name: (\w+)\s*$", text, flags=re.MULTILINE)
-    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2])}
-
-
-def _q(name: str) -> str:
-    return _queries()[name]
+_q = QueryFile(Path(__file__).with_name("queries.sql"))
 
 
 def _ts(posix_s: int | None) -> dt.datetime | None:

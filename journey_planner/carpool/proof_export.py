@@ -20,10 +20,8 @@ the reason, and stays unexported (a later export of its window lists it again).
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ import asyncpg
 
 from oura.clock import Clock
 from oura.db.pool import transaction
+from oura.db.queries import QueryFile
 
 from .proof import export_journeys
 
@@ -54,11 +53,7 @@ class ProofWindow:
     skipped: tuple[tuple[str, str], ...]  # (booking id, why)
 
 
-@cache
-def _queries() -> dict[str, str]:
-    text = Path(__file__).with_name("queries.sql").read_text(encoding="utf-8")
-    parts = re.split(r"^-- name: (\w+)\s*$", text, flags=re.MULTILINE)
-    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2])}
+_q = QueryFile(Path(__file__).with_name("queries.sql"))
 
 
 async def export_validated(pool: asyncpg.Pool, clock: Clock, since: dt.datetime, until: dt.datetime, *,
@@ -70,13 +65,13 @@ async def export_validated(pool: asyncpg.Pool, clock: Clock, since: dt.datetime,
     member); None leaves the card out."""
     now = clock.now()
     async with transaction(pool) as conn:
-        rows = await conn.fetch(_queries()["list_validated_hosted"], since, until)
+        rows = await conn.fetch(_q("list_validated_hosted"), since, until)
         export = export_journeys(rows, operator_class=operator_class, travel_pass_name=travel_pass_name)
         by_id = {str(row["booking_id"]): row for row in rows}
         fresh = [uuid.UUID(booking_id) for booking_id in export.booking_ids
                  if by_id[booking_id]["proof_exported_at"] is None]
         if fresh:
-            await conn.execute(_queries()["mark_proofs_exported"], fresh, now)
+            await conn.execute(_q("mark_proofs_exported"), fresh, now)
     journeys = []
     for booking_id, journey in zip(export.booking_ids, export.journeys, strict=True):
         row = by_id[booking_id]

@@ -40,7 +40,6 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +47,7 @@ import asyncpg
 
 from oura.clock import Clock
 from oura.db.pool import transaction
+from oura.db.queries import QueryFile
 
 from .client import JourneyQuery, OperatorClient, OperatorError, OperatorFailure, RegularTripQuery, SearchResults, search_all
 from .errors import (
@@ -88,15 +88,7 @@ SOURCES = ("passenger", "operator", "platform", "driver")  # who set a status (c
 _KM_PER_DEGREE = 111.2
 
 
-@cache
-def _queries() -> dict[str, str]:
-    text = Path(__file__).with_name("queries.sql").read_text(encoding="utf-8")
-    parts = re.split(r"^-- name: (\w+)\s*$", text, flags=re.MULTILINE)
-    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2])}
-
-
-def _q(name: str) -> str:
-    return _queries()[name]
+_q = QueryFile(Path(__file__).with_name("queries.sql"))
 
 
 @dataclass(frozen=True, slots=True)

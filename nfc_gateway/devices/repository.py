@@ -6,37 +6,19 @@ records never leave this module.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from oura.db.queries import QueryFile
+
 __all__ = ["Q", "DeviceRow", "lock_device"]
 
-_HEADER = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
-
-
-@cache
-def _load_queries(path: Path = Path(__file__).with_name("queries.sql")) -> Mapping[str, str]:
-    """``-- name: x`` sections of the file -> SQL text."""
-    parts = _HEADER.split(path.read_text(encoding="utf-8"))
-    return {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
-
-
-class _Queries:
-    def __getattr__(self, name: str) -> str:
-        try:
-            return _load_queries()[name]
-        except KeyError:
-            raise AttributeError(f"no query named {name!r} in nfc_gateway/devices/queries.sql") from None
-
-
-Q = _Queries()
+Q = QueryFile(Path(__file__).with_name("queries.sql"))
 
 
 @dataclass(frozen=True)

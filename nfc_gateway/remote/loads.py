@@ -53,11 +53,9 @@ unique per card and the same on every retry). ``tariff`` is a stable code per fa
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +63,7 @@ import asyncpg
 
 from nfc_gateway.errors import LoadCancelled, LoadNotOnCard, LoadRefunded, UnknownLoadJob
 from nfc_gateway.remote.model import CardImage, LoadJob, LoadKind, LoadStatus, Reconciliation
+from oura.db.queries import QueryFile
 from ticketing.errors import PaymentPending, RefundNotAllowed
 from ticketing.media import LoadableContract, list_loadable_contracts
 from ticketing.payments import PaymentProvider
@@ -92,18 +91,7 @@ WRITE_MARGIN = timedelta(minutes=10)  # a pending job is offered until deadline 
 DEFAULT_LOAD_DEADLINE_S = 7 * 86400.0  # [nfc] load_deadline_s
 REFUND_BATCH = 500
 
-_HEADER = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
-
-
-@cache
-def _queries() -> Mapping[str, str]:
-    text = Path(__file__).with_name("loads_queries.sql").read_text(encoding="utf-8")
-    parts = _HEADER.split(text)
-    return {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
-
-
-def _q(name: str) -> str:
-    return _queries()[name]
+_q = QueryFile(Path(__file__).with_name("loads_queries.sql"))
 
 
 def _job(record: Mapping[str, Any]) -> LoadJob:
