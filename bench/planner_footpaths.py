@@ -1,12 +1,13 @@
 """Issue 18, footpaths: the footpath build, old code against new, on the generated region.
 
-    .venv/bin/python bench/planner_footpaths.py [--scales 1 5] [--queries 200] [--old DIR]
-        [--regions DIR] [--kaunas] [--write]
+    .venv/bin/python bench/planner_footpaths.py [--scales 1 5] [--new-only-scales 10] [--queries 200]
+        [--old DIR | --old-ref REF] [--regions DIR] [--kaunas] [--write]
 
 For each scale the region (seed 1, service from 2025-03-03) is generated once (or read from
 ``--regions``/region-<scale>), then compiled cold, without cache, in a fresh interpreter per code
-version: the old one from a git worktree of HEAD (``--old``, made in a temporary folder when
-not given), the new one from this checkout. Each child reports the footpath build time (the
+version: the old one from a git worktree of ``--old-ref`` (default: the commit before issue
+18's footpath work) made in a temporary folder, or the checkout ``--old``, the new one from this checkout (``--new-only-scales``: the new one only, where the
+old one does not fit in memory). Each child reports the footpath build time (the
 compile's ``footpaths`` call, wrapped), the footpath pairs, the compile time, its peak RSS
 (ru_maxrss of the child: the whole cold compile) and the depart-at query times over the same
 queries (stop ids and times drawn by the first child, read by the second), and each query's
@@ -25,6 +26,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+OLD_REF = "2d4d6f9^"  # the commit before "footpaths in bounded memory (issue 18, first part)"
 KAUNAS = ROOT.parent / "shared" / "data" / "kaunas-2018" / "kaunas.zip"
 
 CHILD = r'''
@@ -142,7 +144,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 5.0])
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--old", type=Path, help="checkout of the old code (default: a worktree of HEAD)")
+    parser.add_argument("--new-only-scales", type=float, nargs="*", default=[])
+    parser.add_argument("--old", type=Path, help="checkout of the old code (default: a worktree of --old-ref)")
+    parser.add_argument("--old-ref", default=OLD_REF)
     parser.add_argument("--regions", type=Path, help="folder of region-<scale> (generated when missing)")
     parser.add_argument("--kaunas", action="store_true", help="also the kaunas feed of ../shared/data")
     parser.add_argument("--write", action="store_true")
@@ -151,21 +155,21 @@ def main() -> int:
         old_root = args.old
         if old_root is None:
             old_root = Path(tmp) / "old"
-            subprocess.run(["git", "worktree", "add", "--detach", str(old_root), "HEAD"], cwd=ROOT, check=True,
+            subprocess.run(["git", "worktree", "add", "--detach", str(old_root), args.old_ref], cwd=ROOT, check=True,
                            capture_output=True)
         regions = args.regions or Path(tmp)
         rows = []
-        cases = [(f"scale {s:g}", region_of(s, regions), "region") for s in args.scales]
+        cases = [(f"scale {s:g}", region_of(s, regions), "region", True) for s in args.scales]
         if args.kaunas:
-            cases.append(("kaunas", KAUNAS, "kaunas"))
-        for name, region, kind in cases:
+            cases.append(("kaunas", KAUNAS, "kaunas", True))
+        cases += [(f"scale {s:g}", region_of(s, regions), "region", False) for s in args.new_only_scales]
+        for name, region, kind, with_old in cases:
             queries = Path(tmp) / f"queries-{name.replace(' ', '-')}.json"
-            old = child(old_root, region, queries, args.queries, kind)
+            old = child(old_root, region, queries, args.queries, kind) if with_old else None
             new = child(ROOT, region, queries, args.queries, kind)
-            rows.append((name, old, new, compare(old, new)))
-            print(name, json.dumps({k: v for k, v in old.items() if k not in ("query_ms", "answers")}),
-                  json.dumps({k: v for k, v in new.items() if k not in ("query_ms", "answers")}),
-                  json.dumps(rows[-1][3]), flush=True)
+            rows.append((name, old, new, compare(old, new) if old else None))
+            print(name, *(json.dumps({k: v for k, v in x.items() if k not in ("query_ms", "answers")})
+                          for x in (old, new) if x), json.dumps(rows[-1][3]), flush=True)
         if args.old is None:
             subprocess.run(["git", "worktree", "remove", "--force", str(old_root)], cwd=ROOT, capture_output=True)
     lines = [
@@ -174,6 +178,13 @@ def main() -> int:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, old, new, cmp in rows:
+        if old is None:
+            lines.append(
+                f"| {name} | {new['stops']:,} | — / {new['footpaths']:,} | — / {new['footpath_s']:.1f} s | "
+                f"— / {new['compile_s']:.1f} s | — / {new['peak_mib'] / 1024:.2f} GiB | "
+                f"— / {pct(new['query_ms'], 50):.1f} ms | — / {pct(new['query_ms'], 90):.1f} ms | — | — | — |"
+            )
+            continue
         later = (f"{cmp['later']} (median +{pct(cmp['later_s'], 50) / 60:.0f} min)" if cmp["later"] else "0")
         lines.append(
             f"| {name} | {new['stops']:,} | {old['footpaths']:,} / {new['footpaths']:,} | "
